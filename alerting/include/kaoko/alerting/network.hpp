@@ -1,0 +1,130 @@
+// The network model: one tambon, its villages in order along the river, its stations with their thresholds, and
+// its people with their roles. Plain values only; the TOML loader lives in server/ (kaoko::config) so that this
+// library stays free of I/O. Everything here is immutable after load and safe to read from any thread.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+#include <string>
+#include <vector>
+
+namespace kaoko::alerting {
+
+using Seconds = std::chrono::seconds;
+
+// Alert levels, ordered: a larger value is more severe.
+enum class Level { kNormal = 0, kWatch = 1, kWarning = 2, kCritical = 3 };
+
+// Wire names ("normal", "watch", "warning", "critical").
+const char* ToString(Level level);
+// Parses a wire name; nullopt for anything else.
+std::optional<Level> ParseLevel(std::string_view text);
+// Thai term as on the DDPM leaflets (ภาวะปกติ, เฝ้าระวัง, เตือนภัย, เตือนภัยรุนแรง — อพยพ).
+const char* ThaiName(Level level);
+
+enum class Role { kWatcher, kCommittee, kHeadman, kDeputy, kTao };
+const char* ToString(Role role);  // "watcher", "committee", "headman", "deputy", "tao"
+std::optional<Role> ParseRole(std::string_view text);
+
+// A named threshold: centimetres above the station's gauge datum, with the landmark the village knows it by.
+struct Threshold {
+  double cm = 0;
+  std::string landmark_th;
+  std::string landmark_en;
+};
+
+struct Station {
+  std::string id;
+  std::string village;  // village id
+  std::string name_th;
+  std::string name_en;
+  Threshold watch;
+  Threshold warning;
+  Threshold critical;
+  // A level is entered when the reading stays over its threshold for this many readings OR this long.
+  int persistence_readings = 2;
+  Seconds persistence_time{std::chrono::minutes(10)};
+  // A level is left only when the reading falls below threshold - hysteresis.
+  double hysteresis_cm = 10;
+  // A rise faster than this (cm per hour) lifts the level by one.
+  double fast_rise_cm_per_hour = 30;
+  // Physically possible range of level_cm for this gauge; outside it a reading is refused at ingest.
+  double min_level_cm = -100;
+  double max_level_cm = 2000;
+  // Reading interval the firmware is configured for (normal / fast); used by health checks and the simulator.
+  Seconds interval{std::chrono::minutes(10)};
+  Seconds fast_interval{std::chrono::minutes(1)};
+  double lat = 0;
+  double lon = 0;
+};
+
+struct Village {
+  std::string id;
+  std::string name_th;
+  std::string name_en;
+  int moo = 0;  // หมู่ที่ (village number within the tambon)
+  // Travel time of the flood wave from this village to the next one downstream; zero for the last village.
+  Seconds travel_to_next{0};
+  double lat = 0;
+  double lon = 0;
+};
+
+struct Person {
+  std::string id;  // MQTT user name and login
+  std::string name_th;
+  std::string name_en;
+  Role role = Role::kWatcher;
+  std::string village;  // empty for TAO officers
+  std::string phone;    // optional, for the notification text
+};
+
+// Deadlines of the escalation chain. Each step that waits for a person has one; when it passes the incident moves up
+// anyway, marked unconfirmed, and the silent people are reminded every `reminder_interval`.
+struct EscalationPolicy {
+  Seconds committee_ack{std::chrono::minutes(10)};
+  Seconds headman_confirm{std::chrono::minutes(15)};
+  Seconds deputy_after{std::chrono::minutes(10)};  // after this the deputy headman is asked too
+  Seconds tao_declare{std::chrono::minutes(20)};
+  Seconds reminder_interval{std::chrono::minutes(5)};
+  Seconds auto_resolve_after{std::chrono::hours(6)};  // river normal this long and nothing declared → resolved
+  Seconds corroboration_window{std::chrono::minutes(60)};
+};
+
+struct HealthPolicy {
+  Seconds offline_after{std::chrono::minutes(30)};  // no reading for this long → offline
+  int stuck_readings = 12;                          // the same value this many times while others move → stuck
+  double spike_cm_per_reading = 150;                // a jump larger than this between readings → suspect spike
+  double low_battery_v = 3.4;
+};
+
+struct RainPolicy {
+  double watch_mm_1h = 35;    // heavy downpour in one hour
+  double watch_mm_24h = 100;  // the 100 mm/day that Thai agencies alert on
+  double heavy_mm_24h = 35;   // TMD "heavy rain" class; recorded, asks silent watchers to check in
+};
+
+struct Network {
+  std::string tambon;  // identifier, e.g. "tonhong"
+  std::string tambon_name_th;
+  std::string tambon_name_en;
+  std::string district_th;
+  std::string province_th;
+  std::string province_en;
+  std::string geocode;  // e.g. the Thai TIS-1099 code, used in CAP <geocode>
+  std::vector<Village> villages;  // in order along the river, upstream first
+  std::vector<Station> stations;
+  std::vector<Person> people;
+  EscalationPolicy escalation;
+  HealthPolicy health;
+  RainPolicy rain;
+
+  // Look-ups; nullptr when absent. Linear scans are fine for a tambon; the service builds its own indexes.
+  const Village* FindVillage(std::string_view id) const;
+  const Station* FindStation(std::string_view id) const;
+  const Person* FindPerson(std::string_view id) const;
+  // Index of a village along the river (0 = most upstream), or -1.
+  int VillageIndex(std::string_view id) const;
+};
+
+}  // namespace kaoko::alerting
