@@ -1,0 +1,38 @@
+// OASIS CAP 1.2 rendering of the tambon's active flood incidents, for the retained `{tambon}/cap` topic and
+// GET /api/v1/cap, so that district, province and national systems can read kaoko's alerts.
+//
+// Choices (a CAP <alert> is one message, but a tambon may have several villages in alert):
+//  - One <alert> per tambon document, with one <info> pair per incident: th-TH first, then en-US, each with the
+//    village as its <area> (a 2 km circle around the village and the tambon geocode).
+//  - No active incident: a minimal, schema-valid <alert> (status Actual, msgType Alert, scope Public) with no <info>
+//    and a <note> "no active alerts", so that a reader sees the all-clear instead of a stale document.
+//  - Drills are status Exercise. A document is either real or exercise, never both: Engine::Cap renders the real
+//    incidents when any is open, and the drills only when no real incident is.
+//  - category Met (CAP: "Meteorological (inc. flood)"); event อุทกภัย / Flood.
+//  - urgency/severity/responseType by level: watch Future/Minor/Monitor, warning Expected/Severe/Prepare,
+//    critical Immediate/Extreme/Evacuate.
+//  - certainty: declared by the TAO → Observed; confirmed by the headman, corroborated or raised by a station →
+//    Likely; otherwise (an unconfirmed watcher report or upstream warning) → Possible.
+//  - identifier "kaoko-<tambon>-<hash>": a hash of every rendered incident's id and revision, so the same state
+//    always renders the same identifier and every change gets a new one. sent = the latest incident update
+//    (or `now` when there is none). Times are Thai time (+07:00): CAP forbids "Z".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kaoko/alerting/events.hpp"
+#include "kaoko/alerting/network.hpp"
+#include "kaoko/alerting/state.hpp"
+
+namespace kaoko::alerting {
+
+// Renders the CAP document for `incidents` (flood incidents; station incidents are skipped). All of them should be
+// exercises or none; when mixed, the document is marked Exercise only if all are. Returns UTF-8 XML, every text
+// XML-escaped. Thread-safe (pure).
+std::string RenderCap(const Network& network, const std::vector<const Incident*>& incidents, TimePoint now);
+
+// Escapes & < > " ' for XML text and attributes. Thread-safe.
+std::string XmlEscape(std::string_view text);
+
+}  // namespace kaoko::alerting

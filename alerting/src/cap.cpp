@@ -1,0 +1,219 @@
+#include "kaoko/alerting/cap.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "text.hpp"
+
+namespace kaoko::alerting {
+namespace {
+
+struct LevelCap {
+  const char* urgency;
+  const char* severity;
+  const char* response;
+  const char* instruction_th;
+  const char* instruction_en;
+};
+
+LevelCap CapOf(Level level) {
+  switch (level) {
+    case Level::kCritical:
+      return {"Immediate", "Extreme", "Evacuate", "อพยพไปยังที่สูงหรือศูนย์อพยพทันที ตัดไฟฟ้า ช่วยเหลือผู้สูงอายุและเด็ก",
+              "Evacuate to high ground or the evacuation centre now; switch off electricity; help the elderly and "
+              "children."};
+    case Level::kWarning:
+      return {"Expected", "Severe", "Prepare", "เตรียมพร้อมอพยพ ขนย้ายสิ่งของและสัตว์เลี้ยงขึ้นที่สูง ติดตามประกาศ",
+              "Prepare to evacuate; move belongings and animals to high ground; follow the announcements."};
+    case Level::kWatch:
+    case Level::kNormal:
+      break;
+  }
+  return {"Future", "Minor", "Monitor", "ติดตามสถานการณ์ระดับน้ำอย่างใกล้ชิด",
+          "Follow the water level closely."};
+}
+
+const char* CertaintyOf(const Incident& inc) {
+  if (inc.declared_level) return "Observed";
+  const bool station = std::any_of(inc.sources.begin(), inc.sources.end(),
+                                   [](const TriggerSource& s) { return s.kind == "station"; });
+  if (!inc.confirmed_by.empty() || inc.corroborations > 0 || station || inc.origin == "station") return "Likely";
+  return "Possible";
+}
+
+const char* StageTh(Stage s) {
+  switch (s) {
+    case Stage::kReported: return "รายงานแล้ว รอกรรมการหมู่บ้านรับทราบ";
+    case Stage::kAwaitingConfirmation: return "รอผู้ใหญ่บ้านยืนยัน";
+    case Stage::kConfirmed: return "ผู้ใหญ่บ้านยืนยันแล้ว";
+    case Stage::kEscalated: return "ส่งถึง อบต. แล้ว";
+    case Stage::kDeclared: return "อบต. ประกาศแล้ว";
+    case Stage::kRejected: return "ถูกปฏิเสธ";
+    case Stage::kResolved: return "ยุติแล้ว";
+  }
+  return "";
+}
+
+const char* StageEn(Stage s) {
+  switch (s) {
+    case Stage::kReported: return "reported, waiting for the village committee";
+    case Stage::kAwaitingConfirmation: return "waiting for the headman's confirmation";
+    case Stage::kConfirmed: return "confirmed by the headman";
+    case Stage::kEscalated: return "passed to the TAO";
+    case Stage::kDeclared: return "declared by the TAO";
+    case Stage::kRejected: return "rejected";
+    case Stage::kResolved: return "resolved";
+  }
+  return "";
+}
+
+std::uint64_t Fnv1a(std::uint64_t h, std::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+void Element(std::string& out, int indent, std::string_view name, std::string_view value) {
+  out.append(static_cast<std::size_t>(indent), ' ');
+  fmt::format_to(std::back_inserter(out), "<{}>{}</{}>\n", name, XmlEscape(value), name);
+}
+
+void Info(std::string& out, const Network& net, const Incident& inc, bool thai, TimePoint now) {
+  const Village* v = net.FindVillage(inc.village);
+  const LevelCap lc = CapOf(inc.level);
+  out += "  <info>\n";
+  Element(out, 4, "language", thai ? "th-TH" : "en-US");
+  Element(out, 4, "category", "Met");  // CAP 1.2: "Met - Meteorological (inc. flood)"
+  Element(out, 4, "event", thai ? "อุทกภัย" : "Flood");
+  Element(out, 4, "responseType", lc.response);
+  const bool arriving = inc.expected_arrival && *inc.expected_arrival > now;
+  Element(out, 4, "urgency", arriving && inc.level == Level::kWatch ? "Expected" : lc.urgency);
+  Element(out, 4, "severity", lc.severity);
+  Element(out, 4, "certainty", CertaintyOf(inc));
+  out += "    <eventCode>\n";
+  Element(out, 6, "valueName", "kaoko-level");
+  Element(out, 6, "value", ToString(inc.level));
+  out += "    </eventCode>\n";
+  Element(out, 4, "effective", text::CapTime(inc.opened));
+  if (inc.expected_arrival) Element(out, 4, "onset", text::CapTime(*inc.expected_arrival));
+  Element(out, 4, "senderName",
+          thai ? fmt::format("ระบบเตือนภัยน้ำท่วมชุมชน {}", net.tambon_name_th)
+               : fmt::format("kaoko community flood warning, {}", net.tambon_name_en));
+  Element(out, 4, "headline", thai ? inc.headline_th : inc.headline_en);
+  std::string desc;
+  if (thai) {
+    desc = fmt::format("ระดับ{} สถานะ: {}", ThaiName(inc.level), StageTh(inc.stage));
+    if (inc.unconfirmed) desc += " (ยังไม่ได้รับการยืนยันจากหมู่บ้าน)";
+    if (inc.rejection_noted) desc += " ผู้ใหญ่บ้านปฏิเสธ แต่สถานียังวัดน้ำสูง";
+    if (inc.corroborations > 0) desc += fmt::format(" มีแหล่งข้อมูลยืนยันตรงกัน {} ครั้ง", inc.corroborations);
+    if (inc.expected_arrival) desc += fmt::format(" น้ำคาดว่าถึงประมาณ {} น.", text::ThaiClock(*inc.expected_arrival));
+  } else {
+    desc = fmt::format("Level {}; status: {}", ToString(inc.level), StageEn(inc.stage));
+    if (inc.unconfirmed) desc += " (not confirmed by the village)";
+    if (inc.rejection_noted) desc += "; the headman rejected it but the stations still show high water";
+    if (inc.corroborations > 0) desc += fmt::format("; corroborated {} time(s)", inc.corroborations);
+    if (inc.expected_arrival) {
+      desc += fmt::format("; the flood wave is expected about {} Thai time", text::ThaiClock(*inc.expected_arrival));
+    }
+  }
+  Element(out, 4, "description", desc);
+  Element(out, 4, "instruction", thai ? lc.instruction_th : lc.instruction_en);
+  out += "    <parameter>\n";
+  Element(out, 6, "valueName", "kaoko-incident");
+  Element(out, 6, "value", fmt::format("{}", inc.id));
+  out += "    </parameter>\n";
+  out += "    <parameter>\n";
+  Element(out, 6, "valueName", "kaoko-stage");
+  Element(out, 6, "value", ToString(inc.stage));
+  out += "    </parameter>\n";
+  out += "    <area>\n";
+  if (thai) {
+    Element(out, 6, "areaDesc",
+            fmt::format("{} {} {} {}", v ? v->name_th : inc.village, net.tambon_name_th, net.district_th,
+                        net.province_th));
+  } else {
+    Element(out, 6, "areaDesc",
+            fmt::format("{}, {}, {}", v ? v->name_en : inc.village, net.tambon_name_en, net.province_en));
+  }
+  if (v && (v->lat != 0 || v->lon != 0)) Element(out, 6, "circle", fmt::format("{},{} 2", v->lat, v->lon));
+  if (!net.geocode.empty()) {
+    out += "      <geocode>\n";
+    Element(out, 8, "valueName", "TIS1099");
+    Element(out, 8, "value", net.geocode);
+    out += "      </geocode>\n";
+  }
+  out += "    </area>\n";
+  out += "  </info>\n";
+}
+
+}  // namespace
+
+std::string XmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // Control characters other than tab/newline are not allowed in XML 1.0: drop them.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string RenderCap(const Network& network, const std::vector<const Incident*>& incidents, TimePoint now) {
+  std::vector<const Incident*> floods;
+  for (const Incident* inc : incidents) {
+    if (inc && inc->kind == IncidentKind::kFlood) floods.push_back(inc);
+  }
+  std::sort(floods.begin(), floods.end(), [](const Incident* a, const Incident* b) { return a->id < b->id; });
+  const bool exercise =
+      !floods.empty() && std::all_of(floods.begin(), floods.end(), [](const Incident* i) { return i->exercise; });
+  std::uint64_t hash = Fnv1a(1469598103934665603ull, network.tambon);
+  TimePoint sent = floods.empty() ? now : floods.front()->updated;
+  for (const Incident* inc : floods) {
+    hash = Fnv1a(hash, fmt::format("|{}:{}", inc->id, inc->revision));
+    sent = std::max(sent, inc->updated);
+  }
+  std::string out;
+  out.reserve(2048 + floods.size() * 3000);
+  out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">\n";
+  Element(out, 2, "identifier",
+          floods.empty() ? fmt::format("kaoko-{}-none-{}", network.tambon, text::CapTime(sent).substr(0, 19))
+                         : fmt::format("kaoko-{}-{:016x}", network.tambon, hash));
+  Element(out, 2, "sender", fmt::format("kaoko@{}", network.tambon));
+  Element(out, 2, "sent", text::CapTime(sent));
+  Element(out, 2, "status", exercise ? "Exercise" : "Actual");
+  Element(out, 2, "msgType", "Alert");
+  Element(out, 2, "scope", "Public");
+  if (floods.empty()) {
+    Element(out, 2, "note", fmt::format("ไม่มีการแจ้งเตือนน้ำท่วมใน{} / No active flood alerts in {}",
+                                        network.tambon_name_th, network.tambon_name_en));
+  } else {
+    if (exercise) Element(out, 2, "note", "การฝึกซ้อม / Exercise: not a real flood");
+    std::string ids;
+    for (const Incident* inc : floods) {
+      if (!ids.empty()) ids += ' ';
+      ids += fmt::format("kaoko-{}-incident-{}", network.tambon, inc->id);
+    }
+    Element(out, 2, "incidents", ids);
+    for (const Incident* inc : floods) {
+      Info(out, network, *inc, true, now);
+      Info(out, network, *inc, false, now);
+    }
+  }
+  out += "</alert>\n";
+  return out;
+}
+
+}  // namespace kaoko::alerting

@@ -1,0 +1,1285 @@
+#include "kaoko/alerting/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cassert>
+
+#include "kaoko/alerting/cap.hpp"
+#include "text.hpp"
+
+namespace kaoko::alerting {
+namespace {
+
+constexpr std::size_t kMaxSources = 16;
+
+bool IsVillageRole(Role r) { return r == Role::kCommittee || r == Role::kHeadman || r == Role::kDeputy; }
+
+void PushUnique(std::vector<std::int64_t>& v, std::int64_t id) {
+  if (std::find(v.begin(), v.end(), id) == v.end()) v.push_back(id);
+}
+
+void PushUnique(std::vector<std::string>& v, const std::string& s) {
+  if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+std::string ActionTh(ActionNeeded a) {
+  switch (a) {
+    case ActionNeeded::kAck: return "กรุณากดรับทราบ";
+    case ActionNeeded::kConfirm: return "กรุณายืนยันหรือปฏิเสธ";
+    case ActionNeeded::kDeclare: return "กรุณาประกาศระดับเตือนภัยหรือยุติเหตุการณ์";
+    case ActionNeeded::kNone: return "";
+  }
+  return "";
+}
+
+std::string ActionEn(ActionNeeded a) {
+  switch (a) {
+    case ActionNeeded::kAck: return "please acknowledge";
+    case ActionNeeded::kConfirm: return "please confirm or reject";
+    case ActionNeeded::kDeclare: return "please declare the official level or give the all-clear";
+    case ActionNeeded::kNone: return "";
+  }
+  return "";
+}
+
+void RefreshHeadline(Incident& inc, const Village* v) {
+  const std::string vth = v ? v->name_th : inc.village;
+  const std::string ven = v ? v->name_en : inc.village;
+  const char* pre_th = inc.exercise ? "[ฝึกซ้อม] " : "";
+  const char* pre_en = inc.exercise ? "[EXERCISE] " : "";
+  if (inc.kind == IncidentKind::kStation) {
+    inc.headline_th = fmt::format("{}สถานีขัดข้อง {}: {}", pre_th, vth, inc.detail_th);
+    inc.headline_en = fmt::format("{}Station fault, {}: {}", pre_en, ven, inc.detail_en);
+    return;
+  }
+  const char* declared_th = inc.declared_level ? " (อบต. ประกาศ)" : "";
+  const char* declared_en = inc.declared_level ? " (declared by the TAO)" : "";
+  inc.headline_th = fmt::format("{}{}{} {}: {}", pre_th, ThaiName(inc.level), declared_th, vth, inc.detail_th);
+  inc.headline_en =
+      fmt::format("{}{}{}, {}: {}", pre_en, text::LevelTitle(inc.level), declared_en, ven, inc.detail_en);
+}
+
+}  // namespace
+
+const char* ToString(StationHealth health) {
+  switch (health) {
+    case StationHealth::kOk: return "ok";
+    case StationHealth::kStale: return "stale";
+    case StationHealth::kOffline: return "offline";
+    case StationHealth::kSuspect: return "suspect";
+  }
+  return "ok";
+}
+
+Engine::Engine(const Network& network, EngineOptions options) : network_(&network), options_(options) {
+  for (const Village& v : network.villages) villages_[v.id];
+  tracks_.reserve(network.stations.size());
+  for (std::size_t i = 0; i < network.stations.size(); ++i) {
+    const Station& s = network.stations[i];
+    station_index_[s.id] = i;
+    villages_[s.village].stations.push_back(i);
+    tracks_.push_back(NewStationTrack(s));
+  }
+  station_dirty_.assign(tracks_.size(), 0);
+  for (const Person& p : network.people) {
+    people_[p.id] = &p;
+    if (p.role == Role::kTao) {
+      tao_.push_back(&p);
+      continue;
+    }
+    VillagePeople& vp = villages_[p.village];
+    vp.everyone.push_back(&p);
+    if (p.role == Role::kCommittee) vp.committee.push_back(&p);
+    if (p.role == Role::kHeadman) vp.headmen.push_back(&p);
+    if (p.role == Role::kDeputy) vp.deputies.push_back(&p);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ small helpers
+
+const Engine::VillagePeople* Engine::PeopleOf(std::string_view village) const {
+  auto it = villages_.find(std::string(village));
+  return it == villages_.end() ? nullptr : &it->second;
+}
+
+Incident* Engine::Open(std::int64_t id) {
+  auto it = open_.find(id);
+  return it == open_.end() ? nullptr : &it->second;
+}
+
+void Engine::MarkStationDirty(std::size_t index) {
+  if (!station_dirty_[index]) {
+    station_dirty_[index] = 1;
+    dirty_station_list_.push_back(index);
+  }
+}
+
+void Engine::SetMoving(std::size_t index, bool moving) {
+  (void)index;
+  moving_count_ += moving ? 1 : -1;
+}
+
+bool Engine::Silenced(const StationTrack& t, TimePoint now) const { return t.silenced_until && now < *t.silenced_until; }
+
+void Engine::Touch(Incident& inc, TimePoint now, Effects& fx) {
+  inc.updated = now;
+  ++inc.revision;
+  PushUnique(fx.incidents_changed, inc.id);
+  PushUnique(dirty_incidents_, inc.id);
+  if (inc.kind == IncidentKind::kFlood) fx.cap_changed = true;
+}
+
+void Engine::Log(Incident& inc, TimePoint now, std::string kind, std::string actor, std::string via, std::string th,
+                 std::string en, Effects& fx) {
+  fx.timeline.push_back(
+      TimelineEvent{inc.id, now, std::move(kind), std::move(actor), std::move(via), std::move(th), std::move(en)});
+}
+
+Incident& Engine::NewIncident(IncidentKind kind, const std::string& village, Level level, std::string origin,
+                              bool exercise, TimePoint now, Effects& fx) {
+  const std::int64_t id = next_incident_++;
+  Incident& inc = open_[id];
+  inc.id = id;
+  inc.kind = kind;
+  inc.village = village;
+  inc.origin = std::move(origin);
+  inc.level = level;
+  inc.exercise = exercise;
+  inc.opened = now;
+  Touch(inc, now, fx);
+  return inc;
+}
+
+void Engine::Notify(Incident& inc, const std::string& user, ActionNeeded action, std::optional<TimePoint> deadline,
+                    std::string th, std::string en, bool reminder, TimePoint now, Effects& fx) {
+  Notification n;
+  n.user = user;
+  n.village = inc.village;
+  n.id = fmt::format("n-{}", next_notification_++);
+  n.incident = inc.id;
+  n.level = inc.level;
+  n.action_needed = action;
+  n.deadline = deadline;
+  n.reminder = reminder;
+  n.exercise = inc.exercise;
+  const std::string when_th = deadline ? fmt::format(" ภายใน {} น.", text::ThaiClock(*deadline)) : "";
+  const std::string when_en = deadline ? fmt::format(" by {} (Thai time)", text::ThaiClock(*deadline)) : "";
+  const char* again_th = reminder ? "เตือนซ้ำ: " : "";
+  const char* again_en = reminder ? "Reminder: " : "";
+  const std::string act_th = action == ActionNeeded::kNone ? "" : " — " + ActionTh(action) + when_th;
+  const std::string act_en = action == ActionNeeded::kNone ? "" : " — " + ActionEn(action) + when_en;
+  const std::string why_th = th.empty() ? "" : " " + th;
+  const std::string why_en = en.empty() ? "" : " " + en;
+  n.text_th = fmt::format("{}{}{}{} (เหตุการณ์ #{})", again_th, inc.headline_th, why_th, act_th, inc.id);
+  n.text_en = fmt::format("{}{}{}{} (incident #{})", again_en, inc.headline_en, why_en, act_en, inc.id);
+  Log(inc, now, reminder ? "reminder" : "notification", "kaoko", "kaoko",
+      fmt::format("{} ถึง {} ({})", n.id, user, ToString(action)),
+      fmt::format("{} to {} (action: {}){}", n.id, user, ToString(action),
+                  deadline ? fmt::format(", deadline {}", FormatUtc(*deadline)) : ""),
+      fx);
+  fx.notifications.push_back(std::move(n));
+}
+
+void Engine::AskPeople(Incident& inc, const std::vector<const Person*>& people, ActionNeeded action,
+                       std::optional<TimePoint> deadline, TimePoint now, Effects& fx, std::string_view why_th,
+                       std::string_view why_en) {
+  for (const Person* p : people) {
+    auto it = std::find_if(inc.asks.begin(), inc.asks.end(),
+                           [&](const Ask& a) { return a.open && a.user == p->id && a.action == action; });
+    if (it == inc.asks.end()) {
+      inc.asks.push_back(Ask{p->id, action, now, now + network_->escalation.reminder_interval, 0, true});
+    }
+    Notify(inc, p->id, action, deadline, std::string(why_th), std::string(why_en), false, now, fx);
+  }
+  Touch(inc, now, fx);
+}
+
+void Engine::CloseAsks(Incident& inc, ActionNeeded action) {
+  for (Ask& a : inc.asks) {
+    if (a.action == action) a.open = false;
+  }
+}
+
+void Engine::EnterStage(Incident& inc, Stage stage, std::string actor, std::string why_th, std::string why_en,
+                        TimePoint now, Effects& fx) {
+  inc.stage = stage;
+  Log(inc, now, "stage", std::move(actor), "kaoko", fmt::format("ขั้น {}: {}", ToString(stage), why_th),
+      fmt::format("stage {}: {}", ToString(stage), why_en), fx);
+  Touch(inc, now, fx);
+}
+
+void Engine::AskCommittee(Incident& inc, TimePoint from, TimePoint now, Effects& fx) {
+  inc.stage_deadline = from + network_->escalation.committee_ack;
+  const VillagePeople* vp = PeopleOf(inc.village);
+  if (vp) AskPeople(inc, vp->committee, ActionNeeded::kAck, inc.stage_deadline, now, fx);
+}
+
+void Engine::AskHeadman(Incident& inc, TimePoint from, TimePoint now, Effects& fx) {
+  inc.stage_deadline = from + network_->escalation.headman_confirm;
+  inc.deputy_at = from + network_->escalation.deputy_after;
+  const VillagePeople* vp = PeopleOf(inc.village);
+  if (!vp) return;
+  // A village without a headman asks its deputy at once.
+  AskPeople(inc, vp->headmen.empty() ? vp->deputies : vp->headmen, ActionNeeded::kConfirm, inc.stage_deadline, now,
+            fx);
+}
+
+void Engine::EscalateToTao(Incident& inc, TimePoint from, std::string_view why_th, std::string_view why_en,
+                           TimePoint now, Effects& fx) {
+  EnterStage(inc, Stage::kEscalated, "kaoko", std::string(why_th), std::string(why_en), now, fx);
+  inc.stage_deadline = from + network_->escalation.tao_declare;
+  AskPeople(inc, tao_, ActionNeeded::kDeclare, inc.stage_deadline, now, fx, why_th, why_en);
+}
+
+void Engine::InformVillage(Incident& inc, std::string th, std::string en, TimePoint now, Effects& fx) {
+  const VillagePeople* vp = PeopleOf(inc.village);
+  if (vp) {
+    for (const Person* p : vp->everyone) Notify(inc, p->id, ActionNeeded::kNone, std::nullopt, th, en, false, now, fx);
+  }
+}
+
+void Engine::SetSiren(Incident& inc, bool on, TimePoint now, Effects& fx) {
+  if (inc.exercise) {
+    // A drill never sounds a real siren: the loudspeaker gets on=false with exercise=true.
+    if (inc.siren_on == on) return;
+    inc.siren_on = on;
+    fx.sirens.push_back(Siren{inc.village, false, inc.level, inc.id, true});
+    Log(inc, now, "siren", "kaoko", "kaoko", on ? "ฝึกซ้อม: ไม่เปิดไซเรนจริง" : "ฝึกซ้อม: จบการจำลองไซเรน",
+        on ? "exercise: the siren would sound now (no real siren)" : "exercise: simulated siren off", fx);
+    Touch(inc, now, fx);
+    return;
+  }
+  Siren& cur = sirens_[inc.village];
+  const bool same = cur.on == on && (!on || (cur.level == inc.level && cur.incident == inc.id));
+  inc.siren_on = on;
+  if (same) return;
+  cur = Siren{inc.village, on, on ? inc.level : Level::kNormal, inc.id, false};
+  fx.sirens.push_back(cur);
+  Log(inc, now, "siren", "kaoko", "kaoko", on ? fmt::format("เปิดไซเรน ({})", ThaiName(inc.level)) : "ปิดไซเรน",
+      on ? fmt::format("siren on ({})", ToString(inc.level)) : "siren off", fx);
+  Touch(inc, now, fx);
+}
+
+bool Engine::VillageWaterUp(const std::string& village) const {
+  const VillagePeople* vp = PeopleOf(village);
+  if (!vp) return false;
+  for (std::size_t i : vp->stations) {
+    const StationTrack& t = tracks_[i];
+    // A silenced station is under maintenance: what it says does not count either way.
+    if (t.silenced_until && t.latest_ts && *t.latest_ts < *t.silenced_until) continue;
+    if (t.level >= Level::kWatch || t.fast_rise) return true;
+  }
+  return false;
+}
+
+void Engine::RefreshNormalSince(const std::string& village, TimePoint now) {
+  auto it = village_flood_.find(village);
+  if (it == village_flood_.end()) return;
+  Incident* inc = Open(it->second);
+  if (!inc) return;
+  const bool up = VillageWaterUp(village);
+  if (up && inc->normal_since) {
+    inc->normal_since.reset();
+    PushUnique(dirty_incidents_, inc->id);
+  } else if (!up && !inc->normal_since) {
+    inc->normal_since = now;
+    PushUnique(dirty_incidents_, inc->id);
+  }
+}
+
+namespace {
+AlertState NormalAlert(const Network& net, const std::string& village, TimePoint since, Stage status) {
+  AlertState a;
+  a.village = village;
+  a.level = Level::kNormal;
+  a.status = status;
+  a.since = since;
+  a.updated = since;
+  const Village* v = net.FindVillage(village);
+  a.headline_th = fmt::format("{} {}", ThaiName(Level::kNormal), v ? v->name_th : village);
+  a.headline_en = fmt::format("Normal, {}", v ? v->name_en : village);
+  return a;
+}
+}  // namespace
+
+void Engine::PublishAlert(const std::string& village, TimePoint now, Effects& fx) {
+  const Incident* inc = nullptr;
+  if (auto it = village_flood_.find(village); it != village_flood_.end()) inc = Open(it->second);
+  if (!inc) {
+    if (auto it = village_drill_.find(village); it != village_drill_.end()) inc = Open(it->second);
+  }
+  auto prev = alerts_.find(village);
+  AlertState a;
+  if (inc) {
+    a.village = village;
+    a.level = inc->level;
+    a.incident = inc->id;
+    a.status = inc->stage;
+    a.since = inc->opened;
+    a.updated = now;
+    a.headline_th = inc->headline_th;
+    a.headline_en = inc->headline_en;
+    a.exercise = inc->exercise;
+  } else {
+    Stage status = Stage::kResolved;
+    TimePoint since = now;
+    if (prev != alerts_.end()) {
+      if (prev->second.level == Level::kNormal) since = prev->second.since;
+      status = prev->second.status;  // Close sets it to the closing stage before calling here
+    }
+    a = NormalAlert(*network_, village, since, status);
+    a.updated = now;
+  }
+  if (prev != alerts_.end()) {
+    const AlertState& p = prev->second;
+    if (p.level == a.level && p.incident == a.incident && p.status == a.status && p.exercise == a.exercise &&
+        p.headline_th == a.headline_th && p.headline_en == a.headline_en) {
+      return;
+    }
+  }
+  alerts_[village] = a;
+  fx.alerts.push_back(std::move(a));
+}
+
+// ------------------------------------------------------------------------------------------------ the chain
+
+Incident& Engine::Trigger(const std::string& village, Level level, TriggerSource source, std::string detail_th,
+                          std::string detail_en, std::string via, std::string station, TimePoint now, Effects& fx) {
+  const Village* v = network_->FindVillage(village);
+  Incident* inc = nullptr;
+  if (auto it = village_flood_.find(village); it != village_flood_.end()) inc = Open(it->second);
+  const std::string log_kind = source.kind == "upstream" ? "upstream" : "trigger";
+  if (!inc) {
+    inc = &NewIncident(IncidentKind::kFlood, village, level, source.kind, false, now, fx);
+    village_flood_[village] = inc->id;
+    inc->station = station;
+    inc->detail_th = detail_th;
+    inc->detail_en = detail_en;
+    RefreshHeadline(*inc, v);
+    Log(*inc, now, log_kind, source.id, via, inc->headline_th, inc->headline_en, fx);
+    EnterStage(*inc, Stage::kReported, "kaoko", "แจ้งกรรมการหมู่บ้าน", "the village committee is notified", now,
+               fx);
+    AskCommittee(*inc, now, now, fx);
+  } else {
+    // Inhibition: while the village is at critical, lesser triggers are logged but notify nobody.
+    const bool inhibited = inc->level == Level::kCritical && level < Level::kCritical;
+    Log(*inc, now, inhibited ? "inhibited" : log_kind, source.id, via,
+        fmt::format("{}: {}", ThaiName(level), detail_th),
+        fmt::format("{}: {}{}", ToString(level), detail_en, inhibited ? " (inhibited by critical)" : ""), fx);
+    if (level > inc->level) {
+      inc->level = level;
+      inc->station = station.empty() ? inc->station : station;
+      inc->detail_th = detail_th;
+      inc->detail_en = detail_en;
+      RefreshHeadline(*inc, v);
+      Touch(*inc, now, fx);
+      // The people who still have to act hear the new level at once.
+      for (std::size_t i = 0; i < inc->asks.size(); ++i) {
+        const Ask a = inc->asks[i];
+        if (!a.open) continue;
+        Notify(*inc, a.user, a.action, inc->stage_deadline, "ระดับสูงขึ้น", "level raised", false, now, fx);
+      }
+      if (inc->stage == Stage::kDeclared) {
+        AskPeople(*inc, tao_, ActionNeeded::kDeclare, std::nullopt, now, fx, "ระดับสูงขึ้นหลังการประกาศ",
+                  "the level rose after the declaration");
+      }
+    } else {
+      Touch(*inc, now, fx);
+    }
+  }
+
+  // Corroboration: a station and a watcher, or two different watchers, agreeing within the window.
+  const auto window = network_->escalation.corroboration_window;
+  bool corroborated = false;
+  for (const TriggerSource& s : inc->sources) {
+    const auto gap = s.ts > source.ts ? s.ts - source.ts : source.ts - s.ts;
+    if (gap > window) continue;
+    if (source.kind == "watcher" && (s.kind == "station" || (s.kind == "watcher" && s.id != source.id))) {
+      corroborated = true;
+    }
+    if (source.kind == "station" && s.kind == "watcher") corroborated = true;
+  }
+  if (corroborated) {
+    ++inc->corroborations;
+    Log(*inc, now, "corroboration", source.id, via, "มีแหล่งข้อมูลอิสระยืนยันตรงกัน",
+        fmt::format("independent sources agree ({} corroborations)", inc->corroborations), fx);
+    Touch(*inc, now, fx);
+  }
+  if (inc->sources.size() >= kMaxSources) inc->sources.erase(inc->sources.begin());
+  inc->sources.push_back(std::move(source));
+
+  // A new trigger restarts the auto-resolve clock.
+  inc->normal_since.reset();
+  if (!VillageWaterUp(village)) inc->normal_since = now;
+
+  if (level == Level::kCritical && inc->sources.back().kind == "station") StationCritical(*inc, now, fx);
+  WarnDownstream(*inc, now, fx);
+  PublishAlert(village, now, fx);
+  return *inc;
+}
+
+void Engine::StationCritical(Incident& inc, TimePoint now, Effects& fx) {
+  if (inc.station_critical) return;
+  inc.station_critical = true;
+  Log(inc, now, "escalation", "kaoko", "kaoko", "ระดับน้ำถึงขั้นวิกฤต: แจ้ง อบต. และทั้งหมู่บ้านทันที",
+      "critical level: the TAO and the whole village are told at once, in parallel with the chain", fx);
+  SetSiren(inc, true, now, fx);
+  if (inc.stage == Stage::kReported || inc.stage == Stage::kAwaitingConfirmation || inc.stage == Stage::kConfirmed) {
+    if (inc.confirmed_by.empty()) inc.unconfirmed = true;
+    // The chain goes on beside: the committee and the headman are still asked and reminded.
+    if (const VillagePeople* vp = PeopleOf(inc.village)) {
+      AskPeople(inc, vp->headmen.empty() ? vp->deputies : vp->headmen, ActionNeeded::kConfirm, std::nullopt, now,
+                fx);
+    }
+    EscalateToTao(inc, now, "ระดับน้ำวิกฤต", "critical level at a station", now, fx);
+  } else if (inc.stage == Stage::kDeclared) {
+    AskPeople(inc, tao_, ActionNeeded::kDeclare, std::nullopt, now, fx, "ระดับน้ำวิกฤตหลังการประกาศ",
+              "critical level after the declaration");
+  }
+  InformVillage(inc, "อพยพไปที่สูงทันที", "move to high ground now", now, fx);
+  Touch(inc, now, fx);
+}
+
+void Engine::WarnDownstream(Incident& inc, TimePoint now, Effects& fx) {
+  if (inc.exercise || inc.upstream_warned || inc.kind != IncidentKind::kFlood || inc.level < Level::kWarning) return;
+  const int idx = network_->VillageIndex(inc.village);
+  if (idx < 0) return;
+  inc.upstream_warned = true;
+  Touch(inc, now, fx);
+  const Village& up = network_->villages[static_cast<std::size_t>(idx)];
+  Seconds travel{0};
+  for (std::size_t j = static_cast<std::size_t>(idx) + 1; j < network_->villages.size(); ++j) {
+    travel += network_->villages[j - 1].travel_to_next;
+    const Village& down = network_->villages[j];
+    const TimePoint arrival = now + travel;
+    const std::string clock = text::ThaiClock(arrival);
+    Incident& d = Trigger(down.id, Level::kWatch, TriggerSource{"upstream", up.id, now, Level::kWatch},
+                          fmt::format("น้ำหลากจาก{} คาดว่าถึงประมาณ {} น. (อีก {})", up.name_th, clock,
+                                      text::DurationTh(travel)),
+                          fmt::format("flood wave from {} expected about {} Thai time (in {})", up.name_en, clock,
+                                      text::DurationEn(travel)),
+                          "kaoko", "", now, fx);
+    if (!d.expected_arrival || arrival < *d.expected_arrival) {
+      d.expected_arrival = arrival;
+      d.upstream_village = up.id;
+      Touch(d, now, fx);
+    }
+    Log(inc, now, "upstream", "kaoko", "kaoko",
+        fmt::format("เตือน{} (เหตุการณ์ #{}) น้ำคาดว่าถึงประมาณ {} น.", down.name_th, d.id, clock),
+        fmt::format("warned {} (incident #{}), arrival expected about {} Thai time ({})", down.name_en, d.id, clock,
+                    FormatUtc(arrival)),
+        fx);
+  }
+}
+
+void Engine::Close(Incident& inc, Stage stage, std::string actor, std::string via, std::string why_th,
+                   std::string why_en, TimePoint now, Effects& fx) {
+  assert(!IsClosed(inc.stage));
+  std::vector<std::string> tell;
+  for (const Ask& a : inc.asks) PushUnique(tell, a.user);
+  for (const TriggerSource& s : inc.sources) {
+    if (s.kind == "watcher") PushUnique(tell, s.id);
+  }
+  for (Ask& a : inc.asks) a.open = false;
+  inc.stage_deadline.reset();
+  inc.deputy_at.reset();
+  if (inc.siren_on) SetSiren(inc, false, now, fx);
+  inc.closed = now;
+  Log(inc, now, "stage", actor, via, fmt::format("ขั้น {}: {}", ToString(stage), why_th),
+      fmt::format("stage {}: {}", ToString(stage), why_en), fx);
+  inc.stage = stage;
+  Touch(inc, now, fx);
+  for (const std::string& u : tell) {
+    Notify(inc, u, ActionNeeded::kNone, std::nullopt, why_th, why_en, false, now, fx);
+  }
+  const std::int64_t id = inc.id;
+  const std::string village = inc.village;
+  const bool flood = inc.kind == IncidentKind::kFlood;
+  if (flood) {
+    if (auto it = village_flood_.find(village); it != village_flood_.end() && it->second == id) {
+      village_flood_.erase(it);
+    }
+    if (auto it = village_drill_.find(village); it != village_drill_.end() && it->second == id) {
+      village_drill_.erase(it);
+    }
+  } else if (auto it = station_index_.find(inc.station); it != station_index_.end()) {
+    tracks_[it->second].health_incident.reset();
+    MarkStationDirty(it->second);
+  }
+  auto node = open_.extract(id);
+  closed_.insert(std::move(node));
+  while (closed_.size() > options_.closed_capacity) closed_.erase(closed_.begin());
+  if (flood) {
+    // The village shows normal with the closing stage, unless another incident (a drill) is still open.
+    auto prev = alerts_.find(village);
+    if (prev != alerts_.end() && prev->second.incident == id) {
+      prev->second.status = stage;
+      prev->second.level = Level::kNormal;
+      prev->second.incident.reset();
+      prev->second.since = now;
+      prev->second.headline_th.clear();
+    }
+    PublishAlert(village, now, fx);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ inputs
+
+Effects Engine::OnReading(const Reading& reading, TimePoint now) {
+  Effects fx;
+  auto it = station_index_.find(reading.station);
+  if (it == station_index_.end()) return fx;
+  const std::size_t idx = it->second;
+  const Station& station = network_->stations[idx];
+  StationTrack& track = tracks_[idx];
+  const bool was_moving = track.moving;
+  const bool others_moving = moving_count_ - (was_moving ? 1 : 0) > 0;
+  const MonitorResult res = ApplyReading(station, network_->health, network_->rain, options_.monitor, track, reading,
+                                         now, others_moving);
+  if (track.moving != was_moving) SetMoving(idx, track.moving);
+  MarkStationDirty(idx);
+  if (res.problems_after != res.problems_before) HealthChanged(idx, res.problems_before, now, fx);
+  if (Silenced(track, now)) return fx;  // under maintenance: its readings raise nothing
+  if (track.level > track.triggered_level) {
+    track.triggered_level = track.level;
+    const Threshold* th = ThresholdOf(station, track.threshold_level);
+    std::string d_th;
+    std::string d_en;
+    if (th) {
+      d_th = fmt::format("น้ำถึง{} ที่{} ({:.0f} ซม.)", th->landmark_th, station.name_th, reading.level_cm);
+      d_en = fmt::format("water at {} at {} ({:.0f} cm)", th->landmark_en, station.name_en, reading.level_cm);
+    } else {
+      d_th = fmt::format("ระดับน้ำที่{} {:.0f} ซม.", station.name_th, reading.level_cm);
+      d_en = fmt::format("water at {} is {:.0f} cm", station.name_en, reading.level_cm);
+    }
+    if (track.fast_rise) {
+      d_th += fmt::format(" น้ำขึ้นเร็ว {:.0f} ซม./ชม.", track.rise_cm_per_hour);
+      d_en += fmt::format(", rising fast ({:.0f} cm/h)", track.rise_cm_per_hour);
+    }
+    if (track.rain_watch) {
+      d_th += fmt::format(" ฝนตกหนัก {:.0f} มม. ใน 1 ชม. / {:.0f} มม. ใน 24 ชม.", track.rain_1h_mm, track.rain_24h_mm);
+      d_en += fmt::format(", heavy rain ({:.0f} mm in 1 h, {:.0f} mm in 24 h)", track.rain_1h_mm, track.rain_24h_mm);
+    }
+    const Level level = track.level;
+    (void)Trigger(station.village, level, TriggerSource{"station", station.id, reading.ts, level}, std::move(d_th),
+                  std::move(d_en), "station", station.id, now, fx);
+  } else if (track.level < track.triggered_level) {
+    track.triggered_level = track.level;
+  }
+  if (res.level_after != res.level_before) RefreshNormalSince(station.village, now);
+  return fx;
+}
+
+void Engine::Remember(const std::string& key, const Receipt& receipt) {
+  if (options_.seen_capacity == 0) return;
+  if (seen_order_.size() < options_.seen_capacity) {
+    seen_order_.push_back(key);
+  } else {
+    seen_.erase(seen_order_[seen_head_]);
+    seen_order_[seen_head_] = key;
+    seen_head_ = (seen_head_ + 1) % seen_order_.size();
+  }
+  seen_[key] = receipt;
+}
+
+Effects Engine::Refuse(const std::string& key, Receipt receipt, Incident* inc, std::string via, TimePoint now) {
+  Effects fx;
+  receipt.ok = false;
+  if (inc) {
+    Log(*inc, now, "receipt", receipt.user, std::move(via), fmt::format("ปฏิเสธ {}: {}", receipt.ref, receipt.error),
+        fmt::format("refused {}: {}", receipt.ref, receipt.error), fx);
+  }
+  Remember(key, receipt);
+  fx.receipts.push_back(std::move(receipt));
+  return fx;
+}
+
+Effects Engine::OnReport(const Report& report, TimePoint now) {
+  const std::string key = "r|" + report.user + "|" + report.id;
+  if (auto it = seen_.find(key); it != seen_.end()) {
+    Effects fx;
+    fx.receipts.push_back(it->second);
+    return fx;
+  }
+  Receipt rc{report.user, report.village, report.id, false, std::nullopt, ""};
+  auto pit = people_.find(report.user);
+  const Person* person = pit == people_.end() ? nullptr : pit->second;
+  const Village* village = network_->FindVillage(report.village);
+  const Station* station = nullptr;
+  if (report.station) {
+    auto sit = station_index_.find(*report.station);
+    if (sit != station_index_.end()) station = &network_->stations[sit->second];
+  }
+  if (!person) {
+    rc.error = fmt::format("unknown user {}", report.user);
+  } else if (!village) {
+    rc.error = fmt::format("unknown village {}", report.village);
+  } else if (person->role != Role::kTao && person->village != report.village) {
+    rc.error = fmt::format("{} is not a member of {}", report.user, report.village);
+  } else if (report.concern == Level::kNormal) {
+    rc.error = "concern must be watch, warning or critical";
+  } else if (report.station && (!station || station->village != report.village)) {
+    rc.error = fmt::format("station {} is not in {}", *report.station, report.village);
+  }
+  if (!rc.error.empty()) return Refuse(key, rc, nullptr, "mqtt", now);
+
+  std::string d_th = fmt::format("ผู้เฝ้าระวัง {} รายงาน", person->name_th);
+  std::string d_en = fmt::format("watcher {} reports", person->name_en);
+  if (station && report.level_cm) {
+    d_th += fmt::format(" น้ำ {:.0f} ซม. ที่{}", *report.level_cm, station->name_th);
+    d_en += fmt::format(" water at {:.0f} cm at {}", *report.level_cm, station->name_en);
+    if (const Threshold* th = ThresholdOf(*station, RawLevel(*station, *report.level_cm))) {
+      d_th += fmt::format(" (ถึง{})", th->landmark_th);
+      d_en += fmt::format(" ({})", th->landmark_en);
+    }
+  } else {
+    d_en += fmt::format(" {}", ToString(report.concern));
+  }
+  if (report.trend) {
+    if (*report.trend == "rising") d_th += " น้ำกำลังขึ้น";
+    if (*report.trend == "falling") d_th += " น้ำกำลังลง";
+    if (*report.trend == "steady") d_th += " น้ำทรงตัว";
+    d_en += fmt::format(", {}", *report.trend);
+  }
+  if (!report.note.empty()) {
+    d_th += fmt::format(": \"{}\"", report.note);
+    d_en += fmt::format(": \"{}\"", report.note);
+  }
+  Effects fx;
+  Incident& inc = Trigger(report.village, report.concern,
+                          TriggerSource{"watcher", report.user, report.ts, report.concern}, std::move(d_th),
+                          std::move(d_en), "mqtt", station ? station->id : "", now, fx);
+  rc.ok = true;
+  rc.incident = inc.id;
+  Log(inc, now, "receipt", report.user, "mqtt", fmt::format("รับรายงาน {}", report.id),
+      fmt::format("report {} received", report.id), fx);
+  Remember(key, rc);
+  fx.receipts.push_back(std::move(rc));
+  return fx;
+}
+
+Effects Engine::OnDecision(const Decision& d, TimePoint now) {
+  const std::string key = "d|" + d.user + "|" + d.id;
+  if (auto it = seen_.find(key); it != seen_.end()) {
+    Effects fx;
+    fx.receipts.push_back(it->second);
+    return fx;
+  }
+  Receipt rc{d.user, d.village, d.id, false, d.incident, ""};
+  auto pit = people_.find(d.user);
+  const Person* person = pit == people_.end() ? nullptr : pit->second;
+  Incident* inc = Open(d.incident);
+  if (!person) {
+    rc.error = fmt::format("unknown user {}", d.user);
+    return Refuse(key, rc, nullptr, d.via, now);
+  }
+  if (!inc) {
+    if (auto c = closed_.find(d.incident); c != closed_.end()) {
+      rc.error = fmt::format("incident {} is already {}", d.incident, ToString(c->second.stage));
+    } else if (d.incident > 0 && d.incident < next_incident_) {
+      rc.error = fmt::format("incident {} is closed", d.incident);
+    } else {
+      rc.error = fmt::format("incident {} does not exist", d.incident);
+    }
+    return Refuse(key, rc, nullptr, d.via, now);
+  }
+  if (inc->village != d.village) {
+    rc.error = fmt::format("incident {} belongs to {}, not {}", d.incident, inc->village, d.village);
+    return Refuse(key, rc, inc, d.via, now);
+  }
+  const bool station_fault = inc->kind == IncidentKind::kStation;
+  const bool local = person->village == inc->village;
+  const bool headman = local && (person->role == Role::kHeadman || person->role == Role::kDeputy);
+  const bool tao = person->role == Role::kTao;
+  switch (d.action) {
+    case DecisionAction::kAck:
+      if (station_fault && !tao) {
+        rc.error = "only a TAO officer may acknowledge a station fault";
+      } else if (!station_fault && !(local && IsVillageRole(person->role))) {
+        rc.error =
+            fmt::format("only a committee member, the headman or the deputy of {} may acknowledge", inc->village);
+      }
+      break;
+    case DecisionAction::kConfirm:
+    case DecisionAction::kReject:
+      if (station_fault) {
+        rc.error = fmt::format("incident {} is a station fault; only ack and all_clear apply", inc->id);
+      } else if (!headman) {
+        rc.error = fmt::format("only the headman or deputy of {} may {}", inc->village, ToString(d.action));
+      } else if (d.action == DecisionAction::kReject && inc->stage == Stage::kDeclared) {
+        rc.error = fmt::format("the TAO has declared incident {}; only a TAO officer may end it", inc->id);
+      }
+      break;
+    case DecisionAction::kDeclare:
+      if (!tao) {
+        rc.error = "only a TAO officer may declare";
+      } else if (station_fault) {
+        rc.error = fmt::format("incident {} is a station fault; only ack and all_clear apply", inc->id);
+      } else if (!d.level || *d.level == Level::kNormal) {
+        rc.error = "declare needs a level: watch, warning or critical (use all_clear to end an incident)";
+      }
+      break;
+    case DecisionAction::kAllClear:
+      if (!tao) rc.error = "only a TAO officer may give the all-clear";
+      break;
+  }
+  if (!rc.error.empty()) return Refuse(key, rc, inc, d.via, now);
+
+  Effects fx;
+  const std::int64_t id = inc->id;
+  const std::string note_th = d.note.empty() ? "" : fmt::format(": \"{}\"", d.note);
+  Log(*inc, now, "decision", d.user, d.via,
+      fmt::format("{} ({}) {}{}{}", person->name_th, ToString(person->role), ToString(d.action),
+                  d.level ? fmt::format(" {}", ThaiName(*d.level)) : "", note_th),
+      fmt::format("{} ({}) {}{}{}", person->name_en, ToString(person->role), ToString(d.action),
+                  d.level ? fmt::format(" {}", ToString(*d.level)) : "", note_th),
+      fx);
+  // Whoever acts is no longer reminded for that action.
+  auto close_mine = [&](ActionNeeded a) {
+    for (Ask& ask : inc->asks) {
+      if (ask.user == d.user && ask.action == a) ask.open = false;
+    }
+  };
+  const Village* village = network_->FindVillage(inc->village);
+  switch (d.action) {
+    case DecisionAction::kAck:
+      close_mine(ActionNeeded::kAck);
+      if (inc->acked_by.empty()) inc->acked_by = d.user;
+      if (!station_fault && inc->stage == Stage::kReported) {
+        CloseAsks(*inc, ActionNeeded::kAck);
+        EnterStage(*inc, Stage::kAwaitingConfirmation, d.user, fmt::format("{} รับทราบแล้ว", person->name_th),
+                   fmt::format("acknowledged by {}; the headman is asked to confirm", person->name_en), now, fx);
+        AskHeadman(*inc, now, now, fx);
+      }
+      Touch(*inc, now, fx);
+      break;
+    case DecisionAction::kConfirm:
+      inc->confirmed_by = d.user;
+      inc->unconfirmed = false;
+      CloseAsks(*inc, ActionNeeded::kConfirm);
+      CloseAsks(*inc, ActionNeeded::kAck);
+      inc->deputy_at.reset();
+      if (inc->stage == Stage::kReported || inc->stage == Stage::kAwaitingConfirmation) {
+        EnterStage(*inc, Stage::kConfirmed, d.user, fmt::format("{} ยืนยันแล้ว", person->name_th),
+                   fmt::format("confirmed by {}", person->name_en), now, fx);
+        EscalateToTao(*inc, now, "ผู้ใหญ่บ้านยืนยันแล้ว", "confirmed by the headman", now, fx);
+      }
+      Touch(*inc, now, fx);
+      break;
+    case DecisionAction::kReject:
+      inc->rejected_by = d.user;
+      CloseAsks(*inc, ActionNeeded::kConfirm);
+      CloseAsks(*inc, ActionNeeded::kAck);
+      inc->deputy_at.reset();
+      if (!inc->exercise && VillageWaterUp(inc->village)) {
+        // The stations still show water: a rejection is itself passed to the TAO, whose decision is final.
+        inc->rejection_noted = true;
+        Log(*inc, now, "escalation", d.user, d.via, "ผู้ใหญ่บ้านปฏิเสธ แต่สถานียังวัดน้ำสูง: ส่ง อบต. ตัดสิน",
+            "the headman rejected it but the stations still show the water up: passed to the TAO", fx);
+        if (inc->stage == Stage::kReported || inc->stage == Stage::kAwaitingConfirmation ||
+            inc->stage == Stage::kConfirmed) {
+          EscalateToTao(*inc, now, "ผู้ใหญ่บ้านปฏิเสธ แต่สถานียังวัดน้ำสูง",
+                        "the headman rejected it, but the stations still show the water up", now, fx);
+        } else {
+          for (const Person* p : tao_) {
+            Notify(*inc, p->id, ActionNeeded::kDeclare, inc->stage_deadline, "ผู้ใหญ่บ้านปฏิเสธ",
+                   "the headman rejected it", false, now, fx);
+          }
+        }
+        Touch(*inc, now, fx);
+      } else {
+        Close(*inc, Stage::kRejected, d.user, d.via, fmt::format("{} ปฏิเสธ (แจ้งเตือนผิดพลาด)", person->name_th),
+              fmt::format("rejected as a false alarm by {}", person->name_en), now, fx);
+        inc = nullptr;
+      }
+      break;
+    case DecisionAction::kDeclare: {
+      const Level level = *d.level;
+      inc->declared_level = level;
+      inc->level = level;
+      inc->declared_by = d.user;
+      inc->tao_overdue = false;
+      for (Ask& a : inc->asks) a.open = false;
+      inc->stage_deadline.reset();
+      inc->deputy_at.reset();
+      RefreshHeadline(*inc, village);
+      EnterStage(*inc, Stage::kDeclared, d.user,
+                 fmt::format("อบต. ประกาศ{} โดย {}", ThaiName(level), person->name_th),
+                 fmt::format("the TAO declared {} ({})", ToString(level), person->name_en), now, fx);
+      SetSiren(*inc, level >= Level::kWarning, now, fx);
+      InformVillage(*inc, "อบต. ประกาศอย่างเป็นทางการ", "official declaration by the TAO", now, fx);
+      WarnDownstream(*inc, now, fx);
+      PublishAlert(inc->village, now, fx);
+      break;
+    }
+    case DecisionAction::kAllClear:
+      if (!station_fault) {
+        InformVillage(*inc, "อบต. ประกาศยุติเหตุการณ์", "the TAO gave the all-clear", now, fx);
+      }
+      Close(*inc, Stage::kResolved, d.user, d.via, fmt::format("{} ประกาศยุติเหตุการณ์", person->name_th),
+            fmt::format("all-clear given by {}", person->name_en), now, fx);
+      inc = nullptr;
+      break;
+  }
+  rc.ok = true;
+  rc.incident = id;
+  Incident* target = inc ? inc : (closed_.count(id) ? &closed_[id] : nullptr);
+  if (target) {
+    Log(*target, now, "receipt", d.user, d.via, fmt::format("รับคำสั่ง {}", d.id),
+        fmt::format("decision {} accepted", d.id), fx);
+  }
+  Remember(key, rc);
+  fx.receipts.push_back(std::move(rc));
+  return fx;
+}
+
+Effects Engine::OnStationStatus(const StationStatus& status, TimePoint now) {
+  Effects fx;
+  auto it = station_index_.find(status.station);
+  if (it == station_index_.end()) return fx;
+  const std::size_t idx = it->second;
+  StationTrack& t = tracks_[idx];
+  const unsigned before = t.problems;
+  if (status.online) {
+    // Connected again: heard from, so the offline timer restarts.
+    t.last_heard = t.last_heard ? std::max(*t.last_heard, now) : now;
+    t.problems &= ~kProblemOffline;
+  } else {
+    t.problems |= kProblemOffline;
+  }
+  MarkStationDirty(idx);
+  if (t.problems != before) HealthChanged(idx, before, now, fx);
+  return fx;
+}
+
+void Engine::HealthChanged(std::size_t idx, unsigned before, TimePoint now, Effects& fx) {
+  StationTrack& t = tracks_[idx];
+  const Station& s = network_->stations[idx];
+  const unsigned after = t.problems;
+  if (after == before || Silenced(t, now)) return;
+  const unsigned added = after & ~before;
+  const unsigned removed = before & ~after;
+  Incident* inc = t.health_incident ? Open(*t.health_incident) : nullptr;
+  const Village* v = network_->FindVillage(s.village);
+  auto describe = [&](Incident& i) {
+    i.problems = after;
+    i.detail_th = fmt::format("{}: {}", s.name_th, ProblemNames(after, true));
+    i.detail_en = fmt::format("{}: {}", s.name_en, ProblemNames(after));
+    RefreshHeadline(i, v);
+  };
+  if (!inc) {
+    if (after == 0) return;
+    Incident& n = NewIncident(IncidentKind::kStation, s.village, Level::kNormal, "health", false, now, fx);
+    n.station = s.id;
+    n.stage = Stage::kEscalated;  // a technician incident goes straight to the TAO
+    describe(n);
+    t.health_incident = n.id;
+    MarkStationDirty(idx);
+    Log(n, now, "health", s.id, "station", n.headline_th, n.headline_en, fx);
+    for (const Person* p : tao_) {
+      Notify(n, p->id, ActionNeeded::kNone, std::nullopt, "สำหรับช่างเทคนิค", "for the technician", false, now, fx);
+    }
+    return;
+  }
+  describe(*inc);
+  if (added) {
+    Log(*inc, now, "health", s.id, "station", fmt::format("พบปัญหา: {}", ProblemNames(added, true)),
+        fmt::format("new fault: {}", ProblemNames(added)), fx);
+    for (const Person* p : tao_) {
+      Notify(*inc, p->id, ActionNeeded::kNone, std::nullopt, "", "", false, now, fx);
+    }
+  }
+  if (removed) {
+    Log(*inc, now, "health", s.id, "station", fmt::format("กลับมาปกติ: {}", ProblemNames(removed, true)),
+        fmt::format("recovered: {}", ProblemNames(removed)), fx);
+  }
+  Touch(*inc, now, fx);
+  if (after == 0) {
+    Close(*inc, Stage::kResolved, s.id, "station", "สถานีกลับมาทำงานปกติ", "the station is healthy again", now, fx);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ time
+
+void Engine::TimeoutStep(Incident& inc, TimePoint d, TimePoint now, Effects& fx) {
+  inc.stage_deadline.reset();
+  const std::string at = text::ThaiClock(d);
+  switch (inc.stage) {
+    case Stage::kReported:
+      inc.unconfirmed = true;
+      CloseAsks(inc, ActionNeeded::kAck);
+      Log(inc, now, "escalation", "kaoko", "kaoko",
+          fmt::format("ไม่มีกรรมการรับทราบภายใน {} น.: ส่งต่อผู้ใหญ่บ้าน (ยังไม่ยืนยัน)", at),
+          fmt::format("no committee member acknowledged by {}: passed to the headman, unconfirmed", at), fx);
+      EnterStage(inc, Stage::kAwaitingConfirmation, "kaoko", "เลยกำหนดเวลา", "deadline passed", now, fx);
+      AskHeadman(inc, d, now, fx);
+      break;
+    case Stage::kAwaitingConfirmation:
+    case Stage::kConfirmed:
+      if (inc.confirmed_by.empty()) inc.unconfirmed = true;
+      CloseAsks(inc, ActionNeeded::kConfirm);
+      CloseAsks(inc, ActionNeeded::kAck);
+      inc.deputy_at.reset();
+      Log(inc, now, "escalation", "kaoko", "kaoko",
+          fmt::format("ผู้ใหญ่บ้านไม่ยืนยันภายใน {} น.: ส่งต่อ อบต. (ยังไม่ยืนยัน)", at),
+          fmt::format("the headman did not confirm by {}: passed to the TAO, unconfirmed", at), fx);
+      EscalateToTao(inc, d, "ยังไม่มีการยืนยันจากหมู่บ้าน", "not confirmed by the village", now, fx);
+      break;
+    case Stage::kEscalated:
+      // Nobody above the TAO inside kaoko: the incident stays open, the TAO is reminded until it acts, and the CAP
+      // document carries it to the district.
+      inc.tao_overdue = true;
+      Log(inc, now, "escalation", "kaoko", "kaoko",
+          fmt::format("อบต. ยังไม่ประกาศภายใน {} น.: เตือนซ้ำต่อไป และแจ้งอำเภอผ่าน CAP", at),
+          fmt::format("the TAO has not declared by {}: reminders continue and CAP carries it to the district", at),
+          fx);
+      break;
+    default: break;
+  }
+  Touch(inc, now, fx);
+}
+
+void Engine::AdvanceIncident(Incident& inc, TimePoint now, Effects& fx) {
+  if (inc.kind != IncidentKind::kFlood) return;
+  // Fire missed steps in time order (a long outage may have passed several), each step's deadline counted from the
+  // moment the previous one should have fired.
+  for (int guard = 0; guard < 8; ++guard) {
+    const bool deputy_due = inc.deputy_at && *inc.deputy_at <= now;
+    const bool step_due = inc.stage_deadline && *inc.stage_deadline <= now;
+    if (deputy_due && (!step_due || *inc.deputy_at <= *inc.stage_deadline)) {
+      inc.deputy_at.reset();
+      if (const VillagePeople* vp = PeopleOf(inc.village)) {
+        AskPeople(inc, vp->deputies, ActionNeeded::kConfirm, inc.stage_deadline, now, fx,
+                  "ผู้ใหญ่บ้านยังไม่ตอบ", "the headman has not answered");
+      }
+      continue;
+    }
+    if (step_due) {
+      TimeoutStep(inc, *inc.stage_deadline, now, fx);
+      continue;
+    }
+    break;
+  }
+  const auto interval = network_->escalation.reminder_interval;
+  for (std::size_t i = 0; i < inc.asks.size(); ++i) {
+    if (!inc.asks[i].open || inc.asks[i].next_reminder > now) continue;
+    Ask& a = inc.asks[i];
+    ++a.reminders;
+    while (a.next_reminder <= now) a.next_reminder += interval;
+    const ActionNeeded action = a.action;
+    const std::string user = a.user;
+    // The step's deadline only matters to the people of the current step.
+    const bool current = (action == ActionNeeded::kAck && inc.stage == Stage::kReported) ||
+                         (action == ActionNeeded::kConfirm && inc.stage == Stage::kAwaitingConfirmation) ||
+                         (action == ActionNeeded::kDeclare && inc.stage == Stage::kEscalated);
+    Notify(inc, user, action, current ? inc.stage_deadline : std::nullopt, "", "", true, now, fx);
+    Touch(inc, now, fx);
+  }
+  if (inc.stage != Stage::kDeclared && inc.normal_since &&
+      now >= *inc.normal_since + network_->escalation.auto_resolve_after) {
+    Close(inc, Stage::kResolved, "kaoko", "kaoko",
+          fmt::format("ระดับน้ำปกติต่อเนื่อง {} จึงปิดเหตุการณ์อัตโนมัติ",
+                      text::DurationTh(network_->escalation.auto_resolve_after)),
+          fmt::format("the river stayed normal for {}: resolved automatically",
+                      text::DurationEn(network_->escalation.auto_resolve_after)),
+          now, fx);
+  }
+}
+
+Effects Engine::Advance(TimePoint now) {
+  Effects fx;
+  for (std::size_t i = 0; i < tracks_.size(); ++i) {
+    StationTrack& t = tracks_[i];
+    if (t.silenced_until && *t.silenced_until <= now) {
+      t.silenced_until.reset();
+      MarkStationDirty(i);
+      if (t.problems) HealthChanged(i, 0, now, fx);
+      if (t.level > t.triggered_level) {
+        // Still up after the maintenance: raise it now rather than at the next reading.
+        const Station& s = network_->stations[i];
+        t.triggered_level = t.level;
+        const Threshold* th = ThresholdOf(s, t.threshold_level);
+        (void)Trigger(s.village, t.level, TriggerSource{"station", s.id, now, t.level},
+                      th ? fmt::format("น้ำถึง{} ที่{}", th->landmark_th, s.name_th)
+                         : fmt::format("ระดับน้ำที่{}", s.name_th),
+                      th ? fmt::format("water at {} at {}", th->landmark_en, s.name_en)
+                         : fmt::format("water at {}", s.name_en),
+                      "station", s.id, now, fx);
+      }
+    }
+    if (Silenced(t, now)) continue;
+    if (!t.watching_since) {
+      t.watching_since = now;
+      MarkStationDirty(i);
+    }
+    if (t.problems & kProblemOffline) continue;
+    const TimePoint ref = t.last_heard ? *t.last_heard : *t.watching_since;
+    if (now - ref >= network_->health.offline_after) {
+      const unsigned before = t.problems;
+      t.problems |= kProblemOffline;
+      MarkStationDirty(i);
+      HealthChanged(i, before, now, fx);
+    }
+  }
+  std::vector<std::int64_t> ids;
+  ids.reserve(open_.size());
+  for (const auto& [id, inc] : open_) ids.push_back(id);
+  for (std::int64_t id : ids) {
+    if (Incident* inc = Open(id)) AdvanceIncident(*inc, now, fx);
+  }
+  return fx;
+}
+
+std::optional<TimePoint> Engine::NextDeadline() const {
+  std::optional<TimePoint> next;
+  auto consider = [&](std::optional<TimePoint> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  for (const auto& [id, inc] : open_) {
+    if (inc.kind != IncidentKind::kFlood) continue;
+    consider(inc.stage_deadline);
+    consider(inc.deputy_at);
+    for (const Ask& a : inc.asks) {
+      if (a.open) consider(a.next_reminder);
+    }
+    if (inc.stage != Stage::kDeclared && inc.normal_since) {
+      consider(*inc.normal_since + network_->escalation.auto_resolve_after);
+    }
+  }
+  for (const StationTrack& t : tracks_) {
+    if (t.silenced_until) {
+      consider(t.silenced_until);
+      continue;
+    }
+    if (t.problems & kProblemOffline) continue;
+    if (t.last_heard) {
+      consider(*t.last_heard + network_->health.offline_after);
+    } else if (t.watching_since) {
+      consider(*t.watching_since + network_->health.offline_after);
+    }
+  }
+  return next;
+}
+
+// ------------------------------------------------------------------------------------------------ commands
+
+Effects Engine::Silence(std::string_view station, TimePoint until, std::string_view by_user, TimePoint now) {
+  Effects fx;
+  auto pit = people_.find(std::string(by_user));
+  auto sit = station_index_.find(std::string(station));
+  if (pit == people_.end() || pit->second->role != Role::kTao) {
+    fx.error = "only a TAO officer may silence a station";
+    return fx;
+  }
+  if (sit == station_index_.end()) {
+    fx.error = fmt::format("unknown station {}", station);
+    return fx;
+  }
+  const std::size_t idx = sit->second;
+  StationTrack& t = tracks_[idx];
+  const Station& s = network_->stations[idx];
+  MarkStationDirty(idx);
+  std::string th;
+  std::string en;
+  if (until <= now) {
+    t.silenced_until.reset();
+    th = fmt::format("ยกเลิกการปิดเสียงสถานี {} โดย {}", s.name_th, by_user);
+    en = fmt::format("maintenance of {} ended by {}", s.name_en, by_user);
+  } else {
+    t.silenced_until = until;
+    th = fmt::format("ปิดเสียงสถานี {} เพื่อซ่อมบำรุงถึง {} น. โดย {}", s.name_th, text::ThaiClock(until), by_user);
+    en = fmt::format("{} silenced for maintenance until {} by {}", s.name_en, FormatUtc(until), by_user);
+  }
+  if (auto it = village_flood_.find(s.village); it != village_flood_.end()) {
+    if (Incident* inc = Open(it->second)) {
+      Log(*inc, now, "silence", std::string(by_user), "http", th, en, fx);
+      Touch(*inc, now, fx);
+    }
+  }
+  if (t.silenced_until) {
+    if (t.health_incident) {
+      if (Incident* inc = Open(*t.health_incident)) {
+        Log(*inc, now, "silence", std::string(by_user), "http", th, en, fx);
+        Close(*inc, Stage::kResolved, std::string(by_user), "http", "ปิดเพื่อซ่อมบำรุง", "silenced for maintenance",
+              now, fx);
+      }
+    }
+  } else if (t.problems) {
+    HealthChanged(idx, 0, now, fx);
+  }
+  return fx;
+}
+
+Effects Engine::StartDrill(std::string_view village, std::string_view by_user, TimePoint now, Level level) {
+  Effects fx;
+  auto pit = people_.find(std::string(by_user));
+  const Person* person = pit == people_.end() ? nullptr : pit->second;
+  const Village* v = network_->FindVillage(village);
+  const std::string vid(village);
+  if (!person) {
+    fx.error = fmt::format("unknown user {}", by_user);
+  } else if (!v) {
+    fx.error = fmt::format("unknown village {}", village);
+  } else if (!(person->role == Role::kTao || (person->role == Role::kHeadman && person->village == vid))) {
+    fx.error = fmt::format("only a TAO officer or the headman of {} may start a drill", village);
+  } else if (level == Level::kNormal) {
+    fx.error = "a drill needs a level: watch, warning or critical";
+  } else if (auto it = village_drill_.find(vid); it != village_drill_.end()) {
+    fx.error = fmt::format("a drill is already running in {} (incident {})", village, it->second);
+  }
+  if (fx.error) return fx;
+  Incident& inc = NewIncident(IncidentKind::kFlood, vid, level, "drill", true, now, fx);
+  village_drill_[vid] = inc.id;
+  inc.detail_th = fmt::format("การฝึกซ้อม เริ่มโดย {}", person->name_th);
+  inc.detail_en = fmt::format("exercise started by {}", person->name_en);
+  RefreshHeadline(inc, v);
+  inc.sources.push_back(TriggerSource{"drill", person->id, now, level});
+  inc.normal_since = now;  // a forgotten drill ends itself after auto_resolve_after
+  Log(inc, now, "trigger", person->id, "http", inc.headline_th, inc.headline_en, fx);
+  EnterStage(inc, Stage::kReported, "kaoko", "แจ้งกรรมการหมู่บ้าน (ฝึกซ้อม)", "the village committee is notified (exercise)",
+             now, fx);
+  AskCommittee(inc, now, now, fx);
+  if (level == Level::kCritical) StationCritical(inc, now, fx);
+  PublishAlert(vid, now, fx);
+  return fx;
+}
+
+// ------------------------------------------------------------------------------------------------ reads
+
+std::optional<AlertState> Engine::Alert(std::string_view village) const {
+  const std::string id(village);
+  if (!network_->FindVillage(id)) return std::nullopt;
+  if (auto it = alerts_.find(id); it != alerts_.end()) return it->second;
+  return NormalAlert(*network_, id, TimePoint{}, Stage::kResolved);
+}
+
+std::vector<AlertState> Engine::Alerts() const {
+  std::vector<AlertState> out;
+  out.reserve(network_->villages.size());
+  for (const Village& v : network_->villages) out.push_back(*Alert(v.id));
+  return out;
+}
+
+const Incident* Engine::FindIncident(std::int64_t id) const {
+  if (auto it = open_.find(id); it != open_.end()) return &it->second;
+  if (auto it = closed_.find(id); it != closed_.end()) return &it->second;
+  return nullptr;
+}
+
+std::vector<const Incident*> Engine::OpenIncidents() const {
+  std::vector<const Incident*> out;
+  out.reserve(open_.size());
+  for (auto it = open_.rbegin(); it != open_.rend(); ++it) out.push_back(&it->second);
+  return out;
+}
+
+const StationTrack* Engine::FindStationTrack(std::string_view station) const {
+  auto it = station_index_.find(std::string(station));
+  return it == station_index_.end() ? nullptr : &tracks_[it->second];
+}
+
+StationHealth Engine::Health(std::string_view station, TimePoint now) const {
+  auto it = station_index_.find(std::string(station));
+  if (it == station_index_.end()) return StationHealth::kOffline;
+  const StationTrack& t = tracks_[it->second];
+  if (t.problems & kProblemOffline) return StationHealth::kOffline;
+  if (t.problems) return StationHealth::kSuspect;
+  const auto stale_after = network_->stations[it->second].interval * options_.stale_intervals;
+  if (!t.last_heard || now - *t.last_heard > stale_after) return StationHealth::kStale;
+  return StationHealth::kOk;
+}
+
+std::string Engine::Cap(TimePoint now) const {
+  std::vector<const Incident*> real;
+  std::vector<const Incident*> drills;
+  for (const auto& [id, inc] : open_) {
+    if (inc.kind != IncidentKind::kFlood) continue;
+    (inc.exercise ? drills : real).push_back(&inc);
+  }
+  return RenderCap(*network_, real.empty() ? drills : real, now);
+}
+
+// ------------------------------------------------------------------------------------------------ state
+
+EngineState Engine::ExportState() const {
+  EngineState s;
+  s.next_incident = next_incident_;
+  s.next_notification = next_notification_;
+  for (const auto& [id, inc] : open_) s.incidents.push_back(inc);
+  s.stations = tracks_;
+  for (const Village& v : network_->villages) {
+    if (auto it = alerts_.find(v.id); it != alerts_.end()) s.alerts.push_back(it->second);
+    if (auto it = sirens_.find(v.id); it != sirens_.end()) s.sirens.push_back(it->second);
+  }
+  const std::size_t n = seen_order_.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::string& key = seen_order_[(seen_head_ + k) % n];
+    if (auto it = seen_.find(key); it != seen_.end()) s.seen.push_back(SeenMessage{key, it->second});
+  }
+  return s;
+}
+
+void Engine::ImportState(EngineState state) {
+  next_incident_ = std::max<std::int64_t>(state.next_incident, 1);
+  next_notification_ = std::max<std::int64_t>(state.next_notification, 1);
+  open_.clear();
+  closed_.clear();
+  village_flood_.clear();
+  village_drill_.clear();
+  for (Incident& inc : state.incidents) {
+    next_incident_ = std::max(next_incident_, inc.id + 1);
+    if (inc.kind == IncidentKind::kFlood && !IsClosed(inc.stage)) {
+      (inc.exercise ? village_drill_ : village_flood_)[inc.village] = inc.id;
+    }
+    const std::int64_t id = inc.id;
+    open_[id] = std::move(inc);
+  }
+  for (std::size_t i = 0; i < tracks_.size(); ++i) tracks_[i] = NewStationTrack(network_->stations[i]);
+  for (StationTrack& t : state.stations) {
+    auto it = station_index_.find(t.station);
+    if (it == station_index_.end()) continue;
+    StationTrack& dst = tracks_[it->second];
+    const bool buffers_ok = t.recent.size() == StationTrack::kRecentCapacity &&
+                            t.rain_bucket.size() == StationTrack::kRainBuckets &&
+                            t.rain_mm.size() == StationTrack::kRainBuckets;
+    dst = std::move(t);
+    if (!buffers_ok) {
+      StationTrack fresh = NewStationTrack(network_->stations[it->second]);
+      dst.recent = std::move(fresh.recent);
+      dst.recent_head = 0;
+      dst.recent_count = 0;
+      dst.rain_bucket = std::move(fresh.rain_bucket);
+      dst.rain_mm = std::move(fresh.rain_mm);
+    }
+    if (dst.health_incident && !open_.count(*dst.health_incident)) dst.health_incident.reset();
+  }
+  moving_count_ = 0;
+  for (const StationTrack& t : tracks_) moving_count_ += t.moving ? 1 : 0;
+  alerts_.clear();
+  for (AlertState& a : state.alerts) alerts_[a.village] = std::move(a);
+  sirens_.clear();
+  for (Siren& s : state.sirens) sirens_[s.village] = std::move(s);
+  seen_.clear();
+  seen_order_.clear();
+  seen_head_ = 0;
+  for (SeenMessage& m : state.seen) Remember(m.key, m.receipt);
+  ClearDirty();
+}
+
+std::vector<std::string> Engine::DirtyStations() const {
+  std::vector<std::string> out;
+  out.reserve(dirty_station_list_.size());
+  for (std::size_t i : dirty_station_list_) out.push_back(network_->stations[i].id);
+  return out;
+}
+
+std::vector<std::int64_t> Engine::DirtyIncidents() const { return dirty_incidents_; }
+
+void Engine::ClearDirty() {
+  for (std::size_t i : dirty_station_list_) station_dirty_[i] = 0;
+  dirty_station_list_.clear();
+  dirty_incidents_.clear();
+}
+
+}  // namespace kaoko::alerting

@@ -1,0 +1,225 @@
+// The kaoko-admin command line: parses arguments and calls the account functions. No logic of its own.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "kaoko/admin/accounts.hpp"
+#include "kaoko/server/config.hpp"
+
+namespace kaoko::admin {
+namespace {
+
+constexpr const char* kHelp = R"(kaoko-admin — broker accounts for a kaoko network (บัญชีผู้ใช้ MQTT ของเครือข่าย kaoko)
+
+usage:
+  kaoko-admin accounts --network <file.toml> --dir <dir> [--demo-passwords]
+      Writes <dir>/passwd (Mosquitto password file), <dir>/acl (Mosquitto ACL) and <dir>/credentials.toml
+      (mode 0600: every account's password in plain text, to hand out; the service uses [accounts.kaoko]).
+      Accounts: the service 'kaoko', every station and every person of the network file.
+      Re-running keeps the passwords already in credentials.toml; new accounts get a random 16-character
+      password. --demo-passwords sets every password to demo-<id>: for development and demos ONLY.
+      สร้างไฟล์รหัสผ่าน ไฟล์สิทธิ์ และรายการรหัสผ่านสำหรับแจกผู้ใช้ รันซ้ำได้โดยรหัสผ่านเดิมไม่เปลี่ยน
+
+  kaoko-admin add-account --dir <dir> --user <id> --role station|person|tao|service
+                          [--village <village>]... [--password <p>] [--tambon <tambon>]
+      Adds (or changes) one account and rewrites passwd, acl and credentials.toml. A station needs exactly one
+      --village; a person reads the alert of each --village given. Without --password an existing account keeps
+      its password and a new one gets a random one. --tambon is needed only when <dir> has no credentials.toml.
+      เพิ่มหรือแก้ไขบัญชีเดียว
+
+  kaoko-admin --help
+
+After a change, reload Mosquitto so it rereads passwd and acl: `systemctl reload mosquitto` or `kill -HUP <pid>`.
+หลังแก้ไข ให้สั่ง reload Mosquitto
+)";
+
+struct Args {
+  std::map<std::string, std::vector<std::string>> values;
+  std::vector<std::string> flags;
+  bool Has(const std::string& flag) const {
+    return std::find(flags.begin(), flags.end(), flag) != flags.end();
+  }
+  std::string One(const std::string& key) const {
+    auto it = values.find(key);
+    return it == values.end() || it->second.empty() ? std::string() : it->second.back();
+  }
+  std::vector<std::string> All(const std::string& key) const {
+    auto it = values.find(key);
+    return it == values.end() ? std::vector<std::string>{} : it->second;
+  }
+};
+
+// Parses "--key value" and "--flag" against the known sets; returns the error text or empty.
+std::string Parse(const std::vector<std::string>& args, size_t from, const std::vector<std::string>& with_value,
+                  const std::vector<std::string>& flags, Args& out) {
+  for (size_t i = from; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string key = a;
+    std::optional<std::string> inline_value;
+    if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
+      key = a.substr(0, eq);
+      inline_value = a.substr(eq + 1);
+    }
+    if (std::find(with_value.begin(), with_value.end(), key) != with_value.end()) {
+      if (inline_value) {
+        out.values[key].push_back(*inline_value);
+      } else if (i + 1 < args.size()) {
+        out.values[key].push_back(args[++i]);
+      } else {
+        return fmt::format("{} needs a value", key);
+      }
+    } else if (std::find(flags.begin(), flags.end(), a) != flags.end()) {
+      out.flags.push_back(a);
+    } else {
+      return fmt::format("unknown argument '{}'", a);
+    }
+  }
+  return {};
+}
+
+int Accounts(const Args& args, std::ostream& out, std::ostream& err) {
+  std::string network_file = args.One("--network");
+  std::string dir = args.One("--dir");
+  if (network_file.empty() || dir.empty()) {
+    err << "kaoko-admin accounts: --network and --dir are required (see kaoko-admin --help)\n";
+    return 2;
+  }
+  auto network = config::LoadNetwork(network_file);
+  if (!network) {
+    err << network.error().reason << "\n";  // already "<file>:<line>:<col>: <what>"
+    return 1;
+  }
+  auto existing = ReadCredentials(dir);
+  if (!existing) {
+    err << existing.error().reason << "\n";
+    return 1;
+  }
+  bool demo = args.Has("--demo-passwords");
+  auto set = MergeNetwork(*network, *existing, demo);
+  if (!set) {
+    err << set.error().reason << "\n";
+    return 1;
+  }
+  size_t kept = 0;
+  if (*existing && !demo) {
+    for (const Account& a : set->accounts) {
+      const Account* old = (*existing)->Find(a.id);
+      if (old && old->password == a.password) ++kept;
+    }
+  }
+  if (auto e = WriteAccountsDir(dir, *set, network_file)) {
+    err << e->reason << "\n";
+    return 1;
+  }
+  out << fmt::format("wrote {0}/passwd, {0}/acl and {0}/credentials.toml (mode 0600): {1} accounts for tambon '{2}'",
+                     dir, set->accounts.size(), set->tambon);
+  if (demo) {
+    out << ", DEMO passwords demo-<id>\n";
+  } else {
+    out << fmt::format(", {} passwords kept, {} new\n", kept, set->accounts.size() - kept);
+  }
+  return 0;
+}
+
+int AddAccountCommand(const Args& args, std::ostream& out, std::ostream& err) {
+  std::string dir = args.One("--dir");
+  std::string user = args.One("--user");
+  std::string role_text = args.One("--role");
+  if (dir.empty() || user.empty() || role_text.empty()) {
+    err << "kaoko-admin add-account: --dir, --user and --role are required (see kaoko-admin --help)\n";
+    return 2;
+  }
+  auto role = ParseAccountRole(role_text);
+  if (!role) {
+    err << fmt::format("kaoko-admin add-account: --role must be station, person, tao or service, not '{}'\n",
+                       role_text);
+    return 2;
+  }
+  auto existing = ReadCredentials(dir);
+  if (!existing) {
+    err << existing.error().reason << "\n";
+    return 1;
+  }
+  AccountSet set;
+  std::string tambon = args.One("--tambon");
+  if (*existing) {
+    set = std::move(**existing);
+    if (!tambon.empty() && tambon != set.tambon) {
+      err << fmt::format("{}/credentials.toml is for tambon '{}', not '{}'\n", dir, set.tambon, tambon);
+      return 1;
+    }
+  } else {
+    if (!config::IsIdentifier(tambon)) {
+      err << fmt::format("{}/credentials.toml does not exist yet: give --tambon <id> (a-z 0-9 -)\n", dir);
+      return 2;
+    }
+    set.tambon = tambon;
+  }
+  Account account;
+  account.id = user;
+  account.role = *role;
+  account.villages = args.All("--village");
+  account.password = args.One("--password");
+  bool is_new = set.Find(user) == nullptr;
+  auto added = AddAccount(set, account);
+  if (!added) {
+    err << "kaoko-admin add-account: " << added.error().reason << "\n";
+    return 1;
+  }
+  if (auto e = WriteAccountsDir(dir, set, "kaoko-admin add-account")) {
+    err << e->reason << "\n";
+    return 1;
+  }
+  out << fmt::format("{} {} account '{}'; wrote {}/passwd, acl and credentials.toml. Reload Mosquitto (SIGHUP).\n",
+                     is_new ? "added" : "updated", ToString(*role), user, dir);
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty()) {
+    err << kHelp;
+    return 2;
+  }
+  const std::string& command = args[0];
+  if (command == "--help" || command == "-h" || command == "help") {
+    out << kHelp;
+    return 0;
+  }
+  Args parsed;
+  try {
+    if (command == "accounts") {
+      if (auto e = Parse(args, 1, {"--network", "--dir"}, {"--demo-passwords", "--help"}, parsed); !e.empty()) {
+        err << "kaoko-admin accounts: " << e << " (see kaoko-admin --help)\n";
+        return 2;
+      }
+      if (parsed.Has("--help")) {
+        out << kHelp;
+        return 0;
+      }
+      return Accounts(parsed, out, err);
+    }
+    if (command == "add-account") {
+      if (auto e = Parse(args, 1, {"--dir", "--user", "--role", "--village", "--password", "--tambon"}, {"--help"},
+                         parsed);
+          !e.empty()) {
+        err << "kaoko-admin add-account: " << e << " (see kaoko-admin --help)\n";
+        return 2;
+      }
+      if (parsed.Has("--help")) {
+        out << kHelp;
+        return 0;
+      }
+      return AddAccountCommand(parsed, out, err);
+    }
+  } catch (const std::exception& e) {  // only a broken environment (libsodium, OpenSSL) gets here
+    err << "kaoko-admin: " << e.what() << "\n";
+    return 1;
+  }
+  err << fmt::format("kaoko-admin: unknown command '{}' (see kaoko-admin --help)\n", command);
+  return 2;
+}
+
+}  // namespace kaoko::admin

@@ -1,0 +1,124 @@
+// The core: the one thread that owns the database writer (and, with the alerting engine, the escalation state).
+// Paho's callback thread only hands messages over (Enqueue); the core drains them in batches, validates, writes one
+// transaction per batch, and only after the commit publishes what depends on it — end-to-end acks to stations and
+// receipts to people — so that an ack always means "on disk".
+//
+//   Core core(network, *store, publisher, metrics);
+//   std::jthread t([&](std::stop_token st) { core.Run(st); });
+//   mqtt_callback: core.Enqueue({topic, payload, received});
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kaoko/alerting/network.hpp"
+#include "kaoko/server/metrics.hpp"
+#include "kaoko/server/store.hpp"
+#include "kaoko/server/wire.hpp"
+
+namespace kaoko::server {
+
+using wire::TimePoint;
+
+// Where the core's outgoing messages go (MQTT in the service). Publish must be thread-safe and must not block for
+// long: it queues.
+class Publisher {
+ public:
+  virtual ~Publisher() = default;
+  virtual void Publish(const std::string& topic, const std::string& payload, bool retained) = 0;
+};
+
+struct Inbound {
+  std::string topic;
+  std::string payload;
+  std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
+};
+
+// What the HTTP API shows of a station (a snapshot; copied out under the core's lock).
+struct StationView {
+  const alerting::Station* station = nullptr;
+  std::optional<store::StoredReading> latest;
+  std::optional<bool> online;
+  std::optional<TimePoint> last_seen;  // when a reading last arrived (kaoko's clock)
+  std::uint64_t refused = 0;
+};
+
+struct CoreOptions {
+  std::size_t max_batch = 5000;
+  std::chrono::milliseconds ack_interval{1000};  // at most about once a second per station (the contract)
+  std::chrono::milliseconds retry_after_db_error{1000};
+  std::function<TimePoint()> clock;  // defaults to the system clock
+};
+
+class Core {
+ public:
+  Core(const alerting::Network& network, store::Store& writer, Publisher& publisher, Metrics& metrics,
+       CoreOptions options = {});
+
+  // Hands a received message to the core. Thread-safe; never blocks on the database.
+  void Enqueue(Inbound message);
+
+  // The core thread's body: processes batches until `stop` is requested and the queue is empty.
+  void Run(std::stop_token stop);
+
+  // One batch, synchronously (the thread body uses it; tests call it directly). Returns false when the database
+  // refused the batch (nothing in it is acknowledged; readings will be resent by their stations).
+  bool ProcessBatch(std::vector<Inbound>& batch);
+  // Publishes the pending end-to-end acks. Called by Run every ack_interval.
+  void FlushAcks();
+
+  // Snapshots for the HTTP API; thread-safe.
+  std::vector<StationView> Stations() const;
+  std::optional<std::string> DbProblem() const;  // empty when the last commit worked
+  std::size_t QueueDepth() const;
+
+ private:
+  struct StationSlot {
+    const alerting::Station* station;
+    StationView view;
+    std::vector<std::uint64_t> pending_acks;  // seqs committed since the last ack (core thread only)
+  };
+  struct Outgoing {
+    std::string topic;
+    std::string payload;
+    bool retained;
+  };
+
+  struct Batch;
+  void Handle(Inbound& in, TimePoint now, Batch& b);
+  void HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
+  void HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
+  void HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
+  void HandleDecision(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
+  void Refuse(Batch& b, const char* family, const Error& e, const Inbound& in);
+  void Receipt(Batch& b, const wire::Topic& t, std::string_view ref, bool ok, std::optional<std::int64_t> incident,
+               std::string_view error);
+  TimePoint Now() const;
+
+  const alerting::Network& network_;
+  store::Store& store_;
+  Publisher& publisher_;
+  Metrics& metrics_;
+  CoreOptions options_;
+
+  std::unordered_map<std::string, StationSlot> stations_;  // keys never change after construction
+
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Inbound> queue_;
+
+  mutable std::mutex view_mu_;  // guards StationSlot::view and db_problem_
+  std::optional<std::string> db_problem_;
+};
+
+}  // namespace kaoko::server

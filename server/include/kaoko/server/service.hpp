@@ -1,0 +1,41 @@
+// The kaoko service put together: network file → database → core thread → MQTT link → HTTP server.
+// main() only parses options and calls Service::Create and Run.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "kaoko/server/result.hpp"
+
+namespace kaoko::server {
+
+struct ServiceOptions {
+  std::string network_file;
+  std::string db_path = "kaoko.db";
+  std::string broker_url = "tcp://127.0.0.1:1883";
+  std::string mqtt_user = "kaoko";
+  std::string mqtt_password;
+  std::string client_id;  // default: kaoko-<tambon>
+  std::string http_address = "127.0.0.1";
+  unsigned short http_port = 8080;  // 0 picks a free port (tests)
+  std::string web_root;             // static pages, if any
+};
+
+class Service {
+ public:
+  // Loads the network file and opens the database; an error says what and where. Does not connect yet.
+  static Result<std::unique_ptr<Service>> Create(ServiceOptions options);
+  virtual ~Service() = default;
+  // Connects, serves, and blocks until Stop() (from any thread or a signal handler thread) — then shuts down in
+  // order: stop taking messages, commit and ack what was taken, disconnect.
+  virtual void Run() = 0;
+  virtual void Stop() = 0;
+  // The HTTP port actually bound (after Create).
+  virtual unsigned short http_port() const = 0;
+};
+
+// Reads the password of `user` from a credentials file written by kaoko-admin (TOML; `[accounts]` table or top
+// level). Returns an error naming the file and the problem.
+Result<std::string> ReadPassword(const std::string& credentials_file, const std::string& user);
+
+}  // namespace kaoko::server

@@ -1,0 +1,139 @@
+// The incident log and reading store: one SQLite file in WAL mode with a schema version and migrations.
+// A Store is one connection. The service owns one writer (the core thread, which commits in batches) and one reader
+// per HTTP thread; SQLite's WAL lets readers see the last commit while the writer works. A Store is not thread-safe:
+// use each from one thread.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "kaoko/server/result.hpp"
+#include "kaoko/server/wire.hpp"
+
+namespace kaoko::store {
+
+using wire::TimePoint;
+
+// The schema version this build writes; Open migrates older files up to it and refuses newer ones.
+int CurrentSchemaVersion();
+
+// A prepared statement (RAII). Bind and column indexes follow SQLite: bind from 1, columns from 0.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(sqlite3* db, std::string_view sql);
+  Stmt(Stmt&& other) noexcept;
+  Stmt& operator=(Stmt&& other) noexcept;
+  ~Stmt();
+  Stmt& Bind(int i, std::int64_t v);
+  Stmt& Bind(int i, double v);
+  Stmt& Bind(int i, std::string_view v);
+  Stmt& Bind(int i, std::optional<double> v);
+  Stmt& BindNull(int i);
+  // Steps once: true while a row is ready, false when done. Throws std::runtime_error on an error (the caller's
+  // transaction is then rolled back); the error code is in last_code().
+  bool Step();
+  // Runs a statement that returns no rows and resets it.
+  void Run();
+  void Reset();
+  std::int64_t Int(int col) const;
+  double Double(int col) const;
+  std::optional<double> OptDouble(int col) const;
+  std::string Text(int col) const;
+  bool IsNull(int col) const;
+  int last_code() const { return last_code_; }
+  bool IsPrepared() const { return stmt_ != nullptr; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int last_code_ = SQLITE_OK;
+};
+
+// The error SQLite raised, with its code, so that the caller can tell a full disk from a bug.
+class SqliteError : public std::runtime_error {
+ public:
+  SqliteError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  int code() const { return code_; }
+  bool disk_full() const { return (code_ & 0xff) == SQLITE_FULL; }
+
+ private:
+  int code_;
+};
+
+struct StoredReading {
+  std::string station;
+  std::uint64_t seq = 0;
+  TimePoint ts{};
+  double level_cm = 0;
+  std::optional<double> rain_mm;
+  std::optional<double> battery_v;
+};
+
+enum class Insert { kStored, kDuplicate };
+
+struct OpenOptions {
+  bool read_only = false;
+  // FULL: a committed (and therefore acknowledged) reading survives a power cut as well as a kill -9.
+  bool synchronous_full = true;
+};
+
+class Store {
+ public:
+  // Opens (creating and migrating if needed) the database at `path`. Returns an error with the reason (cannot open,
+  // newer schema than this build, corrupt). Thread-safe to call; the returned Store is single-threaded.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, OpenOptions options = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  sqlite3* db() { return db_; }
+  int schema_version() const { return schema_version_; }
+
+  void Begin();
+  void Commit();
+  void Rollback() noexcept;
+  void Exec(std::string_view sql);
+
+  // The stable integer key of a station name (created on first use). Cached.
+  std::int64_t StationKey(std::string_view station);
+
+  // Writes inside the caller's transaction. Duplicates by (station, seq) / (user, id) are not stored again.
+  Insert InsertReading(std::string_view station, const wire::ReadingMsg& r);
+  Insert InsertRefusedReading(std::string_view station, std::uint64_t seq, std::optional<TimePoint> ts,
+                              TimePoint received, const Error& why, std::string_view payload);
+  Insert InsertReport(std::string_view user, std::string_view village, const wire::ReportMsg& r, TimePoint received);
+  Insert InsertDecision(std::string_view user, std::string_view village, const wire::DecisionMsg& d,
+                        std::string_view via, TimePoint received, bool ok, std::string_view error);
+  void UpsertStatus(std::string_view station, const wire::StatusMsg& s, TimePoint received);
+
+  // Reads.
+  std::vector<StoredReading> Readings(std::string_view station, TimePoint since, TimePoint until, int limit);
+  // The newest reading (by its own ts) of every station that has one.
+  std::vector<StoredReading> LatestReadings();
+  std::int64_t CountReadings();
+  // Whether a report (user, id) is already stored; if so, the incident recorded for it (0 for none).
+  std::optional<std::int64_t> ReportIncident(std::string_view user, std::string_view id);
+
+  // Runs PRAGMA quick_check; empty when fine.
+  std::string QuickCheck();
+
+ private:
+  explicit Store(sqlite3* db) : db_(db) {}
+  void Migrate();
+  Stmt& Prepared(int slot, std::string_view sql);
+
+  sqlite3* db_;
+  int schema_version_ = 0;
+  std::vector<Stmt> prepared_;
+  std::unordered_map<std::string, std::int64_t> station_keys_;
+};
+
+}  // namespace kaoko::store

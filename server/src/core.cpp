@@ -1,0 +1,314 @@
+#include "kaoko/server/core.hpp"
+
+#include <fmt/format.h>
+
+#include <thread>
+
+#include "kaoko/server/log.hpp"
+
+namespace kaoko::server {
+
+// Everything one batch decides, applied only once its transaction has committed: a rolled-back batch must leave no
+// trace (no ack, no receipt, no counter, no change on the dashboard).
+struct Core::Batch {
+  std::vector<Outgoing> publish;
+  std::vector<std::pair<StationSlot*, std::uint64_t>> acks;
+  std::vector<std::pair<StationSlot*, store::StoredReading>> latest;
+  std::vector<std::pair<StationSlot*, bool>> status;
+  std::vector<std::pair<std::string, std::string>> rejected;  // (family, reason code)
+  std::vector<std::string> results;                           // "reports:ok" etc.
+  std::uint64_t accepted = 0;
+  std::uint64_t duplicate = 0;
+};
+
+namespace {
+constexpr const char* kReadingsRejected = "kaoko_readings_rejected_total";
+constexpr const char* kMessagesRejected = "kaoko_messages_rejected_total";
+
+std::string Snippet(std::string_view payload) {
+  std::string s(payload.substr(0, 120));
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  return payload.size() > 120 ? s + "…" : s;
+}
+}  // namespace
+
+Core::Core(const alerting::Network& network, store::Store& writer, Publisher& publisher, Metrics& metrics,
+           CoreOptions options)
+    : network_(network), store_(writer), publisher_(publisher), metrics_(metrics), options_(std::move(options)) {
+  for (const auto& st : network_.stations) {
+    StationSlot slot{&st, {}, {}};
+    slot.view.station = &st;
+    stations_.emplace(st.id, std::move(slot));
+  }
+  for (auto& r : store_.LatestReadings()) {
+    auto it = stations_.find(r.station);
+    if (it != stations_.end()) it->second.view.latest = std::move(r);
+  }
+}
+
+TimePoint Core::Now() const {
+  if (options_.clock) return options_.clock();
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+void Core::Enqueue(Inbound message) {
+  {
+    std::lock_guard lock(queue_mu_);
+    queue_.push_back(std::move(message));
+    metrics_.queue_depth = queue_.size();
+  }
+  queue_cv_.notify_one();
+}
+
+std::size_t Core::QueueDepth() const {
+  std::lock_guard lock(queue_mu_);
+  return queue_.size();
+}
+
+void Core::Run(std::stop_token stop) {
+  using clock = std::chrono::steady_clock;
+  auto next_ack = clock::now() + options_.ack_interval;
+  std::stop_callback wake(stop, [this] { queue_cv_.notify_all(); });
+  std::vector<Inbound> batch;
+  while (true) {
+    batch.clear();
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait_until(lock, next_ack, [&] { return !queue_.empty() || stop.stop_requested(); });
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      metrics_.queue_depth = queue_.size();
+    }
+    if (!batch.empty() && !ProcessBatch(batch)) {
+      // The disk is full or the database is failing. Readings are not acknowledged, so their stations keep them and
+      // send them again; people's reports, decisions and station status have no such resend, so keep them.
+      std::size_t kept = 0;
+      {
+        std::lock_guard lock(queue_mu_);
+        for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+          if (it->topic.ends_with("/reading") || queue_.size() > 100000) continue;
+          queue_.push_front(std::move(*it));
+          ++kept;
+        }
+      }
+      metrics_.Count("kaoko_readings_deferred_total", "db_error", batch.size() - kept);
+      std::this_thread::sleep_for(options_.retry_after_db_error);
+    }
+    if (clock::now() >= next_ack) {
+      FlushAcks();
+      next_ack = clock::now() + options_.ack_interval;
+    }
+    if (stop.stop_requested()) {
+      std::lock_guard lock(queue_mu_);
+      if (queue_.empty()) break;
+    }
+  }
+  FlushAcks();
+}
+
+bool Core::ProcessBatch(std::vector<Inbound>& batch) {
+  TimePoint now = Now();
+  Batch b;
+  try {
+    store_.Begin();
+    for (auto& in : batch) Handle(in, now, b);
+    store_.Commit();
+  } catch (const std::exception& e) {
+    store_.Rollback();
+    ++metrics_.db_errors;
+    {
+      std::lock_guard lock(view_mu_);
+      db_problem_ = e.what();
+    }
+    if (log::ShouldLog("db_error")) log::Error("core", "a batch of {} messages was not stored: {}", batch.size(), e.what());
+    return false;
+  }
+  ++metrics_.batches;
+  metrics_.readings_accepted += b.accepted;
+  metrics_.readings_duplicate += b.duplicate;
+  for (const auto& [family, code] : b.rejected) metrics_.Count(family, code);
+  for (const auto& r : b.results) {
+    auto colon = r.find(':');
+    metrics_.Count(r.substr(0, colon), r.substr(colon + 1));
+  }
+  auto done = std::chrono::steady_clock::now();
+  for (const auto& in : batch) {
+    metrics_.store_latency.Observe(std::chrono::duration<double>(done - in.arrived).count());
+  }
+  {
+    std::lock_guard lock(view_mu_);
+    db_problem_.reset();
+    for (auto& [slot, reading] : b.latest) {
+      if (!slot->view.latest || reading.ts >= slot->view.latest->ts) slot->view.latest = std::move(reading);
+      slot->view.last_seen = now;
+    }
+    for (auto& [slot, online] : b.status) slot->view.online = online;
+  }
+  for (auto& [slot, seq] : b.acks) slot->pending_acks.push_back(seq);
+  for (auto& out : b.publish) publisher_.Publish(out.topic, out.payload, out.retained);
+  return true;
+}
+
+void Core::FlushAcks() {
+  for (auto& [id, slot] : stations_) {
+    if (slot.pending_acks.empty()) continue;
+    auto ranges = wire::ToRanges(std::move(slot.pending_acks));
+    slot.pending_acks.clear();
+    publisher_.Publish(wire::AckTopic(network_.tambon, slot.station->village, id), wire::RenderAck(ranges), false);
+    ++metrics_.acks_published;
+  }
+}
+
+void Core::Refuse(Batch& b, const char* family, const Error& e, const Inbound& in) {
+  b.rejected.emplace_back(family, e.code);
+  if (log::ShouldLog(std::string(family) + e.code)) {
+    log::Warn("ingest", "refused {} ({}): {} — payload: {}", in.topic, e.code, e.reason, Snippet(in.payload));
+  }
+}
+
+void Core::Handle(Inbound& in, TimePoint now, Batch& b) {
+  auto topic = wire::ParseTopic(in.topic);
+  if (!topic) return Refuse(b, kMessagesRejected, topic.error(), in);
+  const wire::Topic& t = *topic;
+  if (t.tambon != network_.tambon) {
+    return Refuse(b, kMessagesRejected,
+                  MakeError("unknown_tambon", fmt::format("tambon '{}' is not served here ('{}')", t.tambon,
+                                                          network_.tambon)),
+                  in);
+  }
+  switch (t.kind) {
+    case wire::TopicKind::kReading: return HandleReading(t, in, now, b);
+    case wire::TopicKind::kStatus: return HandleStatus(t, in, now, b);
+    case wire::TopicKind::kReport: return HandleReport(t, in, now, b);
+    case wire::TopicKind::kDecision: return HandleDecision(t, in, now, b);
+    default:
+      return Refuse(b, kMessagesRejected, MakeError("not_inbound", "kaoko does not take messages on this topic"), in);
+  }
+}
+
+void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
+  auto it = stations_.find(t.name);
+  if (it == stations_.end()) {
+    return Refuse(b, kReadingsRejected,
+                  MakeError("unknown_station", fmt::format("station '{}' is not in the network file", t.name)), in);
+  }
+  StationSlot& slot = it->second;
+  if (slot.station->village != t.village) {
+    return Refuse(b, kReadingsRejected,
+                  MakeError("wrong_village", fmt::format("station '{}' belongs to village '{}', not '{}'", t.name,
+                                                         slot.station->village, t.village)),
+                  in);
+  }
+  auto parsed = wire::ParseReading(in.payload, *slot.station, now);
+  if (parsed.refused) {
+    Refuse(b, kReadingsRejected, parsed.refused->error, in);
+    if (parsed.refused->seq_if_known) {
+      // Keep the refused reading and acknowledge it: the station must not resend it forever, and the TAO's
+      // technician can see what the station sent and why it was refused.
+      store_.InsertRefusedReading(t.name, *parsed.refused->seq_if_known, parsed.refused->ts_if_known, now,
+                                  parsed.refused->error, in.payload);
+      b.acks.emplace_back(&slot, *parsed.refused->seq_if_known);
+    }
+    return;
+  }
+  const wire::ReadingMsg& r = *parsed.reading;
+  if (store_.InsertReading(t.name, r) == store::Insert::kStored) {
+    ++b.accepted;
+    b.latest.emplace_back(&slot, store::StoredReading{t.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v});
+  } else {
+    ++b.duplicate;
+  }
+  b.acks.emplace_back(&slot, r.seq);  // a repeat is acked again: its first ack may have been lost
+}
+
+void Core::HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
+  auto it = stations_.find(t.name);
+  if (it == stations_.end() || it->second.station->village != t.village) {
+    return Refuse(b, kMessagesRejected,
+                  MakeError("unknown_station", fmt::format("station '{}' of village '{}' is not in the network file",
+                                                           t.name, t.village)),
+                  in);
+  }
+  auto status = wire::ParseStatus(in.payload);
+  if (!status) return Refuse(b, kMessagesRejected, status.error(), in);
+  store_.UpsertStatus(t.name, *status, now);
+  b.status.emplace_back(&it->second, status->online);
+}
+
+void Core::Receipt(Batch& b, const wire::Topic& t, std::string_view ref, bool ok, std::optional<std::int64_t> incident,
+                   std::string_view error) {
+  b.publish.push_back({wire::ReceiptTopic(t.tambon, t.village, t.name), wire::RenderReceipt(ref, ok, incident, error),
+                       false});
+}
+
+void Core::HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
+  std::string ref = wire::PeekId(in.payload).value_or("");
+  auto refuse = [&](const Error& e) {
+    Refuse(b, kMessagesRejected, e, in);
+    b.results.push_back("kaoko_reports_total:refused");
+    Receipt(b, t, ref, false, std::nullopt, e.reason);
+  };
+  const alerting::Person* person = network_.FindPerson(t.name);
+  if (!person) return refuse(MakeError("unknown_user", fmt::format("'{}' is not in the network file", t.name)));
+  if (!network_.FindVillage(t.village)) {
+    return refuse(MakeError("unknown_village", fmt::format("village '{}' is not in the network file", t.village)));
+  }
+  if (person->role != alerting::Role::kTao && person->village != t.village) {
+    return refuse(MakeError("wrong_village", fmt::format("{} reports for village '{}', not '{}'", person->id,
+                                                         person->village, t.village)));
+  }
+  auto report = wire::ParseReport(in.payload);
+  if (!report) return refuse(report.error());
+  if (report->station) {
+    const alerting::Station* st = network_.FindStation(*report->station);
+    if (!st) return refuse(MakeError("unknown_station", fmt::format("station '{}' is not in the network file", *report->station)));
+    if (st->village != t.village) {
+      return refuse(MakeError("wrong_village", fmt::format("station '{}' is in village '{}', not '{}'", st->id,
+                                                           st->village, t.village)));
+    }
+  }
+  if (store_.InsertReport(t.name, t.village, *report, now) == store::Insert::kDuplicate) {
+    b.results.push_back("kaoko_reports_total:duplicate");
+    auto incident = store_.ReportIncident(t.name, report->id);
+    Receipt(b, t, report->id, true, incident && *incident ? incident : std::nullopt, "");
+    return;
+  }
+  b.results.push_back("kaoko_reports_total:stored");
+  Receipt(b, t, report->id, true, std::nullopt, "");
+}
+
+void Core::HandleDecision(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
+  std::string ref = wire::PeekId(in.payload).value_or("");
+  auto refuse = [&](const Error& e) {
+    Refuse(b, kMessagesRejected, e, in);
+    b.results.push_back("kaoko_decisions_total:refused");
+    Receipt(b, t, ref, false, std::nullopt, e.reason);
+  };
+  const alerting::Person* person = network_.FindPerson(t.name);
+  if (!person) return refuse(MakeError("unknown_user", fmt::format("'{}' is not in the network file", t.name)));
+  auto decision = wire::ParseDecision(in.payload);
+  if (!decision) return refuse(decision.error());
+  // Until an engine holds incidents, no incident exists to decide on; the decision is still logged.
+  std::string why = fmt::format("incident {} does not exist", decision->incident);
+  store_.InsertDecision(t.name, t.village, *decision, "mqtt", now, false, why);
+  refuse(MakeError("unknown_incident", why));
+}
+
+std::vector<StationView> Core::Stations() const {
+  std::vector<StationView> out;
+  std::lock_guard lock(view_mu_);
+  out.reserve(network_.stations.size());
+  for (const auto& st : network_.stations) out.push_back(stations_.at(st.id).view);
+  return out;
+}
+
+std::optional<std::string> Core::DbProblem() const {
+  std::lock_guard lock(view_mu_);
+  return db_problem_;
+}
+
+}  // namespace kaoko::server

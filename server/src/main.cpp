@@ -1,0 +1,98 @@
+// kaoko-server: the service. Only parses options and wires; everything else is in the kaoko::server library.
+#include <fmt/format.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "kaoko/server/log.hpp"
+#include "kaoko/server/service.hpp"
+
+namespace {
+const char* kUsage = R"(kaoko-server — the kaoko flood early-warning service
+
+Usage: kaoko-server --network FILE [options]
+
+  --network FILE         the tambon's network file (TOML)                  (required)
+  --db FILE              the SQLite database (created if missing)          [kaoko.db]
+  --broker URL           the MQTT broker                                   [tcp://127.0.0.1:1883]
+  --mqtt-user NAME       the service's broker account                      [kaoko]
+  --credentials FILE     credentials.toml from kaoko-admin (password of --mqtt-user)
+  --mqtt-password PW     the password itself (or env KAOKO_MQTT_PASSWORD)
+  --client-id ID         MQTT client id; keep it stable (persistent session) [kaoko-<tambon>]
+  --http ADDR:PORT       where the HTTP API listens                       [127.0.0.1:8080]
+  --help                 this text
+)";
+}  // namespace
+
+int main(int argc, char** argv) {
+  kaoko::server::ServiceOptions o;
+  std::string credentials;
+  if (const char* pw = std::getenv("KAOKO_MQTT_PASSWORD")) o.mqtt_password = pw;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        fmt::print(stderr, "kaoko-server: {} needs a value\n{}", a, kUsage);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      fmt::print("{}", kUsage);
+      return 0;
+    } else if (a == "--network") o.network_file = next();
+    else if (a == "--db") o.db_path = next();
+    else if (a == "--broker") o.broker_url = next();
+    else if (a == "--mqtt-user") o.mqtt_user = next();
+    else if (a == "--mqtt-password") o.mqtt_password = next();
+    else if (a == "--credentials") credentials = next();
+    else if (a == "--client-id") o.client_id = next();
+    else if (a == "--http") {
+      std::string v = next();
+      auto colon = v.rfind(':');
+      if (colon == std::string::npos) {
+        fmt::print(stderr, "kaoko-server: --http wants ADDR:PORT, got '{}'\n", v);
+        return 2;
+      }
+      o.http_address = v.substr(0, colon);
+      o.http_port = static_cast<unsigned short>(std::stoi(v.substr(colon + 1)));
+    } else {
+      fmt::print(stderr, "kaoko-server: unknown option '{}'\n{}", a, kUsage);
+      return 2;
+    }
+  }
+  if (o.network_file.empty()) {
+    fmt::print(stderr, "kaoko-server: --network is required\n{}", kUsage);
+    return 2;
+  }
+  if (!credentials.empty()) {
+    auto pw = kaoko::server::ReadPassword(credentials, o.mqtt_user);
+    if (!pw) {
+      fmt::print(stderr, "kaoko-server: {}\n", pw.error().reason);
+      return 2;
+    }
+    o.mqtt_password = *pw;
+  }
+  auto service = kaoko::server::Service::Create(o);
+  if (!service) {
+    fmt::print(stderr, "kaoko-server: {}\n", service.error().reason);
+    return 1;
+  }
+  // Signals are waited for on their own thread, so Stop() runs outside any signal handler.
+  boost::asio::io_context signals_io;
+  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (!ec) {
+      kaoko::log::Info("service", "signal {} received", sig);
+      (*service)->Stop();
+    }
+  });
+  std::jthread signal_thread([&] { signals_io.run(); });
+  (*service)->Run();
+  signals_io.stop();
+  return 0;
+}

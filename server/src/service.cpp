@@ -1,0 +1,117 @@
+#include "kaoko/server/service.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <thread>
+#include <toml++/toml.h>
+
+#include "kaoko/server/config.hpp"
+#include "kaoko/server/core.hpp"
+#include "kaoko/server/http.hpp"
+#include "kaoko/server/log.hpp"
+#include "kaoko/server/mqtt_link.hpp"
+#include "kaoko/server/store.hpp"
+
+namespace kaoko::server {
+namespace {
+
+class ServiceImpl : public Service {
+ public:
+  ServiceImpl(ServiceOptions options, alerting::Network network) : options_(std::move(options)), network_(std::move(network)) {}
+
+  Result<bool> Init() {
+    auto writer = store::Store::Open(options_.db_path);
+    if (!writer) return writer.error();
+    writer_ = std::move(*writer);
+    auto reader = store::Store::Open(options_.db_path, {.read_only = true});
+    if (!reader) return reader.error();
+    core_ = std::make_unique<Core>(network_, *writer_, publisher_, metrics_);
+    MqttOptions mo;
+    mo.url = options_.broker_url;
+    mo.user = options_.mqtt_user;
+    mo.password = options_.mqtt_password;
+    mo.tambon = network_.tambon;
+    mo.client_id = options_.client_id.empty() ? fmt::format("kaoko-{}", network_.tambon) : options_.client_id;
+    mqtt_ = std::make_unique<MqttLink>(mo, metrics_, [this](Inbound in) { core_->Enqueue(std::move(in)); });
+    publisher_.target = mqtt_.get();
+    api_ = std::make_unique<HttpApi>(network_, *core_, metrics_, std::move(*reader), [this] {
+      Health h;
+      if (!mqtt_->connected()) h.broker = mqtt_->last_problem();
+      if (auto p = core_->DbProblem()) h.database = *p;
+      return h;
+    });
+    try {
+      auto address = boost::asio::ip::make_address(options_.http_address);
+      http_ = std::make_unique<HttpServer>(io_, boost::asio::ip::tcp::endpoint(address, options_.http_port), *api_);
+    } catch (const std::exception& e) {
+      return MakeError("http", fmt::format("cannot listen on {}:{}: {}", options_.http_address, options_.http_port, e.what()));
+    }
+    return true;
+  }
+
+  void Run() override {
+    std::jthread core_thread([this](std::stop_token st) { core_->Run(st); });
+    mqtt_->Start();
+    http_->Start();
+    log::Info("service", "kaoko serving tambon {} ({} villages, {} stations, {} people); HTTP on http://{}:{}/",
+              network_.tambon, network_.villages.size(), network_.stations.size(), network_.people.size(),
+              options_.http_address, http_->port());
+    io_.run();  // until Stop()
+    log::Info("service", "stopping: committing what was received, then disconnecting");
+    core_thread.request_stop();
+    core_thread.join();
+    mqtt_->Stop();
+    log::Info("service", "stopped");
+  }
+
+  void Stop() override { io_.stop(); }
+  unsigned short http_port() const override { return http_->port(); }
+
+ private:
+  // The core publishes through this; it forwards to the MQTT link once it exists.
+  struct Forwarder : Publisher {
+    Publisher* target = nullptr;
+    void Publish(const std::string& topic, const std::string& payload, bool retained) override {
+      target->Publish(topic, payload, retained);
+    }
+  };
+
+  ServiceOptions options_;
+  alerting::Network network_;
+  Metrics metrics_;
+  Forwarder publisher_;
+  std::unique_ptr<store::Store> writer_;
+  std::unique_ptr<Core> core_;
+  std::unique_ptr<MqttLink> mqtt_;
+  std::unique_ptr<HttpApi> api_;
+  boost::asio::io_context io_{1};
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options) {
+  auto network = config::LoadNetwork(options.network_file);
+  if (!network) return network.error();
+  auto service = std::make_unique<ServiceImpl>(std::move(options), std::move(*network));
+  auto ok = service->Init();
+  if (!ok) return ok.error();
+  return std::unique_ptr<Service>(std::move(service));
+}
+
+Result<std::string> ReadPassword(const std::string& file, const std::string& user) {
+  try {
+    toml::table t = toml::parse_file(file);
+    if (auto v = t["accounts"][user].value<std::string>()) return *v;
+    if (auto v = t[user].value<std::string>()) return *v;
+    if (auto v = t[user]["password"].value<std::string>()) return *v;
+    if (auto v = t["accounts"][user]["password"].value<std::string>()) return *v;
+    return MakeError("credentials", fmt::format("{}: no password for '{}'", file, user));
+  } catch (const toml::parse_error& e) {
+    return MakeError("credentials", fmt::format("{}:{}: {}", file, e.source().begin.line, e.description()));
+  }
+}
+
+}  // namespace kaoko::server

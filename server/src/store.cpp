@@ -1,0 +1,341 @@
+#include "kaoko/server/store.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace kaoko::store {
+namespace {
+
+// Each entry moves the schema up by one version; PRAGMA user_version records where a file stands. Never edit a
+// released entry: add a new one.
+const char* const kMigrations[] = {
+    // 1: readings, refusals, reports, decisions, station status.
+    R"sql(
+    CREATE TABLE stations (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+    -- (station, seq) identifies a reading; WITHOUT ROWID keeps one b-tree keyed by it.
+    CREATE TABLE readings (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+      level_cm REAL NOT NULL, rain_mm REAL, battery_v REAL,
+      PRIMARY KEY (station, seq)) WITHOUT ROWID;
+    CREATE INDEX readings_by_time ON readings (station, ts);
+    -- Readings that carried a seq but were refused: kept (and acked) so that nothing is silent or resent forever.
+    CREATE TABLE refused_readings (
+      station TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER, received INTEGER NOT NULL,
+      code TEXT NOT NULL, reason TEXT NOT NULL, payload TEXT NOT NULL,
+      PRIMARY KEY (station, seq));
+    CREATE TABLE reports (
+      user TEXT NOT NULL, id TEXT NOT NULL, village TEXT NOT NULL, ts INTEGER NOT NULL, received INTEGER NOT NULL,
+      concern TEXT NOT NULL, station TEXT, level_cm REAL, trend TEXT, note TEXT NOT NULL, lat REAL, lon REAL,
+      incident INTEGER,
+      PRIMARY KEY (user, id));
+    CREATE TABLE decisions (
+      user TEXT NOT NULL, id TEXT NOT NULL, village TEXT NOT NULL, ts INTEGER NOT NULL, received INTEGER NOT NULL,
+      incident INTEGER NOT NULL, action TEXT NOT NULL, level TEXT, note TEXT NOT NULL, via TEXT NOT NULL,
+      ok INTEGER NOT NULL, error TEXT,
+      PRIMARY KEY (user, id));
+    CREATE TABLE station_status (
+      station TEXT PRIMARY KEY, online INTEGER NOT NULL, ts INTEGER, fw TEXT, received INTEGER NOT NULL);
+    )sql",
+};
+
+std::int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
+TimePoint FromMs(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+
+[[noreturn]] void Throw(sqlite3* db, int code, std::string_view what) {
+  throw SqliteError(code, fmt::format("{}: {} ({})", what, sqlite3_errmsg(db), sqlite3_errstr(code)));
+}
+
+}  // namespace
+
+int CurrentSchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
+
+Stmt::Stmt(sqlite3* db, std::string_view sql) {
+  int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+  if (rc != SQLITE_OK) Throw(db, rc, fmt::format("prepare {}", sql.substr(0, 60)));
+}
+Stmt::Stmt(Stmt&& o) noexcept : stmt_(o.stmt_), last_code_(o.last_code_) { o.stmt_ = nullptr; }
+Stmt& Stmt::operator=(Stmt&& o) noexcept {
+  if (this != &o) {
+    sqlite3_finalize(stmt_);
+    stmt_ = o.stmt_;
+    last_code_ = o.last_code_;
+    o.stmt_ = nullptr;
+  }
+  return *this;
+}
+Stmt::~Stmt() { sqlite3_finalize(stmt_); }
+Stmt& Stmt::Bind(int i, std::int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+Stmt& Stmt::Bind(int i, double v) {
+  sqlite3_bind_double(stmt_, i, v);
+  return *this;
+}
+Stmt& Stmt::Bind(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Stmt& Stmt::Bind(int i, std::optional<double> v) {
+  if (v) return Bind(i, *v);
+  return BindNull(i);
+}
+Stmt& Stmt::BindNull(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+bool Stmt::Step() {
+  last_code_ = sqlite3_step(stmt_);
+  if (last_code_ == SQLITE_ROW) return true;
+  if (last_code_ == SQLITE_DONE) return false;
+  int code = last_code_;
+  sqlite3* db = sqlite3_db_handle(stmt_);
+  sqlite3_reset(stmt_);
+  Throw(db, code, "step");
+}
+void Stmt::Run() {
+  while (Step()) {
+  }
+  Reset();
+}
+void Stmt::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+std::int64_t Stmt::Int(int c) const { return sqlite3_column_int64(stmt_, c); }
+double Stmt::Double(int c) const { return sqlite3_column_double(stmt_, c); }
+std::optional<double> Stmt::OptDouble(int c) const {
+  if (IsNull(c)) return std::nullopt;
+  return Double(c);
+}
+std::string Stmt::Text(int c) const {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c))) : std::string();
+}
+bool Stmt::IsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, OpenOptions options) {
+  sqlite3* db = nullptr;
+  int flags = options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return MakeError("db_open", fmt::format("cannot open database {}: {}", path, why));
+  }
+  std::unique_ptr<Store> store(new Store(db));
+  try {
+    sqlite3_busy_timeout(db, 5000);
+    if (!options.read_only) {
+      store->Exec("PRAGMA journal_mode=WAL");
+      store->Exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      store->Exec("PRAGMA foreign_keys=ON");
+      store->Migrate();
+    } else {
+      Stmt v(db, "PRAGMA user_version");
+      v.Step();
+      store->schema_version_ = static_cast<int>(v.Int(0));
+    }
+  } catch (const std::exception& e) {
+    return MakeError("db_open", fmt::format("database {}: {}", path, e.what()));
+  }
+  return store;
+}
+
+Store::~Store() {
+  prepared_.clear();
+  sqlite3_close(db_);
+}
+
+void Store::Exec(std::string_view sql) {
+  std::string text(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw SqliteError(rc, fmt::format("{}: {}", text.substr(0, 60), msg));
+  }
+}
+
+void Store::Migrate() {
+  Stmt v(db_, "PRAGMA user_version");
+  v.Step();
+  int version = static_cast<int>(v.Int(0));
+  v = Stmt();
+  if (version > CurrentSchemaVersion()) {
+    throw std::runtime_error(fmt::format(
+        "the database has schema version {}, newer than this kaoko understands ({}): upgrade kaoko", version,
+        CurrentSchemaVersion()));
+  }
+  while (version < CurrentSchemaVersion()) {
+    Begin();
+    try {
+      Exec(kMigrations[version]);
+      ++version;
+      Exec(fmt::format("PRAGMA user_version={}", version));
+      Commit();
+    } catch (...) {
+      Rollback();
+      throw;
+    }
+  }
+  schema_version_ = version;
+}
+
+void Store::Begin() { Exec("BEGIN IMMEDIATE"); }
+void Store::Commit() { Exec("COMMIT"); }
+void Store::Rollback() noexcept {
+  if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Stmt& Store::Prepared(int slot, std::string_view sql) {
+  if (static_cast<int>(prepared_.size()) <= slot) prepared_.resize(static_cast<size_t>(slot) + 1);
+  Stmt& s = prepared_[static_cast<size_t>(slot)];
+  if (!s.IsPrepared()) s = Stmt(db_, sql);
+  return s;
+}
+
+std::int64_t Store::StationKey(std::string_view station) {
+  std::string key(station);
+  if (auto it = station_keys_.find(key); it != station_keys_.end()) return it->second;
+  Stmt& find = Prepared(0, "SELECT id FROM stations WHERE name = ?");
+  find.Bind(1, station);
+  std::int64_t id = 0;
+  if (find.Step()) {
+    id = find.Int(0);
+    find.Reset();
+  } else {
+    find.Reset();
+    Stmt& add = Prepared(1, "INSERT INTO stations (name) VALUES (?)");
+    add.Bind(1, station).Run();
+    id = sqlite3_last_insert_rowid(db_);
+  }
+  station_keys_.emplace(std::move(key), id);
+  return id;
+}
+
+Insert Store::InsertReading(std::string_view station, const wire::ReadingMsg& r) {
+  std::int64_t key = StationKey(station);
+  Stmt& s = Prepared(2,
+                     "INSERT OR IGNORE INTO readings (station, seq, ts, level_cm, rain_mm, battery_v) "
+                     "VALUES (?, ?, ?, ?, ?, ?)");
+  s.Bind(1, key).Bind(2, static_cast<std::int64_t>(r.seq)).Bind(3, Ms(r.ts)).Bind(4, r.level_cm);
+  s.Bind(5, r.rain_mm).Bind(6, r.battery_v).Run();
+  return sqlite3_changes(db_) ? Insert::kStored : Insert::kDuplicate;
+}
+
+Insert Store::InsertRefusedReading(std::string_view station, std::uint64_t seq, std::optional<TimePoint> ts,
+                                   TimePoint received, const Error& why, std::string_view payload) {
+  Stmt& s = Prepared(3,
+                     "INSERT OR IGNORE INTO refused_readings (station, seq, ts, received, code, reason, payload) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  s.Bind(1, station).Bind(2, static_cast<std::int64_t>(seq));
+  if (ts) s.Bind(3, Ms(*ts));
+  else s.BindNull(3);
+  s.Bind(4, Ms(received)).Bind(5, why.code).Bind(6, why.reason).Bind(7, payload).Run();
+  return sqlite3_changes(db_) ? Insert::kStored : Insert::kDuplicate;
+}
+
+Insert Store::InsertReport(std::string_view user, std::string_view village, const wire::ReportMsg& r,
+                           TimePoint received) {
+  Stmt& s = Prepared(4,
+                     "INSERT OR IGNORE INTO reports (user, id, village, ts, received, concern, station, level_cm, "
+                     "trend, note, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.Bind(1, user).Bind(2, r.id).Bind(3, village).Bind(4, Ms(r.ts)).Bind(5, Ms(received));
+  s.Bind(6, std::string_view(alerting::ToString(r.concern)));
+  if (r.station) s.Bind(7, *r.station);
+  else s.BindNull(7);
+  s.Bind(8, r.level_cm);
+  if (r.trend) s.Bind(9, std::string_view(wire::ToString(*r.trend)));
+  else s.BindNull(9);
+  s.Bind(10, r.note).Bind(11, r.lat).Bind(12, r.lon).Run();
+  return sqlite3_changes(db_) ? Insert::kStored : Insert::kDuplicate;
+}
+
+Insert Store::InsertDecision(std::string_view user, std::string_view village, const wire::DecisionMsg& d,
+                             std::string_view via, TimePoint received, bool ok, std::string_view error) {
+  Stmt& s = Prepared(5,
+                     "INSERT OR IGNORE INTO decisions (user, id, village, ts, received, incident, action, level, note, "
+                     "via, ok, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.Bind(1, user).Bind(2, d.id).Bind(3, village).Bind(4, Ms(d.ts)).Bind(5, Ms(received)).Bind(6, d.incident);
+  s.Bind(7, std::string_view(wire::ToString(d.action)));
+  if (d.level) s.Bind(8, std::string_view(alerting::ToString(*d.level)));
+  else s.BindNull(8);
+  s.Bind(9, d.note).Bind(10, via).Bind(11, std::int64_t{ok ? 1 : 0});
+  if (ok) s.BindNull(12);
+  else s.Bind(12, error);
+  s.Run();
+  return sqlite3_changes(db_) ? Insert::kStored : Insert::kDuplicate;
+}
+
+void Store::UpsertStatus(std::string_view station, const wire::StatusMsg& st, TimePoint received) {
+  Stmt& s = Prepared(6,
+                     "INSERT INTO station_status (station, online, ts, fw, received) VALUES (?, ?, ?, ?, ?) "
+                     "ON CONFLICT (station) DO UPDATE SET online = excluded.online, ts = excluded.ts, "
+                     "fw = excluded.fw, received = excluded.received");
+  s.Bind(1, station).Bind(2, std::int64_t{st.online ? 1 : 0});
+  if (st.ts) s.Bind(3, Ms(*st.ts));
+  else s.BindNull(3);
+  s.Bind(4, st.fw).Bind(5, Ms(received)).Run();
+}
+
+std::vector<StoredReading> Store::Readings(std::string_view station, TimePoint since, TimePoint until, int limit) {
+  std::vector<StoredReading> out;
+  Stmt& s = Prepared(7,
+                     "SELECT r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v FROM readings r "
+                     "JOIN stations s ON s.id = r.station WHERE s.name = ? AND r.ts >= ? AND r.ts <= ? "
+                     "ORDER BY r.ts, r.seq LIMIT ?");
+  s.Bind(1, station).Bind(2, Ms(since)).Bind(3, Ms(until)).Bind(4, std::int64_t{limit});
+  while (s.Step()) {
+    out.push_back({std::string(station), static_cast<std::uint64_t>(s.Int(0)), FromMs(s.Int(1)), s.Double(2),
+                   s.OptDouble(3), s.OptDouble(4)});
+  }
+  s.Reset();
+  return out;
+}
+
+std::vector<StoredReading> Store::LatestReadings() {
+  std::vector<StoredReading> out;
+  // For each station, its newest reading by ts (the index on (station, ts) makes this a seek per station).
+  Stmt& s = Prepared(8,
+                     "SELECT s.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v FROM stations s "
+                     "JOIN readings r ON r.station = s.id AND r.ts = "
+                     "(SELECT MAX(ts) FROM readings WHERE station = s.id) GROUP BY s.id");
+  while (s.Step()) {
+    out.push_back({s.Text(0), static_cast<std::uint64_t>(s.Int(1)), FromMs(s.Int(2)), s.Double(3), s.OptDouble(4),
+                   s.OptDouble(5)});
+  }
+  s.Reset();
+  return out;
+}
+
+std::int64_t Store::CountReadings() {
+  Stmt& s = Prepared(9, "SELECT COUNT(*) FROM readings");
+  s.Step();
+  auto n = s.Int(0);
+  s.Reset();
+  return n;
+}
+
+std::optional<std::int64_t> Store::ReportIncident(std::string_view user, std::string_view id) {
+  Stmt& s = Prepared(10, "SELECT COALESCE(incident, 0) FROM reports WHERE user = ? AND id = ?");
+  s.Bind(1, user).Bind(2, id);
+  std::optional<std::int64_t> out;
+  if (s.Step()) out = s.Int(0);
+  s.Reset();
+  return out;
+}
+
+std::string Store::QuickCheck() {
+  Stmt s(db_, "PRAGMA quick_check");
+  std::string out;
+  while (s.Step()) {
+    auto line = s.Text(0);
+    if (line != "ok") out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace kaoko::store
