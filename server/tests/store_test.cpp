@@ -1,0 +1,130 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "kaoko/server/store.hpp"
+
+using namespace kaoko;
+using namespace std::chrono;
+
+namespace {
+struct TempDb {
+  std::filesystem::path dir;
+  TempDb() {
+    dir = std::filesystem::temp_directory_path() / ("kaoko-store-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(dir);
+  }
+  ~TempDb() { std::filesystem::remove_all(dir); }
+  std::string path() const { return (dir / "k.db").string(); }
+};
+wire::TimePoint T(const char* s) { return *wire::ParseTime(s); }
+wire::ReadingMsg R(std::uint64_t seq, const char* ts, double level) { return {seq, T(ts), level, std::nullopt, 3.9}; }
+}  // namespace
+
+TEST_CASE("store: a new file is created at the current schema version in WAL mode", "[store]") {
+  TempDb tmp;
+  auto s = store::Store::Open(tmp.path());
+  REQUIRE(s.ok());
+  REQUIRE((*s)->schema_version() == store::CurrentSchemaVersion());
+  store::Stmt mode((*s)->db(), "PRAGMA journal_mode");
+  REQUIRE(mode.Step());
+  REQUIRE(mode.Text(0) == "wal");
+}
+
+TEST_CASE("store: a file from a newer kaoko is refused, not damaged", "[store]") {
+  TempDb tmp;
+  { REQUIRE(store::Store::Open(tmp.path()).ok()); }
+  {
+    auto s = store::Store::Open(tmp.path());
+    (*s)->Exec("PRAGMA user_version=999");
+  }
+  auto again = store::Store::Open(tmp.path());
+  REQUIRE_FALSE(again.ok());
+  REQUIRE(again.error().reason.find("newer") != std::string::npos);
+}
+
+TEST_CASE("store: a file that is not a database is refused with the reason", "[store]") {
+  TempDb tmp;
+  { std::ofstream(tmp.path()) << "this is not sqlite, just text that happens to be long enough to look like a header"; }
+  auto s = store::Store::Open(tmp.path());
+  REQUIRE_FALSE(s.ok());
+  REQUIRE(s.error().reason.find(tmp.path()) != std::string::npos);
+}
+
+TEST_CASE("store: readings are stored once per (station, seq) and read back in time order", "[store]") {
+  TempDb tmp;
+  auto s = std::move(*store::Store::Open(tmp.path()));
+  s->Begin();
+  REQUIRE(s->InsertReading("kaoko-bridge", R(3, "2026-11-27T04:30:00Z", 260)) == store::Insert::kStored);
+  REQUIRE(s->InsertReading("kaoko-bridge", R(1, "2026-11-27T04:10:00Z", 250)) == store::Insert::kStored);
+  REQUIRE(s->InsertReading("kaoko-bridge", R(2, "2026-11-27T04:20:00Z", 255)) == store::Insert::kStored);
+  REQUIRE(s->InsertReading("kaoko-bridge", R(2, "2026-11-27T04:20:00Z", 999)) == store::Insert::kDuplicate);
+  REQUIRE(s->InsertReading("kaoko-temple", R(2, "2026-11-27T04:25:00Z", 100)) == store::Insert::kStored);
+  s->Commit();
+  auto rows = s->Readings("kaoko-bridge", T("2026-11-27T00:00:00Z"), T("2026-11-28T00:00:00Z"), 100);
+  REQUIRE(rows.size() == 3);
+  REQUIRE(rows[0].seq == 1);
+  REQUIRE(rows[1].seq == 2);
+  REQUIRE(rows[1].level_cm == 255);  // the first copy wins; a repeat never overwrites
+  REQUIRE(rows[2].seq == 3);
+  REQUIRE(*rows[0].battery_v == 3.9);
+  REQUIRE_FALSE(rows[0].rain_mm);
+  REQUIRE(s->Readings("kaoko-bridge", T("2026-11-27T04:15:00Z"), T("2026-11-27T04:25:00Z"), 100).size() == 1);
+  REQUIRE(s->Readings("kaoko-bridge", T("2026-11-27T00:00:00Z"), T("2026-11-28T00:00:00Z"), 2).size() == 2);
+  REQUIRE(s->CountReadings() == 4);
+  auto latest = s->LatestReadings();
+  REQUIRE(latest.size() == 2);
+  for (const auto& r : latest) {
+    if (r.station == "kaoko-bridge") REQUIRE(r.seq == 3);
+  }
+}
+
+TEST_CASE("store: a rolled-back batch leaves nothing behind", "[store]") {
+  TempDb tmp;
+  auto s = std::move(*store::Store::Open(tmp.path()));
+  s->Begin();
+  s->InsertReading("s", R(1, "2026-11-27T04:10:00Z", 1));
+  s->Rollback();
+  REQUIRE(s->CountReadings() == 0);
+  s->Begin();
+  REQUIRE(s->InsertReading("s", R(1, "2026-11-27T04:10:00Z", 1)) == store::Insert::kStored);
+  s->Commit();
+  REQUIRE(s->CountReadings() == 1);
+}
+
+TEST_CASE("store: a read-only connection sees each commit", "[store]") {
+  TempDb tmp;
+  auto w = std::move(*store::Store::Open(tmp.path()));
+  auto r = std::move(*store::Store::Open(tmp.path(), {.read_only = true}));
+  REQUIRE(r->CountReadings() == 0);
+  w->Begin();
+  w->InsertReading("s", R(1, "2026-11-27T04:10:00Z", 1));
+  REQUIRE(r->CountReadings() == 0);  // not yet committed
+  w->Commit();
+  REQUIRE(r->CountReadings() == 1);
+  REQUIRE_THROWS(r->Exec("INSERT INTO stations (name) VALUES ('x')"));
+}
+
+TEST_CASE("store: reports and decisions are stored once per (user, id)", "[store]") {
+  TempDb tmp;
+  auto s = std::move(*store::Store::Open(tmp.path()));
+  wire::ReportMsg rep;
+  rep.id = "r-1";
+  rep.ts = T("2026-11-27T04:10:00Z");
+  rep.note = "น้ำขึ้น";
+  s->Begin();
+  REQUIRE(s->InsertReport("somchai", "kaoko", rep, rep.ts) == store::Insert::kStored);
+  REQUIRE(s->InsertReport("somchai", "kaoko", rep, rep.ts) == store::Insert::kDuplicate);
+  REQUIRE(s->InsertReport("malee", "kaoko", rep, rep.ts) == store::Insert::kStored);
+  wire::DecisionMsg d;
+  d.id = "d-1";
+  d.incident = 3;
+  REQUIRE(s->InsertDecision("boonmee", "kaoko", d, "mqtt", rep.ts, false, "no such incident") == store::Insert::kStored);
+  REQUIRE(s->InsertDecision("boonmee", "kaoko", d, "mqtt", rep.ts, false, "x") == store::Insert::kDuplicate);
+  s->Commit();
+  REQUIRE(s->ReportIncident("somchai", "r-1") == std::optional<std::int64_t>(0));
+  REQUIRE_FALSE(s->ReportIncident("somchai", "r-2"));
+  REQUIRE(s->QuickCheck().empty());
+}
