@@ -207,6 +207,7 @@ void Engine::EnterStage(Incident& inc, Stage stage, std::string actor, std::stri
   Log(inc, now, "stage", std::move(actor), "kaoko", fmt::format("ขั้น {}: {}", ToString(stage), why_th),
       fmt::format("stage {}: {}", ToString(stage), why_en), fx);
   Touch(inc, now, fx);
+  if (inc.kind == IncidentKind::kFlood) PublishAlert(inc.village, now, fx);
 }
 
 void Engine::AskCommittee(Incident& inc, TimePoint from, TimePoint now, Effects& fx) {

@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <future>
 #include <thread>
 
+#include "kaoko/server/engine_codec.hpp"
 #include "kaoko/server/log.hpp"
+#include "kaoko/server/render.hpp"
 
 namespace kaoko::server {
 
@@ -19,6 +22,8 @@ struct Core::Batch {
   std::vector<std::string> results;                           // "reports:ok" etc.
   std::uint64_t accepted = 0;
   std::uint64_t duplicate = 0;
+  // Arrival of the readings whose evaluation produced an alert change: for the alert latency histogram.
+  std::vector<std::chrono::steady_clock::time_point> alert_causes;
 };
 
 namespace {
@@ -36,7 +41,12 @@ std::string Snippet(std::string_view payload) {
 
 Core::Core(const alerting::Network& network, store::Store& writer, Publisher& publisher, Metrics& metrics,
            CoreOptions options)
-    : network_(network), store_(writer), publisher_(publisher), metrics_(metrics), options_(std::move(options)) {
+    : network_(network),
+      store_(writer),
+      publisher_(publisher),
+      metrics_(metrics),
+      options_(std::move(options)),
+      engine_(network_, options_.engine) {
   for (const auto& st : network_.stations) {
     StationSlot slot{&st, {}, {}};
     slot.view.station = &st;
@@ -46,9 +56,39 @@ Core::Core(const alerting::Network& network, store::Store& writer, Publisher& pu
     auto it = stations_.find(r.station);
     if (it != stations_.end()) it->second.view.latest = std::move(r);
   }
+  LoadEngine();
+  RefreshViews(Now());
 }
 
-TimePoint Core::Now() const {
+void Core::LoadEngine() {
+  alerting::EngineState state;
+  bool any = false;
+  if (auto meta = store_.EngineMeta()) {
+    auto ok = DecodeEngineMeta(*meta, state);
+    if (!ok) throw std::runtime_error("the engine state in the database is unreadable: " + ok.error().reason);
+    any = true;
+  }
+  for (const auto& text : store_.StationTracks()) {
+    auto track = DecodeStationTrack(text);
+    if (!track) throw std::runtime_error("a station's state in the database is unreadable: " + track.error().reason);
+    state.stations.push_back(std::move(*track));
+    any = true;
+  }
+  for (const auto& row : store_.Incidents(/*open_only=*/true, 1'000'000)) {
+    auto inc = DecodeIncident(row.state);
+    if (!inc) throw std::runtime_error(fmt::format("incident {} in the database is unreadable: {}", row.id, inc.error().reason));
+    state.incidents.push_back(std::move(*inc));
+    any = true;
+  }
+  if (any) {
+    log::Info("core", "resuming: {} open incidents, {} station states; deadlines that passed while kaoko was down fire now",
+              state.incidents.size(), state.stations.size());
+    engine_.ImportState(std::move(state));
+  }
+  engine_.ClearDirty();
+}
+
+TimePoint Core::Now() const {  // NOLINT
   if (options_.clock) return options_.clock();
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
@@ -83,7 +123,15 @@ void Core::Run(std::stop_token stop) {
       }
       metrics_.queue_depth = queue_.size();
     }
-    if (!batch.empty() && !ProcessBatch(batch)) {
+    std::deque<std::function<void(TimePoint)>> commands;
+    {
+      std::lock_guard lock(queue_mu_);
+      commands.swap(commands_);
+    }
+    for (auto& c : commands) c(Now());
+    auto due = engine_.NextDeadline();
+    bool advance = (due && *due <= Now()) || !pending_.Empty();
+    if ((!batch.empty() || advance) && !ProcessBatch(batch)) {
       // The disk is full or the database is failing. Readings are not acknowledged, so their stations keep them and
       // send them again; people's reports, decisions and station status have no such resend, so keep them.
       std::size_t kept = 0;
@@ -116,6 +164,9 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch) {
   try {
     store_.Begin();
     for (auto& in : batch) Handle(in, now, b);
+    // Every deadline, reminder and offline check that fell due, including those that passed while kaoko was down.
+    Apply(engine_.Advance(now));
+    SaveEngine();
     store_.Commit();
   } catch (const std::exception& e) {
     store_.Rollback();
@@ -149,8 +200,111 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch) {
     for (auto& [slot, online] : b.status) slot->view.online = online;
   }
   for (auto& [slot, seq] : b.acks) slot->pending_acks.push_back(seq);
+  engine_.ClearDirty();
+  engine_touched_ = false;
+  // Committed: now it may be announced. Engine effects first (alerts, sirens, notifications, receipts), in order.
+  for (const auto& a : pending_.alerts) {
+    publisher_.Publish(wire::AlertTopic(network_.tambon, a.village), RenderAlert(a), true);
+  }
+  for (const auto& s : pending_.sirens) {
+    publisher_.Publish(wire::SirenTopic(network_.tambon, s.village), RenderSiren(s), true);
+  }
+  for (const auto& n : pending_.notifications) {
+    publisher_.Publish(wire::NotifyTopic(network_.tambon, n.village, n.user), RenderNotification(n), false);
+  }
+  for (const auto& r : pending_.receipts) {
+    publisher_.Publish(wire::ReceiptTopic(network_.tambon, r.village, r.user),
+                       wire::RenderReceipt(r.ref, r.ok, r.incident, r.error), false);
+  }
+  bool cap_changed = pending_.cap_changed;
+  bool alerts_changed = !pending_.alerts.empty();
+  pending_ = alerting::Effects();
   for (auto& out : b.publish) publisher_.Publish(out.topic, out.payload, out.retained);
+  if (cap_changed) {
+    std::string cap = engine_.Cap(now);
+    publisher_.Publish(wire::CapTopic(network_.tambon), cap, true);
+    std::lock_guard lock(view_mu_);
+    cap_view_ = std::move(cap);
+  }
+  if (alerts_changed) {
+    auto published = std::chrono::steady_clock::now();
+    for (auto arrived : b.alert_causes) {
+      metrics_.alert_latency.Observe(std::chrono::duration<double>(published - arrived).count());
+    }
+  }
+  RefreshViews(now);
   return true;
+}
+
+void Core::Apply(alerting::Effects fx) {
+  if (fx.Empty()) return;
+  engine_touched_ = true;
+  auto append = [](auto& into, auto& from) {
+    for (auto& x : from) into.push_back(std::move(x));
+  };
+  append(pending_.timeline, fx.timeline);
+  append(pending_.alerts, fx.alerts);
+  append(pending_.sirens, fx.sirens);
+  append(pending_.notifications, fx.notifications);
+  append(pending_.receipts, fx.receipts);
+  pending_.cap_changed = pending_.cap_changed || fx.cap_changed;
+}
+
+// Writes what the engine changed in this batch, inside its transaction: the changed incidents, the stations whose
+// evaluation moved, and the counters. A restart reads them back (LoadEngine) and resumes every deadline.
+void Core::SaveEngine() {
+  for (const auto& e : pending_.timeline) {
+    store_.InsertTimeline({e.incident, e.ts, e.kind, e.actor, e.via, e.text_th, e.text_en});
+  }
+  for (std::int64_t id : engine_.DirtyIncidents()) {
+    const alerting::Incident* inc = engine_.FindIncident(id);
+    if (!inc) continue;
+    store_.UpsertIncident({inc->id, alerting::ToString(inc->kind), inc->village, alerting::ToString(inc->stage),
+                           alerting::ToString(inc->level), inc->exercise, inc->opened, inc->updated, inc->closed,
+                           EncodeIncident(*inc)});
+    engine_touched_ = true;
+  }
+  for (const auto& id : engine_.DirtyStations()) {
+    if (const alerting::StationTrack* t = engine_.FindStationTrack(id)) store_.UpsertStationTrack(id, EncodeStationTrack(*t));
+  }
+  if (engine_touched_) {
+    alerting::EngineState meta = engine_.ExportState();
+    meta.incidents.clear();
+    meta.stations.clear();
+    store_.SaveEngineMeta(EncodeEngineMeta(meta));
+  }
+}
+
+void Core::RefreshViews(TimePoint now) {
+  auto villages = engine_.Alerts();
+  std::lock_guard lock(view_mu_);
+  villages_view_ = std::move(villages);
+  for (auto& [id, slot] : stations_) {
+    slot.view.health = alerting::ToString(engine_.Health(id, now));
+    if (const alerting::StationTrack* t = engine_.FindStationTrack(id)) {
+      slot.view.level = t->level;
+      slot.view.problems = alerting::ProblemNames(t->problems);
+      slot.view.silenced_until = t->silenced_until;
+    }
+  }
+  if (cap_view_.empty()) cap_view_ = engine_.Cap(now);
+}
+
+std::optional<std::string> Core::Command(std::function<alerting::Effects(alerting::Engine&, TimePoint)> command) {
+  auto done = std::make_shared<std::promise<std::optional<std::string>>>();
+  auto result = done->get_future();
+  {
+    std::lock_guard lock(queue_mu_);
+    // Runs on the core thread; its effects are stored and published by the batch that follows at once.
+    commands_.push_back([this, command = std::move(command), done](TimePoint now) {
+      alerting::Effects fx = command(engine_, now);
+      std::optional<std::string> error = fx.error;
+      Apply(std::move(fx));
+      done->set_value(error);
+    });
+  }
+  queue_cv_.notify_one();
+  return result.get();
 }
 
 void Core::FlushAcks() {
@@ -219,6 +373,9 @@ void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch
   if (store_.InsertReading(t.name, r) == store::Insert::kStored) {
     ++b.accepted;
     b.latest.emplace_back(&slot, store::StoredReading{t.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v});
+    alerting::Effects fx = engine_.OnReading({t.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v}, now);
+    if (!fx.alerts.empty()) b.alert_causes.push_back(in.arrived);
+    Apply(std::move(fx));
   } else {
     ++b.duplicate;
   }
@@ -237,6 +394,7 @@ void Core::HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch&
   if (!status) return Refuse(b, kMessagesRejected, status.error(), in);
   store_.UpsertStatus(t.name, *status, now);
   b.status.emplace_back(&it->second, status->online);
+  Apply(engine_.OnStationStatus({t.name, status->online, status->ts.value_or(now)}, now));
 }
 
 void Core::Receipt(Batch& b, const wire::Topic& t, std::string_view ref, bool ok, std::optional<std::int64_t> incident,
@@ -278,7 +436,15 @@ void Core::HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, Batch&
     return;
   }
   b.results.push_back("kaoko_reports_total:stored");
-  Receipt(b, t, report->id, true, std::nullopt, "");
+  alerting::Report ar{t.name, report->id, report->ts, t.village, report->station, report->level_cm,
+                      report->trend ? std::optional<std::string>(wire::ToString(*report->trend)) : std::nullopt,
+                      report->concern, report->note};
+  alerting::Effects fx = engine_.OnReport(ar, now);
+  // The engine answers every report with exactly one receipt; record the incident it joined.
+  for (const auto& r : fx.receipts) {
+    if (r.ref == report->id && r.user == t.name && r.incident) store_.SetReportIncident(t.name, r.ref, *r.incident);
+  }
+  Apply(std::move(fx));
 }
 
 void Core::HandleDecision(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
@@ -292,10 +458,33 @@ void Core::HandleDecision(const wire::Topic& t, Inbound& in, TimePoint now, Batc
   if (!person) return refuse(MakeError("unknown_user", fmt::format("'{}' is not in the network file", t.name)));
   auto decision = wire::ParseDecision(in.payload);
   if (!decision) return refuse(decision.error());
-  // Until an engine holds incidents, no incident exists to decide on; the decision is still logged.
-  std::string why = fmt::format("incident {} does not exist", decision->incident);
-  store_.InsertDecision(t.name, t.village, *decision, "mqtt", now, false, why);
-  refuse(MakeError("unknown_incident", why));
+  if (auto seen = store_.FindDecision(t.name, decision->id)) {
+    // A repeat (QoS 1 redelivery, a phone sending again): the same answer, decided once.
+    b.results.push_back("kaoko_decisions_total:duplicate");
+    Receipt(b, t, decision->id, seen->ok, seen->ok ? std::optional<std::int64_t>(seen->incident) : std::nullopt,
+            seen->error);
+    return;
+  }
+  alerting::Effects fx = DecideOnCore(t.name, t.village, *decision, "mqtt", now);
+  bool ok = false;
+  std::string error = "no receipt";
+  for (const auto& r : fx.receipts) {
+    if (r.ref == decision->id && r.user == t.name) {
+      ok = r.ok;
+      error = r.error;
+    }
+  }
+  store_.InsertDecision(t.name, t.village, *decision, "mqtt", now, ok, ok ? "" : error);
+  b.results.push_back(ok ? "kaoko_decisions_total:accepted" : "kaoko_decisions_total:refused");
+  if (!ok && log::ShouldLog("decision_refused")) log::Info("core", "decision {} of {} refused: {}", decision->id, t.name, error);
+  Apply(std::move(fx));
+}
+
+alerting::Effects Core::DecideOnCore(const std::string& user, const std::string& village,
+                                     const wire::DecisionMsg& d, const std::string& via, TimePoint now) {
+  alerting::Decision ad{user, d.id, d.ts, village, d.incident, d.action,
+                        d.level, d.note, via};
+  return engine_.OnDecision(ad, now);
 }
 
 std::vector<StationView> Core::Stations() const {
@@ -304,6 +493,16 @@ std::vector<StationView> Core::Stations() const {
   out.reserve(network_.stations.size());
   for (const auto& st : network_.stations) out.push_back(stations_.at(st.id).view);
   return out;
+}
+
+std::vector<alerting::AlertState> Core::Villages() const {
+  std::lock_guard lock(view_mu_);
+  return villages_view_;
+}
+
+std::string Core::Cap() const {
+  std::lock_guard lock(view_mu_);
+  return cap_view_;
 }
 
 std::optional<std::string> Core::DbProblem() const {

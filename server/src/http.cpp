@@ -4,10 +4,13 @@
 
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <charconv>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "kaoko/server/engine_codec.hpp"
 #include "kaoko/server/log.hpp"
+#include "kaoko/server/render.hpp"
 
 namespace kaoko::server {
 namespace {
@@ -231,19 +234,16 @@ Response HttpApi::Route(const Request& req) {
   if (seg.size() == 1 && seg[0] == "villages") {
     if (!get) return method_not_allowed("GET");
     json out = json::array();
-    for (const auto& v : network_.villages) {
-      out.push_back(json{{"village", v.id},
-                         {"level", "normal"},
-                         {"incident", nullptr},
-                         {"status", nullptr},
-                         {"since", nullptr},
-                         {"updated", nullptr},
-                         {"headline_th", fmt::format("{}: ภาวะปกติ", v.name_th)},
-                         {"headline_en", fmt::format("{}: normal", v.name_en)},
-                         {"name_th", v.name_th},
-                         {"name_en", v.name_en},
-                         {"order", network_.VillageIndex(v.id)},
-                         {"travel_to_next_minutes", v.travel_to_next.count() / 60}});
+    for (const auto& a : core_.Villages()) {
+      const alerting::Village* v = network_.FindVillage(a.village);
+      json j = json::parse(RenderAlert(a));
+      if (v) {
+        j["name_th"] = v->name_th;
+        j["name_en"] = v->name_en;
+        j["order"] = network_.VillageIndex(v->id);
+        j["travel_to_next_minutes"] = v->travel_to_next.count() / 60;
+      }
+      out.push_back(std::move(j));
     }
     return Json(req, http::status::ok, out);
   }
@@ -252,8 +252,6 @@ Response HttpApi::Route(const Request& req) {
     json out = json::array();
     for (const auto& view : core_.Stations()) {
       const auto& st = *view.station;
-      std::string health = "ok";
-      if (view.online && !*view.online) health = "offline";
       json j{{"id", st.id},
              {"village", st.village},
              {"name_th", st.name_th},
@@ -263,7 +261,10 @@ Response HttpApi::Route(const Request& req) {
                {"warning", ThresholdJson(st.warning)},
                {"critical", ThresholdJson(st.critical)}}},
              {"latest", view.latest ? ReadingJson(*view.latest) : json(nullptr)},
-             {"health", health},
+             {"health", view.health},
+             {"level", alerting::ToString(view.level)},
+             {"problems", view.problems},
+             {"silenced_until", view.silenced_until ? json(wire::FormatTime(*view.silenced_until)) : json(nullptr)},
              {"online", view.online ? json(*view.online) : json(nullptr)}};
       out.push_back(std::move(j));
     }
@@ -273,9 +274,10 @@ Response HttpApi::Route(const Request& req) {
     if (!get) return method_not_allowed("GET");
     std::string id(seg[1]);
     if (!network_.FindStation(id)) return ErrorJson(req, http::status::not_found, fmt::format("no station '{}'", id));
-    auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    wire::TimePoint since = wire::TimePoint(now.time_since_epoch()) - std::chrono::hours(24);
-    wire::TimePoint until = wire::TimePoint(now.time_since_epoch()) + std::chrono::hours(24);
+    // Defaults: the last day on kaoko's clock (which runs fast in a rehearsal).
+    auto now = core_.Now();
+    wire::TimePoint since = now - std::chrono::hours(24);
+    wire::TimePoint until = now + std::chrono::hours(24);
     for (auto [key, dest] : {std::pair{"since", &since}, std::pair{"until", &until}}) {
       auto it = target.query.find(key);
       if (it == target.query.end()) continue;
@@ -302,11 +304,49 @@ Response HttpApi::Route(const Request& req) {
     if (it != target.query.end() && it->second != "open" && it->second != "all") {
       return ErrorJson(req, http::status::bad_request, "status must be open or all");
     }
-    return Json(req, http::status::ok, json::array());
+    bool open_only = it == target.query.end() || it->second == "open";
+    json out = json::array();
+    for (const auto& row : reader_->Incidents(open_only, 1000)) {
+      auto inc = DecodeIncident(row.state);
+      if (!inc) continue;
+      out.push_back(IncidentPublicJson(*inc));
+    }
+    return Json(req, http::status::ok, out);
   }
   if (seg.size() == 2 && seg[0] == "incidents") {
     if (!get) return method_not_allowed("GET");
-    return ErrorJson(req, http::status::not_found, fmt::format("no incident '{}'", std::string(seg[1])));
+    std::string id_text(seg[1]);
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    if (ec != std::errc() || end != id_text.data() + id_text.size() || id <= 0) {
+      return ErrorJson(req, http::status::bad_request, fmt::format("incident id '{}' is not a positive number", id_text));
+    }
+    auto row = reader_->Incident(id);
+    if (!row) return ErrorJson(req, http::status::not_found, fmt::format("no incident {}", id));
+    auto inc = DecodeIncident(row->state);
+    if (!inc) return ErrorJson(req, http::status::internal_server_error, inc.error().reason);
+    json j = IncidentPublicJson(*inc);
+    json timeline = json::array();
+    for (const auto& e : reader_->Timeline(id)) {
+      timeline.push_back(json{{"ts", wire::FormatTime(e.ts)},
+                              {"kind", e.kind},
+                              {"actor", e.actor},
+                              {"via", e.via},
+                              {"text_th", e.text_th},
+                              {"text_en", e.text_en}});
+    }
+    j["timeline"] = std::move(timeline);
+    return Json(req, http::status::ok, j);
+  }
+  if (seg.size() == 1 && seg[0] == "cap") {
+    if (!get) return method_not_allowed("GET");
+    Response res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "application/cap+xml; charset=utf-8");
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(req.keep_alive());
+    res.body() = core_.Cap();
+    res.prepare_payload();
+    return res;
   }
   if (seg.size() == 3 && seg[0] == "incidents" && seg[2] == "decisions") {
     if (req.method() != http::verb::post) return method_not_allowed("POST");

@@ -37,6 +37,21 @@ const char* const kMigrations[] = {
     CREATE TABLE station_status (
       station TEXT PRIMARY KEY, online INTEGER NOT NULL, ts INTEGER, fw TEXT, received INTEGER NOT NULL);
     )sql",
+    // 2: the alerting engine's incidents, their timeline, and its durable evaluation state.
+    R"sql(
+    CREATE TABLE incidents (
+      id INTEGER PRIMARY KEY, kind TEXT NOT NULL, village TEXT NOT NULL, stage TEXT NOT NULL, level TEXT NOT NULL,
+      exercise INTEGER NOT NULL, opened INTEGER NOT NULL, updated INTEGER NOT NULL, closed INTEGER,
+      state TEXT NOT NULL);
+    CREATE INDEX incidents_open ON incidents (closed, id);
+    -- The incident log: every trigger, notification, receipt and decision, with who, when and through what.
+    CREATE TABLE timeline (
+      id INTEGER PRIMARY KEY, incident INTEGER NOT NULL, ts INTEGER NOT NULL, kind TEXT NOT NULL,
+      actor TEXT NOT NULL, via TEXT NOT NULL, text_th TEXT NOT NULL, text_en TEXT NOT NULL);
+    CREATE INDEX timeline_by_incident ON timeline (incident, id);
+    CREATE TABLE station_tracks (station TEXT PRIMARY KEY, state TEXT NOT NULL);
+    CREATE TABLE engine_meta (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);
+    )sql",
 };
 
 std::int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
@@ -260,7 +275,7 @@ Insert Store::InsertDecision(std::string_view user, std::string_view village, co
                      "INSERT OR IGNORE INTO decisions (user, id, village, ts, received, incident, action, level, note, "
                      "via, ok, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s.Bind(1, user).Bind(2, d.id).Bind(3, village).Bind(4, Ms(d.ts)).Bind(5, Ms(received)).Bind(6, d.incident);
-  s.Bind(7, std::string_view(wire::ToString(d.action)));
+  s.Bind(7, std::string_view(alerting::ToString(d.action)));
   if (d.level) s.Bind(8, std::string_view(alerting::ToString(*d.level)));
   else s.BindNull(8);
   s.Bind(9, d.note).Bind(10, via).Bind(11, std::int64_t{ok ? 1 : 0});
@@ -324,6 +339,112 @@ std::optional<std::int64_t> Store::ReportIncident(std::string_view user, std::st
   s.Bind(1, user).Bind(2, id);
   std::optional<std::int64_t> out;
   if (s.Step()) out = s.Int(0);
+  s.Reset();
+  return out;
+}
+
+void Store::SetReportIncident(std::string_view user, std::string_view id, std::int64_t incident) {
+  Stmt& s = Prepared(11, "UPDATE reports SET incident = ? WHERE user = ? AND id = ?");
+  s.Bind(1, incident).Bind(2, user).Bind(3, id).Run();
+}
+
+std::optional<DecisionOutcome> Store::FindDecision(std::string_view user, std::string_view id) {
+  Stmt& s = Prepared(12, "SELECT ok, COALESCE(error, ''), incident FROM decisions WHERE user = ? AND id = ?");
+  s.Bind(1, user).Bind(2, id);
+  std::optional<DecisionOutcome> out;
+  if (s.Step()) out = DecisionOutcome{s.Int(0) != 0, s.Text(1), s.Int(2)};
+  s.Reset();
+  return out;
+}
+
+void Store::UpsertIncident(const IncidentRow& row) {
+  Stmt& s = Prepared(13,
+                     "INSERT INTO incidents (id, kind, village, stage, level, exercise, opened, updated, closed, state) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, "
+                     "village = excluded.village, stage = excluded.stage, level = excluded.level, "
+                     "exercise = excluded.exercise, opened = excluded.opened, updated = excluded.updated, "
+                     "closed = excluded.closed, state = excluded.state");
+  s.Bind(1, row.id).Bind(2, row.kind).Bind(3, row.village).Bind(4, row.stage).Bind(5, row.level);
+  s.Bind(6, std::int64_t{row.exercise ? 1 : 0}).Bind(7, Ms(row.opened)).Bind(8, Ms(row.updated));
+  if (row.closed) s.Bind(9, Ms(*row.closed));
+  else s.BindNull(9);
+  s.Bind(10, row.state).Run();
+}
+
+void Store::InsertTimeline(const TimelineRow& e) {
+  Stmt& s = Prepared(14,
+                     "INSERT INTO timeline (incident, ts, kind, actor, via, text_th, text_en) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  s.Bind(1, e.incident).Bind(2, Ms(e.ts)).Bind(3, e.kind).Bind(4, e.actor).Bind(5, e.via).Bind(6, e.text_th);
+  s.Bind(7, e.text_en).Run();
+}
+
+void Store::UpsertStationTrack(std::string_view station, std::string_view state) {
+  Stmt& s = Prepared(15,
+                     "INSERT INTO station_tracks (station, state) VALUES (?, ?) "
+                     "ON CONFLICT (station) DO UPDATE SET state = excluded.state");
+  s.Bind(1, station).Bind(2, state).Run();
+}
+
+void Store::SaveEngineMeta(std::string_view state) {
+  Stmt& s = Prepared(16,
+                     "INSERT INTO engine_meta (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state");
+  s.Bind(1, state).Run();
+}
+
+std::optional<std::string> Store::EngineMeta() {
+  Stmt s(db_, "SELECT state FROM engine_meta WHERE id = 1");
+  if (s.Step()) return s.Text(0);
+  return std::nullopt;
+}
+
+std::vector<std::string> Store::StationTracks() {
+  std::vector<std::string> out;
+  Stmt s(db_, "SELECT state FROM station_tracks");
+  while (s.Step()) out.push_back(s.Text(0));
+  return out;
+}
+
+std::vector<IncidentRow> Store::Incidents(bool open_only, int limit) {
+  std::vector<IncidentRow> out;
+  Stmt& s = Prepared(open_only ? 17 : 18,
+                     open_only ? "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
+                                 "FROM incidents WHERE closed IS NULL ORDER BY id DESC LIMIT ?"
+                               : "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
+                                 "FROM incidents ORDER BY id DESC LIMIT ?");
+  s.Bind(1, std::int64_t{limit});
+  while (s.Step()) {
+    IncidentRow r{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5) != 0, FromMs(s.Int(6)),
+                  FromMs(s.Int(7)), std::nullopt, s.Text(9)};
+    if (!s.IsNull(8)) r.closed = FromMs(s.Int(8));
+    out.push_back(std::move(r));
+  }
+  s.Reset();
+  return out;
+}
+
+std::optional<IncidentRow> Store::Incident(std::int64_t id) {
+  Stmt& s = Prepared(19,
+                     "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
+                     "FROM incidents WHERE id = ?");
+  s.Bind(1, id);
+  std::optional<IncidentRow> out;
+  if (s.Step()) {
+    out = IncidentRow{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5) != 0, FromMs(s.Int(6)),
+                      FromMs(s.Int(7)), std::nullopt, s.Text(9)};
+    if (!s.IsNull(8)) out->closed = FromMs(s.Int(8));
+  }
+  s.Reset();
+  return out;
+}
+
+std::vector<TimelineRow> Store::Timeline(std::int64_t incident) {
+  std::vector<TimelineRow> out;
+  Stmt& s = Prepared(20,
+                     "SELECT incident, ts, kind, actor, via, text_th, text_en FROM timeline WHERE incident = ? ORDER BY id");
+  s.Bind(1, incident);
+  while (s.Step()) {
+    out.push_back({s.Int(0), FromMs(s.Int(1)), s.Text(2), s.Text(3), s.Text(4), s.Text(5), s.Text(6)});
+  }
   s.Reset();
   return out;
 }

@@ -357,17 +357,6 @@ Result<ReportMsg> ParseReport(std::string_view payload) {
   return r;
 }
 
-const char* ToString(DecisionAction action) {
-  switch (action) {
-    case DecisionAction::kAck: return "ack";
-    case DecisionAction::kConfirm: return "confirm";
-    case DecisionAction::kReject: return "reject";
-    case DecisionAction::kDeclare: return "declare";
-    case DecisionAction::kAllClear: return "all_clear";
-  }
-  return "ack";
-}
-
 Result<DecisionMsg> ParseDecision(std::string_view payload) {
   auto obj = ParseObject(payload);
   if (!obj) return obj.error();
@@ -386,13 +375,11 @@ Result<DecisionMsg> ParseDecision(std::string_view payload) {
   }
   d.incident = incident->get<std::int64_t>();
   auto action = j.find("action");
-  std::string a = action != j.end() && action->is_string() ? action->get<std::string>() : "";
-  if (a == "ack") d.action = DecisionAction::kAck;
-  else if (a == "confirm") d.action = DecisionAction::kConfirm;
-  else if (a == "reject") d.action = DecisionAction::kReject;
-  else if (a == "declare") d.action = DecisionAction::kDeclare;
-  else if (a == "all_clear") d.action = DecisionAction::kAllClear;
-  else return MakeError("bad_action", "action must be ack, confirm, reject, declare or all_clear");
+  auto parsed_action = action != j.end() && action->is_string()
+                           ? alerting::ParseDecisionAction(action->get_ref<const std::string&>())
+                           : std::nullopt;
+  if (!parsed_action) return MakeError("bad_action", "action must be ack, confirm, reject, declare or all_clear");
+  d.action = *parsed_action;
   if (auto level = j.find("level"); level != j.end() && !level->is_null()) {
     auto parsed = level->is_string() ? alerting::ParseLevel(level->get_ref<const std::string&>()) : std::nullopt;
     if (!parsed) return MakeError("bad_level", "level must be normal, watch, warning or critical");

@@ -168,5 +168,54 @@ TEST_CASE("core: a batch the database refuses is neither acked nor receipted", "
   REQUIRE(f.core->ProcessBatch(batch));
   REQUIRE_FALSE(f.core->DbProblem());
   f.core->FlushAcks();
-  REQUIRE(f.pub.sent.size() == 2);
+  REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack").size() == 1);
+  REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/receipt/somchai").size() == 1);
+  // The report opened an incident: the committee is told, the village alert moves to watch.
+  REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/alert").size() == 1);
+  REQUIRE_FALSE(f.pub.On("kaoko/v1/tonhong/kaoko/notify/prasert").empty());
+}
+
+TEST_CASE("core: a report opens an incident that is logged, receipted with its id and survives a restart", "[core]") {
+  Fixture f;
+  f.Feed({{"kaoko/v1/tonhong/kaoko/report/somchai",
+           R"({"id":"r-1","ts":"2026-11-27T04:59:00Z","concern":"warning","station":"kaoko-bridge","level_cm":330})"}});
+  auto receipts = f.pub.On("kaoko/v1/tonhong/kaoko/receipt/somchai");
+  REQUIRE(receipts.size() == 1);
+  REQUIRE(receipts[0].find(R"("incident":1)") != std::string::npos);
+  auto alerts = f.pub.On("kaoko/v1/tonhong/kaoko/alert");
+  REQUIRE(alerts.size() == 1);
+  REQUIRE(alerts[0].find(R"("status":"reported")") != std::string::npos);
+  REQUIRE(f.db->Timeline(1).size() >= 2);  // the trigger and the committee's notification at least
+  REQUIRE(f.db->ReportIncident("somchai", "r-1") == std::optional<std::int64_t>(1));
+
+  // A decision from a watcher is refused with a receipt that says why, and logged.
+  f.Feed({{"kaoko/v1/tonhong/kaoko/decision/somchai",
+           R"({"id":"d-1","ts":"2026-11-27T05:00:00Z","incident":1,"action":"confirm"})"}});
+  auto refused = f.pub.On("kaoko/v1/tonhong/kaoko/receipt/somchai").back();
+  REQUIRE(refused.find(R"("ok":false)") != std::string::npos);
+  REQUIRE(refused.find("d-1") != std::string::npos);
+  // The committee acknowledges.
+  f.Feed({{"kaoko/v1/tonhong/kaoko/decision/prasert",
+           R"({"id":"d-2","ts":"2026-11-27T05:00:00Z","incident":1,"action":"ack"})"}});
+  REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/receipt/prasert").back().find(R"("ok":true)") != std::string::npos);
+  auto row = f.db->Incident(1);
+  REQUIRE(row);
+  REQUIRE(row->stage == "awaiting_confirmation");
+
+  // A new core over the same database resumes the incident where it was.
+  f.core.reset();
+  Recorder pub2;
+  server::CoreOptions o;
+  o.clock = [] { return *wire::ParseTime("2026-11-27T05:00:00Z"); };
+  server::Core again(f.net, *f.db, pub2, f.metrics, o);
+  auto villages = again.Villages();
+  bool found = false;
+  for (const auto& v : villages) {
+    if (v.village == "kaoko") {
+      found = true;
+      REQUIRE(v.incident == std::optional<std::int64_t>(1));
+      REQUIRE(v.status == alerting::Stage::kAwaitingConfirmation);
+    }
+  }
+  REQUIRE(found);
 }

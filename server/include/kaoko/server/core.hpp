@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "kaoko/alerting/engine.hpp"
 #include "kaoko/alerting/network.hpp"
 #include "kaoko/server/metrics.hpp"
 #include "kaoko/server/store.hpp"
@@ -50,7 +51,10 @@ struct StationView {
   std::optional<store::StoredReading> latest;
   std::optional<bool> online;
   std::optional<TimePoint> last_seen;  // when a reading last arrived (kaoko's clock)
-  std::uint64_t refused = 0;
+  std::string health = "ok";           // ok | stale | offline | suspect (the engine's view)
+  alerting::Level level = alerting::Level::kNormal;
+  std::string problems;                // e.g. "offline, low battery"
+  std::optional<TimePoint> silenced_until;
 };
 
 struct CoreOptions {
@@ -58,6 +62,7 @@ struct CoreOptions {
   std::chrono::milliseconds ack_interval{1000};  // at most about once a second per station (the contract)
   std::chrono::milliseconds retry_after_db_error{1000};
   std::function<TimePoint()> clock;  // defaults to the system clock
+  alerting::EngineOptions engine;
 };
 
 class Core {
@@ -77,8 +82,15 @@ class Core {
   // Publishes the pending end-to-end acks. Called by Run every ack_interval.
   void FlushAcks();
 
+  // Runs an engine command (silence, drill) on the core thread and waits for it; the effects are stored and
+  // published like any other. Returns the engine's refusal, if any. Thread-safe.
+  std::optional<std::string> Command(std::function<alerting::Effects(alerting::Engine&, TimePoint)> command);
+
   // Snapshots for the HTTP API; thread-safe.
   std::vector<StationView> Stations() const;
+  std::vector<alerting::AlertState> Villages() const;
+  std::string Cap() const;
+  TimePoint Now() const;
   std::optional<std::string> DbProblem() const;  // empty when the last commit worked
   std::size_t QueueDepth() const;
 
@@ -103,7 +115,12 @@ class Core {
   void Refuse(Batch& b, const char* family, const Error& e, const Inbound& in);
   void Receipt(Batch& b, const wire::Topic& t, std::string_view ref, bool ok, std::optional<std::int64_t> incident,
                std::string_view error);
-  TimePoint Now() const;
+  void Apply(alerting::Effects fx);
+  void SaveEngine();
+  alerting::Effects DecideOnCore(const std::string& user, const std::string& village, const wire::DecisionMsg& d,
+                                 const std::string& via, TimePoint now);
+  void RefreshViews(TimePoint now);
+  void LoadEngine();
 
   const alerting::Network& network_;
   store::Store& store_;
@@ -117,8 +134,16 @@ class Core {
   std::condition_variable queue_cv_;
   std::deque<Inbound> queue_;
 
-  mutable std::mutex view_mu_;  // guards StationSlot::view and db_problem_
+  alerting::Engine engine_;  // core thread only
+  // Engine effects not yet committed (kept across a failed batch so that no timeline entry or alert is lost).
+  alerting::Effects pending_;
+  bool engine_touched_ = false;  // the engine's counters, alerts or sirens may have changed since the last save
+  std::deque<std::function<void(TimePoint)>> commands_;  // guarded by queue_mu_
+
+  mutable std::mutex view_mu_;  // guards the snapshots below
   std::optional<std::string> db_problem_;
+  std::vector<alerting::AlertState> villages_view_;
+  std::string cap_view_;
 };
 
 }  // namespace kaoko::server

@@ -79,6 +79,37 @@ struct StoredReading {
 
 enum class Insert { kStored, kDuplicate };
 
+struct DecisionOutcome {
+  bool ok = false;
+  std::string error;
+  std::int64_t incident = 0;
+};
+
+// An incident as stored: a few columns to query by, and the engine's whole state of it (JSON, engine_codec.hpp).
+struct IncidentRow {
+  std::int64_t id = 0;
+  std::string kind;
+  std::string village;
+  std::string stage;
+  std::string level;
+  bool exercise = false;
+  TimePoint opened{};
+  TimePoint updated{};
+  std::optional<TimePoint> closed;
+  std::string state;
+};
+
+// One entry of an incident's log.
+struct TimelineRow {
+  std::int64_t incident = 0;
+  TimePoint ts{};
+  std::string kind;
+  std::string actor;
+  std::string via;
+  std::string text_th;
+  std::string text_en;
+};
+
 struct OpenOptions {
   bool read_only = false;
   // FULL: a committed (and therefore acknowledged) reading survives a power cut as well as a kill -9.
@@ -121,6 +152,21 @@ class Store {
   std::int64_t CountReadings();
   // Whether a report (user, id) is already stored; if so, the incident recorded for it (0 for none).
   std::optional<std::int64_t> ReportIncident(std::string_view user, std::string_view id);
+
+  void SetReportIncident(std::string_view user, std::string_view id, std::int64_t incident);
+  std::optional<DecisionOutcome> FindDecision(std::string_view user, std::string_view id);
+
+  // The alerting engine's durable state (written inside the caller's transaction).
+  void UpsertIncident(const IncidentRow& row);
+  void InsertTimeline(const TimelineRow& event);
+  void UpsertStationTrack(std::string_view station, std::string_view state);
+  void SaveEngineMeta(std::string_view state);
+  std::optional<std::string> EngineMeta();
+  std::vector<std::string> StationTracks();
+  // Newest first.
+  std::vector<IncidentRow> Incidents(bool open_only, int limit);
+  std::optional<IncidentRow> Incident(std::int64_t id);
+  std::vector<TimelineRow> Timeline(std::int64_t incident);
 
   // Runs PRAGMA quick_check; empty when fine.
   std::string QuickCheck();

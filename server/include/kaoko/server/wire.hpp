@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "kaoko/alerting/events.hpp"
 #include "kaoko/alerting/network.hpp"
 #include "kaoko/server/result.hpp"
 
@@ -97,8 +98,7 @@ struct ReportMsg {
 // A watcher report; the error names the field that is wrong.
 Result<ReportMsg> ParseReport(std::string_view payload);
 
-enum class DecisionAction { kAck, kConfirm, kReject, kDeclare, kAllClear };
-const char* ToString(DecisionAction action);
+using alerting::DecisionAction;  // the contract's actions are the engine's
 
 struct DecisionMsg {
   std::string id;

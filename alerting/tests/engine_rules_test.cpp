@@ -1,0 +1,237 @@
+#include <catch2/catch.hpp>
+
+#include "kaoko/alerting/cap.hpp"
+#include "kaoko/alerting/engine.hpp"
+#include "test_network.hpp"
+
+using namespace kaoko::alerting;
+using namespace kaoko::alerting::testing;
+
+TEST_CASE("upstream: a warning upstream opens a watch downstream with the expected arrival time", "[alerting]") {
+  Network net = TonHong();
+  Engine e(net);
+  Feeder feed{e};
+  (void)feed("kaoko-bridge", 325, T0());
+  Effects fx = feed("kaoko-bridge", 325, T0() + 10min);
+  const TimePoint now = T0() + 10min;
+  auto down = e.Alert("thonhong");
+  REQUIRE(down->incident.has_value());
+  CHECK(down->level == Level::kWatch);
+  const Incident* th = e.FindIncident(*down->incident);
+  CHECK(th->origin == "upstream");
+  CHECK(th->upstream_village == "kaoko");
+  CHECK(*th->expected_arrival == now + 90min);
+  CHECK(*e.FindIncident(*e.Alert("nanuea")->incident)->expected_arrival == now + 90min + 75min);
+  CHECK(*e.FindIncident(*e.Alert("pakkhlong")->incident)->expected_arrival == now + 90min + 75min + 120min);
+  CHECK_FALSE(e.Alert("huaiphan")->incident.has_value());  // upstream of the flood: not warned
+  // 04:10Z + 90 min = 05:40Z = 12:40 Thai time, in the committee's notification
+  const Notification* n = FindNote(fx, "pranee");
+  REQUIRE(n);
+  CHECK(n->action_needed == ActionNeeded::kAck);
+  CHECK(n->text_th.find("12:40") != std::string::npos);
+  CHECK(n->text_en.find("12:40 Thai time (in 1 h 30 min)") != std::string::npos);
+  CHECK(CountEventsFor(fx, th->id, "upstream") == 1);
+  SECTION("the upstream incident warns only once") {
+    fx = feed("kaoko-bridge", 330, T0() + 20min);
+    CHECK(fx.notifications.empty());
+  }
+}
+
+TEST_CASE("health: station faults open a technician incident for the TAO, not a flood alert", "[alerting]") {
+  Network net = TonHong();
+  Engine e(net);
+  Feeder feed{e};
+  SECTION("offline by Last Will, healthy again on the next reading") {
+    Effects fx = e.OnStationStatus(StationStatus{"kaoko-temple", false, T0()}, T0());
+    REQUIRE(e.OpenIncidents().size() == 1);
+    const Incident* inc = e.OpenIncidents()[0];
+    CHECK(inc->kind == IncidentKind::kStation);
+    CHECK(inc->station == "kaoko-temple");
+    CHECK((inc->problems & kProblemOffline));
+    CHECK(CountNotes(fx, "officer-niran", ActionNeeded::kNone) == 1);
+    CHECK(CountNotes(fx, "prasert", ActionNeeded::kNone) == 0);
+    CHECK(fx.alerts.empty());
+    CHECK_FALSE(fx.cap_changed);
+    CHECK(e.Health("kaoko-temple", T0()) == StationHealth::kOffline);
+    const std::int64_t id = inc->id;
+    fx = feed("kaoko-temple", 100, T0() + 1min);
+    CHECK(e.FindIncident(id)->stage == Stage::kResolved);
+    CHECK(e.Health("kaoko-temple", T0() + 1min) == StationHealth::kOk);
+  }
+  SECTION("offline when no reading comes for offline_after, to the second") {
+    (void)e.Advance(T0());
+    (void)feed("kaoko-temple", 100, T0());
+    (void)e.Advance(T0() + 30min - 1s);
+    CHECK(e.FindStationTrack("kaoko-temple")->problems == 0);
+    (void)e.Advance(T0() + 30min);
+    CHECK((e.FindStationTrack("kaoko-temple")->problems & kProblemOffline));
+    CHECK(e.FindStationTrack("kaoko-temple")->health_incident.has_value());
+  }
+  SECTION("a spike is suspect: a technician incident, and no flood level") {
+    (void)feed("kaoko-bridge", 200, T0());
+    (void)feed("kaoko-bridge", 200, T0() + 10min);
+    Effects fx = feed("kaoko-bridge", 420, T0() + 20min);
+    CHECK(e.FindStationTrack("kaoko-bridge")->level == Level::kNormal);
+    CHECK_FALSE(e.Alert("kaoko")->incident.has_value());
+    REQUIRE(e.OpenIncidents().size() == 1);
+    CHECK(e.OpenIncidents()[0]->kind == IncidentKind::kStation);
+    CHECK((e.OpenIncidents()[0]->problems & kProblemSpike));
+    CHECK(e.Health("kaoko-bridge", T0() + 20min) == StationHealth::kSuspect);
+  }
+  SECTION("stuck while another station moves") {
+    for (int i = 0; i < 12; ++i) {
+      (void)feed("kaoko-temple", 100 + i, T0() + std::chrono::minutes(10 * i));
+      (void)feed("kaoko-bridge", 180, T0() + std::chrono::minutes(10 * i) + 1min);
+    }
+    const StationTrack* t = e.FindStationTrack("kaoko-bridge");
+    CHECK((t->problems & kProblemStuck));
+    CHECK(t->health_incident.has_value());
+  }
+  SECTION("low battery") {
+    Reading r = MakeReading("kaoko-temple", 1, T0(), 100);
+    r.battery_v = 3.3;
+    (void)e.OnReading(r, T0());
+    REQUIRE(e.OpenIncidents().size() == 1);
+    CHECK(e.OpenIncidents()[0]->headline_en.find("low battery") != std::string::npos);
+  }
+}
+
+TEST_CASE("silence: a station under maintenance raises nothing", "[alerting]") {
+  Network net = TonHong();
+  Engine e(net);
+  Feeder feed{e};
+  Effects fx = e.Silence("kaoko-bridge", T0() + 2h, "boonmee", T0());
+  CHECK(fx.error == std::string("only a TAO officer may silence a station"));
+  fx = e.Silence("kaoko-bridge", T0() + 2h, "officer-niran", T0());
+  CHECK_FALSE(fx.error);
+  Reading r = MakeReading("kaoko-bridge", 1, T0() + 1min, 410);
+  r.battery_v = 3.0;
+  (void)e.OnReading(r, T0() + 1min);
+  (void)feed("kaoko-bridge", 410, T0() + 11min);
+  CHECK(e.FindStationTrack("kaoko-bridge")->level == Level::kCritical);  // still evaluated, for the dashboard
+  CHECK(e.OpenIncidents().empty());
+  CHECK(e.Alert("kaoko")->level == Level::kNormal);
+  (void)e.Advance(T0() + 2h - 1s);
+  CHECK(e.OpenIncidents().empty());
+  SECTION("when the silence ends, what is still true is raised") {
+    fx = e.Advance(T0() + 2h);
+    CHECK(e.Alert("kaoko")->level == Level::kCritical);
+    CHECK(e.FindStationTrack("kaoko-bridge")->health_incident.has_value());
+  }
+}
+
+TEST_CASE("drill: the whole chain runs on an exercise incident and no real siren sounds", "[alerting]") {
+  Network net = TonHong();
+  Engine e(net);
+  Effects fx = e.StartDrill("kaoko", "somchai", T0());
+  CHECK(fx.error == std::string("only a TAO officer or the headman of kaoko may start a drill"));
+  fx = e.StartDrill("kaoko", "officer-niran", T0(), Level::kCritical);
+  REQUIRE_FALSE(fx.error);
+  REQUIRE(e.OpenIncidents().size() == 1);
+  const Incident* inc = e.OpenIncidents()[0];
+  CHECK(inc->exercise);
+  CHECK(inc->headline_th.rfind("[ฝึกซ้อม]", 0) == 0);
+  CHECK(inc->stage == Stage::kEscalated);  // a critical drill exercises the station-critical path
+  REQUIRE_FALSE(fx.sirens.empty());
+  for (const Siren& s : fx.sirens) {
+    CHECK_FALSE(s.on);
+    CHECK(s.exercise);
+  }
+  CHECK(CountNotes(fx, "prasert", ActionNeeded::kAck) == 1);
+  for (const Notification& n : fx.notifications) CHECK(n.exercise);
+  CHECK(e.Alert("kaoko")->exercise);
+  CHECK(e.Cap(T0()).find("<status>Exercise</status>") != std::string::npos);
+  // no downstream warning from a drill
+  CHECK_FALSE(e.Alert("thonhong")->incident.has_value());
+  const std::int64_t id = inc->id;
+  fx = e.OnDecision(MakeDecision("officer-pim", "d-1", "kaoko", id, DecisionAction::kDeclare, T0() + 1min,
+                                 Level::kCritical),
+                    T0() + 1min);
+  CHECK(fx.receipts[0].ok);
+  for (const Siren& s : fx.sirens) CHECK_FALSE(s.on);
+  fx = e.OnDecision(MakeDecision("officer-pim", "d-2", "kaoko", id, DecisionAction::kAllClear, T0() + 2min),
+                    T0() + 2min);
+  CHECK(e.FindIncident(id)->stage == Stage::kResolved);
+  CHECK_FALSE(e.Alert("kaoko")->exercise);
+  SECTION("a real incident during a drill takes the village alert") {
+    fx = e.StartDrill("kaoko", "boonmee", T0() + 3min);
+    REQUIRE_FALSE(fx.error);
+    (void)e.OnReport(MakeReport("somchai", "r-1", "kaoko", Level::kWatch, T0() + 4min), T0() + 4min);
+    CHECK_FALSE(e.Alert("kaoko")->exercise);
+    CHECK(e.Cap(T0() + 4min).find("<status>Actual</status>") != std::string::npos);
+  }
+}
+
+TEST_CASE("state: export mid-chain, import into a new engine, deadlines resume", "[alerting]") {
+  Network net = TonHong();
+  EngineState saved;
+  std::int64_t id = 0;
+  {
+    Engine e(net);
+    Effects fx = e.OnReport(MakeReport("somchai", "r-1", "kaoko", Level::kWatch, T0()), T0());
+    id = *fx.receipts[0].incident;
+    (void)e.OnDecision(MakeDecision("prasert", "d-1", "kaoko", id, DecisionAction::kAck, T0() + 2min), T0() + 2min);
+    CHECK(e.DirtyIncidents() == std::vector<std::int64_t>{id});
+    saved = e.ExportState();
+  }
+  Engine e2(net);
+  e2.ImportState(saved);
+  REQUIRE(e2.FindIncident(id));
+  CHECK(e2.FindIncident(id)->stage == Stage::kAwaitingConfirmation);
+  CHECK(e2.NextDeadline() == T0() + 2min + 5min);
+  SECTION("the headman's deadline fires on the new engine") {
+    Effects fx = e2.Advance(T0() + 17min - 1s);
+    CHECK(e2.FindIncident(id)->stage == Stage::kAwaitingConfirmation);
+    fx = e2.Advance(T0() + 17min);
+    CHECK(e2.FindIncident(id)->stage == Stage::kEscalated);
+    CHECK(e2.FindIncident(id)->unconfirmed);
+    CHECK(CountNotes(fx, "officer-niran", ActionNeeded::kDeclare) == 1);
+  }
+  SECTION("a deadline that passed while the service was down fires on the first Advance") {
+    Effects fx = e2.Advance(T0() + 1h);
+    CHECK(e2.FindIncident(id)->stage == Stage::kEscalated);
+  }
+  SECTION("idempotency survives the restart") {
+    Effects fx = e2.OnDecision(MakeDecision("prasert", "d-1", "kaoko", id, DecisionAction::kAck, T0() + 3min),
+                               T0() + 3min);
+    CHECK(fx.receipts[0].ok);
+    CHECK(fx.timeline.empty());
+  }
+  SECTION("notification ids stay unique across the restart") {
+    Effects fx = e2.Advance(T0() + 17min);
+    for (const Notification& n : fx.notifications) CHECK(std::stoi(n.id.substr(2)) >= saved.next_notification);
+  }
+}
+
+TEST_CASE("cap: the tambon document maps levels and confirmation and escapes text", "[alerting]") {
+  Network net = TonHong();
+  CHECK(XmlEscape("a<b & \"c\" 'd'>") == "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;");
+  SECTION("no incident: a minimal valid alert") {
+    const std::string xml = RenderCap(net, {}, T0());
+    CHECK(xml.find("<info>") == std::string::npos);
+    CHECK(xml.find("<sent>2026-11-27T11:00:00+07:00</sent>") != std::string::npos);
+    CHECK(xml.find("<sender>kaoko@tonhong</sender>") != std::string::npos);
+  }
+  SECTION("an unconfirmed watcher report is Possible; declared is Observed") {
+    Engine e(net);
+    Report r = MakeReport("somchai", "r-1", "kaoko", Level::kWatch, T0());
+    r.note = "น้ำขึ้น <เร็ว> & แรง";
+    Effects fx = e.OnReport(r, T0());
+    const std::int64_t id = *fx.receipts[0].incident;
+    std::string xml = e.Cap(T0());
+    CHECK(xml.find("<certainty>Possible</certainty>") != std::string::npos);
+    CHECK(xml.find("&lt;เร็ว&gt; &amp; แรง") != std::string::npos);
+    CHECK(xml.find("<language>th-TH</language>") < xml.find("<language>en-US</language>"));
+    const std::string before = xml.substr(xml.find("<identifier>"), 40);
+    CHECK(e.Cap(T0()) == xml);  // the same state renders the same document
+    (void)e.OnDecision(MakeDecision("officer-niran", "d-1", "kaoko", id, DecisionAction::kDeclare, T0() + 1min,
+                                    Level::kCritical),
+                       T0() + 1min);
+    xml = e.Cap(T0() + 1min);
+    CHECK(xml.find("<certainty>Observed</certainty>") != std::string::npos);
+    CHECK(xml.find("<severity>Extreme</severity>") != std::string::npos);
+    CHECK(xml.find("<urgency>Immediate</urgency>") != std::string::npos);
+    CHECK(xml.find("<responseType>Evacuate</responseType>") != std::string::npos);
+    CHECK(xml.substr(xml.find("<identifier>"), 40) != before);
+  }
+}
