@@ -25,6 +25,7 @@ class MqttLink::Callback : public virtual mqtt::callback, public virtual mqtt::i
     link_.connecting_ = false;
     link_.inflight_ = 0;  // a clean session starts with nothing in flight
     ++link_.connects_;
+    ++link_.total_connects_;
     // Subscribing here is allowed by Paho; it must happen before any ack can be missed.
     for (const auto& topic : link_.options_.subscriptions) {
       try {
@@ -109,7 +110,30 @@ void MqttLink::Disconnect(std::chrono::milliseconds timeout) {
   }
   connected_ = false;
   connecting_ = false;
-  connects_ = 0;  // a later Connect() starts over
+  connects_ = 0;  // a later Connect() starts over (RetryIfDue); the total stays
+}
+
+void MqttLink::BeginDisconnect(std::chrono::milliseconds timeout) {
+  wanted_ = false;
+  try {
+    if (client_->is_connected() || connects_ > 0 || connecting_) {
+      pending_disconnect_ = client_->disconnect(static_cast<int>(timeout.count()));
+    }
+  } catch (const mqtt::exception&) {
+  }
+}
+
+void MqttLink::FinishDisconnect(std::chrono::milliseconds timeout) {
+  if (auto tok = std::static_pointer_cast<mqtt::token>(pending_disconnect_)) {
+    try {
+      tok->wait_for(timeout);
+    } catch (const mqtt::exception&) {
+    }
+  }
+  pending_disconnect_.reset();
+  connected_ = false;
+  connecting_ = false;
+  connects_ = 0;
 }
 
 bool MqttLink::Publish(const std::string& topic, const std::string& payload, int qos, bool retained) {

@@ -18,7 +18,7 @@
 //
 //   all three          "v": 1, the encoding version (ignored on decode for now; bump it when a key changes meaning)
 //   TimePoint          integer milliseconds since the Unix epoch; std::optional<...> empty → null
-//   enums              wire strings: Level "normal".., Stage "reported".., ActionNeeded "none".., IncidentKind "flood"..
+//   enums              wire strings: Level "normal", Stage "reported", ActionNeeded "none", IncidentKind "flood"...
 //   Incident           every member; "asks": [{user, action, asked, next_reminder, reminders, open}],
 //                      "sources": [{kind, id, ts, level}]
 //   StationTrack       every scalar member; "over_count": [3 ints], "over_since": [3 ms],
@@ -27,9 +27,10 @@
 //                      "rain": [[slot, bucket, mm], ...] only the slots that differ from an empty one
 //                              (bucket INT64_MIN, 0 mm), so a dry day costs nothing
 //   EngineMeta         next_incident, next_notification,
-//                      "alerts": [{village, level, incident, status, since, updated, headline_th, headline_en, exercise}],
+//                      "alerts": [{village, level, incident, status, since, updated, headline_th, headline_en,
+//                                  exercise}],
 //                      "sirens": [{village, on, level, incident, exercise}],
-//                      "seen": [{key, user, village, ref, ok, incident, error}] (SeenMessage with its receipt flattened)
+//                      "seen": [{key, user, village, ref, ok, incident, error}]: a SeenMessage, receipt flattened
 
 namespace kaoko::server {
 namespace {
@@ -95,8 +96,13 @@ json EncodeSiren(const alerting::Siren& s) {
 
 json EncodeSeen(const alerting::SeenMessage& m) {
   const alerting::Receipt& r = m.receipt;
-  return json{{"key", m.key},         {"user", r.user}, {"village", r.village},          {"ref", r.ref},
-              {"ok", r.ok},           {"incident", Opt(r.incident)}, {"error", r.error}};
+  return json{{"key", m.key},
+              {"user", r.user},
+              {"village", r.village},
+              {"ref", r.ref},
+              {"ok", r.ok},
+              {"incident", Opt(r.incident)},
+              {"error", r.error}};
 }
 
 // ------------------------------------------------------------------------------------------------ decode helpers
@@ -340,15 +346,8 @@ Result<T> Guarded(const char* what, Fn&& fn) {
   }
 }
 
-std::optional<std::string> Rfc3339(const std::optional<TimePoint>& t) {
-  if (!t) return std::nullopt;
-  return wire::FormatTime(*t);
-}
-
-json Public(const std::optional<TimePoint>& t) {
-  auto s = Rfc3339(t);
-  return s ? json(*s) : json(nullptr);
-}
+// RFC 3339 UTC as the rest of the HTTP API writes it (wire::FormatTime), or null.
+json Public(const std::optional<TimePoint>& t) { return t ? json(wire::FormatTime(*t)) : json(nullptr); }
 
 }  // namespace
 
@@ -566,8 +565,9 @@ Result<alerting::StationTrack> DecodeStationTrack(std::string_view text) {
     const bool ring_ok = t.recent.empty() ? (t.recent_head == 0 && t.recent_count == 0)
                                           : (t.recent_head < t.recent.size() && t.recent_count <= t.recent.size());
     if (!ring_ok) {
-      return MakeError("bad_value", fmt::format("station track: recent_head {} / recent_count {} do not fit a ring of {}",
-                                                t.recent_head, t.recent_count, t.recent.size()));
+      return MakeError("bad_value",
+                       fmt::format("station track: recent_head {} / recent_count {} do not fit a ring of {}",
+                                   t.recent_head, t.recent_count, t.recent.size()));
     }
     return t;
   });

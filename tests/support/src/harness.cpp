@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <spawn.h>
@@ -208,6 +209,16 @@ bool Process::running() {
 
 std::string Process::Log() const { return ReadFile(log_path_); }
 
+int MosquittoPub(int port, const std::string& user, const std::string& password, const std::string& topic,
+                 const std::string& payload, int qos, bool retained, const std::string& log_path) {
+  std::vector<std::string> argv = {"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-V", "mqttv311",
+                                   "-q", std::to_string(qos), "-t", topic, "-m", payload};
+  if (!user.empty()) argv.insert(argv.end(), {"-u", user, "-P", password});
+  if (retained) argv.push_back("-r");
+  Process pub(argv, log_path);
+  return pub.Wait();
+}
+
 // ---------------------------------------------------------------- Broker
 
 Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
@@ -228,12 +239,13 @@ Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
   std::string conf = ReadFile(SourceDir() + "/broker-config/dev.conf.in");
   if (conf.empty()) throw std::runtime_error("cannot read broker-config/dev.conf.in");
   if (!options_.websockets) {
-    auto begin = conf.find("# >>> websockets");
-    auto end = conf.find("# <<< websockets");
+    // Whole lines only: the template's header mentions the markers too.
+    auto begin = conf.find("\n# >>> websockets\n");
+    auto end = conf.find("\n# <<< websockets\n");
     if (begin == std::string::npos || end == std::string::npos) {
       throw std::runtime_error("dev.conf.in lost its '# >>> websockets' / '# <<< websockets' markers");
     }
-    conf.erase(begin, conf.find('\n', end) + 1 - begin);
+    conf.erase(begin + 1, end + std::string("\n# <<< websockets\n").size() - (begin + 1));
   }
   conf = ReplaceAll(conf, "@MQTT_PORT@", std::to_string(port_));
   conf = ReplaceAll(conf, "@WS_PORT@", std::to_string(ws_port_));
@@ -301,6 +313,12 @@ void Broker::Kill() {
 
 bool Broker::running() const { return process_ && process_->running(); }
 
+void Broker::Reload() {
+  if (running()) process_->Kill(SIGHUP);
+}
+
+pid_t Broker::pid() const { return running() ? process_->pid() : -1; }
+
 // ---------------------------------------------------------------- MqttClient
 
 MqttClient::MqttClient(std::string url, std::string user, std::string password, std::string client_id,
@@ -352,7 +370,8 @@ void MqttClient::Subscribe(const std::string& filter, int qos) {
   if (!token->wait_for(std::chrono::seconds(10))) {
     throw std::runtime_error(fmt::format("subscribe to {} as '{}' not acknowledged in 10 s", filter, user_));
   }
-  for (auto code : token->get_subscribe_response().get_reason_codes()) {
+  mqtt::subscribe_response response = token->get_subscribe_response();
+  for (auto code : response.get_reason_codes()) {
     if (code >= 0x80) throw std::runtime_error(fmt::format("subscribe to {} as '{}' refused", filter, user_));
   }
 }

@@ -68,6 +68,9 @@ class MqttLink : public Transport {
   void RetryIfDue(std::chrono::steady_clock::time_point now, std::chrono::milliseconds every);
   // Disconnects cleanly, waiting at most `timeout`. The broker does not send the Will after a clean disconnect.
   void Disconnect(std::chrono::milliseconds timeout);
+  // The same in two halves, so that many links can disconnect at once: start, then wait for each.
+  void BeginDisconnect(std::chrono::milliseconds timeout);
+  void FinishDisconnect(std::chrono::milliseconds timeout);
   bool WantsConnection() const { return wanted_; }
 
   bool IsConnected() const override { return connected_.load(); }
@@ -75,7 +78,7 @@ class MqttLink : public Transport {
 
   std::size_t InFlight() const { return static_cast<std::size_t>(std::max<long>(0, inflight_.load())); }
   std::uint64_t PublishErrors() const { return publish_errors_.load(); }
-  std::uint64_t Connects() const { return connects_.load(); }
+  std::uint64_t Connects() const { return total_connects_.load(); }  // successful connects, reconnects included
   std::size_t Index() const { return index_; }
 
   class Callback;  // Paho callback and action listener (private; in mqtt_link.cpp)
@@ -90,9 +93,11 @@ class MqttLink : public Transport {
   std::atomic<bool> connecting_{false};
   std::atomic<long> inflight_{0};
   std::atomic<std::uint64_t> publish_errors_{0};
-  std::atomic<std::uint64_t> connects_{0};
+  std::atomic<std::uint64_t> connects_{0};  // since the last Disconnect()
+  std::atomic<std::uint64_t> total_connects_{0};
   bool wanted_ = false;
   std::chrono::steady_clock::time_point last_attempt_{};
+  std::shared_ptr<void> pending_disconnect_;  // mqtt::token_ptr, kept opaque here
 };
 
 }  // namespace kaoko::sim

@@ -85,6 +85,15 @@ bool WaitFor(std::function<bool()> condition, std::chrono::milliseconds timeout)
 // The last `lines` lines of a file (empty when it cannot be read).
 std::string Tail(const std::string& path, size_t lines = 40);
 
+// Publishes one message with Mosquitto's own `mosquitto_pub` (MQTT 3.1.1) on a fresh connection to 127.0.0.1:port and
+// returns its exit code: 0 when the broker acknowledged it — which Mosquitto does for a publish its ACL refuses too —
+// non-zero when the connection was refused. For publishes that must be refused: Mosquitto 2.0.11 sends the PUBACK and
+// then CLOSES the publisher's connection (MQTT-3.3.5-2 allows either), so a long-lived MqttClient must never be used to
+// try a refused publish. An empty `user` connects anonymously. Takes a few milliseconds.
+int MosquittoPub(int port, const std::string& user, const std::string& password, const std::string& topic,
+                 const std::string& payload, int qos = 1, bool retained = false,
+                 const std::string& log_path = "/dev/null");
+
 struct BrokerOptions {
   std::string network_file = SourceDir() + "/config/tonhong.toml";
   bool websockets = false;  // also open the MQTT-over-WebSockets listener (ws_port())
@@ -116,6 +125,8 @@ class Broker {
   void Stop();   // SIGTERM and wait: Mosquitto saves its persistence file on the way out
   void Start();  // again, on the same port(s) and the same persistence dir; waits until it accepts
   bool running() const;
+  void Reload();      // SIGHUP: Mosquitto rereads passwd and acl (after kaoko-admin add-account); does not wait
+  pid_t pid() const;  // -1 when not running
 
  private:
   TempDir dir_;
@@ -145,7 +156,8 @@ class MqttClient {
   MqttClient& operator=(const MqttClient&) = delete;
 
   // Publishes and waits (10 s) for the broker's PUBACK (QoS 1). Throws on error. Under MQTT 3.1.1 a publish the ACL
-  // refuses is still acknowledged (STACK.md trap 6): check refusals at a subscriber.
+  // refuses is still acknowledged (STACK.md trap 6), and Mosquitto 2.0.11 then closes the connection: try refused
+  // publishes with MosquittoPub, and check refusals at a subscriber.
   void Publish(const std::string& topic, const std::string& payload, int qos = 1, bool retained = false);
   // Subscribes and waits for the SUBACK. Mosquitto 2.0 accepts every filter and checks read access per message.
   void Subscribe(const std::string& filter, int qos = 1);

@@ -1,0 +1,70 @@
+// kaoko-sim's run loop: loads the network and a scenario, drives the river model, one StationFirmware per station
+// and one Watcher per watcher in simulated time paced against the wall clock (`speed` simulated seconds per real
+// second), carries their messages over real MQTT connections, and reports progress and a summary. Also the dry run
+// (model only, CSV and plot). main.cpp only parses the command line and calls Run().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kaoko/alerting/network.hpp"
+#include "kaoko/server/result.hpp"
+#include "kaoko/sim/scenario.hpp"
+#include "kaoko/sim/time.hpp"
+
+namespace kaoko::sim {
+
+struct SimOptions {
+  std::string network_path;
+  std::string scenario_path;
+  std::string broker = "tcp://127.0.0.1:1883";
+  std::string credentials_path;
+  std::string password_pattern;  // e.g. "demo-{id}"
+  std::string user, password;    // one account for every connection
+  std::string state_dir = "kaoko-sim-state";
+  double speed = 60;             // simulated seconds per real second; 0 = as fast as possible
+  std::optional<SimTime> start;  // default: now, rounded down to the minute
+  std::optional<Seconds> duration;
+  std::optional<std::uint64_t> seed;
+  bool watchers = true;
+  bool dry_run = false;
+  std::string csv_path;
+  Seconds csv_step{600};
+  std::string plot_path;  // PNG via gnuplot (dry run)
+  std::size_t scale = 0;  // synthetic stations s-000000…; 0 = the network's stations
+  std::size_t connections = 0;  // 0 = one MQTT connection per station; K = K shared connections
+  bool exit_when_drained = false;
+  Seconds drain_timeout{120};
+  std::string outage_hook;  // run as `<hook> begin|end <what>` at the edges of each outage window
+  bool local_acker = false;  // ack readings ourselves (testing without the kaoko service)
+  bool offline_at_exit = true;
+  std::size_t buffer_capacity = 20000;
+  double ack_timeout_s = 30;
+  Seconds connect_wait{15};  // wait this long (real) for the links before starting the clock
+  int progress = -1;         // -1 auto (TTY: live line), 0 plain periodic lines, 1 live line
+  bool help = false;
+};
+
+// Parses kaoko-sim's command line (argv[0] skipped). Errors name the option.
+Result<SimOptions> ParseCommandLine(int argc, const char* const* argv);
+std::string Usage();
+
+// Runs a whole simulation as the options say; writes progress and the summary to `out`, problems to `err`.
+// Returns the process exit code: 0 ok, 1 bad input, 2 could not connect, 3 readings still unacked at the end of
+// --exit-when-drained.
+int Run(const SimOptions& options, std::ostream& out, std::ostream& err);
+
+// The model alone: levels of every station (and rain of every sub-catchment) every `csv_step`, as CSV text with a
+// header "ts,hours,<station>...,rain_<village>...". Pure.
+std::string LevelsCsv(const alerting::Network& network, const Scenario& scenario, SimTime start, Seconds csv_step);
+
+// A gnuplot script that draws the CSV: a rain panel, then one panel per station with its watch / warning /
+// critical thresholds as dashed lines. Pure.
+std::string GnuplotScript(const alerting::Network& network, const Scenario& scenario, const std::string& csv_path,
+                          const std::string& png_path);
+
+}  // namespace kaoko::sim
