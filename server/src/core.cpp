@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <future>
+#include <set>
 #include <thread>
 
 #include "kaoko/server/engine_codec.hpp"
@@ -123,15 +124,14 @@ void Core::Run(std::stop_token stop) {
       }
       metrics_.queue_depth = queue_.size();
     }
-    std::deque<std::function<void(TimePoint)>> commands;
+    std::vector<PendingCommand> commands;
     {
       std::lock_guard lock(queue_mu_);
       commands.swap(commands_);
     }
-    for (auto& c : commands) c(Now());
     auto due = engine_.NextDeadline();
     bool advance = (due && *due <= Now()) || !pending_.Empty();
-    if ((!batch.empty() || advance) && !ProcessBatch(batch)) {
+    if ((!batch.empty() || advance || !commands.empty()) && !ProcessBatch(batch, &commands)) {
       // The disk is full or the database is failing. Readings are not acknowledged, so their stations keep them and
       // send them again; people's reports, decisions and station status have no such resend, so keep them.
       std::size_t kept = 0;
@@ -158,11 +158,15 @@ void Core::Run(std::stop_token stop) {
   FlushAcks();
 }
 
-bool Core::ProcessBatch(std::vector<Inbound>& batch) {
+bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>* commands) {
   TimePoint now = Now();
   Batch b;
+  std::vector<CommandResult> results;
   try {
     store_.Begin();
+    if (commands) {
+      for (auto& c : *commands) results.push_back(c.run(now));
+    }
     for (auto& in : batch) Handle(in, now, b);
     // Every deadline, reminder and offline check that fell due, including those that passed while kaoko was down.
     Apply(engine_.Advance(now));
@@ -176,6 +180,9 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch) {
       db_problem_ = e.what();
     }
     if (log::ShouldLog("db_error")) log::Error("core", "a batch of {} messages was not stored: {}", batch.size(), e.what());
+    if (commands) {
+      for (auto& c : *commands) c.done->set_value(CommandResult{fmt::format("not stored: {}", e.what()), std::nullopt});
+    }
     return false;
   }
   ++metrics_.batches;
@@ -202,6 +209,31 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch) {
   for (auto& [slot, seq] : b.acks) slot->pending_acks.push_back(seq);
   engine_.ClearDirty();
   engine_touched_ = false;
+  // What open screens should redraw (the WebSocket hub): newest reading per station, and every engine effect.
+  std::vector<LiveEvent> live;
+  if (observer_) {
+    std::unordered_map<StationSlot*, const store::StoredReading*> newest;
+    for (auto& [slot, reading] : b.latest) {
+      auto& n = newest[slot];
+      if (!n || reading.ts >= n->ts) n = &reading;
+    }
+    for (auto& [slot, reading] : newest) {
+      live.push_back({"reading", fmt::format(R"({{"station":"{}","seq":{},"ts":"{}","level_cm":{},"level":"{}","health":"{}"}})",
+                                             slot->station->id, reading->seq, wire::FormatTime(reading->ts),
+                                             reading->level_cm, alerting::ToString(slot->view.level), slot->view.health)});
+    }
+    for (const auto& a : pending_.alerts) live.push_back({"alert", RenderAlert(a)});
+    for (const auto& s : pending_.sirens) {
+      live.push_back({"siren", fmt::format(R"({{"village":"{}","siren":{}}})", s.village, RenderSiren(s))});
+    }
+    for (const auto& n : pending_.notifications) {
+      live.push_back({"notification", fmt::format(R"({{"user":"{}","village":"{}","notification":{}}})", n.user,
+                                                  n.village, RenderNotification(n))});
+    }
+    std::set<std::int64_t> incidents;
+    for (const auto& e : pending_.timeline) incidents.insert(e.incident);
+    for (auto id : incidents) live.push_back({"incident", fmt::format(R"({{"id":{}}})", id)});
+  }
   // Committed: now it may be announced. Engine effects first (alerts, sirens, notifications, receipts), in order.
   for (const auto& a : pending_.alerts) {
     publisher_.Publish(wire::AlertTopic(network_.tambon, a.village), RenderAlert(a), true);
@@ -233,6 +265,11 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch) {
     }
   }
   RefreshViews(now);
+  if (observer_) observer_(live);
+  // Answer the commands only now: what they changed is on disk and announced.
+  if (commands) {
+    for (std::size_t i = 0; i < commands->size(); ++i) (*commands)[i].done->set_value(std::move(results[i]));
+  }
   return true;
 }
 
@@ -290,22 +327,59 @@ void Core::RefreshViews(TimePoint now) {
   if (cap_view_.empty()) cap_view_ = engine_.Cap(now);
 }
 
-std::optional<std::string> Core::Command(std::function<alerting::Effects(alerting::Engine&, TimePoint)> command) {
-  auto done = std::make_shared<std::promise<std::optional<std::string>>>();
-  auto result = done->get_future();
+CommandResult Core::Run(std::function<CommandResult(TimePoint)> run) {
+  PendingCommand c{std::move(run), std::make_shared<std::promise<CommandResult>>()};
+  auto result = c.done->get_future();
   {
     std::lock_guard lock(queue_mu_);
-    // Runs on the core thread; its effects are stored and published by the batch that follows at once.
-    commands_.push_back([this, command = std::move(command), done](TimePoint now) {
-      alerting::Effects fx = command(engine_, now);
-      std::optional<std::string> error = fx.error;
-      Apply(std::move(fx));
-      done->set_value(error);
-    });
+    commands_.push_back(std::move(c));
   }
   queue_cv_.notify_one();
   return result.get();
 }
+
+std::optional<std::string> Core::Command(std::function<alerting::Effects(alerting::Engine&, TimePoint)> command) {
+  return Run([this, command = std::move(command)](TimePoint now) {
+           alerting::Effects fx = command(engine_, now);
+           CommandResult r{fx.error, std::nullopt};
+           Apply(std::move(fx));
+           return r;
+         })
+      .error;
+}
+
+CommandResult Core::Decide(const std::string& user, const wire::DecisionMsg& decision, const std::string& via) {
+  return Run([this, user, decision, via](TimePoint now) {
+    const alerting::Incident* inc = engine_.FindIncident(decision.incident);
+    std::string village;
+    if (inc) {
+      village = inc->village;
+    } else if (auto row = store_.Incident(decision.incident)) {
+      village = row->village;
+    }
+    if (village.empty()) {
+      return CommandResult{std::nullopt, alerting::Receipt{user, "", decision.id, false, std::nullopt,
+                                                           fmt::format("incident {} does not exist", decision.incident)}};
+    }
+    if (auto seen = store_.FindDecision(user, decision.id)) {
+      return CommandResult{std::nullopt,
+                           alerting::Receipt{user, village, decision.id, seen->ok,
+                                             seen->ok ? std::optional<std::int64_t>(seen->incident) : std::nullopt,
+                                             seen->error}};
+    }
+    alerting::Effects fx = DecideOnCore(user, village, decision, via, now);
+    alerting::Receipt receipt{user, village, decision.id, false, std::nullopt, "no receipt"};
+    for (const auto& r : fx.receipts) {
+      if (r.ref == decision.id && r.user == user) receipt = r;
+    }
+    store_.InsertDecision(user, village, decision, via, now, receipt.ok, receipt.ok ? "" : receipt.error);
+    metrics_.Count("kaoko_decisions_total", receipt.ok ? "accepted" : "refused");
+    Apply(std::move(fx));
+    return CommandResult{std::nullopt, receipt};
+  });
+}
+
+void Core::SetObserver(std::function<void(const std::vector<LiveEvent>&)> observer) { observer_ = std::move(observer); }
 
 void Core::FlushAcks() {
   for (auto& [id, slot] : stations_) {

@@ -10,6 +10,7 @@
 
 #include "kaoko/server/log.hpp"
 #include "kaoko/server/service.hpp"
+#include "kaoko/server/wire.hpp"
 
 namespace {
 const char* kUsage = R"(kaoko-server — the kaoko flood early-warning service
@@ -24,6 +25,9 @@ Usage: kaoko-server --network FILE [options]
   --mqtt-password PW     the password itself (or env KAOKO_MQTT_PASSWORD)
   --client-id ID         MQTT client id; keep it stable (persistent session) [kaoko-<tambon>]
   --http ADDR:PORT       where the HTTP API listens                       [127.0.0.1:8080]
+  --time-scale N         REHEARSAL: kaoko's clock runs N times faster than real time
+  --time-origin TIME     REHEARSAL: the simulated time (RFC 3339) at the wall-clock moment TIME; simulated time is
+                         TIME + (now - TIME) * N, the rule kaoko-sim --start TIME --speed N follows
   --help                 this text
 )";
 }  // namespace
@@ -51,6 +55,15 @@ int main(int argc, char** argv) {
     else if (a == "--mqtt-password") o.mqtt_password = next();
     else if (a == "--credentials") credentials = next();
     else if (a == "--client-id") o.client_id = next();
+    else if (a == "--time-scale") o.time_scale = std::stod(next());
+    else if (a == "--time-origin") {
+      auto t = kaoko::wire::ParseTime(next());
+      if (!t) {
+        fmt::print(stderr, "kaoko-server: --time-origin: {}\n", t.error().reason);
+        return 2;
+      }
+      o.time_origin_ms = t->time_since_epoch().count();
+    }
     else if (a == "--http") {
       std::string v = next();
       auto colon = v.rfind(':');

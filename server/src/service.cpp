@@ -27,7 +27,32 @@ class ServiceImpl : public Service {
     writer_ = std::move(*writer);
     auto reader = store::Store::Open(options_.db_path, {.read_only = true});
     if (!reader) return reader.error();
-    core_ = std::make_unique<Core>(network_, *writer_, publisher_, metrics_);
+    CoreOptions core_options;
+    if (options_.time_scale != 1.0 || options_.time_origin_ms != 0) {
+      // Rehearsal: simulated time = origin + (real time since start) × scale, the same rule kaoko-sim follows.
+      auto real_start = std::chrono::steady_clock::now();
+      auto origin = options_.time_origin_ms != 0
+                        ? TimePoint(std::chrono::milliseconds(options_.time_origin_ms))
+                        : std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+      double scale = options_.time_scale;
+      if (options_.time_origin_ms != 0) {
+        // Anchor to the wall clock so that a service started after the simulator agrees with it.
+        auto wall_origin = origin;
+        core_options.clock = [wall_origin, scale] {
+          auto real = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+          auto elapsed = std::chrono::duration<double, std::milli>(real - wall_origin).count();
+          return wall_origin + std::chrono::milliseconds(static_cast<long long>(elapsed * scale));
+        };
+      } else {
+        core_options.clock = [origin, real_start, scale] {
+          auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - real_start).count();
+          return origin + std::chrono::milliseconds(static_cast<long long>(elapsed * scale));
+        };
+      }
+      log::Info("service", "REHEARSAL: kaoko's clock runs {}x faster than real time from {}", scale,
+                wire::FormatTime(origin));
+    }
+    core_ = std::make_unique<Core>(network_, *writer_, publisher_, metrics_, core_options);
     MqttOptions mo;
     mo.url = options_.broker_url;
     mo.user = options_.mqtt_user;

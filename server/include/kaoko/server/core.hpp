@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -57,6 +59,19 @@ struct StationView {
   std::optional<TimePoint> silenced_until;
 };
 
+// What a command run on the core thread answers: a refusal, and for a decision its receipt.
+struct CommandResult {
+  std::optional<std::string> error;
+  std::optional<alerting::Receipt> receipt;
+};
+
+// A change the open screens should show at once (the WebSocket hub forwards these): `type` is reading, alert,
+// siren, notification or incident; `json` is its payload.
+struct LiveEvent {
+  std::string type;
+  std::string json;
+};
+
 struct CoreOptions {
   std::size_t max_batch = 5000;
   std::chrono::milliseconds ack_interval{1000};  // at most about once a second per station (the contract)
@@ -78,13 +93,26 @@ class Core {
 
   // One batch, synchronously (the thread body uses it; tests call it directly). Returns false when the database
   // refused the batch (nothing in it is acknowledged; readings will be resent by their stations).
-  bool ProcessBatch(std::vector<Inbound>& batch);
+  struct PendingCommand {
+    std::function<CommandResult(TimePoint)> run;
+    std::shared_ptr<std::promise<CommandResult>> done;
+  };
+  bool ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>* commands = nullptr);
   // Publishes the pending end-to-end acks. Called by Run every ack_interval.
   void FlushAcks();
 
   // Runs an engine command (silence, drill) on the core thread and waits for it; the effects are stored and
   // published like any other. Returns the engine's refusal, if any. Thread-safe.
   std::optional<std::string> Command(std::function<alerting::Effects(alerting::Engine&, TimePoint)> command);
+  // A decision from the HTTP API (the person already authenticated as `user`): decided on the core thread with the
+  // same rules as over MQTT, stored, and answered with its receipt once committed. Thread-safe; blocks the caller.
+  CommandResult Decide(const std::string& user, const wire::DecisionMsg& decision, const std::string& via = "http");
+  // Runs `run` on the core thread inside the next batch's transaction and returns its result after the commit.
+  // Thread-safe; blocks the caller. Do not call from the core thread.
+  CommandResult Run(std::function<CommandResult(TimePoint)> run);
+  // Called on the core thread after each commit with what changed; must only hand the events on (never block).
+  // Set before Run starts.
+  void SetObserver(std::function<void(const std::vector<LiveEvent>&)> observer);
 
   // Snapshots for the HTTP API; thread-safe.
   std::vector<StationView> Stations() const;
@@ -138,7 +166,8 @@ class Core {
   // Engine effects not yet committed (kept across a failed batch so that no timeline entry or alert is lost).
   alerting::Effects pending_;
   bool engine_touched_ = false;  // the engine's counters, alerts or sirens may have changed since the last save
-  std::deque<std::function<void(TimePoint)>> commands_;  // guarded by queue_mu_
+  std::vector<PendingCommand> commands_;  // guarded by queue_mu_
+  std::function<void(const std::vector<LiveEvent>&)> observer_;
 
   mutable std::mutex view_mu_;  // guards the snapshots below
   std::optional<std::string> db_problem_;

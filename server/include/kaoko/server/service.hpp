@@ -19,6 +19,10 @@ struct ServiceOptions {
   std::string http_address = "127.0.0.1";
   unsigned short http_port = 8080;  // 0 picks a free port (tests)
   std::string web_root;             // static pages, if any
+  // Rehearsal time: kaoko's clock runs `time_scale` times faster than real time from `time_origin_ms` (ms since the
+  // epoch, UTC; 0 = the moment the service starts). 1 = real time. Deadlines and readings' ts follow this clock.
+  double time_scale = 1.0;
+  long long time_origin_ms = 0;
 };
 
 class Service {
