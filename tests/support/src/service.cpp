@@ -97,6 +97,8 @@ void ServiceProcess::Kill(int sig) {
 
 bool ServiceProcess::running() { return process_ && process_->running(); }
 
+pid_t ServiceProcess::pid() const { return process_ ? process_->pid() : -1; }
+
 std::string ServiceProcess::Log() const { return process_ ? process_->Log() : std::string(); }
 
 }  // namespace kaoko::testing
