@@ -100,7 +100,7 @@ void Publish(mqtt::async_client& pub, const Options& o, std::uint64_t n, std::ma
   for (std::uint64_t i = 0; i < n; ++i) {
     int v = static_cast<int>(i % static_cast<std::uint64_t>(o.villages));
     std::uint64_t seq = ++seqs[v];
-    std::string payload = fmt::format(R"({{"seq":{},"ts":"{}","level_cm":{:.1f},"rain_mm":0.2,"battery_v":3.91}})", seq,
+    std::string payload = fmt::format(R"({{"seq":{},"ts":"{}","level_cm":{:.1f},"rain_mm":0.0,"battery_v":3.91}})", seq,
                                       Now3339(), 100.0 + static_cast<double>(seq % 50));
     window.push_back(pub.publish(fmt::format("kaoko/v1/bench/v{:03}/station/s{:03}a/reading", v, v), payload.data(),
                                  payload.size(), 1, false));
