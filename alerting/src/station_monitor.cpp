@@ -48,8 +48,11 @@ void SumRain(StationTrack& t, TimePoint latest) {
   double h1 = 0;
   double h24 = 0;
   for (std::size_t i = 0; i < t.rain_bucket.size(); ++i) {
+    // An empty slot holds INT64_MIN: compare before subtracting, so the difference cannot overflow.
+    if (t.rain_bucket[i] > now_bucket || t.rain_bucket[i] <= now_bucket - static_cast<std::int64_t>(StationTrack::kRainBuckets)) {
+      continue;
+    }
     const std::int64_t age = now_bucket - t.rain_bucket[i];
-    if (age < 0 || age >= static_cast<std::int64_t>(StationTrack::kRainBuckets)) continue;
     h24 += t.rain_mm[i];
     if (age < 3600 / StationTrack::kRainBucketSeconds) h1 += t.rain_mm[i];
   }
