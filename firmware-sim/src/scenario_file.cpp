@@ -216,9 +216,41 @@ void ReadWatchers(const Reader& r, const toml::table& t, WatcherBehaviour& w) {
   }
 }
 
+void ReadResponders(const Reader& r, const toml::table& t, ResponderBehaviour& b) {
+  const char* ctx = "[responders]";
+  r.CheckKeys(t, {"enabled", "committee_minutes", "headman_minutes", "deputy_minutes", "tao_minutes", "silent",
+                  "tao_on_duty", "all_clear_after_hours"},
+              ctx);
+  b.enabled = r.Bool(t, "enabled", ctx).value_or(b.enabled);
+  for (auto [key, into] : {std::pair{"committee_minutes", &b.committee_minutes},
+                           std::pair{"headman_minutes", &b.headman_minutes},
+                           std::pair{"deputy_minutes", &b.deputy_minutes}, std::pair{"tao_minutes", &b.tao_minutes}}) {
+    const toml::node* n = t.get(key);
+    if (!n) continue;
+    const toml::array* arr = n->as_array();
+    if (!arr || arr->size() != 2 || !(*arr)[0].is_number() || !(*arr)[1].is_number()) {
+      r.Fail(n->source(), fmt::format("'{}' in {} must be [min, max] minutes", key, ctx));
+    }
+    double lo = *(*arr)[0].value<double>();
+    double hi = *(*arr)[1].value<double>();
+    if (lo < 0 || hi < lo) r.Fail(n->source(), fmt::format("'{}' in {} needs 0 <= min <= max", key, ctx));
+    *into = {lo, hi};
+  }
+  if (const toml::node* n = t.get("silent")) {
+    const toml::array* arr = n->as_array();
+    if (!arr) r.Fail(n->source(), "'silent' in [responders] must be a list of person ids");
+    for (const toml::node& v : *arr) {
+      if (!v.is_string()) r.Fail(v.source(), "'silent' in [responders] must be a list of person ids");
+      b.silent.emplace_back(*v.value<std::string_view>());
+    }
+  }
+  b.tao_on_duty = r.Str(t, "tao_on_duty", ctx).value_or("");
+  b.all_clear_after_hours = r.NonNeg(t, "all_clear_after_hours", ctx).value_or(b.all_clear_after_hours);
+}
+
 Scenario Build(const toml::table& root, const Reader& r) {
   Scenario s;
-  r.CheckKeys(root, {"scenario", "river", "catchments", "stations", "rain", "faults", "watchers", "outages"},
+  r.CheckKeys(root, {"scenario", "river", "catchments", "stations", "rain", "faults", "watchers", "responders", "outages"},
               "the scenario file");
   const toml::table* head = r.Table(root, "scenario", "the scenario file");
   if (!head) r.Fail(root.source(), "the scenario file needs a [scenario] table");
@@ -280,6 +312,7 @@ Scenario Build(const toml::table& root, const Reader& r) {
   for (const toml::table* t : r.Tables(root, "rain")) ReadRain(r, *t, s);
   for (const toml::table* t : r.Tables(root, "faults")) ReadFault(r, *t, s);
   if (const toml::table* t = r.Table(root, "watchers", "the scenario file")) ReadWatchers(r, *t, s.watchers);
+  if (const toml::table* t = r.Table(root, "responders", "the scenario file")) ReadResponders(r, *t, s.responders);
   for (const toml::table* t : r.Tables(root, "outages")) {
     const char* octx = "an [[outages]] entry";
     r.CheckKeys(*t, {"what", "from_hours", "to_hours"}, octx);

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <thread>
@@ -16,6 +18,7 @@
 #include "kaoko/sim/credentials.hpp"
 #include "kaoko/sim/firmware.hpp"
 #include "kaoko/sim/mqtt_link.hpp"
+#include "kaoko/sim/responder.hpp"
 #include "kaoko/sim/river.hpp"
 #include "kaoko/sim/scenario_file.hpp"
 #include "kaoko/sim/watcher.hpp"
@@ -63,7 +66,11 @@ usage: kaoko-sim --network FILE --scenario FILE [options]
   --start TIME            simulated start, RFC 3339 UTC (default: now, rounded down to the minute)
   --duration HOURS        override the scenario's duration
   --seed N                override the scenario's seed
-  --no-watchers           stations only
+  --no-watchers           no watchers' reports
+  --no-responders         nobody answers kaoko's notifications (committee, headmen, deputies, TAO officers)
+  --anchor-start          with --start T: run on kaoko-server's rehearsal clock (--time-origin T --time-scale SPEED),
+                          simulated = T + (wall now - T) x SPEED: wait for T if ahead, catch up if it has passed
+  --produced-log FILE     write every reading the stations take as "<station> <seq> <payload>" lines
   --scale N               N synthetic stations s-000000… (copies of the network's stations) for load tests
   --connections K         with --scale: K shared MQTT connections instead of one per station
   --exit-when-drained     after the scenario, wait until every reading is acked; exit 3 if some are not
@@ -131,6 +138,7 @@ Result<SimOptions> ParseCommandLine(int argc, const char* const* argv) {
     else if (a == "--csv") KAOKO_STR(csv_path)
     else if (a == "--plot") KAOKO_STR(plot_path)
     else if (a == "--outage-hook") KAOKO_STR(outage_hook)
+    else if (a == "--produced-log") KAOKO_STR(produced_log)
     else if (a == "--speed") KAOKO_NUM(o.speed = x)
     else if (a == "--duration") KAOKO_NUM(o.duration = Seconds(static_cast<long long>(x * 3600 + 0.5)))
     else if (a == "--seed") KAOKO_NUM(o.seed = static_cast<std::uint64_t>(x))
@@ -142,6 +150,8 @@ Result<SimOptions> ParseCommandLine(int argc, const char* const* argv) {
     else if (a == "--ack-timeout") KAOKO_NUM(o.ack_timeout_s = std::max(0.1, x))
     else if (a == "--csv-step") KAOKO_NUM(o.csv_step = Seconds(static_cast<long long>(std::max(1.0, x * 60))))
     else if (a == "--no-watchers") o.watchers = false;
+    else if (a == "--no-responders") o.responders = false;
+    else if (a == "--anchor-start") o.anchor_start = true;
     else if (a == "--dry-run") o.dry_run = true;
     else if (a == "--exit-when-drained") o.exit_when_drained = true;
     else if (a == "--local-acker") o.local_acker = true;
@@ -174,6 +184,9 @@ Result<SimOptions> ParseCommandLine(int argc, const char* const* argv) {
     return MakeError("usage", "--csv and --plot go with --dry-run");
   }
   if (o.connections > 0 && o.scale == 0) return MakeError("usage", "--connections goes with --scale");
+  if (o.anchor_start && (!o.start || o.speed <= 0)) {
+    return MakeError("usage", "--anchor-start needs --start and a --speed above 0");
+  }
   return o;
 }
 
@@ -183,6 +196,14 @@ struct Device {
   std::unique_ptr<StationFirmware> fw;
   std::size_t model_station = 0;  // which modelled station's river it sees
   std::size_t link = 0;
+  std::uint64_t logged_seq = 0;   // --produced-log: readings up to this seq are written
+};
+
+struct ResponderDevice {
+  std::unique_ptr<Responder> responder;
+  std::size_t link = 0;
+  std::deque<DecisionOut> queue;  // waiting for the phone's connection
+  std::string id_file;
 };
 
 struct WatcherDevice {
@@ -227,6 +248,19 @@ class Runner {
       const auto* p = network_.FindPerson(e.user);
       if (!p || p->role != alerting::Role::kWatcher) {
         return Fail(fmt::format("{}: watcher event for '{}', who is not a watcher in the network", o_.scenario_path, e.user));
+      }
+    }
+    for (const auto& id : scenario_.responders.silent) {
+      const auto* p = network_.FindPerson(id);
+      if (!p || p->role == alerting::Role::kWatcher) {
+        return Fail(fmt::format("{}: [responders] silent names '{}', who is not a committee member, headman, deputy "
+                                "or TAO officer in the network", o_.scenario_path, id));
+      }
+    }
+    if (const auto& id = scenario_.responders.tao_on_duty; !id.empty()) {
+      const auto* p = network_.FindPerson(id);
+      if (!p || p->role != alerting::Role::kTao) {
+        return Fail(fmt::format("{}: [responders] tao_on_duty '{}' is not a TAO officer in the network", o_.scenario_path, id));
       }
     }
     try {
@@ -325,6 +359,7 @@ class Runner {
       auto store = ReadingStore::Open(stations_dir, id, o_.buffer_capacity);
       if (!store) return Fail(store.error().reason);
       Device d;
+      d.logged_seq = store->LastSeq();
       d.fw = std::make_unique<StationFirmware>(std::move(c), std::move(*store), seed, start_);
       d.model_station = i % model_n;
       if (!shared) {
@@ -406,6 +441,9 @@ class Runner {
         watchers_.push_back(std::move(w));
       }
     }
+    if (o_.responders && scenario_.responders.enabled) {
+      if (int rc = SetUpResponders(); rc != 0) return rc;
+    }
     if (o_.local_acker) {
       LinkOptions lo;
       lo.uri = o_.broker;
@@ -423,6 +461,85 @@ class Runner {
     return 0;
   }
 
+  // The people of the escalation chain: every committee member, headman, deputy and TAO officer, each with their own
+  // connection and account. One TAO officer is on duty (answers); the others only read.
+  int SetUpResponders() {
+    const ResponderBehaviour& b = scenario_.responders;
+    std::string on_duty = b.tao_on_duty;
+    for (const auto& p : network_.people) {
+      if (!on_duty.empty()) break;
+      if (p.role == alerting::Role::kTao && std::find(b.silent.begin(), b.silent.end(), p.id) == b.silent.end()) {
+        on_duty = p.id;
+      }
+    }
+    for (const auto& p : network_.people) {
+      if (p.role == alerting::Role::kWatcher) continue;
+      if (p.role != alerting::Role::kTao && !network_.FindVillage(p.village)) continue;
+      ResponderConfig rc = ResponderConfigFor(p, network_.tambon, b);
+      rc.off_duty = p.role == alerting::Role::kTao && p.id != on_duty;
+      ResponderDevice r;
+      r.id_file = (std::filesystem::path(o_.state_dir) / "responders" / (p.id + ".next-id")).string();
+      std::uint64_t first_id = 1;
+      if (std::ifstream f(r.id_file); f) f >> first_id;
+      r.responder = std::make_unique<Responder>(std::move(rc), scenario_.seed ^ Fnv("responder:" + p.id), first_id);
+      auto account = Account(p.id);
+      if (!account) return Fail(fmt::format("no broker account for '{}' in {}", p.id, o_.credentials_path));
+      LinkOptions lo;
+      lo.uri = o_.broker;
+      lo.client_id = "kaoko-sim-" + p.id;
+      lo.user = account->first;
+      lo.password = account->second;
+      lo.subscriptions = r.responder->Subscriptions();
+      r.link = links_.size();
+      links_.push_back(std::make_unique<MqttLink>(r.link, std::move(lo), events_));
+      responder_by_link_[r.link] = responders_.size();
+      responders_.push_back(std::move(r));
+    }
+    return 0;
+  }
+
+  // What a person finds when they go and look, at `village` or upstream of it: the river at or above a station's
+  // watch threshold, or rising faster than its fast-rise rate over the last hour (kaoko's own rules, on the true river).
+  bool SeesWater(const std::string& village) const {
+    if (!river_) return false;
+    const int at = network_.VillageIndex(village);
+    for (std::size_t i = 0; i < network_.stations.size() && i < river_->StationCount(); ++i) {
+      const auto& st = network_.stations[i];
+      const int vi = network_.VillageIndex(st.village);
+      if (vi < 0 || vi > at) continue;
+      const double level = river_->StationLevelCm(i);
+      if (level >= st.watch.cm) return true;
+      if (i < level_history_.size() && !level_history_[i].empty()) {
+        const auto& [then, was] = level_history_[i].front();
+        const double hours = static_cast<double>((Now() - then).count()) / 3600.0;
+        if (hours >= 10.0 / 60 && (level - was) / hours > st.fast_rise_cm_per_hour) return true;
+      }
+    }
+    return false;
+  }
+
+  // The true level of every modelled station over the last hour (for SeesWater).
+  void RecordLevels(const RiverModel& river) {
+    level_history_.resize(river.StationCount());
+    for (std::size_t i = 0; i < river.StationCount(); ++i) {
+      auto& h = level_history_[i];
+      h.emplace_back(Now(), river.StationLevelCm(i));
+      while (!h.empty() && Now() - h.front().first > Seconds(3600)) h.pop_front();
+    }
+  }
+
+  // --produced-log: the readings device `d` has taken since the last call.
+  void LogProduced(Device& d) {
+    if (!produced_.is_open()) return;
+    const ReadingStore& store = d.fw->Store();
+    for (std::uint64_t s = d.logged_seq + 1; s <= store.LastSeq(); ++s) {
+      auto it = store.Pending().find(s);
+      produced_ << d.fw->Config().station << ' ' << s << ' ' << (it == store.Pending().end() ? "-" : it->second)
+                << '\n';
+    }
+    d.logged_seq = store.LastSeq();
+  }
+
   void Dispatch(WallTime wall) {
     for (LinkEvent& e : events_.Drain()) {
       switch (e.kind) {
@@ -438,7 +555,15 @@ class Runner {
           }
           break;
         case LinkEvent::Kind::kMessage:
-          if (acker_link_ && e.link == *acker_link_) {
+          if (auto r = responder_by_link_.find(e.link); r != responder_by_link_.end()) {
+            ResponderDevice& rd = responders_[r->second];
+            const std::uint64_t refused = rd.responder->Stats().refused;
+            rd.responder->OnMessage(e.topic, e.payload, Now());
+            if (rd.responder->Stats().refused > refused && refusals_logged_++ < 5) {
+              err_ << fmt::format("\nkaoko-sim: kaoko refused a decision of {}: {}\n", rd.responder->Config().user,
+                                  rd.responder->Stats().last_refusal);
+            }
+          } else if (acker_link_ && e.link == *acker_link_) {
             acker_.OnReading(e.topic, e.payload);
           } else if (auto it = ack_topics_.find(e.topic); it != ack_topics_.end()) {
             if (!devices_[it->second].fw->OnAck(e.payload, wall) && bad_acks_logged_++ < 5) {
@@ -466,6 +591,12 @@ class Runner {
         ++reports_sent_;
         if (w.queue.front().wrong) ++reports_wrong_;
         w.queue.pop_front();
+      }
+    }
+    for (ResponderDevice& r : responders_) {
+      for (const DecisionOut& d : SendDue(r.queue, *links_[r.link])) {
+        ++decisions_sent_;
+        ++decisions_by_action_[alerting::ToString(d.action)];
       }
     }
     if (acker_link_ && wall - last_ack_ >= 1s) {
@@ -522,9 +653,10 @@ class Runner {
     last_progress_ = wall;
     FirmwareStats t = Totals();
     std::string line = fmt::format(
-        "sim {} (+{:.2f} h)  readings {}  sent {}  resent {}  acked {}  buffered {}  reports {}  links {}/{}",
+        "sim {} (+{:.2f} h)  readings {}  sent {}  resent {}  acked {}  buffered {}  reports {}  decisions {}  "
+        "links {}/{}",
         FormatRfc3339(Now()), static_cast<double>(sim_elapsed_.count()) / 3600.0, t.readings, t.sent, t.resent,
-        t.acked, t.buffered, reports_sent_, LinksUp(), links_.size());
+        t.acked, t.buffered, reports_sent_, decisions_sent_, LinksUp(), links_.size());
     if (live) out_ << '\r' << line << "\x1b[K" << std::flush;
     else out_ << line << std::endl;
   }
@@ -541,7 +673,9 @@ class Runner {
             std::string cmd = fmt::format("{} {} {}", o_.outage_hook, edge, w.what);
             int rc = std::system(cmd.c_str());
             if (rc != 0) err_ << fmt::format("kaoko-sim: outage hook '{}' exited {}\n", cmd, rc);
-            wall0 += Clock::now() - t0;  // the hook's time does not count against the simulated clock
+            // The hook's time does not count against the simulated clock, unless the clock is anchored to the wall
+            // (--anchor-start): then it stays with kaoko-server's and catches up.
+            if (!o_.anchor_start) wall0 += Clock::now() - t0;
           }
         }
       }
@@ -558,21 +692,41 @@ class Runner {
       for (auto& l : links_) l->RetryIfDue(Clock::now(), 3s);
     }
     connect_time_ = Clock::now() - real_start;
-    out_ << fmt::format("kaoko-sim: {} stations, {} watchers, {} connections ({} up after {:.1f} s), scenario {} "
-                        "({:.1f} h at speed {})\n",
-                        devices_.size(), watchers_.size(), links_.size(), LinksUp(),
+    out_ << fmt::format("kaoko-sim: {} stations, {} watchers, {} responders, {} connections ({} up after {:.1f} s), "
+                        "scenario {} ({:.1f} h at speed {})\n",
+                        devices_.size(), watchers_.size(), responders_.size(), links_.size(), LinksUp(),
                         std::chrono::duration<double>(connect_time_).count(), scenario_.name,
                         static_cast<double>(scenario_.duration.count()) / 3600.0, o_.speed);
     if (LinksUp() == 0 && !links_.empty()) {
       err_ << "kaoko-sim: no connection to " << o_.broker << " yet; stations buffer and keep trying\n";
     }
+    if (!o_.produced_log.empty()) {
+      produced_.open(o_.produced_log, std::ios::trunc);
+      if (!produced_) return Fail(fmt::format("{}: cannot write", o_.produced_log));
+    }
     RiverModel river(network_, scenario_);
+    river_ = &river;
     WallTime wall0 = Clock::now();
+    if (o_.anchor_start) {
+      // kaoko-server's rehearsal clock: simulated = start + (wall - start) * speed. Wall time `start` is wall0.
+      wall0 += std::chrono::duration_cast<Clock::duration>(start_ - std::chrono::system_clock::now());
+      if (wall0 > Clock::now()) {
+        out_ << fmt::format("kaoko-sim: waiting {:.1f} s for the start time {}\n",
+                            std::chrono::duration<double>(wall0 - Clock::now()).count(), FormatRfc3339(start_))
+             << std::flush;
+      }
+      for (auto now = Clock::now(); now < wall0; now = Clock::now()) {
+        std::this_thread::sleep_for(std::min<Clock::duration>(wall0 - now, 20ms));
+        Dispatch(Clock::now());
+        PumpAll(Clock::now());
+      }
+    }
     auto sim_start = Clock::now();
     // Boot: every station takes its first reading at the start time.
-    Dispatch(wall0);
+    Dispatch(Clock::now());
     for (Device& d : devices_) {
-      d.fw->Advance(Now(), wall0, {river.StationLevelCm(d.model_station), 0}, *links_[d.link]);
+      d.fw->Advance(Now(), Clock::now(), {river.StationLevelCm(d.model_station), 0}, *links_[d.link]);
+      LogProduced(d);
     }
     while (sim_elapsed_ < scenario_.duration) {
       double before = static_cast<double>(sim_elapsed_.count()) / 3600.0;
@@ -584,11 +738,17 @@ class Runner {
       for (Device& d : devices_) {
         Environment env{river.StationLevelCm(d.model_station), river.StationRainMmH(d.model_station)};
         d.fw->Advance(Now(), wall, env, *links_[d.link]);
+        LogProduced(d);
       }
       for (WatcherDevice& w : watchers_) {
         for (Report& r : w.watcher->Advance(Now(), river.StationLevelCm(w.model_station))) {
           w.queue.push_back(std::move(r));
         }
+      }
+      RecordLevels(river);
+      auto sees_water = [this](const std::string& village) { return SeesWater(village); };
+      for (ResponderDevice& r : responders_) {
+        for (DecisionOut& d : r.responder->Advance(Now(), sees_water)) r.queue.push_back(std::move(d));
       }
       FollowPower();
       PumpAll(wall);
@@ -605,6 +765,8 @@ class Runner {
       }
     }
     auto sim_wall = Clock::now() - sim_start;
+    river_ = nullptr;
+    if (produced_.is_open()) produced_.flush();
     int rc = 0;
     if (o_.exit_when_drained) {
       auto deadline = Clock::now() + o_.drain_timeout;
@@ -643,6 +805,10 @@ class Runner {
       std::filesystem::create_directories(std::filesystem::path(w.id_file).parent_path());
       std::ofstream(w.id_file) << w.watcher->NextId() << '\n';
     }
+    for (ResponderDevice& r : responders_) {
+      std::filesystem::create_directories(std::filesystem::path(r.id_file).parent_path());
+      std::ofstream(r.id_file) << r.responder->NextId() << '\n';
+    }
     for (auto& l : links_) l->BeginDisconnect(1000ms);
     for (auto& l : links_) l->FinishDisconnect(1500ms);
   }
@@ -664,6 +830,27 @@ class Runner {
         t.readings, t.sent, t.resent, t.acked, t.buffered, t.dropped, t.bad_acks, t.timeouts, watchers_.size(),
         reports_sent_, reports_wrong_, receipts_, receipts_refused_, links_.size(), connects, losses_, errors,
         std::chrono::duration<double>(connect_time_).count(), secs > 0 ? static_cast<double>(t.sent + t.resent) / secs : 0);
+    if (!responders_.empty()) {
+      ResponderStats rs;
+      std::size_t silent = 0;
+      for (const ResponderDevice& r : responders_) {
+        const ResponderStats& s = r.responder->Stats();
+        rs.notifications += s.notifications;
+        rs.asked += s.asked;
+        rs.skipped += s.skipped;
+        rs.receipts += s.receipts;
+        rs.refused += s.refused;
+        rs.ignored_silent += s.ignored_silent;
+        silent += r.responder->Config().silent ? 1 : 0;
+      }
+      std::string by_action;
+      for (const auto& [action, n] : decisions_by_action_) by_action += fmt::format("{}{} {}", by_action.empty() ? "" : ", ", action, n);
+      out_ << fmt::format(
+          "  responders {} ({} silent): notifications {} ({} asking), decisions sent {} ({}), not needed any more {}, "
+          "asks let pass {}, receipts {} ({} refused)\n",
+          responders_.size(), silent, rs.notifications, rs.asked, decisions_sent_, by_action.empty() ? "none" : by_action,
+          rs.skipped, rs.ignored_silent, rs.receipts, rs.refused);
+    }
     if (acker_link_) {
       out_ << fmt::format("  local acker: stored {}, duplicates {}, out of order {}, gaps {}\n", acker_.Stored(),
                           acker_.Duplicates(), acker_.OutOfOrder(), acker_.Gaps());
@@ -684,6 +871,13 @@ class Runner {
   std::vector<std::size_t> station_links_;
   std::vector<Device> devices_;
   std::vector<WatcherDevice> watchers_;
+  std::vector<ResponderDevice> responders_;
+  std::unordered_map<std::size_t, std::size_t> responder_by_link_;
+  std::map<std::string, std::uint64_t> decisions_by_action_;
+  std::uint64_t decisions_sent_ = 0, refusals_logged_ = 0;
+  const RiverModel* river_ = nullptr;  // during Live()
+  std::vector<std::deque<std::pair<SimTime, double>>> level_history_;
+  std::ofstream produced_;
   std::unordered_map<std::string, std::size_t> ack_topics_;
   std::optional<std::size_t> acker_link_;
   AckBook acker_;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <fstream>
 #include <initializer_list>
 #include <set>
@@ -61,7 +62,10 @@ class Reader {
       return fallback;
     }
     if (!n->is_number()) Fail(n->source(), fmt::format("'{}' in {} must be a number", key, context));
-    return *n->value<double>();
+    // TOML has inf and nan: neither is a threshold, a place or a duration (and casting them is undefined).
+    const double v = *n->value<double>();
+    if (!std::isfinite(v)) Fail(n->source(), fmt::format("'{}' in {} must be a finite number", key, context));
+    return v;
   }
 
   double NonNegative(const toml::table& t, std::string_view key, std::string_view context, double fallback) const {
@@ -72,12 +76,20 @@ class Reader {
 
   Seconds Minutes(const toml::table& t, std::string_view key, std::string_view context, Seconds fallback) const {
     double v = NonNegative(t, key, context, static_cast<double>(fallback.count()) / 60.0);
-    return Seconds(static_cast<long long>(v * 60.0 + 0.5));
+    return Duration(t, key, context, v * 60.0);
   }
 
   Seconds Hours(const toml::table& t, std::string_view key, std::string_view context, Seconds fallback) const {
     double v = NonNegative(t, key, context, static_cast<double>(fallback.count()) / 3600.0);
-    return Seconds(static_cast<long long>(v * 3600.0 + 0.5));
+    return Duration(t, key, context, v * 3600.0);
+  }
+
+  // A whole count (readings, a village number): at most `max`, so that it fits an int.
+  int Count(const toml::table& t, std::string_view key, std::string_view context, int fallback,
+            int max = 1'000'000) const {
+    double v = NonNegative(t, key, context, fallback);
+    if (v > max) Fail(t.get(key)->source(), fmt::format("'{}' in {} must be at most {}", key, context, max));
+    return static_cast<int>(v);
   }
 
   std::string Id(const toml::table& t, std::string_view context) const {
@@ -111,6 +123,16 @@ class Reader {
   }
 
  private:
+  // Ten years at most: far beyond any real deadline, and the engine adds these to times in milliseconds.
+  static constexpr double kMaxDurationSeconds = 10 * 366 * 24 * 3600.0;
+
+  Seconds Duration(const toml::table& t, std::string_view key, std::string_view context, double seconds) const {
+    if (seconds > kMaxDurationSeconds) {
+      Fail(t.get(key)->source(), fmt::format("'{}' in {} is longer than ten years", key, context));
+    }
+    return Seconds(static_cast<long long>(seconds + 0.5));
+  }
+
   std::string name_;
 };
 
@@ -168,7 +190,7 @@ Network Build(const toml::table& root, const Reader& r) {
     r.CheckKeys(*h, {"offline_after_minutes", "stuck_readings", "spike_cm_per_reading", "low_battery_v"}, "[health]");
     auto& p = net.health;
     p.offline_after = r.Minutes(*h, "offline_after_minutes", "[health]", p.offline_after);
-    p.stuck_readings = static_cast<int>(r.NonNegative(*h, "stuck_readings", "[health]", p.stuck_readings));
+    p.stuck_readings = r.Count(*h, "stuck_readings", "[health]", p.stuck_readings);
     p.spike_cm_per_reading = r.NonNegative(*h, "spike_cm_per_reading", "[health]", p.spike_cm_per_reading);
     p.low_battery_v = r.NonNegative(*h, "low_battery_v", "[health]", p.low_battery_v);
   }
@@ -189,7 +211,7 @@ Network Build(const toml::table& root, const Reader& r) {
     if (net.FindVillage(village.id)) r.Fail(v->get("id")->source(), fmt::format("village '{}' is listed twice", village.id));
     village.name_th = r.Str(*v, "name_th", ctx, true);
     village.name_en = r.Str(*v, "name_en", ctx, true);
-    village.moo = static_cast<int>(r.NonNegative(*v, "moo", ctx, 0));
+    village.moo = r.Count(*v, "moo", ctx, 0);
     village.travel_to_next = r.Minutes(*v, "travel_to_next_minutes", ctx, Seconds(0));
     village.lat = r.Num(*v, "lat", ctx, false);
     village.lon = r.Num(*v, "lon", ctx, false);
@@ -219,7 +241,7 @@ Network Build(const toml::table& root, const Reader& r) {
       r.Fail(s->source(), fmt::format("{}: thresholds must rise: watch {} < warning {} < critical {}", ctx, st.watch.cm,
                                       st.warning.cm, st.critical.cm));
     }
-    st.persistence_readings = static_cast<int>(r.NonNegative(*s, "persistence_readings", ctx, st.persistence_readings));
+    st.persistence_readings = r.Count(*s, "persistence_readings", ctx, st.persistence_readings);
     if (st.persistence_readings < 1) r.Fail(s->get("persistence_readings")->source(), "persistence_readings must be at least 1");
     st.persistence_time = r.Minutes(*s, "persistence_minutes", ctx, st.persistence_time);
     st.hysteresis_cm = r.NonNegative(*s, "hysteresis_cm", ctx, st.hysteresis_cm);

@@ -25,6 +25,9 @@ Usage: kaoko-server --network FILE [options]
   --mqtt-password PW     the password itself (or env KAOKO_MQTT_PASSWORD)
   --client-id ID         MQTT client id; keep it stable (persistent session) [kaoko-<tambon>]
   --http ADDR:PORT       where the HTTP API listens                       [127.0.0.1:8080]
+  --web-root DIR         the people's pages (static files)                [the source tree's server/web]
+  --mqtt-ws URL          the broker's MQTT-over-WebSockets URL for the watcher page, e.g. ws://127.0.0.1:9001
+                         (default: ws://<the page's host>:9001)
   --time-scale N         REHEARSAL: kaoko's clock runs N times faster than real time
   --time-origin TIME     REHEARSAL: the simulated time (RFC 3339) at the wall-clock moment TIME; simulated time is
                          TIME + (now - TIME) * N, the rule kaoko-sim --start TIME --speed N follows
@@ -34,6 +37,7 @@ Usage: kaoko-server --network FILE [options]
 
 int main(int argc, char** argv) {
   kaoko::server::ServiceOptions o;
+  o.web_root = KAOKO_DEFAULT_WEB_ROOT;
   std::string credentials;
   if (const char* pw = std::getenv("KAOKO_MQTT_PASSWORD")) o.mqtt_password = pw;
   for (int i = 1; i < argc; ++i) {
@@ -55,6 +59,8 @@ int main(int argc, char** argv) {
     else if (a == "--mqtt-password") o.mqtt_password = next();
     else if (a == "--credentials") credentials = next();
     else if (a == "--client-id") o.client_id = next();
+    else if (a == "--web-root") o.web_root = next();
+    else if (a == "--mqtt-ws") o.mqtt_ws_url = next();
     else if (a == "--time-scale") o.time_scale = std::stod(next());
     else if (a == "--time-origin") {
       auto t = kaoko::wire::ParseTime(next());
@@ -89,6 +95,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     o.mqtt_password = *pw;
+    o.credentials_file = credentials;
   }
   auto service = kaoko::server::Service::Create(o);
   if (!service) {

@@ -3,13 +3,16 @@
 #include <fmt/format.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <thread>
 #include <toml++/toml.h>
 
+#include "kaoko/server/auth.hpp"
 #include "kaoko/server/config.hpp"
 #include "kaoko/server/core.hpp"
 #include "kaoko/server/http.hpp"
+#include "kaoko/server/live.hpp"
 #include "kaoko/server/log.hpp"
 #include "kaoko/server/mqtt_link.hpp"
 #include "kaoko/server/store.hpp"
@@ -61,15 +64,34 @@ class ServiceImpl : public Service {
     mo.client_id = options_.client_id.empty() ? fmt::format("kaoko-{}", network_.tambon) : options_.client_id;
     mqtt_ = std::make_unique<MqttLink>(mo, metrics_, [this](Inbound in) { core_->Enqueue(std::move(in)); });
     publisher_.target = mqtt_.get();
-    api_ = std::make_unique<HttpApi>(network_, *core_, metrics_, std::move(*reader), [this] {
-      Health h;
-      if (!mqtt_->connected()) h.broker = mqtt_->last_problem();
-      if (auto p = core_->DbProblem()) h.database = *p;
-      return h;
+    // People's logins: a person without a stored web password may use their broker password once (the seed).
+    std::map<std::string, std::string> seeds;
+    if (!options_.credentials_file.empty()) {
+      for (const auto& person : network_.people) {
+        if (auto pw = ReadPassword(options_.credentials_file, person.id)) seeds[person.id] = *pw;
+      }
+    }
+    auto auth = Auth::Open(options_.db_path, network_, std::move(seeds));
+    if (!auth) return auth.error();
+    api_ = std::make_unique<HttpApi>(
+        network_, *core_, metrics_, std::move(*reader),
+        [this] {
+          Health h;
+          if (!mqtt_->connected()) h.broker = mqtt_->last_problem();
+          if (auto p = core_->DbProblem()) h.database = *p;
+          return h;
+        },
+        std::move(*auth), WebOptions{options_.web_root, options_.mqtt_ws_url});
+    // Live updates: the core thread only posts its events to the io_context, where the hub fans them out.
+    hub_ = std::make_unique<LiveHub>(network_, [this](std::int64_t id) { return api_->IncidentJson(id); });
+    core_->SetObserver([this](const std::vector<LiveEvent>& events) {
+      if (events.empty()) return;
+      boost::asio::post(io_, [this, events] { hub_->Broadcast(events); });
     });
     try {
       auto address = boost::asio::ip::make_address(options_.http_address);
-      http_ = std::make_unique<HttpServer>(io_, boost::asio::ip::tcp::endpoint(address, options_.http_port), *api_);
+      http_ = std::make_unique<HttpServer>(io_, boost::asio::ip::tcp::endpoint(address, options_.http_port), *api_,
+                                           hub_.get());
     } catch (const std::exception& e) {
       return MakeError("http", fmt::format("cannot listen on {}:{}: {}", options_.http_address, options_.http_port, e.what()));
     }
@@ -111,6 +133,7 @@ class ServiceImpl : public Service {
   std::unique_ptr<Core> core_;
   std::unique_ptr<MqttLink> mqtt_;
   std::unique_ptr<HttpApi> api_;
+  std::unique_ptr<LiveHub> hub_;
   boost::asio::io_context io_{1};
   std::unique_ptr<HttpServer> http_;
 };

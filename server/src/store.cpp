@@ -52,6 +52,15 @@ const char* const kMigrations[] = {
     CREATE TABLE station_tracks (station TEXT PRIMARY KEY, state TEXT NOT NULL);
     CREATE TABLE engine_meta (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);
     )sql",
+    // 3: people's web logins: argon2id password hashes (libsodium crypto_pwhash_str) and sessions, of which only the
+    // hash of the cookie's token is kept.
+    R"sql(
+    CREATE TABLE users (id TEXT PRIMARY KEY, password_hash TEXT NOT NULL, updated INTEGER NOT NULL);
+    CREATE TABLE sessions (
+      token_hash TEXT PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL, created INTEGER NOT NULL,
+      expires INTEGER NOT NULL);
+    CREATE INDEX sessions_by_user ON sessions (user);
+    )sql",
 };
 
 std::int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }

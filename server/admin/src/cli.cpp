@@ -4,8 +4,14 @@
 #include <algorithm>
 #include <map>
 
+#include <unistd.h>
+
+#include <iostream>
+
 #include "kaoko/admin/accounts.hpp"
 #include "kaoko/server/config.hpp"
+#include "kaoko/server/passwords.hpp"
+#include "kaoko/server/store.hpp"
 
 namespace kaoko::admin {
 namespace {
@@ -27,6 +33,12 @@ usage:
       --village; a person reads the alert of each --village given. Without --password an existing account keeps
       its password and a new one gets a random one. --tambon is needed only when <dir> has no credentials.toml.
       เพิ่มหรือแก้ไขบัญชีเดียว
+
+  kaoko-admin set-password --db <kaoko.db> --user <id> [--password <p>]
+      Sets a person's password for the web pages (stored as an argon2id hash in the service's database) and ends
+      their open sessions. Without --password it is read from standard input (one line). To keep one credential for
+      the pages and MQTT, give the same password to add-account. The service may run meanwhile.
+      ตั้งรหัสผ่านสำหรับหน้าเว็บของผู้ใช้ (เก็บเป็นค่าแฮช argon2id)
 
   kaoko-admin --help
 
@@ -176,6 +188,36 @@ int AddAccountCommand(const Args& args, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+int SetPasswordCommand(const Args& args, std::ostream& out, std::ostream& err) {
+  std::string db_path = args.One("--db");
+  std::string user = args.One("--user");
+  if (db_path.empty() || user.empty()) {
+    err << "kaoko-admin set-password: --db and --user are required (see kaoko-admin --help)\n";
+    return 2;
+  }
+  if (!config::IsIdentifier(user)) {
+    err << fmt::format("kaoko-admin set-password: '{}' is not a user id (1-32 of a-z 0-9 -)\n", user);
+    return 2;
+  }
+  std::string password = args.One("--password");
+  if (password.empty() && args.values.count("--password") == 0) {
+    if (isatty(STDIN_FILENO)) out << "password: " << std::flush;
+    std::getline(std::cin, password);
+  }
+  if (password.size() < 8) {
+    err << "kaoko-admin set-password: the password needs at least 8 characters\n";
+    return 2;
+  }
+  auto db = store::Store::Open(db_path);
+  if (!db) {
+    err << db.error().reason << "\n";
+    return 1;
+  }
+  server::SetWebPassword(**db, user, password);
+  out << fmt::format("set the web password of '{}' in {} (argon2id); their open sessions have ended\n", user, db_path);
+  return 0;
+}
+
 }  // namespace
 
 int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -213,6 +255,17 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
         return 0;
       }
       return AddAccountCommand(parsed, out, err);
+    }
+    if (command == "set-password") {
+      if (auto e = Parse(args, 1, {"--db", "--user", "--password"}, {"--help"}, parsed); !e.empty()) {
+        err << "kaoko-admin set-password: " << e << " (see kaoko-admin --help)\n";
+        return 2;
+      }
+      if (parsed.Has("--help")) {
+        out << kHelp;
+        return 0;
+      }
+      return SetPasswordCommand(parsed, out, err);
     }
   } catch (const std::exception& e) {  // only a broken environment (libsodium, OpenSSL) gets here
     err << "kaoko-admin: " << e.what() << "\n";

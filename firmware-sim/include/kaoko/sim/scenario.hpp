@@ -61,6 +61,20 @@ struct WatcherBehaviour {
   std::vector<WatcherEvent> events;
 };
 
+// How the people of the escalation chain answer kaoko's notifications (responder.hpp). Delays are uniform in
+// [min, max] simulated minutes after the notification arrives.
+struct ResponderBehaviour {
+  bool enabled = true;
+  std::pair<double, double> committee_minutes{2, 8};
+  std::pair<double, double> headman_minutes{5, 20};
+  std::pair<double, double> deputy_minutes{5, 20};
+  std::pair<double, double> tao_minutes{5, 15};
+  std::vector<std::string> silent;  // people who read everything and never answer (to exercise the deadlines)
+  std::string tao_on_duty;  // the one TAO officer who answers; empty = the first officer in the network not silent
+  double all_clear_after_hours = 3;  // the declaring TAO officer gives the all-clear after the river is calm this
+                                     // long at the village and upstream; 0 = never
+};
+
 // A stretch of simulated time during which something outside the simulator is meant to be down (the broker). The
 // simulator prints a marker line and runs the --outage-hook at both ends; it cannot stop a broker by itself.
 struct OutageWindow {
@@ -115,6 +129,7 @@ struct Scenario {
   std::vector<RainBlock> rain;
   std::vector<StationFault> faults;
   WatcherBehaviour watchers;
+  ResponderBehaviour responders;
   std::vector<OutageWindow> outages;
   RiverDefaults river;
   std::map<std::string, CatchmentOverride> catchments;  // by village id

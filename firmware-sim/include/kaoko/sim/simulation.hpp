@@ -1,5 +1,5 @@
-// kaoko-sim's run loop: loads the network and a scenario, drives the river model, one StationFirmware per station
-// and one Watcher per watcher in simulated time paced against the wall clock (`speed` simulated seconds per real
+// kaoko-sim's run loop: loads the network and a scenario, drives the river model, one StationFirmware per station,
+// one Watcher per watcher and one Responder per committee member, headman, deputy and TAO officer in simulated time paced against the wall clock (`speed` simulated seconds per real
 // second), carries their messages over real MQTT connections, and reports progress and a summary. Also the dry run
 // (model only, CSV and plot). main.cpp only parses the command line and calls Run().
 #pragma once
@@ -28,9 +28,14 @@ struct SimOptions {
   std::string state_dir = "kaoko-sim-state";
   double speed = 60;             // simulated seconds per real second; 0 = as fast as possible
   std::optional<SimTime> start;  // default: now, rounded down to the minute
+  // With `start`: run on kaoko-server's rehearsal clock (--time-origin start --time-scale speed), i.e. simulated time
+  // = start + (wall now - start) * speed: wait for `start` when it is ahead, catch up flat out when it has passed.
+  bool anchor_start = false;
+  std::string produced_log;  // every reading the stations take: "<station> <seq> <payload>" per line
   std::optional<Seconds> duration;
   std::optional<std::uint64_t> seed;
   bool watchers = true;
+  bool responders = true;  // committee, headmen, deputies and TAO officers answer kaoko's notifications
   bool dry_run = false;
   std::string csv_path;
   Seconds csv_step{600};

@@ -18,7 +18,11 @@ struct ServiceOptions {
   std::string client_id;  // default: kaoko-<tambon>
   std::string http_address = "127.0.0.1";
   unsigned short http_port = 8080;  // 0 picks a free port (tests)
-  std::string web_root;             // static pages, if any
+  std::string web_root;             // static pages, if any (server/web)
+  std::string mqtt_ws_url;          // the broker's MQTT-over-WebSockets URL, for the watcher page
+  // credentials.toml from kaoko-admin: a person with no web password yet may log in with this password once, which
+  // then becomes their stored argon2id hash (docs/screens.md). Empty: only `kaoko-admin set-password` sets them.
+  std::string credentials_file;
   // Rehearsal time: kaoko's clock runs `time_scale` times faster than real time from `time_origin_ms` (ms since the
   // epoch, UTC; 0 = the moment the service starts). 1 = real time. Deadlines and readings' ts follow this clock.
   double time_scale = 1.0;

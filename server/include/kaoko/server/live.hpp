@@ -1,0 +1,60 @@
+// Live updates for the open screens: a broadcast hub and one WebSocket session per browser (after Beast's
+// example/websocket/server/chat-multi: one shared state, a session per client with its own strand and send queue).
+// The core calls its observer after each commit; the service posts the events to the io_context, where
+// LiveHub::Broadcast filters them per session (a person sees their village's events and their own notifications; a
+// TAO officer sees everything) and queues one text frame per session: {"events":[{"type":…,"data":{…}},…]}.
+// A client that falls more than kMaxQueuedFrames behind is dropped rather than allowed to hold memory or block.
+//
+// Thread safety: LiveHub is used only from the io_context's thread (post to it from elsewhere).
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "kaoko/alerting/network.hpp"
+#include "kaoko/server/core.hpp"
+
+namespace kaoko::server {
+
+// What one session may see.
+struct LiveFilter {
+  std::string user;
+  std::string village;  // empty with all = true
+  bool all = false;     // a TAO officer
+};
+
+class LiveSession;
+
+class LiveHub {
+ public:
+  static constexpr std::size_t kMaxQueuedFrames = 64;
+
+  // `incident_json` gives the public JSON of an incident (read from the database after the commit), or nullopt.
+  LiveHub(const alerting::Network& network, std::function<std::optional<nlohmann::json>(std::int64_t)> incident_json);
+
+  // Sends what each session may see of `events`. Call on the io_context's thread.
+  void Broadcast(const std::vector<LiveEvent>& events);
+  std::size_t sessions() const { return sessions_.size(); }
+
+  // Takes over an upgraded connection: accepts the WebSocket handshake of `request` and joins the hub.
+  void Accept(boost::asio::ip::tcp::socket socket, boost::beast::http::request<boost::beast::http::string_body> request,
+              LiveFilter filter);
+
+ private:
+  friend class LiveSession;
+  void Join(LiveSession* session) { sessions_.insert(session); }
+  void Leave(LiveSession* session) { sessions_.erase(session); }
+
+  const alerting::Network& network_;
+  std::function<std::optional<nlohmann::json>(std::int64_t)> incident_json_;
+  std::unordered_set<LiveSession*> sessions_;
+};
+
+}  // namespace kaoko::server

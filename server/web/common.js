@@ -1,0 +1,192 @@
+// kaoko — what every screen shares: the language switch, the HTTP API with its CSRF token, the live feed, and the
+// words and colours of the alert levels. Plain ES2017; nothing is fetched from anywhere but this service.
+'use strict';
+(function () {
+  const K = (window.K = {});
+
+  // ---------------------------------------------------------------- language: Thai first, English a tap away
+  K.lang = localStorage.getItem('kaoko.lang') || 'th';
+  K.applyLang = function () {
+    document.documentElement.lang = K.lang;
+    document.documentElement.dataset.lang = K.lang;
+    document.querySelectorAll('[data-lang-toggle]').forEach((b) => {
+      b.textContent = K.lang === 'th' ? 'English' : 'ภาษาไทย';
+      b.setAttribute('aria-label', K.lang === 'th' ? 'Switch to English' : 'เปลี่ยนเป็นภาษาไทย');
+    });
+    document.querySelectorAll('[data-th-label]').forEach((e) => {
+      e.setAttribute('aria-label', K.lang === 'th' ? e.dataset.thLabel : e.dataset.enLabel);
+    });
+    document.querySelectorAll('[data-th-placeholder]').forEach((e) => {
+      e.setAttribute('placeholder', K.lang === 'th' ? e.dataset.thPlaceholder : e.dataset.enPlaceholder);
+    });
+  };
+  K.setLang = function (l) {
+    K.lang = l;
+    localStorage.setItem('kaoko.lang', l);
+    K.applyLang();
+    document.dispatchEvent(new Event('kaoko:lang'));
+  };
+  K.t = (th, en) => (K.lang === 'th' ? th : en);
+
+  // An element: K.el('div', {class: 'x', onclick: f}, child, 'text', ...)
+  K.el = function (tag, attrs, ...children) {
+    const svg = ['svg', 'g', 'rect', 'line', 'text', 'path', 'polyline', 'circle', 'title', 'polygon'].includes(tag);
+    const e = svg ? document.createElementNS('http://www.w3.org/2000/svg', tag) : document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else if (k === 'text') e.textContent = v;
+      else e.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  };
+  // Replaces an element's children, skipping null/false ones.
+  K.set = (e, ...children) => e.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  // Thai and English side by side; CSS shows the chosen one (both with `both`).
+  K.bi = function (th, en, both) {
+    const f = document.createDocumentFragment();
+    f.append(K.el('span', { lang: 'th', class: both ? 'both' : null }, th));
+    if (both) f.append(' ');
+    f.append(K.el('span', { lang: 'en', class: both ? 'both' : null }, en));
+    return f;
+  };
+
+  // ---------------------------------------------------------------- levels, stages, actions
+  K.levels = {
+    normal: ['ภาวะปกติ', 'normal'],
+    watch: ['เฝ้าระวัง', 'watch'],
+    warning: ['เตือนภัย', 'warning'],
+    critical: ['เตือนภัยรุนแรง — อพยพ', 'critical — evacuate'],
+  };
+  K.stages = {
+    reported: ['แจ้งแล้ว รอกรรมการรับทราบ', 'reported'],
+    awaiting_confirmation: ['รอผู้ใหญ่บ้านยืนยัน', 'awaiting confirmation'],
+    confirmed: ['ยืนยันแล้ว ส่งถึง อบต.', 'confirmed'],
+    escalated: ['ส่งถึง อบต. แล้ว', 'escalated to the TAO'],
+    declared: ['อบต. ประกาศแล้ว', 'declared by the TAO'],
+    rejected: ['ปฏิเสธ (แจ้งเตือนผิด)', 'rejected'],
+    resolved: ['สิ้นสุดแล้ว', 'resolved'],
+  };
+  K.actions = {
+    ack: ['รับทราบ', 'Acknowledge'],
+    confirm: ['ยืนยันว่าเกิดจริง', 'Confirm'],
+    reject: ['ปฏิเสธ (แจ้งผิด)', 'Reject'],
+    declare: ['ประกาศเตือนภัย', 'Declare'],
+    all_clear: ['ประกาศยุติ', 'All clear'],
+    none: ['ไม่ต้องทำอะไร', 'nothing to do'],
+  };
+  K.health = {
+    ok: ['ปกติ', 'ok'], stale: ['ข้อมูลล่าช้า', 'stale'], offline: ['ขาดการติดต่อ', 'offline'], suspect: ['ค่าผิดปกติ', 'suspect'],
+  };
+  K.levelBadge = (level) => K.el('span', { class: 'level lv-' + level }, K.bi(...(K.levels[level] || [level, level])));
+  K.named = (dict, key) => K.bi(...(dict[key] || [key, key]));
+
+  // ---------------------------------------------------------------- time (Thailand keeps UTC+7)
+  const fmt = (opts) => new Intl.DateTimeFormat('en-GB', Object.assign({ timeZone: 'Asia/Bangkok', hour12: false }, opts));
+  const hm = fmt({ hour: '2-digit', minute: '2-digit' });
+  const dhm = fmt({ day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' });
+  K.time = function (iso) {
+    if (!iso) return '—';
+    const d = new Date(iso);
+    return Math.abs(Date.now() - d) < 20 * 3600e3 ? hm.format(d) : dhm.format(d);
+  };
+  // "mm:ss" or "h:mm:ss" until `iso` (negative: overdue)
+  K.countdown = function (iso) {
+    if (!iso) return { text: '—', overdue: false };
+    let s = Math.round((new Date(iso) - Date.now()) / 1000);
+    const overdue = s < 0;
+    s = Math.abs(s);
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    const t = (h ? h + ':' + String(m).padStart(2, '0') : m) + ':' + String(sec).padStart(2, '0');
+    return { text: (overdue ? '−' : '') + t, overdue };
+  };
+
+  // ---------------------------------------------------------------- the HTTP API
+  K.csrf = sessionStorage.getItem('kaoko.csrf') || '';
+  K.api = async function (method, path, body) {
+    const opts = { method, credentials: 'same-origin', headers: {} };
+    if (method !== 'GET') opts.headers['X-CSRF-Token'] = K.csrf;
+    if (body !== undefined) {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(path, opts);
+    } catch (e) {
+      return { status: 0, data: { error: K.t('ไม่มีสัญญาณเครือข่าย', 'no network') } };
+    }
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    return { status: res.status, data };
+  };
+  // The logged-in person, or a redirect to the login page. `roles`: who this page is for.
+  K.me = async function (roles) {
+    const r = await K.api('GET', '/api/v1/me');
+    if (r.status !== 200) {
+      location.replace('/?next=' + encodeURIComponent(location.pathname));
+      return new Promise(() => {});
+    }
+    K.csrf = r.data.csrf;
+    sessionStorage.setItem('kaoko.csrf', K.csrf);
+    K.user = r.data;
+    if (roles && !roles.includes(r.data.role)) {
+      location.replace(K.home(r.data.role));
+      return new Promise(() => {});
+    }
+    return r.data;
+  };
+  K.home = (role) => (role === 'watcher' ? '/watcher' : role === 'tao' ? '/tao' : '/village');
+  K.logout = async function () {
+    await K.api('POST', '/api/v1/logout');
+    sessionStorage.clear();
+    location.replace('/');
+  };
+
+  // ---------------------------------------------------------------- the live feed (/api/v1/live)
+  // Calls onEvents(events) for every batch, and onOpen() after each (re)connect so the page reloads its snapshot.
+  K.live = function (onEvents, onOpen, onState) {
+    let ws = null, delay = 500;
+    function connect() {
+      ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/live');
+      ws.onopen = () => { delay = 500; onState && onState(true); onOpen && onOpen(); };
+      ws.onmessage = (m) => {
+        let msg;
+        try { msg = JSON.parse(m.data); } catch (e) { return; }
+        if (msg.events) onEvents(msg.events);
+      };
+      ws.onclose = () => {
+        onState && onState(false);
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 15000);
+      };
+    }
+    connect();
+  };
+
+  // The common header: title, person, language, log out.
+  K.header = function (titleTh, titleEn) {
+    const h = document.querySelector('header.bar');
+    K.set(h, 
+      K.el('div', { class: 'title' }, 'kaoko · ', K.bi(titleTh, titleEn)),
+      K.user ? K.el('div', { class: 'who', id: 'who' }, K.bi(K.user.name_th, K.user.name_en)) : null,
+      K.el('button', { type: 'button', 'data-lang-toggle': true, onclick: () => K.setLang(K.lang === 'th' ? 'en' : 'th') }),
+      K.user ? K.el('button', { type: 'button', id: 'logout', onclick: K.logout }, K.bi('ออกจากระบบ', 'Log out')) : null,
+    );
+    K.applyLang();
+  };
+
+  // Radio "choice" labels get a class too, for browsers without :has().
+  document.addEventListener('change', (e) => {
+    if (e.target.type !== 'radio') return;
+    document.querySelectorAll('input[name="' + e.target.name + '"]').forEach((r) => {
+      const l = r.closest('label.choice');
+      if (l) l.classList.toggle('checked', r.checked);
+    });
+  });
+  K.applyLang();
+})();

@@ -1,0 +1,89 @@
+#include "flood_support.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "kaoko/server/store.hpp"
+#include "kaoko/server/wire.hpp"
+
+namespace kaoko::flood {
+
+std::string SimTool() { return KAOKO_SIM_TOOL; }
+
+std::string StartTime(std::chrono::seconds ahead) {
+  auto t = std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now()) + ahead;
+  return wire::FormatTime(std::chrono::time_point_cast<std::chrono::milliseconds>(t));
+}
+
+std::int64_t Ms(const std::string& rfc3339) {
+  auto t = wire::ParseTime(rfc3339);
+  if (!t) throw std::runtime_error(fmt::format("not an RFC 3339 time: '{}'", rfc3339));
+  return t->time_since_epoch().count();
+}
+
+std::string Rfc3339(std::int64_t ms) { return wire::FormatTime(wire::TimePoint(std::chrono::milliseconds(ms))); }
+
+bool WaitForLog(testing::Process& process, const std::string& text, std::chrono::milliseconds timeout) {
+  return testing::WaitFor(
+      [&] {
+        if (process.Log().find(text) != std::string::npos) return true;
+        return false;
+      },
+      timeout);
+}
+
+std::map<std::string, std::vector<ReadingRow>> ReadProduced(const std::string& path) {
+  std::map<std::string, std::vector<ReadingRow>> out;
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot read the produced log", path));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string station;
+    ReadingRow row;
+    fields >> station >> row.seq;
+    std::string payload;
+    std::getline(fields >> std::ws, payload);
+    if (station.empty()) continue;
+    if (payload == "-") {
+      row.ts_ms = -1;
+    } else {
+      auto j = nlohmann::json::parse(payload);
+      if (j.at("seq").get<std::uint64_t>() != row.seq) throw std::runtime_error("produced log: seq mismatch: " + line);
+      row.ts_ms = Ms(j.at("ts").get<std::string>());
+      row.level_cm = j.at("level_cm").get<double>();
+    }
+    out[station].push_back(row);
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<ReadingRow>> StoredReadings(const std::string& db_path) {
+  auto s = store::Store::Open(db_path, {.read_only = true});
+  if (!s) throw std::runtime_error(s.error().reason);
+  std::map<std::string, std::vector<ReadingRow>> out;
+  store::Stmt q((*s)->db(),
+                "SELECT s.name, r.seq, r.ts, r.level_cm FROM readings r JOIN stations s ON s.id = r.station "
+                "ORDER BY s.name, r.seq");
+  while (q.Step()) {
+    out[q.Text(0)].push_back(
+        ReadingRow{static_cast<std::uint64_t>(q.Int(1)), q.Int(2), q.Double(3)});
+  }
+  return out;
+}
+
+std::vector<std::string> RefusedReadings(const std::string& db_path) {
+  auto s = store::Store::Open(db_path, {.read_only = true});
+  if (!s) throw std::runtime_error(s.error().reason);
+  std::vector<std::string> out;
+  store::Stmt q((*s)->db(), "SELECT station, seq, code, reason FROM refused_readings ORDER BY station, seq");
+  while (q.Step()) out.push_back(fmt::format("{} {} {}: {}", q.Text(0), q.Int(1), q.Text(2), q.Text(3)));
+  return out;
+}
+
+}  // namespace kaoko::flood
