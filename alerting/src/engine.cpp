@@ -442,8 +442,20 @@ void Engine::StationCritical(Incident& inc, TimePoint now, Effects& fx) {
   Touch(inc, now, fx);
 }
 
+// Whether an incident is credible enough to warn other villages: a station saw it, two independent sources agree,
+// the headman confirmed it, or the TAO declared it. A single watcher's unconfirmed report is not: a false alarm must
+// not put every village downstream on watch ("a suspect reading never opens a flood alert on its own").
+static bool CredibleForDownstream(const Incident& inc) {
+  if (inc.declared_level || !inc.confirmed_by.empty() || inc.corroborations > 0) return true;
+  for (const TriggerSource& s : inc.sources) {
+    if (s.kind == "station") return true;
+  }
+  return false;
+}
+
 void Engine::WarnDownstream(Incident& inc, TimePoint now, Effects& fx) {
   if (inc.exercise || inc.upstream_warned || inc.kind != IncidentKind::kFlood || inc.level < Level::kWarning) return;
+  if (!CredibleForDownstream(inc)) return;
   const int idx = network_->VillageIndex(inc.village);
   if (idx < 0) return;
   inc.upstream_warned = true;
@@ -767,6 +779,7 @@ Effects Engine::OnDecision(const Decision& d, TimePoint now) {
         EscalateToTao(*inc, now, "ผู้ใหญ่บ้านยืนยันแล้ว", "confirmed by the headman", now, fx);
       }
       Touch(*inc, now, fx);
+      WarnDownstream(*inc, now, fx);  // a confirmed warning now warns the villages downstream
       break;
     case DecisionAction::kReject:
       inc->rejected_by = d.user;

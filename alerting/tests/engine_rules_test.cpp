@@ -37,6 +37,26 @@ TEST_CASE("upstream: a warning upstream opens a watch downstream with the expect
   }
 }
 
+TEST_CASE("upstream: a single watcher's warning warns downstream only once the headman confirms it", "[alerting]") {
+  Network net = TonHong();
+  Engine e(net);
+  Effects fx = e.OnReport(MakeReport("somchai", "r-1", "kaoko", Level::kWarning, T0()), T0());
+  const std::int64_t id = *fx.receipts[0].incident;
+  CHECK_FALSE(e.Alert("thonhong")->incident.has_value());
+  SECTION("rejected as a false alarm: no village downstream was ever put on watch") {
+    fx = e.OnDecision(MakeDecision("prasert", "d-1", "kaoko", id, DecisionAction::kAck, T0() + 1min), T0() + 1min);
+    fx = e.OnDecision(MakeDecision("boonmee", "d-2", "kaoko", id, DecisionAction::kReject, T0() + 2min), T0() + 2min);
+    CHECK(e.Alert("kaoko")->level == Level::kNormal);
+    for (const char* v : {"thonhong", "nanuea", "pakkhlong"}) CHECK_FALSE(e.Alert(v)->incident.has_value());
+  }
+  SECTION("confirmed: now the villages downstream are warned") {
+    fx = e.OnDecision(MakeDecision("boonmee", "d-3", "kaoko", id, DecisionAction::kConfirm, T0() + 3min), T0() + 3min);
+    CHECK(CountEventsFor(fx, id, "upstream") == 3);
+    CHECK(e.Alert("thonhong")->level == Level::kWatch);
+    CHECK(*e.FindIncident(*e.Alert("thonhong")->incident)->expected_arrival == T0() + 3min + 90min);
+  }
+}
+
 TEST_CASE("health: station faults open a technician incident for the TAO, not a flood alert", "[alerting]") {
   Network net = TonHong();
   Engine e(net);

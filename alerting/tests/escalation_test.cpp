@@ -42,8 +42,8 @@ TEST_CASE("escalation: a watcher report opens an incident and asks the committee
   CHECK(CountNotes(fx, "boonmee", ActionNeeded::kConfirm) == 0);
   CHECK(*FindNote(fx, "prasert")->deadline == T0() + 10min);
   CHECK(FindNote(fx, "prasert")->id.rfind("n-", 0) == 0);
-  // a warning upstream also opens watches downstream: the first alert is kaoko's own
-  REQUIRE(fx.alerts.size() == 4);
+  // One watcher's unconfirmed warning is not yet credible enough to put the villages downstream on watch.
+  REQUIRE(fx.alerts.size() == 1);
   CHECK(fx.alerts[0].village == "kaoko");
   CHECK(fx.alerts[0].status == Stage::kReported);
   CHECK(fx.alerts[0].incident == id);
@@ -51,7 +51,8 @@ TEST_CASE("escalation: a watcher report opens an incident and asks the committee
   CHECK(CountEventsFor(fx, id, "trigger") == 1);
   CHECK(CountEventsFor(fx, id, "receipt") == 1);
   CHECK(CountEventsFor(fx, id, "notification") == 2);
-  CHECK(CountEventsFor(fx, id, "upstream") == 3);  // thonhong, nanuea, pakkhlong warned
+  CHECK(CountEventsFor(fx, id, "upstream") == 0);
+  CHECK_FALSE(e.Alert("thonhong")->incident.has_value());
   CHECK(std::find(fx.incidents_changed.begin(), fx.incidents_changed.end(), id) != fx.incidents_changed.end());
   CHECK(e.NextDeadline() == T0() + 5min);  // the first reminder
 
@@ -67,9 +68,11 @@ TEST_CASE("escalation: a watcher report opens an incident and asks the committee
     Effects more = e.OnReport(MakeReport("malee", "r-9", "kaoko", Level::kCritical, T0() + 2min), T0() + 2min);
     CHECK(*more.receipts[0].incident == id);
     CHECK(e.FindIncident(id)->level == Level::kCritical);
-    // two watchers agreeing within the window corroborate
+    // two watchers agreeing within the window corroborate, and a corroborated warning warns downstream
     CHECK(e.FindIncident(id)->corroborations == 1);
     CHECK(CountEvents(more, "corroboration") == 1);
+    CHECK(CountEventsFor(more, id, "upstream") == 3);  // thonhong, nanuea, pakkhlong warned
+    CHECK(e.Alert("thonhong")->level == Level::kWatch);
     // a watcher's critical does not go straight to the TAO: only a station's does
     CHECK(e.FindIncident(id)->stage == Stage::kReported);
   }
