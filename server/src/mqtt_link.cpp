@@ -35,7 +35,7 @@ void MqttLink::Start() {
     while (!stop.stop_requested() && !stopping_) {
       try {
         client_->connect(opts)->wait();
-        return;
+        break;
       } catch (const mqtt::exception& e) {
         {
           std::lock_guard lock(problem_mu_);
@@ -49,6 +49,31 @@ void MqttLink::Start() {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       wait = std::min(wait * 2, std::chrono::milliseconds(5000));
+    }
+    // Watchdog: Paho's automatic reconnect has been seen to give up for good after a broker restart under load (the
+    // service then never reconnected while stations kept their readings unacknowledged). If the link stays down
+    // longer than Paho's longest retry interval, kick it ourselves; a kick while Paho is already connecting is refused
+    // by Paho and harmless.
+    auto last_kick = std::chrono::steady_clock::now();
+    while (!stop.stop_requested() && !stopping_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      if (connected_) continue;
+      auto now = std::chrono::steady_clock::now();
+      auto down_for = now - std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(lost_at_.load()));
+      if (down_for < std::chrono::seconds(20) || now - last_kick < std::chrono::seconds(10)) continue;
+      last_kick = now;
+      metrics_.Count("kaoko_mqtt_events_total", "reconnect_kick");
+      try {
+        if (!client_->is_connected()) client_->reconnect();
+        log::Warn("mqtt", "still disconnected after {} s: asked Paho to reconnect",
+                  std::chrono::duration_cast<std::chrono::seconds>(down_for).count());
+      } catch (const mqtt::exception& e) {
+        // Paho refuses while it is already connecting; try a full connect when it keeps refusing.
+        try {
+          client_->connect(opts);
+        } catch (const mqtt::exception&) {
+        }
+      }
     }
   });
 }
@@ -101,6 +126,7 @@ void MqttLink::connected(const std::string&) {
 
 void MqttLink::connection_lost(const std::string& cause) {
   connected_ = false;
+  lost_at_ = std::chrono::steady_clock::now().time_since_epoch().count();
   {
     std::lock_guard lock(problem_mu_);
     problem_ = fmt::format("lost the broker connection: {}", cause.empty() ? "no reason given" : cause);

@@ -7,6 +7,7 @@
 #include <mqtt/async_client.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,7 @@ class MqttLink : public Publisher, private mqtt::callback {
   std::unique_ptr<mqtt::async_client> client_;
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
+  std::atomic<std::chrono::steady_clock::rep> lost_at_{0};  // when the link last dropped (steady clock ticks)
   std::jthread connector_;
   mutable std::mutex problem_mu_;
   std::string problem_ = "not connected yet";
