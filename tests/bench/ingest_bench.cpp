@@ -60,8 +60,8 @@ std::string WriteNetwork(const std::string& dir, const Options& o) {
   return path;
 }
 
-std::string Now3339() {
-  auto now = time_point_cast<milliseconds>(system_clock::now());
+std::string Now3339(milliseconds offset = milliseconds(0)) {
+  auto now = time_point_cast<milliseconds>(system_clock::now()) + offset;
   return kaoko::wire::FormatTime(kaoko::wire::TimePoint(now.time_since_epoch()));
 }
 
@@ -236,7 +236,10 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(milliseconds(o.latency_seconds * 1000 / (probes + 1)));
       std::string topic = fmt::format("kaoko/v1/bench/v{:03}/station/s{:03}b/reading", v, v);
       for (int k = 1; k <= 2; ++k) {
-        std::string payload = fmt::format(R"({{"seq":{},"ts":"{}","level_cm":250.0}})", k, Now3339());
+        // Like a real station, the two readings are a minute apart in their own time (the engine evaluates a
+        // station's readings in ts order; two at the same instant count once).
+        std::string payload =
+            fmt::format(R"({{"seq":{},"ts":"{}","level_cm":250.0}})", k, Now3339(k == 1 ? -minutes(1) : minutes(0)));
         auto tok = probe->publish(topic, payload.data(), payload.size(), 1, false);
         if (k == 2) sent[fmt::format("v{:03}", v)] = steady_clock::now();
         tok->wait();
