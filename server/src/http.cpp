@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "kaoko/alerting/cap.hpp"
 #include "kaoko/server/engine_codec.hpp"
 #include "kaoko/server/log.hpp"
 #include "kaoko/server/render.hpp"
@@ -473,21 +474,8 @@ json PersonJson(const alerting::Network& network, const alerting::Person& p) {
   return j;
 }
 
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+// The same escaping as CAP's XML (&apos; is valid HTML5 too; control characters are dropped).
+std::string HtmlEscape(std::string_view text) { return alerting::XmlEscape(text); }
 
 // One CSV field (RFC 4180), with a leading quote against spreadsheet formula injection.
 std::string CsvField(std::string_view text) {
