@@ -170,7 +170,9 @@ std::string XmlEscape(std::string_view text) {
   return out;
 }
 
-std::string RenderCap(const Network& network, const std::vector<const Incident*>& incidents, TimePoint now) {
+namespace {
+std::string Render(const Network& network, const std::vector<const Incident*>& incidents, TimePoint now,
+                   std::size_t omitted, std::size_t total) {
   std::vector<const Incident*> floods;
   for (const Incident* inc : incidents) {
     if (inc && inc->kind == IncidentKind::kFlood) floods.push_back(inc);
@@ -200,7 +202,16 @@ std::string RenderCap(const Network& network, const std::vector<const Incident*>
     Element(out, 2, "note", fmt::format("ไม่มีการแจ้งเตือนน้ำท่วมใน{} / No active flood alerts in {}",
                                         network.tambon_name_th, network.tambon_name_en));
   } else {
-    if (exercise) Element(out, 2, "note", "การฝึกซ้อม / Exercise: not a real flood");
+    std::string note;
+    if (exercise) note = "การฝึกซ้อม / Exercise: not a real flood";
+    if (omitted > 0) {
+      if (!note.empty()) note += ". ";
+      note += fmt::format(
+          "แสดงเฉพาะ {} เหตุการณ์ที่รุนแรงที่สุดจากทั้งหมด {} เอกสารฉบับเต็ม: GET /api/v1/cap / "
+          "Only the {} most severe of {} active alerts are listed here; the whole document: GET /api/v1/cap",
+          floods.size(), total, floods.size(), total);
+    }
+    if (!note.empty()) Element(out, 2, "note", note);
     std::string ids;
     for (const Incident* inc : floods) {
       if (!ids.empty()) ids += ' ';
@@ -214,6 +225,49 @@ std::string RenderCap(const Network& network, const std::vector<const Incident*>
   }
   out += "</alert>\n";
   return out;
+}
+}  // namespace
+
+std::string RenderCap(const Network& network, const std::vector<const Incident*>& incidents, TimePoint now) {
+  return Render(network, incidents, now, 0, 0);
+}
+
+std::string RenderCapBounded(const Network& network, const std::vector<const Incident*>& incidents, TimePoint now,
+                             std::size_t max_bytes, std::size_t* omitted) {
+  if (omitted) *omitted = 0;
+  std::string whole = Render(network, incidents, now, 0, 0);
+  if (max_bytes == 0 || whole.size() <= max_bytes) return whole;
+  std::vector<const Incident*> floods;
+  for (const Incident* inc : incidents) {
+    if (inc && inc->kind == IncidentKind::kFlood) floods.push_back(inc);
+  }
+  std::sort(floods.begin(), floods.end(), [](const Incident* a, const Incident* b) {
+    if (a->level != b->level) return a->level > b->level;
+    if (a->updated != b->updated) return a->updated > b->updated;
+    return a->id < b->id;
+  });
+  // The largest prefix (most severe first) whose document fits; a binary search over the count, since each
+  // incident's size differs. Zero incidents always fit (the header and the note are well under any sane bound).
+  std::size_t lo = 0, hi = floods.size();
+  std::string best;
+  while (lo < hi) {
+    const std::size_t mid = (lo + hi + 1) / 2;
+    std::vector<const Incident*> part(floods.begin(), floods.begin() + static_cast<std::ptrdiff_t>(mid));
+    std::string doc = Render(network, part, now, floods.size() - mid, floods.size());
+    if (doc.size() <= max_bytes) {
+      lo = mid;
+      best = std::move(doc);
+    } else {
+      hi = mid - 1;
+    }
+  }
+  if (best.empty()) {  // not even one incident fits: send the most severe anyway, never a false all-clear
+    lo = std::min<std::size_t>(1, floods.size());
+    std::vector<const Incident*> part(floods.begin(), floods.begin() + static_cast<std::ptrdiff_t>(lo));
+    best = Render(network, part, now, floods.size() - lo, floods.size());
+  }
+  if (omitted) *omitted = floods.size() - lo;
+  return best;
 }
 
 }  // namespace kaoko::alerting

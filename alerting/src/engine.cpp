@@ -82,6 +82,8 @@ Engine::Engine(const Network& network, EngineOptions options) : network_(&networ
     tracks_.push_back(NewStationTrack(s));
   }
   station_dirty_.assign(tracks_.size(), 0);
+  unsaved_readings_.assign(tracks_.size(), 0);
+  saved_latest_ms_.assign(tracks_.size(), std::numeric_limits<std::int64_t>::min());
   for (const Person& p : network.people) {
     people_[p.id] = &p;
     if (p.role == Role::kTao) {
@@ -109,10 +111,28 @@ Incident* Engine::Open(std::int64_t id) {
 }
 
 void Engine::MarkStationDirty(std::size_t index) {
-  if (!station_dirty_[index]) {
-    station_dirty_[index] = 1;
-    dirty_station_list_.push_back(index);
+  if (!(station_dirty_[index] & 1)) dirty_station_list_.push_back(index);
+  if (!(station_dirty_[index] & 2)) touched_station_list_.push_back(index);
+  station_dirty_[index] = 3;
+}
+
+void Engine::MarkStationTouched(std::size_t index) {
+  if (!(station_dirty_[index] & 2)) {
+    station_dirty_[index] |= 2;
+    touched_station_list_.push_back(index);
   }
+}
+
+std::optional<TimePoint> Engine::StationDeadline(const StationTrack& t) const {
+  if (t.silenced_until) return t.silenced_until;
+  if (t.problems & kProblemOffline) return std::nullopt;
+  if (t.last_heard) return *t.last_heard + network_->health.offline_after;
+  if (t.watching_since) return *t.watching_since + network_->health.offline_after;
+  return std::nullopt;
+}
+
+void Engine::LowerStationDeadline(std::optional<TimePoint> t) {
+  if (t && *t < station_deadline_) station_deadline_ = *t;
 }
 
 void Engine::SetMoving(std::size_t index, bool moving) {
@@ -539,11 +559,70 @@ void Engine::Close(Incident& inc, Stage stage, std::string actor, std::string vi
 
 // ------------------------------------------------------------------------------------------------ inputs
 
+namespace {
+// What a restart cannot rebuild by replaying the readings stored since a station's last saved state: when any of it
+// changes, the state is saved in the same batch.
+struct Decisive {
+  Level threshold_level;
+  Level level;
+  Level triggered_level;
+  bool fast_rise;
+  bool rain_watch;
+  unsigned problems;
+  std::optional<TimePoint> silenced_until;
+  std::optional<TimePoint> watching_since;
+  std::optional<std::int64_t> health_incident;
+  bool operator==(const Decisive&) const = default;
+};
+
+Decisive DecisiveOf(const StationTrack& t) {
+  return Decisive{t.threshold_level, t.level,          t.triggered_level, t.fast_rise,      t.rain_watch,
+                  t.problems,        t.silenced_until, t.watching_since,  t.health_incident};
+}
+
+void Restore(StationTrack& t, const Decisive& d) {
+  t.threshold_level = d.threshold_level;
+  t.level = d.level;
+  t.triggered_level = d.triggered_level;
+  t.fast_rise = d.fast_rise;
+  t.rain_watch = d.rain_watch;
+  t.problems = d.problems;
+  t.silenced_until = d.silenced_until;
+  t.watching_since = d.watching_since;
+  t.health_incident = d.health_incident;
+}
+
+std::int64_t Millis(TimePoint t) { return t.time_since_epoch().count(); }
+}  // namespace
+
 Effects Engine::OnReading(const Reading& reading, TimePoint now) {
   Effects fx;
   auto it = station_index_.find(reading.station);
   if (it == station_index_.end()) return fx;
   const std::size_t idx = it->second;
+  StationTrack& track = tracks_[idx];
+  const Decisive before = DecisiveOf(track);
+  // A reading below the highest seq so far, or older than the newest (late), cannot be told apart from the others in
+  // storage by a replay: save the state it leaves (Replay then only sees readings newer by seq and by ts).
+  const bool in_sequence = !track.latest_ts || reading.seq > track.max_seq;
+  const MonitorResult res = Evaluate(idx, reading, now, fx);
+  ++unsaved_readings_[idx];
+  const bool save = res.out_of_order || !in_sequence || !(DecisiveOf(track) == before) ||
+                    unsaved_readings_[idx] >= options_.save_every_readings ||
+                    saved_latest_ms_[idx] == std::numeric_limits<std::int64_t>::min() ||
+                    (track.latest_ts && Millis(*track.latest_ts) - saved_latest_ms_[idx] >=
+                                            std::chrono::duration_cast<std::chrono::milliseconds>(options_.save_every)
+                                                .count());
+  if (save) {
+    MarkStationDirty(idx);
+  } else {
+    MarkStationTouched(idx);
+  }
+  LowerStationDeadline(StationDeadline(track));
+  return fx;
+}
+
+MonitorResult Engine::Evaluate(std::size_t idx, const Reading& reading, TimePoint now, Effects& fx) {
   const Station& station = network_->stations[idx];
   StationTrack& track = tracks_[idx];
   const bool was_moving = track.moving;
@@ -551,9 +630,8 @@ Effects Engine::OnReading(const Reading& reading, TimePoint now) {
   const MonitorResult res = ApplyReading(station, network_->health, network_->rain, options_.monitor, track, reading,
                                          now, others_moving);
   if (track.moving != was_moving) SetMoving(idx, track.moving);
-  MarkStationDirty(idx);
   if (res.problems_after != res.problems_before) HealthChanged(idx, res.problems_before, now, fx);
-  if (Silenced(track, now)) return fx;  // under maintenance: its readings raise nothing
+  if (Silenced(track, now)) return res;  // under maintenance: its readings raise nothing
   if (track.level > track.triggered_level) {
     track.triggered_level = track.level;
     const Threshold* th = ThresholdOf(station, track.threshold_level);
@@ -581,7 +659,24 @@ Effects Engine::OnReading(const Reading& reading, TimePoint now) {
     track.triggered_level = track.level;
   }
   if (res.level_after != res.level_before) RefreshNormalSince(station.village, now);
-  return fx;
+  return res;
+}
+
+void Engine::Replay(const Reading& reading, TimePoint now) {
+  auto it = station_index_.find(reading.station);
+  if (it == station_index_.end()) return;
+  const std::size_t idx = it->second;
+  StationTrack& t = tracks_[idx];
+  if (t.latest_ts && reading.ts <= *t.latest_ts) return;  // evaluated before the state was saved
+  const Decisive saved = DecisiveOf(t);
+  const bool was_moving = t.moving;
+  const bool others_moving = moving_count_ - (was_moving ? 1 : 0) > 0;
+  (void)ApplyReading(network_->stations[idx], network_->health, network_->rain, options_.monitor, t, reading,
+                     std::min(reading.ts, now), others_moving);
+  Restore(t, saved);
+  if (t.moving != was_moving) SetMoving(idx, t.moving);
+  ++unsaved_readings_[idx];
+  LowerStationDeadline(StationDeadline(t));
 }
 
 void Engine::Remember(const std::string& key, const Receipt& receipt) {
@@ -864,6 +959,7 @@ Effects Engine::OnStationStatus(const StationStatus& status, TimePoint now) {
   }
   MarkStationDirty(idx);
   if (t.problems != before) HealthChanged(idx, before, now, fx);
+  LowerStationDeadline(StationDeadline(t));
   return fx;
 }
 
@@ -1003,7 +1099,14 @@ void Engine::AdvanceIncident(Incident& inc, TimePoint now, Effects& fx) {
 
 Effects Engine::Advance(TimePoint now) {
   Effects fx;
-  for (std::size_t i = 0; i < tracks_.size(); ++i) {
+  // The stations are scanned only when one of them may be due (station_deadline_ is a lower bound of their
+  // deadlines): with many stations a scan per batch would cost more than the readings.
+  const bool scan = stations_unwatched_ || now >= station_deadline_;
+  if (scan) {
+    station_deadline_ = TimePoint::max();
+    stations_unwatched_ = false;
+  }
+  for (std::size_t i = 0; scan && i < tracks_.size(); ++i) {
     StationTrack& t = tracks_[i];
     if (t.silenced_until && *t.silenced_until <= now) {
       t.silenced_until.reset();
@@ -1036,6 +1139,9 @@ Effects Engine::Advance(TimePoint now) {
       HealthChanged(i, before, now, fx);
     }
   }
+  if (scan) {
+    for (const StationTrack& t : tracks_) LowerStationDeadline(StationDeadline(t));
+  }
   std::vector<std::int64_t> ids;
   ids.reserve(open_.size());
   for (const auto& [id, inc] : open_) ids.push_back(id);
@@ -1061,18 +1167,8 @@ std::optional<TimePoint> Engine::NextDeadline() const {
       consider(*inc.normal_since + network_->escalation.auto_resolve_after);
     }
   }
-  for (const StationTrack& t : tracks_) {
-    if (t.silenced_until) {
-      consider(t.silenced_until);
-      continue;
-    }
-    if (t.problems & kProblemOffline) continue;
-    if (t.last_heard) {
-      consider(*t.last_heard + network_->health.offline_after);
-    } else if (t.watching_since) {
-      consider(*t.watching_since + network_->health.offline_after);
-    }
-  }
+  // The stations' deadlines (silence ends, offline checks), as a lower bound kept up to date by every input.
+  if (station_deadline_ != TimePoint::max()) consider(station_deadline_);
   return next;
 }
 
@@ -1098,10 +1194,12 @@ Effects Engine::Silence(std::string_view station, TimePoint until, std::string_v
   std::string en;
   if (until <= now) {
     t.silenced_until.reset();
+    LowerStationDeadline(StationDeadline(t));
     th = fmt::format("ยกเลิกการปิดเสียงสถานี {} โดย {}", s.name_th, by_user);
     en = fmt::format("maintenance of {} ended by {}", s.name_en, by_user);
   } else {
     t.silenced_until = until;
+    LowerStationDeadline(until);
     th = fmt::format("ปิดเสียงสถานี {} เพื่อซ่อมบำรุงถึง {} น. โดย {}", s.name_th, text::ThaiClock(until), by_user);
     en = fmt::format("{} silenced for maintenance until {} by {}", s.name_en, FormatUtc(until), by_user);
   }
@@ -1193,28 +1291,49 @@ const StationTrack* Engine::FindStationTrack(std::string_view station) const {
   return it == station_index_.end() ? nullptr : &tracks_[it->second];
 }
 
+StationHealth HealthOf(unsigned problems, const std::optional<TimePoint>& last_heard, const Station& station,
+                       int stale_intervals, TimePoint now) {
+  if (problems & kProblemOffline) return StationHealth::kOffline;
+  if (problems) return StationHealth::kSuspect;
+  const auto stale_after = station.interval * stale_intervals;
+  if (!last_heard || now - *last_heard > stale_after) return StationHealth::kStale;
+  return StationHealth::kOk;
+}
+
 StationHealth Engine::Health(std::string_view station, TimePoint now) const {
   auto it = station_index_.find(std::string(station));
   if (it == station_index_.end()) return StationHealth::kOffline;
   const StationTrack& t = tracks_[it->second];
-  if (t.problems & kProblemOffline) return StationHealth::kOffline;
-  if (t.problems) return StationHealth::kSuspect;
-  const auto stale_after = network_->stations[it->second].interval * options_.stale_intervals;
-  if (!t.last_heard || now - *t.last_heard > stale_after) return StationHealth::kStale;
-  return StationHealth::kOk;
+  return HealthOf(t.problems, t.last_heard, network_->stations[it->second], options_.stale_intervals, now);
 }
 
-std::string Engine::Cap(TimePoint now) const {
+std::string Engine::Cap(TimePoint now, std::size_t max_bytes, std::size_t* omitted) const {
   std::vector<const Incident*> real;
   std::vector<const Incident*> drills;
   for (const auto& [id, inc] : open_) {
     if (inc.kind != IncidentKind::kFlood) continue;
     (inc.exercise ? drills : real).push_back(&inc);
   }
-  return RenderCap(*network_, real.empty() ? drills : real, now);
+  return RenderCapBounded(*network_, real.empty() ? drills : real, now, max_bytes, omitted);
 }
 
 // ------------------------------------------------------------------------------------------------ state
+
+EngineState Engine::ExportMeta() const {
+  EngineState s;
+  s.next_incident = next_incident_;
+  s.next_notification = next_notification_;
+  for (const Village& v : network_->villages) {
+    if (auto it = alerts_.find(v.id); it != alerts_.end()) s.alerts.push_back(it->second);
+    if (auto it = sirens_.find(v.id); it != sirens_.end()) s.sirens.push_back(it->second);
+  }
+  const std::size_t n = seen_order_.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::string& key = seen_order_[(seen_head_ + k) % n];
+    if (auto it = seen_.find(key); it != seen_.end()) s.seen.push_back(SeenMessage{key, it->second});
+  }
+  return s;
+}
 
 EngineState Engine::ExportState() const {
   EngineState s;
@@ -1250,24 +1369,21 @@ void Engine::ImportState(EngineState state) {
     open_[id] = std::move(inc);
   }
   for (std::size_t i = 0; i < tracks_.size(); ++i) tracks_[i] = NewStationTrack(network_->stations[i]);
+  unsaved_readings_.assign(tracks_.size(), 0);
+  saved_latest_ms_.assign(tracks_.size(), std::numeric_limits<std::int64_t>::min());
   for (StationTrack& t : state.stations) {
     auto it = station_index_.find(t.station);
     if (it == station_index_.end()) continue;
     StationTrack& dst = tracks_[it->second];
-    const bool buffers_ok = t.recent.size() == StationTrack::kRecentCapacity &&
-                            t.rain_bucket.size() == StationTrack::kRainBuckets &&
-                            t.rain_mm.size() == StationTrack::kRainBuckets;
     dst = std::move(t);
-    if (!buffers_ok) {
-      StationTrack fresh = NewStationTrack(network_->stations[it->second]);
-      dst.recent = std::move(fresh.recent);
-      dst.recent_head = 0;
-      dst.recent_count = 0;
-      dst.rain_bucket = std::move(fresh.rain_bucket);
-      dst.rain_mm = std::move(fresh.rain_mm);
-    }
+    NormalizeWindows(dst);  // a state saved by an earlier kaoko: its fixed ring and rain slots
+    if (dst.max_seq < dst.latest_seq) dst.max_seq = dst.latest_seq;
     if (dst.health_incident && !open_.count(*dst.health_incident)) dst.health_incident.reset();
+    if (dst.latest_ts) saved_latest_ms_[it->second] = Millis(*dst.latest_ts);
   }
+  station_deadline_ = TimePoint::max();
+  for (const StationTrack& t : tracks_) LowerStationDeadline(StationDeadline(t));
+  stations_unwatched_ = true;
   moving_count_ = 0;
   for (const StationTrack& t : tracks_) moving_count_ += t.moving ? 1 : 0;
   alerts_.clear();
@@ -1291,8 +1407,14 @@ std::vector<std::string> Engine::DirtyStations() const {
 std::vector<std::int64_t> Engine::DirtyIncidents() const { return dirty_incidents_; }
 
 void Engine::ClearDirty() {
-  for (std::size_t i : dirty_station_list_) station_dirty_[i] = 0;
+  for (std::size_t i : dirty_station_list_) {
+    unsaved_readings_[i] = 0;
+    const StationTrack& t = tracks_[i];
+    saved_latest_ms_[i] = t.latest_ts ? Millis(*t.latest_ts) : std::numeric_limits<std::int64_t>::min();
+  }
+  for (std::size_t i : touched_station_list_) station_dirty_[i] = 0;
   dirty_station_list_.clear();
+  touched_station_list_.clear();
   dirty_incidents_.clear();
 }
 

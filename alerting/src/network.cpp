@@ -1,6 +1,7 @@
 #include "kaoko/alerting/network.hpp"
 
 #include <algorithm>
+#include <functional>
 
 namespace kaoko::alerting {
 
@@ -53,22 +54,47 @@ std::optional<Role> ParseRole(std::string_view text) {
 }
 
 namespace {
+using Index = std::vector<std::pair<std::size_t, std::uint32_t>>;
+
 template <typename T>
-const T* FindById(const std::vector<T>& items, std::string_view id) {
+const T* FindById(const std::vector<T>& items, const Index& index, std::string_view id) {
+  if (index.size() == items.size() && !items.empty()) {
+    const std::size_t h = std::hash<std::string_view>{}(id);
+    for (auto it = std::lower_bound(index.begin(), index.end(), std::make_pair(h, std::uint32_t{0}));
+         it != index.end() && it->first == h; ++it) {
+      if (it->second < items.size() && items[it->second].id == id) return &items[it->second];
+    }
+    return nullptr;
+  }
   auto it = std::find_if(items.begin(), items.end(), [&](const T& item) { return item.id == id; });
   return it == items.end() ? nullptr : &*it;
 }
+
+template <typename T>
+Index MakeIndex(const std::vector<T>& items) {
+  Index index;
+  index.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    index.emplace_back(std::hash<std::string_view>{}(items[i].id), static_cast<std::uint32_t>(i));
+  }
+  std::sort(index.begin(), index.end());
+  return index;
+}
 }  // namespace
 
-const Village* Network::FindVillage(std::string_view id) const { return FindById(villages, id); }
-const Station* Network::FindStation(std::string_view id) const { return FindById(stations, id); }
-const Person* Network::FindPerson(std::string_view id) const { return FindById(people, id); }
+const Village* Network::FindVillage(std::string_view id) const { return FindById(villages, village_index, id); }
+const Station* Network::FindStation(std::string_view id) const { return FindById(stations, station_index, id); }
+const Person* Network::FindPerson(std::string_view id) const { return FindById(people, person_index, id); }
 
 int Network::VillageIndex(std::string_view id) const {
-  for (size_t i = 0; i < villages.size(); ++i) {
-    if (villages[i].id == id) return static_cast<int>(i);
-  }
-  return -1;
+  const Village* v = FindVillage(id);
+  return v ? static_cast<int>(v - villages.data()) : -1;
+}
+
+void Network::BuildIndex() {
+  village_index = MakeIndex(villages);
+  station_index = MakeIndex(stations);
+  person_index = MakeIndex(people);
 }
 
 }  // namespace kaoko::alerting

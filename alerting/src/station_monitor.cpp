@@ -27,31 +27,49 @@ std::int64_t RainBucketOf(TimePoint ts) {
   return q;
 }
 
+std::int64_t FloorMod(std::int64_t a, std::int64_t n) { return ((a % n) + n) % n; }
+
+constexpr auto kRainWindow = static_cast<std::int64_t>(StationTrack::kRainBuckets);
+
+// Rain is kept per ten-minute bucket, as (bucket, mm) pairs sorted by bucket, only for buckets that had rain and are
+// inside the 24 hours up to the newest reading: a dry station holds nothing. (Until this version the buckets were a
+// fixed ring of 144 slots, slot = bucket mod 144, a newer bucket replacing an older one in its slot; NormalizeWindows
+// converts that layout. Only buckets inside the window ever counted, so the two agree on every sum.)
 void AddRain(StationTrack& t, TimePoint ts, double mm) {
-  if (mm <= 0 || t.rain_bucket.empty()) return;
+  if (mm <= 0) return;
   const std::int64_t bucket = RainBucketOf(ts);
-  const auto slot = static_cast<std::size_t>(((bucket % static_cast<std::int64_t>(StationTrack::kRainBuckets)) +
-                                              static_cast<std::int64_t>(StationTrack::kRainBuckets)) %
-                                             static_cast<std::int64_t>(StationTrack::kRainBuckets));
-  if (t.rain_bucket[slot] != bucket) {
-    // A newer bucket overwrites a day-old one; an older one never overwrites a newer one (it is out of the window).
-    if (t.rain_bucket[slot] > bucket) return;
-    t.rain_bucket[slot] = bucket;
-    t.rain_mm[slot] = 0;
+  // Older than 24 hours before the newest reading: it can never count again.
+  if (t.latest_ts && bucket <= RainBucketOf(*t.latest_ts) - kRainWindow) return;
+  auto it = std::lower_bound(t.rain_bucket.begin(), t.rain_bucket.end(), bucket);
+  const auto i = static_cast<std::size_t>(it - t.rain_bucket.begin());
+  if (it != t.rain_bucket.end() && *it == bucket) {
+    t.rain_mm[i] += mm;
+  } else {
+    t.rain_bucket.insert(it, bucket);
+    t.rain_mm.insert(t.rain_mm.begin() + static_cast<std::ptrdiff_t>(i), mm);
   }
-  t.rain_mm[slot] += mm;
 }
 
-// Sums the buckets within the last hour / day of `latest`. 144 additions: cheap, and exact for late readings.
+// Sums the buckets within the last hour / day of `latest` (and forgets older ones). The sum runs in the order of the
+// old ring's slots (bucket mod 144) so that it is the same floating-point sum, bit for bit, as before the change.
 void SumRain(StationTrack& t, TimePoint latest) {
   const std::int64_t now_bucket = RainBucketOf(latest);
+  std::size_t first = 0;
+  while (first < t.rain_bucket.size() && t.rain_bucket[first] <= now_bucket - kRainWindow) ++first;
+  if (first > 0) {
+    t.rain_bucket.erase(t.rain_bucket.begin(), t.rain_bucket.begin() + static_cast<std::ptrdiff_t>(first));
+    t.rain_mm.erase(t.rain_mm.begin(), t.rain_mm.begin() + static_cast<std::ptrdiff_t>(first));
+  }
+  const std::size_t n = std::min(t.rain_bucket.size(), t.rain_mm.size());
+  // Slot 0 of the old ring is the bucket that is a multiple of 144 inside the window: from there on, then the rest.
+  const std::int64_t wrap = now_bucket - FloorMod(now_bucket, kRainWindow);
+  std::size_t split = 0;
+  while (split < n && t.rain_bucket[split] < wrap) ++split;
   double h1 = 0;
   double h24 = 0;
-  for (std::size_t i = 0; i < t.rain_bucket.size(); ++i) {
-    // An empty slot holds INT64_MIN: compare before subtracting, so the difference cannot overflow.
-    if (t.rain_bucket[i] > now_bucket || t.rain_bucket[i] <= now_bucket - static_cast<std::int64_t>(StationTrack::kRainBuckets)) {
-      continue;
-    }
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = (split + k) % n;
+    if (t.rain_bucket[i] > now_bucket) continue;
     const std::int64_t age = now_bucket - t.rain_bucket[i];
     h24 += t.rain_mm[i];
     if (age < 3600 / StationTrack::kRainBucketSeconds) h1 += t.rain_mm[i];
@@ -60,21 +78,25 @@ void SumRain(StationTrack& t, TimePoint latest) {
   t.rain_24h_mm = h24;
 }
 
-void PushRecent(StationTrack& t, TimePoint ts, double cm) {
-  if (t.recent.empty()) return;
-  t.recent[t.recent_head] = RecentReading{ts, cm};
-  t.recent_head = (t.recent_head + 1) % t.recent.size();
-  t.recent_count = std::min(t.recent_count + 1, t.recent.size());
+// The ring of accepted readings for the fast-rise rate, oldest first: at most kRecentCapacity, and only those inside
+// fast_rise_window of the newest (an older one can never be the rate's base again, since only newer readings are
+// evaluated). recent_head is 0 and recent_count is the size: the ring read from slot 0.
+void PushRecent(StationTrack& t, const MonitorOptions& o, TimePoint ts, double cm) {
+  std::size_t drop = 0;
+  while (drop < t.recent.size() && ts - t.recent[drop].ts > o.fast_rise_window) ++drop;
+  if (t.recent.size() - drop >= StationTrack::kRecentCapacity) drop = t.recent.size() - StationTrack::kRecentCapacity + 1;
+  if (drop > 0) t.recent.erase(t.recent.begin(), t.recent.begin() + static_cast<std::ptrdiff_t>(drop));
+  t.recent.push_back(RecentReading{ts, cm});
+  t.recent_head = 0;
+  t.recent_count = t.recent.size();
 }
 
 // Rate in cm/hour between the newest reading and the oldest one inside the window; nullopt when they are too close.
 std::optional<double> RiseRate(const StationTrack& t, const MonitorOptions& o, TimePoint ts, double cm) {
-  const std::size_t cap = t.recent.size();
   std::optional<RecentReading> oldest;
-  for (std::size_t k = 0; k < t.recent_count; ++k) {
+  for (std::size_t k = t.recent.size(); k > 0; --k) {
     // walk from the newest backwards; the ring holds readings in ts order (only newest readings are pushed)
-    const std::size_t idx = (t.recent_head + cap - 1 - k) % cap;
-    const RecentReading& r = t.recent[idx];
+    const RecentReading& r = t.recent[k - 1];
     if (ts - r.ts > o.fast_rise_window) break;
     oldest = r;
   }
@@ -85,15 +107,56 @@ std::optional<double> RiseRate(const StationTrack& t, const MonitorOptions& o, T
   return (cm - oldest->level_cm) / hours;
 }
 
+bool Compact(const StationTrack& t) {
+  return t.recent_head == 0 && t.recent_count == t.recent.size() && t.recent.size() <= StationTrack::kRecentCapacity &&
+         t.rain_bucket.size() == t.rain_mm.size() && std::is_sorted(t.rain_bucket.begin(), t.rain_bucket.end()) &&
+         std::adjacent_find(t.rain_bucket.begin(), t.rain_bucket.end()) == t.rain_bucket.end() &&
+         (t.rain_bucket.empty() || t.rain_bucket.front() != std::numeric_limits<std::int64_t>::min());
+}
+
 }  // namespace
 
 StationTrack NewStationTrack(const Station& station) {
   StationTrack t;
   t.station = station.id;
-  t.recent.assign(StationTrack::kRecentCapacity, RecentReading{});
-  t.rain_bucket.assign(StationTrack::kRainBuckets, std::numeric_limits<std::int64_t>::min());
-  t.rain_mm.assign(StationTrack::kRainBuckets, 0.0);
   return t;
+}
+
+void NormalizeWindows(StationTrack& t) {
+  if (Compact(t)) return;
+  // The ring: recent_count slots ending just before recent_head, oldest first (a head or count that does not fit the
+  // ring keeps what does).
+  std::vector<RecentReading> ring;
+  const std::size_t cap = t.recent.size();
+  if (cap > 0) {
+    const std::size_t head = t.recent_head % cap;
+    const std::size_t count = std::min(t.recent_count, cap);
+    for (std::size_t k = 0; k < count; ++k) ring.push_back(t.recent[(head + cap - count + k) % cap]);
+    if (ring.size() > StationTrack::kRecentCapacity) {
+      ring.erase(ring.begin(), ring.end() - static_cast<std::ptrdiff_t>(StationTrack::kRecentCapacity));
+    }
+  }
+  t.recent = std::move(ring);
+  t.recent_head = 0;
+  t.recent_count = t.recent.size();
+  // Rain: the slots that hold a bucket, by bucket (the same bucket twice is summed).
+  std::vector<std::pair<std::int64_t, double>> rain;
+  const std::size_t n = std::min(t.rain_bucket.size(), t.rain_mm.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (t.rain_bucket[i] == std::numeric_limits<std::int64_t>::min()) continue;
+    rain.emplace_back(t.rain_bucket[i], t.rain_mm[i]);
+  }
+  std::stable_sort(rain.begin(), rain.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  t.rain_bucket.clear();
+  t.rain_mm.clear();
+  for (const auto& [bucket, mm] : rain) {
+    if (!t.rain_bucket.empty() && t.rain_bucket.back() == bucket) {
+      t.rain_mm.back() += mm;
+      continue;
+    }
+    t.rain_bucket.push_back(bucket);
+    t.rain_mm.push_back(mm);
+  }
 }
 
 Level RawLevel(const Station& station, double level_cm) {
@@ -119,16 +182,10 @@ MonitorResult ApplyReading(const Station& station, const HealthPolicy& health, c
   MonitorResult res;
   res.level_before = t.level;
   res.problems_before = t.problems;
-  if (t.recent.size() != StationTrack::kRecentCapacity || t.rain_bucket.size() != StationTrack::kRainBuckets) {
-    // A track restored from an older or hand-written state: give it its fixed buffers.
-    StationTrack fresh = NewStationTrack(station);
-    t.recent = std::move(fresh.recent);
-    t.recent_head = 0;
-    t.recent_count = 0;
-    t.rain_bucket = std::move(fresh.rain_bucket);
-    t.rain_mm = std::move(fresh.rain_mm);
-  }
+  // A track restored from an older or hand-written state: bring its windows to the layout the code below expects.
+  NormalizeWindows(t);
 
+  t.max_seq = std::max(t.max_seq, r.seq);
   // Any reading proves the station alive.
   t.last_heard = t.last_heard ? std::max(*t.last_heard, now) : now;
   t.problems &= ~kProblemOffline;
@@ -182,7 +239,8 @@ MonitorResult ApplyReading(const Station& station, const HealthPolicy& health, c
     // Consistent new level: accept it as the new baseline (the spike flag still needs good readings to clear).
     t.suspect_run = 0;
     t.accepted_cm.reset();
-    t.recent_count = 0;  // the old level would make the new baseline look like a fast rise
+    t.recent.clear();  // the old level would make the new baseline look like a fast rise
+    t.recent_count = 0;
   } else {
     t.suspect_run = 0;
   }
@@ -232,7 +290,7 @@ MonitorResult ApplyReading(const Station& station, const HealthPolicy& health, c
   const auto rate = RiseRate(t, options, r.ts, r.level_cm);
   t.rise_cm_per_hour = rate.value_or(0);
   t.fast_rise = rate && *rate > station.fast_rise_cm_per_hour;
-  PushRecent(t, r.ts, r.level_cm);
+  PushRecent(t, options, r.ts, r.level_cm);
 
   SumRain(t, r.ts);
   t.rain_watch = t.rain_1h_mm >= rain.watch_mm_1h || t.rain_24h_mm >= rain.watch_mm_24h;

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "kaoko/alerting/cap.hpp"
 #include "kaoko/alerting/engine.hpp"
@@ -221,6 +222,54 @@ TEST_CASE("state: export mid-chain, import into a new engine, deadlines resume",
     Effects fx = e2.Advance(T0() + 17min);
     for (const Notification& n : fx.notifications) CHECK(std::stoi(n.id.substr(2)) >= saved.next_notification);
   }
+}
+
+TEST_CASE("cap: bounded for MQTT, the most severe incidents are kept and the note says how many are left out",
+          "[alerting]") {
+  Network net = TonHong();
+  std::vector<Incident> all(90);
+  std::vector<const Incident*> ptrs;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    Incident& inc = all[i];
+    inc.id = static_cast<std::int64_t>(i + 1);
+    inc.village = net.villages[i % net.villages.size()].id;
+    inc.level = i % 9 == 0 ? Level::kCritical : i % 3 == 0 ? Level::kWarning : Level::kWatch;
+    inc.opened = inc.updated = T0() + std::chrono::minutes(static_cast<int>(i));
+    inc.detail_th = "น้ำขึ้น";
+    ptrs.push_back(&inc);
+  }
+  const std::string whole = RenderCap(net, ptrs, T0() + 2h);
+  std::size_t omitted = 99;
+  CHECK(RenderCapBounded(net, ptrs, T0() + 2h, 0, &omitted) == whole);
+  CHECK(omitted == 0);
+  CHECK(RenderCapBounded(net, ptrs, T0() + 2h, whole.size(), &omitted) == whole);
+  CHECK(omitted == 0);
+
+  const std::size_t bound = whole.size() / 4;
+  const std::string part = RenderCapBounded(net, ptrs, T0() + 2h, bound, &omitted);
+  REQUIRE(part.size() <= bound);
+  REQUIRE(omitted > 0);
+  REQUIRE(omitted < all.size());
+  auto count = [](const std::string& s, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+    return n;
+  };
+  const std::size_t kept = all.size() - omitted;
+  CHECK(count(part, "<info>") == 2 * kept);
+  CHECK(count(part, "<note>") == 1);
+  CHECK(part.find(fmt::format("Only the {} most severe of {} active alerts", kept, all.size())) != std::string::npos);
+  CHECK(part.find("GET /api/v1/cap") != std::string::npos);
+  // Every critical incident (10 of them) fits in a quarter, and is kept; a watch is left out before any warning.
+  CHECK(count(part, "<severity>Extreme</severity>") == 2 * 10);
+  CHECK(count(part, "<severity>Minor</severity>") == 0);
+  CHECK(part.find("</alert>") != std::string::npos);
+
+  // Even a bound too small for one incident never turns into an all-clear.
+  const std::string tiny = RenderCapBounded(net, ptrs, T0() + 2h, 100, &omitted);
+  CHECK(omitted == all.size() - 1);
+  CHECK(count(tiny, "<severity>Extreme</severity>") == 2);
+  CHECK(tiny.find("No active flood alerts") == std::string::npos);
 }
 
 TEST_CASE("cap: the tambon document maps levels and confirmation and escapes text", "[alerting]") {

@@ -77,6 +77,8 @@ usage: kaoko-sim --network FILE --scenario FILE [options]
   --drain-timeout S       how long to wait for that (default 120 s)
   --outage-hook CMD       run `CMD begin broker` / `CMD end broker` at the scenario's outage window edges
   --local-acker           ack readings ourselves (no kaoko service running; for trying the simulator alone)
+  --villages A,B          only the stations, watchers and responders of these villages (the whole river is still
+                          modelled): what a village's edge box serves (docs/tiers.md)
   --connect-wait S        wait up to S real seconds for the connections before the clock starts (default 15)
   --buffer N              readings each station can buffer on disk (default 20000; the oldest go first)
   --ack-timeout S         resend unacked readings after S real seconds without ack progress (default 30)
@@ -149,6 +151,19 @@ Result<SimOptions> ParseCommandLine(int argc, const char* const* argv) {
     else if (a == "--buffer") KAOKO_NUM(o.buffer_capacity = static_cast<std::size_t>(std::max(1.0, x)))
     else if (a == "--ack-timeout") KAOKO_NUM(o.ack_timeout_s = std::max(0.1, x))
     else if (a == "--csv-step") KAOKO_NUM(o.csv_step = Seconds(static_cast<long long>(std::max(1.0, x * 60))))
+    else if (a == "--villages") {
+      auto s = need();
+      if (!s) return s.error();
+      std::string list = *s;
+      std::size_t at = 0;
+      while (at <= list.size()) {
+        auto comma = list.find(',', at);
+        std::string v = list.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+        if (!v.empty()) o.villages.push_back(v);
+        if (comma == std::string::npos) break;
+        at = comma + 1;
+      }
+    }
     else if (a == "--no-watchers") o.watchers = false;
     else if (a == "--no-responders") o.responders = false;
     else if (a == "--anchor-start") o.anchor_start = true;
@@ -184,6 +199,7 @@ Result<SimOptions> ParseCommandLine(int argc, const char* const* argv) {
     return MakeError("usage", "--csv and --plot go with --dry-run");
   }
   if (o.connections > 0 && o.scale == 0) return MakeError("usage", "--connections goes with --scale");
+  if (!o.villages.empty() && o.scale > 0) return MakeError("usage", "--villages does not go with --scale");
   if (o.anchor_start && (!o.start || o.speed <= 0)) {
     return MakeError("usage", "--anchor-start needs --start and a --speed above 0");
   }
@@ -241,6 +257,9 @@ class Runner {
   }
 
   int Validate() {
+    for (const auto& v : o_.villages) {
+      if (!network_.FindVillage(v)) return Fail(fmt::format("--villages: there is no village '{}' in {}", v, o_.network_path));
+    }
     for (const auto& f : scenario_.faults) {
       if (!network_.FindStation(f.station)) return Fail(fmt::format("{}: fault for unknown station '{}'", o_.scenario_path, f.station));
     }
@@ -316,6 +335,11 @@ class Runner {
     return 0;
   }
 
+  // --villages: whether this run drives the devices of `village`.
+  bool Serves(const std::string& village) const {
+    return o_.villages.empty() || std::find(o_.villages.begin(), o_.villages.end(), village) != o_.villages.end();
+  }
+
   std::optional<std::pair<std::string, std::string>> Account(const std::string& id) {
     return credentials_.For(id);
   }
@@ -334,6 +358,7 @@ class Runner {
     bool shared = o_.connections > 0;
     for (std::size_t i = 0; i < n; ++i) {
       const alerting::Station& tpl = network_.stations[i % model_n];
+      if (o_.scale == 0 && !Serves(tpl.village)) continue;
       std::string id = o_.scale > 0 ? fmt::format("s-{:06}", i) : tpl.id;
       FirmwareConfig c;
       c.tambon = network_.tambon;
@@ -402,7 +427,7 @@ class Runner {
     }
     if (o_.watchers && scenario_.watchers.enabled) {
       for (const auto& p : network_.people) {
-        if (p.role != alerting::Role::kWatcher) continue;
+        if (p.role != alerting::Role::kWatcher || !Serves(p.village)) continue;
         const alerting::Station* st = nullptr;
         std::size_t si = 0;
         for (std::size_t i = 0; i < network_.stations.size(); ++i) {
@@ -475,6 +500,7 @@ class Runner {
     for (const auto& p : network_.people) {
       if (p.role == alerting::Role::kWatcher) continue;
       if (p.role != alerting::Role::kTao && !network_.FindVillage(p.village)) continue;
+      if (!o_.villages.empty() && (p.role == alerting::Role::kTao || !Serves(p.village))) continue;
       ResponderConfig rc = ResponderConfigFor(p, network_.tambon, b);
       rc.off_duty = p.role == alerting::Role::kTao && p.id != on_duty;
       ResponderDevice r;

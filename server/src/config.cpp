@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
+#include <unordered_set>
 
 namespace kaoko::config {
 namespace {
@@ -203,12 +204,25 @@ Network Build(const toml::table& root, const Reader& r) {
   }
 
   std::set<std::string> ids;  // stations and people share the broker's user-name space
-  for (const toml::table* v : r.Tables(root, "villages")) {
+  // Exactly as many as there are (a network of 150,000 stations would otherwise carry ~100,000 empty ones).
+  const auto villages = r.Tables(root, "villages");
+  const auto stations = r.Tables(root, "stations");
+  const auto people = r.Tables(root, "people");
+  net.villages.reserve(villages.size());
+  net.stations.reserve(stations.size());
+  net.people.reserve(people.size());
+  std::unordered_set<std::string> village_ids;  // (a hash set: a large network has tens of thousands of villages)
+  for (const toml::table* v : villages) {
     r.CheckKeys(*v, {"id", "name_th", "name_en", "moo", "travel_to_next_minutes", "lat", "lon"}, "a [[villages]] entry");
     alerting::Village village;
     village.id = r.Id(*v, "a [[villages]] entry");
     std::string ctx = fmt::format("village '{}'", village.id);
-    if (net.FindVillage(village.id)) r.Fail(v->get("id")->source(), fmt::format("village '{}' is listed twice", village.id));
+    if (!village_ids.insert(village.id).second) {
+      r.Fail(v->get("id")->source(), fmt::format("village '{}' is listed twice", village.id));
+    }
+    if (village.id == "tier") {  // kaoko/v1/{tambon}/tier/… are the tiers' topics (docs/tiers.md)
+      r.Fail(v->get("id")->source(), "the village id 'tier' is reserved for the links between tiers (docs/tiers.md)");
+    }
     village.name_th = r.Str(*v, "name_th", ctx, true);
     village.name_en = r.Str(*v, "name_en", ctx, true);
     village.moo = r.Count(*v, "moo", ctx, 0);
@@ -218,8 +232,9 @@ Network Build(const toml::table& root, const Reader& r) {
     net.villages.push_back(std::move(village));
   }
   if (net.villages.empty()) r.Fail(root.source(), "the network file has no [[villages]]");
+  net.BuildIndex();  // the villages are complete: FindVillage below is a hash look-up
 
-  for (const toml::table* s : r.Tables(root, "stations")) {
+  for (const toml::table* s : stations) {
     r.CheckKeys(*s, {"id", "village", "name_th", "name_en", "watch", "warning", "critical", "persistence_readings",
                      "persistence_minutes", "hysteresis_cm", "fast_rise_cm_per_hour", "min_level_cm", "max_level_cm",
                      "interval_minutes", "fast_interval_minutes", "lat", "lon"},
@@ -256,7 +271,7 @@ Network Build(const toml::table& root, const Reader& r) {
     net.stations.push_back(std::move(st));
   }
 
-  for (const toml::table* p : r.Tables(root, "people")) {
+  for (const toml::table* p : people) {
     r.CheckKeys(*p, {"id", "name_th", "name_en", "role", "village", "phone"}, "a [[people]] entry");
     alerting::Person person;
     person.id = r.Id(*p, "a [[people]] entry");
@@ -282,6 +297,7 @@ Network Build(const toml::table& root, const Reader& r) {
     person.phone = r.Str(*p, "phone", ctx, false);
     net.people.push_back(std::move(person));
   }
+  net.BuildIndex();
   return net;
 }
 

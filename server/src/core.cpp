@@ -1,8 +1,11 @@
 #include "kaoko/server/core.hpp"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
+#include <cmath>
 #include <future>
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -25,11 +28,21 @@ struct Core::Batch {
   std::uint64_t duplicate = 0;
   // Arrival of the readings whose evaluation produced an alert change: for the alert latency histogram.
   std::vector<std::chrono::steady_clock::time_point> alert_causes;
+  // Stations whose key (their row in `stations`) was created in this batch: gone again if it is rolled back.
+  std::vector<StationSlot*> new_keys;
 };
 
 namespace {
+// The retained CAP document's bound on MQTT: under the brokers' max_packet_size (256 KiB, broker-config/), with room
+// for the topic and the packet's header.
+constexpr std::size_t kMaxCapPublishBytes = 200 * 1024;
 constexpr const char* kReadingsRejected = "kaoko_readings_rejected_total";
 constexpr const char* kMessagesRejected = "kaoko_messages_rejected_total";
+
+std::optional<TimePoint> OptTime(std::int64_t ms) {
+  if (ms == std::numeric_limits<std::int64_t>::min()) return std::nullopt;
+  return TimePoint(std::chrono::milliseconds(ms));
+}
 
 std::string Snippet(std::string_view payload) {
   std::string s(payload.substr(0, 120));
@@ -48,20 +61,23 @@ Core::Core(const alerting::Network& network, store::Store& writer, Publisher& pu
       metrics_(metrics),
       options_(std::move(options)),
       engine_(network_, options_.engine) {
-  for (const auto& st : network_.stations) {
-    StationSlot slot{&st, {}, {}};
-    slot.view.station = &st;
-    stations_.emplace(st.id, std::move(slot));
-  }
-  for (auto& r : store_.LatestReadings()) {
-    auto it = stations_.find(r.station);
-    if (it != stations_.end()) it->second.view.latest = std::move(r);
+  store_.LoadStationKeys();
+  slots_.resize(network_.stations.size());
+  by_name_.reserve(network_.stations.size());
+  for (std::size_t i = 0; i < network_.stations.size(); ++i) {
+    const auto& st = network_.stations[i];
+    slots_[i].station = &st;
+    slots_[i].key = store_.KnownStationKey(st.id);
+    by_name_.emplace(st.id, static_cast<std::uint32_t>(i));
   }
   LoadEngine();
-  RefreshViews(Now());
+  RefreshViews(Now(), nullptr);
+  // Loading a large network and the engine's state freed a lot (the TOML document, the stored states' text): give
+  // it back to the system, so that what stays resident is what the service holds.
+  malloc_trim(0);
 }
 
-void Core::LoadEngine() {
+void Core::LoadEngine(bool announce) {
   alerting::EngineState state;
   bool any = false;
   if (auto meta = store_.EngineMeta()) {
@@ -69,12 +85,12 @@ void Core::LoadEngine() {
     if (!ok) throw std::runtime_error("the engine state in the database is unreadable: " + ok.error().reason);
     any = true;
   }
-  for (const auto& text : store_.StationTracks()) {
+  store_.ForEachStationTrack([&](std::string_view text) {
     auto track = DecodeStationTrack(text);
     if (!track) throw std::runtime_error("a station's state in the database is unreadable: " + track.error().reason);
     state.stations.push_back(std::move(*track));
     any = true;
-  }
+  });
   for (const auto& row : store_.Incidents(/*open_only=*/true, 1'000'000)) {
     auto inc = DecodeIncident(row.state);
     if (!inc) throw std::runtime_error(fmt::format("incident {} in the database is unreadable: {}", row.id, inc.error().reason));
@@ -82,11 +98,55 @@ void Core::LoadEngine() {
     any = true;
   }
   if (any) {
-    log::Info("core", "resuming: {} open incidents, {} station states; deadlines that passed while kaoko was down fire now",
-              state.incidents.size(), state.stations.size());
+    if (announce) {
+      log::Info("core", "resuming: {} open incidents, {} station states; deadlines that passed while kaoko was down fire now",
+                state.incidents.size(), state.stations.size());
+    }
     engine_.ImportState(std::move(state));
   }
+  // Each station's state was saved when it last changed in a way a replay could not rebuild (or every few readings):
+  // the readings stored since then are evaluated again, without effects, so that the fast-rise ring, the rain and
+  // the counters are exactly as they were. This reads only those readings (seq above the saved max_seq), never the
+  // whole table.
+  const TimePoint now = Now();
+  std::size_t replayed = 0;
+  for (StationSlot& s : slots_) {
+    StationSlot* slot = &s;
+    if (!slot->key) continue;  // no reading ever stored
+    const alerting::StationTrack* t = engine_.FindStationTrack(slot->station->id);
+    if (!t) continue;
+    store_.ForEachReadingAfter(slot->key, t->max_seq, [&](const store::StoredReading& r) {
+      engine_.Replay({slot->station->id, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v}, now);
+      ++replayed;
+    });
+    // The dashboard's newest reading: the one the engine evaluated last (the newest by its own time).
+    if (t->latest_ts) {
+      if (auto r = store_.Reading(slot->key, t->latest_seq)) SetLatest(*slot, *r);
+    }
+  }
+  if (replayed && announce) {
+    log::Info("core", "replayed {} readings stored since the stations' states were last saved", replayed);
+  }
   engine_.ClearDirty();
+}
+
+void Core::ReloadEngine() {
+  engine_stale_ = true;
+  engine_ = alerting::Engine(network_, options_.engine);
+  LoadEngine(/*announce=*/false);
+  pending_ = alerting::Effects();
+  engine_touched_ = false;
+  engine_stale_ = false;
+  villages_stale_ = true;
+  RefreshViews(Now(), nullptr);
+}
+
+void Core::SetLatest(StationSlot& slot, const store::StoredReading& r) {
+  slot.latest_seq = r.seq;
+  slot.latest_ts = r.ts.time_since_epoch().count();
+  slot.latest_level_cm = r.level_cm;
+  slot.latest_rain_mm = r.rain_mm.value_or(std::numeric_limits<double>::quiet_NaN());
+  slot.latest_battery_v = r.battery_v.value_or(std::numeric_limits<double>::quiet_NaN());
 }
 
 TimePoint Core::Now() const {  // NOLINT
@@ -163,17 +223,33 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
   Batch b;
   std::vector<CommandResult> results;
   try {
+    if (engine_stale_) ReloadEngine();
     store_.Begin();
     if (commands) {
       for (auto& c : *commands) results.push_back(c.run(now));
     }
+    feeding_ = &b;
+    feeding_now_ = now;
     for (auto& in : batch) Handle(in, now, b);
+    feeding_ = nullptr;
     // Every deadline, reminder and offline check that fell due, including those that passed while kaoko was down.
     Apply(engine_.Advance(now));
     SaveEngine();
     store_.Commit();
   } catch (const std::exception& e) {
+    feeding_ = nullptr;
     store_.Rollback();
+    if (options_.tap) options_.tap->RolledBack();
+    // Nothing of this batch is on disk, so nothing of it may stay in memory: not a station key it created (the row is
+    // gone), nor what the engine decided from its inputs. Those come again — readings from their stations, reports,
+    // decisions and status from the queue (Run) — and must then be decided once, with one receipt each (issue 7:
+    // a report during a full disk got a receipt per retry, and readings fed the engine twice).
+    for (StationSlot* slot : b.new_keys) slot->key = 0;
+    try {
+      ReloadEngine();
+    } catch (const std::exception& again) {
+      if (log::ShouldLog("engine_reload")) log::Error("core", "cannot read the engine's state back: {}", again.what());
+    }
     ++metrics_.db_errors;
     {
       std::lock_guard lock(view_mu_);
@@ -201,12 +277,17 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
     std::lock_guard lock(view_mu_);
     db_problem_.reset();
     for (auto& [slot, reading] : b.latest) {
-      if (!slot->view.latest || reading.ts >= slot->view.latest->ts) slot->view.latest = std::move(reading);
-      slot->view.last_seen = now;
+      if (slot->latest_ts == kNone || reading.ts.time_since_epoch().count() >= slot->latest_ts) SetLatest(*slot, reading);
+      slot->last_seen = now.time_since_epoch().count();
     }
-    for (auto& [slot, online] : b.status) slot->view.online = online;
+    for (auto& [slot, online] : b.status) slot->online = online ? 1 : 0;
   }
-  for (auto& [slot, seq] : b.acks) slot->pending_acks.push_back(seq);
+  for (auto& [slot, seq] : b.acks) {
+    if (slot->pending_acks.empty()) acking_.push_back(slot);
+    slot->pending_acks.push_back(seq);
+  }
+  // The stations whose state moved: their view is redrawn below (the others have not changed).
+  const std::vector<std::size_t> touched = engine_.TouchedStations();
   engine_.ClearDirty();
   engine_touched_ = false;
   // What open screens should redraw (the WebSocket hub): newest reading per station, and every engine effect.
@@ -220,7 +301,10 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
     for (auto& [slot, reading] : newest) {
       live.push_back({"reading", fmt::format(R"({{"station":"{}","seq":{},"ts":"{}","level_cm":{},"level":"{}","health":"{}"}})",
                                              slot->station->id, reading->seq, wire::FormatTime(reading->ts),
-                                             reading->level_cm, alerting::ToString(slot->view.level), slot->view.health)});
+                                             reading->level_cm, alerting::ToString(slot->level),
+                                             alerting::ToString(alerting::HealthOf(
+                                                 slot->problems, OptTime(slot->last_heard), *slot->station,
+                                                 options_.engine.stale_intervals, now)))});
     }
     for (const auto& a : pending_.alerts) live.push_back({"alert", RenderAlert(a)});
     for (const auto& s : pending_.sirens) {
@@ -254,7 +338,19 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
   for (auto& out : b.publish) publisher_.Publish(out.topic, out.payload, out.retained);
   if (cap_changed) {
     std::string cap = engine_.Cap(now);
-    publisher_.Publish(wire::CapTopic(network_.tambon), cap, true);
+    if (cap.size() <= kMaxCapPublishBytes) {
+      publisher_.Publish(wire::CapTopic(network_.tambon), cap, true);
+    } else {
+      // Over the broker's max_packet_size the broker would drop kaoko's connection (and again after every
+      // reconnect): the retained topic gets the most severe incidents that fit; GET /api/v1/cap keeps them all.
+      std::size_t omitted = 0;
+      publisher_.Publish(wire::CapTopic(network_.tambon), engine_.Cap(now, kMaxCapPublishBytes, &omitted), true);
+      metrics_.Count("kaoko_cap_truncated_total", "mqtt");
+      if (log::ShouldLog("cap_truncated")) {
+        log::Warn("core", "CAP document of {} bytes is over the MQTT bound of {}: published without {} of the least "
+                  "severe incidents (GET /api/v1/cap has them all)", cap.size(), kMaxCapPublishBytes, omitted);
+      }
+    }
     std::lock_guard lock(view_mu_);
     cap_view_ = std::move(cap);
   }
@@ -264,7 +360,8 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
       metrics_.alert_latency.Observe(std::chrono::duration<double>(published - arrived).count());
     }
   }
-  RefreshViews(now);
+  if (options_.tap) options_.tap->Committed(now);
+  RefreshViews(now, &touched);
   if (observer_) observer_(live);
   // Answer the commands only now: what they changed is on disk and announced.
   if (commands) {
@@ -279,6 +376,7 @@ void Core::Apply(alerting::Effects fx) {
   auto append = [](auto& into, auto& from) {
     for (auto& x : from) into.push_back(std::move(x));
   };
+  if (!fx.alerts.empty()) villages_stale_ = true;
   append(pending_.timeline, fx.timeline);
   append(pending_.alerts, fx.alerts);
   append(pending_.sirens, fx.sirens);
@@ -292,6 +390,7 @@ void Core::Apply(alerting::Effects fx) {
 void Core::SaveEngine() {
   for (const auto& e : pending_.timeline) {
     store_.InsertTimeline({e.incident, e.ts, e.kind, e.actor, e.via, e.text_th, e.text_en});
+    if (options_.tap) options_.tap->TimelineStored(e, engine_.FindIncident(e.incident));
   }
   for (std::int64_t id : engine_.DirtyIncidents()) {
     const alerting::Incident* inc = engine_.FindIncident(id);
@@ -305,24 +404,32 @@ void Core::SaveEngine() {
     if (const alerting::StationTrack* t = engine_.FindStationTrack(id)) store_.UpsertStationTrack(id, EncodeStationTrack(*t));
   }
   if (engine_touched_) {
-    alerting::EngineState meta = engine_.ExportState();
-    meta.incidents.clear();
-    meta.stations.clear();
-    store_.SaveEngineMeta(EncodeEngineMeta(meta));
+    store_.SaveEngineMeta(EncodeEngineMeta(engine_.ExportMeta()));
   }
 }
 
-void Core::RefreshViews(TimePoint now) {
-  auto villages = engine_.Alerts();
+// Redraws the views of the stations the batch touched (all of them when `touched` is null) and, when an alert
+// changed, the villages'. Work per batch follows what the batch did, not the size of the network.
+void Core::RefreshViews(TimePoint now, const std::vector<std::size_t>* touched) {
+  std::optional<std::vector<alerting::AlertState>> villages;
+  if (villages_stale_ || !touched) villages = engine_.Alerts();
+  villages_stale_ = false;
+  auto refresh = [&](StationSlot& slot) {
+    const alerting::StationTrack* t = engine_.FindStationTrack(slot.station->id);
+    if (!t) return;
+    slot.level = t->level;
+    slot.problems = t->problems;
+    slot.last_heard = t->last_heard ? t->last_heard->time_since_epoch().count() : kNone;
+    slot.silenced_until = t->silenced_until ? t->silenced_until->time_since_epoch().count() : kNone;
+  };
   std::lock_guard lock(view_mu_);
-  villages_view_ = std::move(villages);
-  for (auto& [id, slot] : stations_) {
-    slot.view.health = alerting::ToString(engine_.Health(id, now));
-    if (const alerting::StationTrack* t = engine_.FindStationTrack(id)) {
-      slot.view.level = t->level;
-      slot.view.problems = alerting::ProblemNames(t->problems);
-      slot.view.silenced_until = t->silenced_until;
+  if (villages) villages_view_ = std::move(*villages);
+  if (touched) {
+    for (std::size_t i : *touched) {
+      if (i < slots_.size()) refresh(slots_[i]);
     }
+  } else {
+    for (StationSlot& slot : slots_) refresh(slot);
   }
   if (cap_view_.empty()) cap_view_ = engine_.Cap(now);
 }
@@ -382,13 +489,15 @@ CommandResult Core::Decide(const std::string& user, const wire::DecisionMsg& dec
 void Core::SetObserver(std::function<void(const std::vector<LiveEvent>&)> observer) { observer_ = std::move(observer); }
 
 void Core::FlushAcks() {
-  for (auto& [id, slot] : stations_) {
-    if (slot.pending_acks.empty()) continue;
-    auto ranges = wire::ToRanges(std::move(slot.pending_acks));
-    slot.pending_acks.clear();
-    publisher_.Publish(wire::AckTopic(network_.tambon, slot.station->village, id), wire::RenderAck(ranges), false);
+  for (StationSlot* slot : acking_) {
+    if (slot->pending_acks.empty()) continue;
+    auto ranges = wire::ToRanges(std::move(slot->pending_acks));
+    slot->pending_acks.clear();
+    publisher_.Publish(wire::AckTopic(network_.tambon, slot->station->village, slot->station->id),
+                       wire::RenderAck(ranges), false);
     ++metrics_.acks_published;
   }
+  acking_.clear();
 }
 
 void Core::Refuse(Batch& b, const char* family, const Error& e, const Inbound& in) {
@@ -398,7 +507,12 @@ void Core::Refuse(Batch& b, const char* family, const Error& e, const Inbound& i
   }
 }
 
+void Core::Feed(Inbound& in) {
+  if (feeding_) Handle(in, feeding_now_, *feeding_);
+}
+
 void Core::Handle(Inbound& in, TimePoint now, Batch& b) {
+  if (options_.tap && options_.tap->Intercept(in, now)) return;
   auto topic = wire::ParseTopic(in.topic);
   if (!topic) return Refuse(b, kMessagesRejected, topic.error(), in);
   const wire::Topic& t = *topic;
@@ -419,12 +533,12 @@ void Core::Handle(Inbound& in, TimePoint now, Batch& b) {
 }
 
 void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
-  auto it = stations_.find(t.name);
-  if (it == stations_.end()) {
+  auto it = by_name_.find(t.name);
+  if (it == by_name_.end()) {
     return Refuse(b, kReadingsRejected,
                   MakeError("unknown_station", fmt::format("station '{}' is not in the network file", t.name)), in);
   }
-  StationSlot& slot = it->second;
+  StationSlot& slot = slots_[it->second];
   if (slot.station->village != t.village) {
     return Refuse(b, kReadingsRejected,
                   MakeError("wrong_village", fmt::format("station '{}' belongs to village '{}', not '{}'", t.name,
@@ -444,9 +558,14 @@ void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch
     return;
   }
   const wire::ReadingMsg& r = *parsed.reading;
-  if (store_.InsertReading(t.name, r) == store::Insert::kStored) {
+  if (!slot.key) {
+    slot.key = store_.StationKey(slot.station->id);
+    b.new_keys.push_back(&slot);
+  }
+  if (store_.InsertReading(slot.key, r) == store::Insert::kStored) {
     ++b.accepted;
-    b.latest.emplace_back(&slot, store::StoredReading{t.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v});
+    if (options_.tap) options_.tap->ReadingStored(t.name, r, now);
+    b.latest.emplace_back(&slot, store::StoredReading{{}, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v});
     alerting::Effects fx = engine_.OnReading({t.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v}, now);
     if (!fx.alerts.empty()) b.alert_causes.push_back(in.arrived);
     Apply(std::move(fx));
@@ -457,8 +576,8 @@ void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch
 }
 
 void Core::HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
-  auto it = stations_.find(t.name);
-  if (it == stations_.end() || it->second.station->village != t.village) {
+  auto it = by_name_.find(t.name);
+  if (it == by_name_.end() || slots_[it->second].station->village != t.village) {
     return Refuse(b, kMessagesRejected,
                   MakeError("unknown_station", fmt::format("station '{}' of village '{}' is not in the network file",
                                                            t.name, t.village)),
@@ -467,7 +586,7 @@ void Core::HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch&
   auto status = wire::ParseStatus(in.payload);
   if (!status) return Refuse(b, kMessagesRejected, status.error(), in);
   store_.UpsertStatus(t.name, *status, now);
-  b.status.emplace_back(&it->second, status->online);
+  b.status.emplace_back(&slots_[it->second], status->online);
   Apply(engine_.OnStationStatus({t.name, status->online, status->ts.value_or(now)}, now));
 }
 
@@ -562,10 +681,32 @@ alerting::Effects Core::DecideOnCore(const std::string& user, const std::string&
 }
 
 std::vector<StationView> Core::Stations() const {
+  const TimePoint now = Now();
   std::vector<StationView> out;
   std::lock_guard lock(view_mu_);
-  out.reserve(network_.stations.size());
-  for (const auto& st : network_.stations) out.push_back(stations_.at(st.id).view);
+  out.reserve(slots_.size());
+  for (const StationSlot& slot : slots_) {
+    StationView& v = out.emplace_back();
+    v.station = slot.station;
+    if (slot.latest_ts != kNone) {
+      v.latest = store::StoredReading{slot.station->id,
+                                      slot.latest_seq,
+                                      *OptTime(slot.latest_ts),
+                                      slot.latest_level_cm,
+                                      std::isnan(slot.latest_rain_mm) ? std::nullopt
+                                                                      : std::optional<double>(slot.latest_rain_mm),
+                                      std::isnan(slot.latest_battery_v) ? std::nullopt
+                                                                        : std::optional<double>(slot.latest_battery_v)};
+    }
+    if (slot.online >= 0) v.online = slot.online == 1;
+    v.last_seen = OptTime(slot.last_seen);
+    // Health moves with the clock (a station goes stale by staying silent): as of now, not of the last batch.
+    v.health = alerting::ToString(alerting::HealthOf(slot.problems, OptTime(slot.last_heard), *slot.station,
+                                                     options_.engine.stale_intervals, now));
+    v.level = slot.level;
+    v.problems = alerting::ProblemNames(slot.problems);
+    v.silenced_until = OptTime(slot.silenced_until);
+  }
   return out;
 }
 

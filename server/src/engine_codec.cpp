@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <exception>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -21,7 +24,8 @@
 //   enums              wire strings: Level "normal", Stage "reported", ActionNeeded "none", IncidentKind "flood"...
 //   Incident           every member; "asks": [{user, action, asked, next_reminder, reminders, open}],
 //                      "sources": [{kind, id, ts, level}]
-//   StationTrack       every scalar member; "over_count": [3 ints], "over_since": [3 ms],
+//   StationTrack       every scalar member ("max_seq" may be missing: then latest_seq); "over_count": [3 ints],
+//                      "over_since": [3 ms],
 //                      "recent": [[ts_ms, level_cm], ...] the whole ring in slot order (recent_head, recent_count),
 //                      "rain_slots": size of rain_bucket / rain_mm,
 //                      "rain": [[slot, bucket, mm], ...] only the slots that differ from an empty one
@@ -448,51 +452,151 @@ Result<alerting::Incident> DecodeIncident(std::string_view text) {
 
 // ------------------------------------------------------------------------------------------------ StationTrack
 
+namespace {
+
+// The station track is saved often enough that building a JSON DOM for it showed in the profile: it is written
+// directly, with the same keys and values as the DOM would give (a JSON string that is not plain ASCII goes through
+// nlohmann for its escaping).
+class TrackWriter {
+ public:
+  explicit TrackWriter(std::string& out) : out_(out) {}
+
+  TrackWriter& Key(const char* key) {
+    out_ += first_ ? "{\"" : ",\"";
+    first_ = false;
+    out_ += key;
+    out_ += "\":";
+    return *this;
+  }
+  void Close() { out_ += first_ ? "{}" : "}"; }
+
+  void Str(std::string_view v) {
+    const bool plain = std::all_of(v.begin(), v.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u >= 0x20 && u < 0x7f && c != '"' && c != '\\';
+    });
+    if (!plain) {
+      out_ += Dump(json(std::string(v)));
+      return;
+    }
+    out_ += '"';
+    out_ += v;
+    out_ += '"';
+  }
+  void Bool(bool v) { out_ += v ? "true" : "false"; }
+  template <std::integral T>
+  void Int(T v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, end);
+  }
+  // As nlohmann writes a double: the shortest text that reads back to the same value, with ".0" when it would
+  // otherwise read back as an integer (so that -0.0 stays -0.0); null when not finite.
+  void Num(double v) {
+    if (!std::isfinite(v)) {
+      out_ += "null";
+      return;
+    }
+    char buf[40];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);  // the shortest round-trip form
+    const std::string_view text(buf, static_cast<std::size_t>(end - buf));
+    out_ += text;
+    if (text.find_first_of(".eE") == std::string_view::npos) out_ += ".0";
+  }
+  void Time(TimePoint t) { Int(Ms(t)); }
+  void OptTime(const std::optional<TimePoint>& t) {
+    if (t) Time(*t);
+    else out_ += "null";
+  }
+  void OptNum(const std::optional<double>& v) {
+    if (v) Num(*v);
+    else out_ += "null";
+  }
+  void Raw(std::string_view text) { out_ += text; }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
 std::string EncodeStationTrack(const alerting::StationTrack& t) {
-  json recent = json::array();
-  for (const auto& rr : t.recent) recent.push_back(json::array({Ms(rr.ts), rr.level_cm}));
+  std::string out;
+  out.reserve(512 + 40 * t.recent.size() + 48 * t.rain_bucket.size());
+  TrackWriter w(out);
+  w.Key("v").Int(kVersion);
+  w.Key("station").Str(t.station);
+  w.Key("threshold_level").Str(alerting::ToString(t.threshold_level));
+  w.Key("fast_rise").Bool(t.fast_rise);
+  w.Key("rain_watch").Bool(t.rain_watch);
+  w.Key("level").Str(alerting::ToString(t.level));
+  w.Key("triggered_level").Str(alerting::ToString(t.triggered_level));
+  w.Key("over_count").Raw("[");
+  for (int k = 0; k < 3; ++k) {
+    if (k) w.Raw(",");
+    w.Int(t.over_count[k]);
+  }
+  w.Raw("]");
+  w.Key("over_since").Raw("[");
+  for (int k = 0; k < 3; ++k) {
+    if (k) w.Raw(",");
+    w.Time(t.over_since[k]);
+  }
+  w.Raw("]");
+  w.Key("latest_ts").OptTime(t.latest_ts);
+  w.Key("latest_seq").Int(t.latest_seq);
+  w.Key("max_seq").Int(t.max_seq);
+  w.Key("latest_level_cm").OptNum(t.latest_level_cm);
+  w.Key("accepted_cm").OptNum(t.accepted_cm);
+  w.Key("battery_v").OptNum(t.battery_v);
+  w.Key("last_heard").OptTime(t.last_heard);
+  w.Key("watching_since").OptTime(t.watching_since);
+  w.Key("recent").Raw("[");
+  for (std::size_t k = 0; k < t.recent.size(); ++k) {
+    w.Raw(k ? ",[" : "[");
+    w.Time(t.recent[k].ts);
+    w.Raw(",");
+    w.Num(t.recent[k].level_cm);
+    w.Raw("]");
+  }
+  w.Raw("]");
+  w.Key("recent_head").Int(t.recent_head);
+  w.Key("recent_count").Int(t.recent_count);
   // A track whose two rain vectors differ in size is malformed; the engine replaces its buffers on restore anyway,
   // so it is stored without them.
   const std::size_t rain_slots = t.rain_bucket.size() == t.rain_mm.size() ? t.rain_bucket.size() : 0;
-  json rain = json::array();
+  w.Key("rain_slots").Int(rain_slots);
+  w.Key("rain").Raw("[");
+  bool any = false;
   for (std::size_t s = 0; s < rain_slots; ++s) {
     const double mm = t.rain_mm[s];
     if (t.rain_bucket[s] == kEmptyRainBucket && mm == 0 && !std::signbit(mm)) continue;
-    rain.push_back(json::array({s, t.rain_bucket[s], mm}));
+    w.Raw(any ? ",[" : "[");
+    any = true;
+    w.Int(s);
+    w.Raw(",");
+    w.Int(t.rain_bucket[s]);
+    w.Raw(",");
+    w.Num(mm);
+    w.Raw("]");
   }
-  const json j{{"v", kVersion},
-               {"station", t.station},
-               {"threshold_level", alerting::ToString(t.threshold_level)},
-               {"fast_rise", t.fast_rise},
-               {"rain_watch", t.rain_watch},
-               {"level", alerting::ToString(t.level)},
-               {"triggered_level", alerting::ToString(t.triggered_level)},
-               {"over_count", json::array({t.over_count[0], t.over_count[1], t.over_count[2]})},
-               {"over_since", json::array({Ms(t.over_since[0]), Ms(t.over_since[1]), Ms(t.over_since[2])})},
-               {"latest_ts", Opt(t.latest_ts)},
-               {"latest_seq", t.latest_seq},
-               {"latest_level_cm", Opt(t.latest_level_cm)},
-               {"accepted_cm", Opt(t.accepted_cm)},
-               {"battery_v", Opt(t.battery_v)},
-               {"last_heard", Opt(t.last_heard)},
-               {"watching_since", Opt(t.watching_since)},
-               {"recent", std::move(recent)},
-               {"recent_head", t.recent_head},
-               {"recent_count", t.recent_count},
-               {"rain_slots", rain_slots},
-               {"rain", std::move(rain)},
-               {"rain_1h_mm", t.rain_1h_mm},
-               {"rain_24h_mm", t.rain_24h_mm},
-               {"rise_cm_per_hour", t.rise_cm_per_hour},
-               {"same_count", t.same_count},
-               {"moving", t.moving},
-               {"suspect_run", t.suspect_run},
-               {"suspect_cm", t.suspect_cm},
-               {"good_run", t.good_run},
-               {"problems", t.problems},
-               {"silenced_until", Opt(t.silenced_until)},
-               {"health_incident", Opt(t.health_incident)}};
-  return Dump(j);
+  w.Raw("]");
+  w.Key("rain_1h_mm").Num(t.rain_1h_mm);
+  w.Key("rain_24h_mm").Num(t.rain_24h_mm);
+  w.Key("rise_cm_per_hour").Num(t.rise_cm_per_hour);
+  w.Key("same_count").Int(t.same_count);
+  w.Key("moving").Bool(t.moving);
+  w.Key("suspect_run").Int(t.suspect_run);
+  w.Key("suspect_cm").Num(t.suspect_cm);
+  w.Key("good_run").Int(t.good_run);
+  w.Key("problems").Int(t.problems);
+  w.Key("silenced_until").OptTime(t.silenced_until);
+  w.Key("health_incident");
+  if (t.health_incident) w.Int(*t.health_incident);
+  else w.Raw("null");
+  w.Close();
+  return out;
 }
 
 Result<alerting::StationTrack> DecodeStationTrack(std::string_view text) {
@@ -512,6 +616,8 @@ Result<alerting::StationTrack> DecodeStationTrack(std::string_view text) {
     r.Field(j, "over_since", t.over_since);
     r.Field(j, "latest_ts", t.latest_ts);
     r.Field(j, "latest_seq", t.latest_seq);
+    t.max_seq = t.latest_seq;  // a track saved before max_seq existed: its newest reading was the highest
+    r.Field(j, "max_seq", t.max_seq);
     r.Field(j, "latest_level_cm", t.latest_level_cm);
     r.Field(j, "accepted_cm", t.accepted_cm);
     r.Field(j, "battery_v", t.battery_v);

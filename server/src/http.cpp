@@ -19,6 +19,7 @@
 #include "kaoko/server/engine_codec.hpp"
 #include "kaoko/server/log.hpp"
 #include "kaoko/server/render.hpp"
+#include "kaoko/server/retention.hpp"
 
 namespace kaoko::server {
 namespace {
@@ -50,6 +51,16 @@ json ReadingJson(const store::StoredReading& r) {
   json j{{"seq", r.seq}, {"ts", wire::FormatTime(r.ts)}, {"level_cm", r.level_cm}};
   if (r.rain_mm) j["rain_mm"] = *r.rain_mm;
   if (r.battery_v) j["battery_v"] = *r.battery_v;
+  return j;
+}
+
+// An hour that retention folded (retention.hpp): at the hour's start, level_cm is the hour's mean; "hourly": true
+// tells it from a raw reading (kaoko's addition to the contract).
+json HourlyJson(const store::HourlyReading& h) {
+  json j{{"ts", wire::FormatTime(h.hour)}, {"level_cm", h.level_mean_cm},       {"hourly", true},
+         {"count", h.count},               {"level_min_cm", h.level_min_cm},     {"level_max_cm", h.level_max_cm}};
+  if (h.rain_mm) j["rain_mm"] = *h.rain_mm;
+  if (h.battery_min_v) j["battery_min_v"] = *h.battery_min_v;
   return j;
 }
 
@@ -225,6 +236,9 @@ Response HttpApi::Handle(const Request& req, const std::string& client) {
 }
 
 Response HttpApi::Route(const Request& req, const std::string& client) {
+  if (extra_) {
+    if (auto res = extra_(req)) return std::move(*res);
+  }
   Target target = ParseTarget(std::string_view(req.target().data(), req.target().size()));
   if (!target.ok) return ErrorJson(req, http::status::bad_request, "malformed query string");
   auto seg = Segments(target.path);
@@ -241,7 +255,9 @@ Response HttpApi::Route(const Request& req, const std::string& client) {
     Health h = health_();
     if (h.database.empty()) {
       try {
-        reader_->CountReadings();
+        // A cheap read proves the file readable; counting the readings would scan years of them on every probe.
+        store::Stmt probe(reader_->db(), "SELECT COUNT(*) FROM stations");
+        probe.Step();
       } catch (const std::exception& e) {
         h.database = e.what();
       }
@@ -371,11 +387,15 @@ Response HttpApi::Route(const Request& req, const std::string& client) {
     }
     if (since > until) return ErrorJson(req, http::status::bad_request, "since is after until");
     int limit = 20000;
-    auto rows = reader_->Readings(id, since, until, limit + 1);
+    // Raw readings, and hourly rows where retention folded older ones.
+    auto rows = store::ReadingSeries(*reader_, id, since, until, limit + 1);
     bool truncated = static_cast<int>(rows.size()) > limit;
     if (truncated) rows.resize(static_cast<size_t>(limit));
     json out = json::array();
-    for (const auto& r : rows) out.push_back(ReadingJson(r));
+    for (const auto& p : rows) {
+      if (const auto* raw = std::get_if<store::StoredReading>(&p)) out.push_back(ReadingJson(*raw));
+      else out.push_back(HourlyJson(std::get<store::HourlyReading>(p)));
+    }
     auto res = Json(req, http::status::ok, out);
     if (truncated) {
       res.set("X-Kaoko-Truncated", fmt::format("first {} readings; ask again with since after the last", limit));
@@ -855,7 +875,7 @@ Response HttpApi::Static(const Request& req, const std::string& raw_path) {
   }
   if (rel.empty()) rel = "/index.html";
   // Friendly names of the screens.
-  for (std::string_view page : {"/watcher", "/village", "/tao", "/login"}) {
+  for (std::string_view page : {"/watcher", "/village", "/tao", "/login", "/province"}) {
     if (rel == page) rel += ".html";
   }
   namespace fs = std::filesystem;

@@ -28,9 +28,22 @@ Usage: kaoko-server --network FILE [options]
   --web-root DIR         the people's pages (static files)                [the source tree's server/web]
   --mqtt-ws URL          the broker's MQTT-over-WebSockets URL for the watcher page, e.g. ws://127.0.0.1:9001
                          (default: ws://<the page's host>:9001)
+  --raw-days N           keep every raw reading this many days; older ones become hourly rows (lowest, mean,
+                         highest level, count, rain, lowest battery); 0 keeps them forever; at least 7  [400]
   --time-scale N         REHEARSAL: kaoko's clock runs N times faster than real time
   --time-origin TIME     REHEARSAL: the simulated time (RFC 3339) at the wall-clock moment TIME; simulated time is
                          TIME + (now - TIME) * N, the rule kaoko-sim --start TIME --speed N follows
+
+  Tiers (docs/tiers.md): a village edge box, the TAO (the default), a province
+  --tier edge|tao|province                                                  [tao]
+  --village ID           edge: the village this box serves
+  --node ID              this node's name in tier topics and its bridge account above
+                         [edge: edge-<village>; tao: the tambon's id; province: province]
+  --uplink               tao: journal readings and incident events up to a province (through the broker's bridge)
+  --tambon-network FILE  province: the network file of one tambon (repeat for each); --network is not needed
+  --heartbeat SECONDS    seconds between heartbeats to the tier above, on kaoko's clock                  [60]
+  --silent-after N       heartbeats a node below may miss before a technician incident is opened       [3]
+  --journal-resend MS    resend unacknowledged journal entries after this long without progress      [5000]
   --help                 this text
 )";
 }  // namespace
@@ -61,6 +74,32 @@ int main(int argc, char** argv) {
     else if (a == "--client-id") o.client_id = next();
     else if (a == "--web-root") o.web_root = next();
     else if (a == "--mqtt-ws") o.mqtt_ws_url = next();
+    else if (a == "--raw-days") {
+      std::string v = next();
+      bool number = !v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos;
+      if (!number || (std::stoi(v) != 0 && std::stoi(v) < 7)) {
+        // A week at least: the dashboard's charts and the people who look back after a flood want raw readings.
+        fmt::print(stderr, "kaoko-server: --raw-days wants 0 (keep raw readings forever) or a whole number of days "
+                           "of at least 7, got '{}'\n", v);
+        return 2;
+      }
+      o.raw_days = std::stoi(v);
+    }
+    else if (a == "--tier") {
+      auto mode = kaoko::server::tier::ParseMode(next());
+      if (!mode) {
+        fmt::print(stderr, "kaoko-server: --tier is edge, tao or province\n");
+        return 2;
+      }
+      o.tier.mode = *mode;
+    }
+    else if (a == "--village") o.tier.village = next();
+    else if (a == "--node") o.tier.node = next();
+    else if (a == "--uplink") o.tier.uplink = true;
+    else if (a == "--tambon-network") o.tier.tambon_networks.push_back(next());
+    else if (a == "--heartbeat") o.tier.heartbeat_seconds = std::stoi(next());
+    else if (a == "--silent-after") o.tier.silent_heartbeats = std::stoi(next());
+    else if (a == "--journal-resend") o.tier.resend_ms = std::stoi(next());
     else if (a == "--time-scale") o.time_scale = std::stod(next());
     else if (a == "--time-origin") {
       auto t = kaoko::wire::ParseTime(next());
@@ -84,7 +123,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (o.network_file.empty()) {
+  if (o.network_file.empty() && o.tier.mode != kaoko::server::tier::Mode::kProvince) {
     fmt::print(stderr, "kaoko-server: --network is required\n{}", kUsage);
     return 2;
   }

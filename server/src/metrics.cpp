@@ -10,14 +10,28 @@ struct FamilyInfo {
   const char* name;
   const char* label;
   const char* help;
+  bool gauge = false;  // set by its owner with SetGauge
 };
 // Every labelled family we export, with its help text, so that /metrics documents itself.
 constexpr FamilyInfo kFamilies[] = {
     {"kaoko_readings_rejected_total", "reason", "Readings refused at ingest, by reason."},
     {"kaoko_messages_rejected_total", "reason", "Status, report and decision messages refused, by reason."},
     {"kaoko_reports_total", "result", "Watcher reports handled, by result."},
+    {"kaoko_cap_truncated_total", "where", "CAP documents too large for MQTT, published with only the most severe incidents."},
     {"kaoko_decisions_total", "result", "Decisions handled, by result."},
     {"kaoko_mqtt_events_total", "event", "MQTT connection events."},
+    {"kaoko_retention_rows_total", "kind",
+     "Retention: raw readings folded and deleted (raw_deleted), hourly rows written (hourly_written)."},
+    {"kaoko_tier_journal_entries_total", "what",
+     "Tier journal (docs/tiers.md): entries appended, sent, applied, duplicate, gap and refused."},
+    {"kaoko_tier_journal_acks_total", "kind", "Tier journal acknowledgements received, by kind."},
+    {"kaoko_tier_events_total", "result", "Incident events from the tier below, stored or duplicate."},
+    {"kaoko_tier_edge_total", "event",
+     "Edge box: handovers, relayed and held-back messages of the TAO and of its own engine."},
+    {"kaoko_tier_link_total", "state", "Bridge to the tier above: changes of state."},
+    {"kaoko_tier_incidents_total", "event", "Technician incidents for silent nodes below."},
+    {"kaoko_storage_bytes", "what",
+     "The database with its WAL (database), free and total bytes of its file system (disk_free, disk_total).", true},
 };
 const char* LabelOf(const std::string& family) {
   for (const auto& f : kFamilies) {
@@ -90,12 +104,16 @@ std::string Metrics::Render() const {
   {
     std::lock_guard lock(mu_);
     for (const auto& f : kFamilies) {
+      if (f.gauge) continue;
       out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", f.name, f.help, f.name);
       auto it = labelled_.find(f.name);
       if (it == labelled_.end()) continue;
       for (const auto& [label, v] : it->second) out += fmt::format("{}{{{}=\"{}\"}} {}\n", f.name, f.label, label, v);
     }
     for (const auto& [family, values] : gauges_) {
+      for (const auto& f : kFamilies) {
+        if (f.gauge && family == f.name) out += fmt::format("# HELP {} {}\n", f.name, f.help);
+      }
       out += fmt::format("# TYPE {} gauge\n", family);
       for (const auto& [label, v] : values) out += fmt::format("{}{{{}=\"{}\"}} {}\n", family, LabelOf(family), label, v);
     }

@@ -104,6 +104,7 @@ void MqttLink::Subscribe() {
   filters->push_back(base + "station/+/status");
   filters->push_back(base + "report/+");
   filters->push_back(base + "decision/+");
+  for (const auto& f : options_.extra_subscriptions) filters->push_back(f);
   mqtt::iasync_client::qos_collection qos(filters->size(), 1);
   try {
     client_->subscribe(filters, qos);

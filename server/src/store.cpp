@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 
 namespace kaoko::store {
 namespace {
@@ -61,10 +63,105 @@ const char* const kMigrations[] = {
       expires INTEGER NOT NULL);
     CREATE INDEX sessions_by_user ON sessions (user);
     )sql",
+    // 4: retention (retention.hpp): raw readings older than --raw-days folded into one row per station and UTC hour.
+    R"sql(
+    CREATE TABLE readings_hourly (
+      station INTEGER NOT NULL, hour INTEGER NOT NULL, n INTEGER NOT NULL,
+      level_min_cm REAL NOT NULL, level_mean_cm REAL NOT NULL, level_max_cm REAL NOT NULL,
+      rain_mm REAL, battery_min_v REAL,
+      PRIMARY KEY (station, hour)) WITHOUT ROWID;
+    )sql",
+    // 5: tiers (tier.hpp, docs/tiers.md). The journal a lower tier sends up (outbox, numbered without gaps, pruned
+    // once acknowledged) and its position; what an upper tier has taken from each node below (inbox: the highest
+    // contiguous seq), the nodes it watches and their technician incidents; incident events from below (once per
+    // origin); an edge's forwarded messages; a province's readings and alert states of its tambons.
+    R"sql(
+    CREATE TABLE tier_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, body TEXT NOT NULL);
+    CREATE TABLE tier_uplink (id INTEGER PRIMARY KEY CHECK (id = 1), acked INTEGER NOT NULL, epoch TEXT NOT NULL);
+    CREATE TABLE tier_inbox (
+      node TEXT PRIMARY KEY, tambon TEXT NOT NULL, epoch TEXT NOT NULL, last_seq INTEGER NOT NULL,
+      updated INTEGER NOT NULL);
+    CREATE TABLE tier_nodes (
+      node TEXT PRIMARY KEY, tambon TEXT NOT NULL, tier TEXT NOT NULL, village TEXT, last_heard INTEGER NOT NULL,
+      interval_s INTEGER NOT NULL, info TEXT);
+    CREATE TABLE tier_incidents (
+      id INTEGER PRIMARY KEY, node TEXT NOT NULL, tambon TEXT NOT NULL, village TEXT, opened INTEGER NOT NULL,
+      closed INTEGER, detail TEXT NOT NULL);
+    CREATE TABLE tier_events (
+      id INTEGER PRIMARY KEY, origin TEXT NOT NULL, origin_epoch TEXT NOT NULL, origin_id INTEGER,
+      node TEXT NOT NULL, node_seq INTEGER NOT NULL, tambon TEXT NOT NULL, village TEXT NOT NULL, incident INTEGER,
+      incident_kind TEXT NOT NULL, station TEXT NOT NULL, ts INTEGER NOT NULL, kind TEXT NOT NULL,
+      actor TEXT NOT NULL, via TEXT NOT NULL, text_th TEXT NOT NULL, text_en TEXT NOT NULL, acting INTEGER NOT NULL,
+      received INTEGER NOT NULL, local_incident INTEGER,
+      UNIQUE (origin, origin_epoch, origin_id));
+    CREATE TABLE tier_forwarded (
+      user TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, received INTEGER NOT NULL, PRIMARY KEY (user, id));
+    CREATE TABLE tier_readings (
+      tambon TEXT NOT NULL, station TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, level_cm REAL NOT NULL,
+      rain_mm REAL, battery_v REAL, node TEXT NOT NULL,
+      PRIMARY KEY (tambon, station, seq)) WITHOUT ROWID;
+    CREATE TABLE tier_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL);
+    )sql",
+    // 6: readings in fewer bytes (issue 7, docs/benchmarks.md). A value is stored as an integer in its wire resolution
+    // when that is exact — level_cm and rain_mm in tenths, battery_v in hundredths, 1 to 3 bytes instead of 8 —
+    // otherwise as the REAL it was; generated columns read them back under the old names, so every query of
+    // level_cm, rain_mm and battery_v is unchanged. (Insert through the stored columns lv, rn, bt: an INTEGER there
+    // means tenths or hundredths, a REAL the value itself.) The (station, ts) index, as large as the table, is replaced
+    // by reading_days: one row per station and UTC day (ts / 86400000) with the lowest and highest seq of that day's
+    // readings (hi NULL: the station's newest day, still open), which bounds a time query to a range of the
+    // (station, seq) key. The store keeps it as it inserts (Store::InsertReading).
+    R"sql(
+    CREATE TABLE readings_v6 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt,
+      level_cm REAL GENERATED ALWAYS AS (CASE typeof(lv) WHEN 'integer' THEN lv / 10.0 ELSE lv END) VIRTUAL,
+      rain_mm REAL GENERATED ALWAYS AS (CASE typeof(rn) WHEN 'integer' THEN rn / 10.0 ELSE rn END) VIRTUAL,
+      battery_v REAL GENERATED ALWAYS AS (CASE typeof(bt) WHEN 'integer' THEN bt / 100.0 ELSE bt END) VIRTUAL,
+      PRIMARY KEY (station, seq)) WITHOUT ROWID;
+    INSERT INTO readings_v6 (station, seq, ts, lv, rn, bt)
+      SELECT station, seq, ts,
+        CASE WHEN abs(level_cm) < 1e15 AND CAST(round(level_cm * 10) AS INTEGER) / 10.0 = level_cm
+             THEN CAST(round(level_cm * 10) AS INTEGER) ELSE level_cm END,
+        CASE WHEN abs(rain_mm) < 1e15 AND CAST(round(rain_mm * 10) AS INTEGER) / 10.0 = rain_mm
+             THEN CAST(round(rain_mm * 10) AS INTEGER) ELSE rain_mm END,
+        CASE WHEN abs(battery_v) < 1e15 AND CAST(round(battery_v * 100) AS INTEGER) / 100.0 = battery_v
+             THEN CAST(round(battery_v * 100) AS INTEGER) ELSE battery_v END
+      FROM readings ORDER BY station, seq;
+    DROP TABLE readings;
+    ALTER TABLE readings_v6 RENAME TO readings;
+    CREATE TABLE reading_days (
+      station INTEGER NOT NULL, day INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER,
+      PRIMARY KEY (station, day)) WITHOUT ROWID;
+    INSERT INTO reading_days (station, day, lo, hi)
+      SELECT station, ts / 86400000, MIN(seq), MAX(seq) FROM readings GROUP BY station, ts / 86400000;
+    UPDATE reading_days SET hi = NULL
+      WHERE day = (SELECT MAX(day) FROM reading_days d WHERE d.station = reading_days.station);
+    )sql",
 };
 
 std::int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
 TimePoint FromMs(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+
+constexpr std::int64_t kDayMs = 86'400'000;
+constexpr std::int64_t kNoSeqLimit = std::numeric_limits<std::int64_t>::max();
+// The UTC day of a ts as reading_days counts it: SQLite's integer division (towards zero), so that SQL and C++ agree.
+std::int64_t DayOf(std::int64_t ts_ms) { return ts_ms / kDayMs; }
+
+// A value in `scale`-ths when that is exact (and small enough), else the value itself: see migration 6.
+void BindScaled(Stmt& s, int i, std::optional<double> v, double scale) {
+  if (!v) {
+    s.BindNull(i);
+    return;
+  }
+  const double x = *v * scale;
+  if (std::abs(*v) < 1e15) {
+    const auto n = static_cast<std::int64_t>(std::llround(x));
+    if (static_cast<double>(n) / scale == *v) {
+      s.Bind(i, n);
+      return;
+    }
+  }
+  s.Bind(i, *v);
+}
 
 [[noreturn]] void Throw(sqlite3* db, int code, std::string_view what) {
   throw SqliteError(code, fmt::format("{}: {} ({})", what, sqlite3_errmsg(db), sqlite3_errstr(code)));
@@ -73,6 +170,11 @@ TimePoint FromMs(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(m
 }  // namespace
 
 int CurrentSchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
+
+std::string_view MigrationSql(int version) {
+  if (version < 1 || version > CurrentSchemaVersion()) return {};
+  return kMigrations[version - 1];
+}
 
 Stmt::Stmt(sqlite3* db, std::string_view sql) {
   int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
@@ -138,6 +240,10 @@ std::string Stmt::Text(int c) const {
   return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c))) : std::string();
 }
 bool Stmt::IsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+std::string_view Stmt::View(int c) const {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, c))) : std::string_view();
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, OpenOptions options) {
   sqlite3* db = nullptr;
@@ -212,6 +318,10 @@ void Store::Begin() { Exec("BEGIN IMMEDIATE"); }
 void Store::Commit() { Exec("COMMIT"); }
 void Store::Rollback() noexcept {
   if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  open_days_.clear();  // what NoteReadingDay wrote in the transaction is gone: read it again
+  // So may be a station's row that StationKey added in it: its id must not be handed out again (its readings would
+  // belong to no station). Read the keys again.
+  station_keys_.clear();
 }
 
 Stmt& Store::Prepared(int slot, std::string_view sql) {
@@ -219,6 +329,23 @@ Stmt& Store::Prepared(int slot, std::string_view sql) {
   Stmt& s = prepared_[static_cast<size_t>(slot)];
   if (!s.IsPrepared()) s = Stmt(db_, sql);
   return s;
+}
+
+void Store::LoadStationKeys() {
+  Stmt s(db_, "SELECT id, name FROM stations");
+  while (s.Step()) station_keys_.emplace(s.Text(1), s.Int(0));
+}
+
+std::int64_t Store::KnownStationKey(std::string_view station) {
+  std::string key(station);
+  if (auto it = station_keys_.find(key); it != station_keys_.end()) return it->second;
+  Stmt& find = Prepared(0, "SELECT id FROM stations WHERE name = ?");
+  find.Bind(1, station);
+  std::int64_t id = 0;
+  if (find.Step()) id = find.Int(0);
+  find.Reset();
+  if (id) station_keys_.emplace(std::move(key), id);
+  return id;
 }
 
 std::int64_t Store::StationKey(std::string_view station) {
@@ -241,13 +368,135 @@ std::int64_t Store::StationKey(std::string_view station) {
 }
 
 Insert Store::InsertReading(std::string_view station, const wire::ReadingMsg& r) {
-  std::int64_t key = StationKey(station);
-  Stmt& s = Prepared(2,
-                     "INSERT OR IGNORE INTO readings (station, seq, ts, level_cm, rain_mm, battery_v) "
-                     "VALUES (?, ?, ?, ?, ?, ?)");
-  s.Bind(1, key).Bind(2, static_cast<std::int64_t>(r.seq)).Bind(3, Ms(r.ts)).Bind(4, r.level_cm);
-  s.Bind(5, r.rain_mm).Bind(6, r.battery_v).Run();
-  return sqlite3_changes(db_) ? Insert::kStored : Insert::kDuplicate;
+  return InsertReading(StationKey(station), r);
+}
+
+Insert Store::InsertReading(std::int64_t key, const wire::ReadingMsg& r) {
+  Stmt& s = Prepared(2, "INSERT OR IGNORE INTO readings (station, seq, ts, lv, rn, bt) VALUES (?, ?, ?, ?, ?, ?)");
+  s.Bind(1, key).Bind(2, static_cast<std::int64_t>(r.seq)).Bind(3, Ms(r.ts));
+  BindScaled(s, 4, r.level_cm, 10);
+  BindScaled(s, 5, r.rain_mm, 10);
+  BindScaled(s, 6, r.battery_v, 100);
+  s.Run();
+  if (!sqlite3_changes(db_)) return Insert::kDuplicate;
+  NoteReadingDay(key, static_cast<std::int64_t>(r.seq), DayOf(Ms(r.ts)));
+  return Insert::kStored;
+}
+
+// Keeps reading_days covering every stored reading (migration 6) with as few writes as possible: a station's newest
+// day is open (hi NULL, every seq from lo up) and costs one write when the station's first reading of the day arrives;
+// only a reading for an earlier day, or below its day's lo, writes anything else.
+void Store::NoteReadingDay(std::int64_t key, std::int64_t seq, std::int64_t day) {
+  OpenDay& open = open_days_[key];
+  if (!open.known) {
+    Stmt& q = Prepared(21, "SELECT day, lo FROM reading_days WHERE station = ? AND hi IS NULL ORDER BY day DESC LIMIT 1");
+    q.Bind(1, key);
+    if (q.Step()) {
+      open.day = q.Int(0);
+      open.lo = q.Int(1);
+      open.has_day = true;
+      open.max_known = false;  // the highest seq of that day is read when the day closes
+    }
+    q.Reset();
+    open.known = true;
+  }
+  if (open.has_day && day == open.day) {
+    if (seq < open.lo) {
+      Stmt& u = Prepared(22, "UPDATE reading_days SET lo = ? WHERE station = ? AND day = ?");
+      u.Bind(1, seq).Bind(2, key).Bind(3, day).Run();
+      open.lo = seq;
+    }
+    if (open.max_known) open.max = std::max(open.max, seq);
+    return;
+  }
+  if (!open.has_day || day > open.day) {
+    if (open.has_day) {
+      // Close the open day at the highest seq it holds (read from the table after a restart).
+      std::int64_t hi = open.max;
+      if (!open.max_known) {
+        Stmt& m = Prepared(23,
+                           "SELECT MAX(seq) FROM readings WHERE station = ? AND seq >= ? AND ts >= ? AND ts < ?");
+        m.Bind(1, key).Bind(2, open.lo).Bind(3, open.day * kDayMs).Bind(4, (open.day + 1) * kDayMs);
+        hi = m.Step() && !m.IsNull(0) ? m.Int(0) : open.lo;
+        m.Reset();
+      }
+      Stmt& c = Prepared(24, "UPDATE reading_days SET hi = ? WHERE station = ? AND day = ?");
+      c.Bind(1, std::max(hi, open.lo)).Bind(2, key).Bind(3, open.day).Run();
+    }
+    Stmt& o = Prepared(25,
+                       "INSERT INTO reading_days (station, day, lo, hi) VALUES (?, ?, ?, NULL) "
+                       "ON CONFLICT (station, day) DO UPDATE SET lo = MIN(lo, excluded.lo), hi = NULL");
+    o.Bind(1, key).Bind(2, day).Bind(3, seq).Run();
+    open.day = day;
+    open.lo = seq;
+    open.max = seq;
+    open.has_day = true;
+    open.max_known = true;
+    return;
+  }
+  // A reading for a closed day (late, or the station's clock went back): widen that day's range if needed.
+  Stmt& w = Prepared(26,
+                     "INSERT INTO reading_days (station, day, lo, hi) VALUES (?, ?, ?, ?) "
+                     "ON CONFLICT (station, day) DO UPDATE SET lo = MIN(lo, excluded.lo), "
+                     "hi = CASE WHEN hi IS NULL THEN NULL ELSE MAX(hi, excluded.hi) END "
+                     "WHERE excluded.lo < lo OR (hi IS NOT NULL AND excluded.hi > hi)");
+  w.Bind(1, key).Bind(2, day).Bind(3, seq).Bind(4, seq).Run();
+}
+
+std::optional<std::pair<std::int64_t, std::int64_t>> Store::SeqBounds(std::int64_t key, TimePoint since,
+                                                                     TimePoint until) {
+  Stmt& s = Prepared(27,
+                     "SELECT MIN(lo), MAX(COALESCE(hi, ?)) FROM reading_days WHERE station = ? AND day >= ? AND "
+                     "day <= ?");
+  s.Bind(1, kNoSeqLimit).Bind(2, key).Bind(3, DayOf(Ms(since))).Bind(4, DayOf(Ms(until)));
+  std::optional<std::pair<std::int64_t, std::int64_t>> out;
+  if (s.Step() && !s.IsNull(0)) out.emplace(s.Int(0), s.Int(1));
+  s.Reset();
+  return out;
+}
+
+void Store::ForgetReadingDays(std::int64_t key, TimePoint since, TimePoint until) {
+  // Only days wholly inside [since, until): a day partly outside may still hold readings.
+  const std::int64_t first = DayOf(Ms(since) + kDayMs - 1);
+  const std::int64_t last = DayOf(Ms(until)) - 1;
+  if (first > last) return;
+  Stmt& s = Prepared(28, "DELETE FROM reading_days WHERE station = ? AND day >= ? AND day <= ?");
+  s.Bind(1, key).Bind(2, first).Bind(3, last).Run();
+  open_days_.erase(key);
+}
+
+std::vector<std::pair<std::int64_t, TimePoint>> Store::OldestReadingDays(TimePoint before) {
+  std::vector<std::pair<std::int64_t, TimePoint>> out;
+  Stmt& s = Prepared(29, "SELECT station, MIN(day) FROM reading_days GROUP BY station HAVING MIN(day) * ? < ?");
+  s.Bind(1, kDayMs).Bind(2, Ms(before));
+  while (s.Step()) out.emplace_back(s.Int(0), FromMs(s.Int(1) * kDayMs));
+  s.Reset();
+  return out;
+}
+
+std::optional<StoredReading> Store::Reading(std::int64_t key, std::uint64_t seq) {
+  Stmt& s = Prepared(30,
+                     "SELECT seq, ts, level_cm, rain_mm, battery_v FROM readings WHERE station = ? AND seq = ?");
+  s.Bind(1, key).Bind(2, static_cast<std::int64_t>(seq));
+  std::optional<StoredReading> out;
+  if (s.Step()) {
+    out = StoredReading{{}, static_cast<std::uint64_t>(s.Int(0)), FromMs(s.Int(1)), s.Double(2), s.OptDouble(3),
+                        s.OptDouble(4)};
+  }
+  s.Reset();
+  return out;
+}
+
+void Store::ForEachReadingAfter(std::int64_t key, std::uint64_t seq,
+                                const std::function<void(const StoredReading&)>& fn) {
+  if (seq >= static_cast<std::uint64_t>(kNoSeqLimit)) return;
+  Stmt s(db_,
+         "SELECT seq, ts, level_cm, rain_mm, battery_v FROM readings WHERE station = ? AND seq > ? ORDER BY seq");
+  s.Bind(1, key).Bind(2, static_cast<std::int64_t>(seq));
+  while (s.Step()) {
+    fn(StoredReading{{}, static_cast<std::uint64_t>(s.Int(0)), FromMs(s.Int(1)), s.Double(2), s.OptDouble(3),
+                     s.OptDouble(4)});
+  }
 }
 
 Insert Store::InsertRefusedReading(std::string_view station, std::uint64_t seq, std::optional<TimePoint> ts,
@@ -307,11 +556,16 @@ void Store::UpsertStatus(std::string_view station, const wire::StatusMsg& st, Ti
 
 std::vector<StoredReading> Store::Readings(std::string_view station, TimePoint since, TimePoint until, int limit) {
   std::vector<StoredReading> out;
+  const std::int64_t key = KnownStationKey(station);
+  if (!key || since > until) return out;
+  // reading_days bounds the seqs of readings with ts in [since, until]; the key is scanned over that range only.
+  auto bounds = SeqBounds(key, since, until);
+  if (!bounds) return out;
   Stmt& s = Prepared(7,
-                     "SELECT r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v FROM readings r "
-                     "JOIN stations s ON s.id = r.station WHERE s.name = ? AND r.ts >= ? AND r.ts <= ? "
-                     "ORDER BY r.ts, r.seq LIMIT ?");
-  s.Bind(1, station).Bind(2, Ms(since)).Bind(3, Ms(until)).Bind(4, std::int64_t{limit});
+                     "SELECT seq, ts, level_cm, rain_mm, battery_v FROM readings "
+                     "WHERE station = ? AND seq >= ? AND seq <= ? AND ts >= ? AND ts <= ? ORDER BY ts, seq LIMIT ?");
+  s.Bind(1, key).Bind(2, bounds->first).Bind(3, bounds->second).Bind(4, Ms(since)).Bind(5, Ms(until));
+  s.Bind(6, std::int64_t{limit});
   while (s.Step()) {
     out.push_back({std::string(station), static_cast<std::uint64_t>(s.Int(0)), FromMs(s.Int(1)), s.Double(2),
                    s.OptDouble(3), s.OptDouble(4)});
@@ -322,11 +576,14 @@ std::vector<StoredReading> Store::Readings(std::string_view station, TimePoint s
 
 std::vector<StoredReading> Store::LatestReadings() {
   std::vector<StoredReading> out;
-  // For each station, its newest reading by ts (the index on (station, ts) makes this a seek per station).
+  // For each station, its newest reading by ts: within the seq range of its newest day in reading_days.
   Stmt& s = Prepared(8,
                      "SELECT s.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v FROM stations s "
-                     "JOIN readings r ON r.station = s.id AND r.ts = "
-                     "(SELECT MAX(ts) FROM readings WHERE station = s.id) GROUP BY s.id");
+                     "JOIN reading_days d ON d.station = s.id AND d.day = "
+                     "(SELECT MAX(day) FROM reading_days WHERE station = s.id) "
+                     "JOIN readings r ON r.station = s.id AND r.seq >= d.lo AND r.seq <= COALESCE(d.hi, 9223372036854775807) "
+                     "AND r.ts = (SELECT MAX(ts) FROM readings WHERE station = s.id AND seq >= d.lo AND "
+                     "seq <= COALESCE(d.hi, 9223372036854775807)) GROUP BY s.id");
   while (s.Step()) {
     out.push_back({s.Text(0), static_cast<std::uint64_t>(s.Int(1)), FromMs(s.Int(2)), s.Double(3), s.OptDouble(4),
                    s.OptDouble(5)});
@@ -408,9 +665,13 @@ std::optional<std::string> Store::EngineMeta() {
 
 std::vector<std::string> Store::StationTracks() {
   std::vector<std::string> out;
-  Stmt s(db_, "SELECT state FROM station_tracks");
-  while (s.Step()) out.push_back(s.Text(0));
+  ForEachStationTrack([&](std::string_view text) { out.emplace_back(text); });
   return out;
+}
+
+void Store::ForEachStationTrack(const std::function<void(std::string_view)>& fn) {
+  Stmt s(db_, "SELECT state FROM station_tracks");
+  while (s.Step()) fn(s.View(0));
 }
 
 std::vector<IncidentRow> Store::Incidents(bool open_only, int limit) {

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -93,6 +95,210 @@ std::string Join(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
+// ------------------------------------------------------------------------------------------------ fast reading path
+//
+// A reading is parsed twice at most. First by FastReading below: one pass over the bytes, no allocation, for the plain
+// shape stations send (a flat object; keys and string values of printable ASCII without escapes; numbers; true,
+// false, null). It answers only "this is a good reading, with these values" or "not sure". On "not sure" — anything
+// else: nesting, escapes, non-ASCII text, a BOM, a repeated field, a number it would have to round, a value to refuse
+// — the DOM parser below decides, and it alone writes every refusal. So every malformed kind keeps its specific reason,
+// and the fast path can only ever accept what the DOM parser accepts, with the same values.
+
+// A JSON value the fast scanner saw, as its source text.
+struct FastValue {
+  enum Kind : unsigned char { kAbsent, kString, kInteger, kFloat, kNull, kBool };
+  Kind kind = kAbsent;
+  std::string_view text;  // a string's contents (without quotes) or a number's token
+};
+
+class FastScanner {
+ public:
+  explicit FastScanner(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  // Scans the whole payload; false when it is not the plain shape (the DOM parser then decides).
+  bool Object(FastValue& seq, FastValue& ts, FastValue& level, FastValue& rain, FastValue& battery) {
+    SkipWs();
+    if (!Eat('{')) return false;
+    SkipWs();
+    if (p_ < end_ && *p_ == '}') return false;  // {}: the DOM parser names what is missing
+    while (true) {
+      std::string_view key;
+      if (!String(key)) return false;
+      SkipWs();
+      if (!Eat(':')) return false;
+      SkipWs();
+      FastValue v;
+      if (!Value(v)) return false;
+      FastValue* slot = key == "seq"         ? &seq
+                        : key == "ts"        ? &ts
+                        : key == "level_cm"  ? &level
+                        : key == "rain_mm"   ? &rain
+                        : key == "battery_v" ? &battery
+                                             : nullptr;
+      if (slot) {
+        if (slot->kind != FastValue::kAbsent) return false;  // a repeated field: the DOM parser keeps the last one
+        *slot = v;
+      }
+      SkipWs();
+      if (Eat(',')) {
+        SkipWs();
+        continue;
+      }
+      if (!Eat('}')) return false;
+      SkipWs();
+      return p_ == end_;
+    }
+  }
+
+ private:
+  void SkipWs() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+  bool Eat(char c) {
+    if (p_ < end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+  // "…" of printable ASCII (0x20..0x7f) without escapes.
+  bool String(std::string_view& out) {
+    if (!Eat('"')) return false;
+    const char* start = p_;
+    while (p_ < end_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
+      ++p_;
+    }
+    return false;
+  }
+  bool Digits() {
+    const char* start = p_;
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    return p_ != start;
+  }
+  // JSON's number grammar exactly: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+  bool Number(FastValue& v) {
+    const char* start = p_;
+    bool integer = true;
+    Eat('-');
+    if (p_ < end_ && *p_ == '0') {
+      ++p_;
+    } else if (!Digits()) {
+      return false;
+    }
+    if (Eat('.')) {
+      integer = false;
+      if (!Digits()) return false;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      integer = false;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (!Digits()) return false;
+    }
+    v.text = std::string_view(start, static_cast<std::size_t>(p_ - start));
+    // A long token may overflow to infinity, which the DOM parser refuses as bad JSON; leave those to it.
+    if (v.text.size() > 40) return false;
+    v.kind = integer ? FastValue::kInteger : FastValue::kFloat;
+    if (!integer) {
+      // The DOM parser refuses a number that overflows a double ("1e400"); leave anything out of range to it.
+      double d = 0;
+      auto [ptr, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), d);
+      if (ec != std::errc() || ptr != v.text.data() + v.text.size()) return false;
+    }
+    return true;
+  }
+  bool Literal(std::string_view word) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
+    p_ += word.size();
+    return true;
+  }
+  bool Value(FastValue& v) {
+    if (p_ >= end_) return false;
+    switch (*p_) {
+      case '"':
+        v.kind = FastValue::kString;
+        return String(v.text);
+      case 't':
+        v.kind = FastValue::kBool;
+        return Literal("true");
+      case 'f':
+        v.kind = FastValue::kBool;
+        return Literal("false");
+      case 'n':
+        v.kind = FastValue::kNull;
+        return Literal("null");
+      default:
+        return Number(v);  // nested objects and arrays are not the plain shape
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+// The number a JSON token stands for, as nlohmann's get<double>() gives it: an integer token converted from its
+// integer value (so "-0" is +0.0), any other from the correctly rounded decimal.
+std::optional<double> FastNumber(const FastValue& v) {
+  const char* first = v.text.data();
+  const char* last = first + v.text.size();
+  if (v.kind == FastValue::kInteger) {
+    if (v.text.front() == '-') {
+      std::int64_t n = 0;
+      auto [ptr, ec] = std::from_chars(first, last, n);
+      if (ec != std::errc() || ptr != last) return std::nullopt;
+      return static_cast<double>(n);
+    }
+    std::uint64_t n = 0;
+    auto [ptr, ec] = std::from_chars(first, last, n);
+    if (ec != std::errc() || ptr != last) return std::nullopt;
+    return static_cast<double>(n);
+  }
+  if (v.kind != FastValue::kFloat) return std::nullopt;
+  double d = 0;
+  auto [ptr, ec] = std::from_chars(first, last, d);
+  if (ec != std::errc() || ptr != last || !std::isfinite(d)) return std::nullopt;
+  return d;
+}
+
+// An optional number: absent or null is empty; a number within [lo, hi] is its value; anything else is "not sure".
+bool FastOptional(const FastValue& v, double lo, double hi, std::optional<double>& out) {
+  if (v.kind == FastValue::kAbsent || v.kind == FastValue::kNull) return true;
+  auto n = FastNumber(v);
+  if (!n || *n < lo || *n > hi) return false;
+  out = *n;
+  return true;
+}
+
+// The reading, when the payload is a good reading of the plain shape; nullopt for "let the DOM parser decide".
+std::optional<ReadingMsg> FastReading(std::string_view payload, const alerting::Station& station, TimePoint now,
+                                      std::chrono::milliseconds max_future) {
+  if (payload.empty() || payload.size() > kMaxPayloadBytes) return std::nullopt;
+  FastValue seq, ts, level, rain, battery;
+  if (!FastScanner(payload).Object(seq, ts, level, rain, battery)) return std::nullopt;
+  if (seq.kind != FastValue::kInteger || seq.text.front() == '-') return std::nullopt;
+  ReadingMsg r;
+  auto [ptr, ec] = std::from_chars(seq.text.data(), seq.text.data() + seq.text.size(), r.seq);
+  if (ec != std::errc() || ptr != seq.text.data() + seq.text.size() || r.seq > static_cast<std::uint64_t>(INT64_MAX)) {
+    return std::nullopt;
+  }
+  if (ts.kind != FastValue::kString) return std::nullopt;
+  auto t = ParseTime(ts.text);
+  if (!t || *t > now + max_future) return std::nullopt;
+  r.ts = *t;
+  auto l = FastNumber(level);
+  if (!l || *l < station.min_level_cm || *l > station.max_level_cm) return std::nullopt;
+  r.level_cm = *l;
+  if (!FastOptional(rain, 0, 1000, r.rain_mm) || !FastOptional(battery, 0, 60, r.battery_v)) return std::nullopt;
+  return r;
+}
+
 }  // namespace
 
 Result<TimePoint> ParseTime(std::string_view s) {
@@ -152,11 +358,18 @@ std::string FormatTime(TimePoint t) {
 }
 
 Result<Topic> ParseTopic(std::string_view topic) {
-  std::vector<std::string_view> parts;
+  // At most 7 levels mean anything in the contract; an 8th only says "too many" (no allocation per message).
+  struct Parts {
+    std::array<std::string_view, 8> v;
+    std::size_t n = 0;
+    std::size_t size() const { return n; }
+    std::string_view operator[](std::size_t i) const { return v[i]; }
+  } parts;
   size_t start = 0;
-  while (true) {
+  while (parts.n < parts.v.size()) {
     size_t slash = topic.find('/', start);
-    parts.push_back(topic.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+    parts.v[parts.n++] =
+        topic.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
@@ -227,6 +440,16 @@ std::string CapTopic(std::string_view tb) { return Join({"kaoko/v1", tb, "cap"})
 
 ReadingParse ParseReading(std::string_view payload, const alerting::Station& station, TimePoint now,
                           std::chrono::milliseconds max_future) {
+  ReadingParse out;
+  if (auto fast = FastReading(payload, station, now, max_future)) {
+    out.reading = *fast;
+    return out;
+  }
+  return ParseReadingDom(payload, station, now, max_future);
+}
+
+ReadingParse ParseReadingDom(std::string_view payload, const alerting::Station& station, TimePoint now,
+                             std::chrono::milliseconds max_future) {
   ReadingParse out;
   auto refuse = [&](Error e, std::optional<std::uint64_t> seq = {}, std::optional<TimePoint> ts = {}) {
     out.refused = ReadingError{std::move(e), seq, ts};

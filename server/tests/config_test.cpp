@@ -121,6 +121,7 @@ TEST_CASE("config: a wrong file names the file, the line and what is wrong", "[c
   SECTION("duplicate names across stations and people") {
     expect(Replace(kMinimal, "id = \"w1\"", "id = \"s1\""), "used twice");
   }
+  SECTION("the reserved village id 'tier'") { expect(Replace(kMinimal, "id = \"down\"", "id = \"tier\""), "'tier' is reserved"); }
   SECTION("the service's own account") { expect(Replace(kMinimal, "id = \"w1\"", "id = \"kaoko\""), "service's own"); }
   SECTION("no villages") { expect("[tambon]\nid = \"t\"\nname_th = \"x\"\nname_en = \"x\"\n", "no [[villages]]"); }
   SECTION("missing file") {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <random>
@@ -218,4 +219,142 @@ TEST_CASE("core: a report opens an incident that is logged, receipted with its i
     }
   }
   REQUIRE(found);
+}
+
+namespace {
+// One station's readings ten minutes apart, fed one batch each with kaoko's clock a minute behind the newest, through
+// a core that may be replaced (a restart) between any two of them.
+struct Timeline {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("kaoko-core-rebuild-" + std::to_string(std::random_device{}()));
+  alerting::Network net = *config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
+  std::unique_ptr<store::Store> db;
+  Recorder pub;
+  server::Metrics metrics;
+  server::CoreOptions options;
+  wire::TimePoint clock = *wire::ParseTime("2026-11-27T00:00:00Z");
+  std::unique_ptr<server::Core> core;
+  explicit Timeline(alerting::EngineOptions engine) {
+    std::filesystem::create_directories(dir);
+    db = std::move(*store::Store::Open((dir / "k.db").string()));
+    options.clock = [this] { return clock; };
+    options.engine = engine;
+    core = std::make_unique<server::Core>(net, *db, pub, metrics, options);
+  }
+  ~Timeline() {
+    core.reset();
+    db.reset();
+    std::filesystem::remove_all(dir);
+  }
+  void Restart() {
+    core.reset();
+    core = std::make_unique<server::Core>(net, *db, pub, metrics, options);
+  }
+  void Feed(int k, double level, double rain) {
+    const wire::TimePoint ts = *wire::ParseTime("2026-11-27T00:00:00Z") + std::chrono::minutes(10 * k);
+    clock = ts + std::chrono::minutes(1);
+    std::vector<server::Inbound> batch{
+        {kBridge, fmt::format(R"({{"seq":{},"ts":"{}","level_cm":{},"rain_mm":{},"battery_v":3.9}})", 100 + k,
+                              wire::FormatTime(ts), level, rain)}};
+    REQUIRE(core->ProcessBatch(batch));
+  }
+  const alerting::StationTrack& Track() const { return *core->engine().FindStationTrack("kaoko-bridge"); }
+};
+
+// A river rising 4 cm per ten minutes (24 cm/h, under the 30 cm/h fast-rise rule) with 10 mm of rain each time, then
+// faster. Only the readings from before `restart_at` can make the later ones a fast rise or heavy rain, so a restart
+// that forgot them would raise nothing (or raise it later).
+void RunRiver(Timeline& t, int restart_at) {
+  for (int k = 0; k < 12; ++k) {
+    if (k == restart_at) t.Restart();
+    const double level = k < 8 ? 200.0 + 4 * k : 228.0 + 9 * (k - 7);
+    t.Feed(k, level, k % 6 == 5 ? 0.0 : 10.0);
+  }
+}
+}  // namespace
+
+TEST_CASE("core: a restart rebuilds the fast-rise ring, the rain and the counters from the stored readings", "[core]") {
+  for (std::uint32_t save_every : {1000u, 3u, 32u}) {
+    // save_every 1000: nothing but the decisive changes is saved, so the restart replays most of the history.
+    alerting::EngineOptions engine;
+    engine.save_every_readings = save_every;
+    engine.save_every = std::chrono::hours(24 * 365);
+    Timeline straight(engine);
+    RunRiver(straight, -1);
+    const auto& a = straight.Track();
+    REQUIRE(a.fast_rise);  // the scenario does what it says
+    REQUIRE(a.rain_watch);
+    for (int restart_at = 1; restart_at < 12; ++restart_at) {
+      INFO("save_every " << save_every << ", restart before reading " << restart_at);
+      Timeline restarted(engine);
+      RunRiver(restarted, restart_at);
+      const auto& b = restarted.Track();
+      CHECK(b.level == a.level);
+      CHECK(b.threshold_level == a.threshold_level);
+      CHECK(b.triggered_level == a.triggered_level);
+      CHECK(b.fast_rise == a.fast_rise);
+      CHECK(b.rain_watch == a.rain_watch);
+      CHECK(b.rise_cm_per_hour == a.rise_cm_per_hour);
+      CHECK(b.rain_1h_mm == a.rain_1h_mm);
+      CHECK(b.rain_24h_mm == a.rain_24h_mm);
+      CHECK(b.rain_bucket == a.rain_bucket);
+      CHECK(b.rain_mm == a.rain_mm);
+      REQUIRE(b.recent.size() == a.recent.size());
+      for (std::size_t i = 0; i < a.recent.size(); ++i) {
+        CHECK(b.recent[i].ts == a.recent[i].ts);
+        CHECK(b.recent[i].level_cm == a.recent[i].level_cm);
+      }
+      for (int i = 0; i < 3; ++i) {
+        CHECK(b.over_count[i] == a.over_count[i]);
+        CHECK(b.over_since[i] == a.over_since[i]);
+      }
+      CHECK(b.latest_seq == a.latest_seq);
+      CHECK(b.max_seq == a.max_seq);
+      CHECK(b.accepted_cm == a.accepted_cm);
+      CHECK(b.same_count == a.same_count);
+      CHECK(b.good_run == a.good_run);
+      CHECK(b.problems == a.problems);
+      // The village heard the same alerts, in the same order.
+      CHECK(restarted.pub.On("kaoko/v1/tonhong/kaoko/alert") == straight.pub.On("kaoko/v1/tonhong/kaoko/alert"));
+    }
+  }
+}
+
+TEST_CASE("core: a batch rolled back after the engine saw it is decided once when it comes again (issue 7)", "[core]") {
+  Fixture f;
+  // The disk fills up at the end of the batch: readings and the report are written, the engine has decided on them,
+  // and the timeline is what fails (COMMIT failing with SQLITE_FULL does the same).
+  f.db->Exec("CREATE TRIGGER refuse BEFORE INSERT ON timeline BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+  const std::string report = "kaoko/v1/tonhong/kaoko/report/somchai";
+  std::vector<server::Inbound> batch{{kBridge, Reading(1, 260)},  // the bridge's first reading ever: a new station key
+                                     {report, R"({"id":"r-1","ts":"2026-11-27T04:20:00Z","concern":"warning"})"}};
+  // Retried while the disk stays full (the station sends its reading again, the report waits in the queue).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto again = batch;
+    REQUIRE_FALSE(f.core->ProcessBatch(again));
+  }
+  f.core->FlushAcks();
+  REQUIRE(f.pub.sent.empty());
+  REQUIRE(f.metrics.db_errors == 3);
+  f.db->Exec("DROP TRIGGER refuse");
+  REQUIRE(f.core->ProcessBatch(batch));
+  f.core->FlushAcks();
+  // One receipt, for the incident the report opened — the first, as if nothing had failed.
+  auto receipts = f.pub.On("kaoko/v1/tonhong/kaoko/receipt/somchai");
+  REQUIRE(receipts.size() == 1);
+  REQUIRE(receipts[0].find(R"("incident":1)") != std::string::npos);
+  REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/alert").size() == 1);
+  auto timeline = f.db->Timeline(1);
+  REQUIRE(std::count_if(timeline.begin(), timeline.end(), [](const auto& e) { return e.kind == "receipt"; }) == 1);
+  REQUIRE(std::count_if(timeline.begin(), timeline.end(), [](const auto& e) { return e.kind == "trigger"; }) == 1);
+  // The reading is stored under its station (whose row the rolled-back batches had created and lost) and acked.
+  REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack") ==
+          std::vector<std::string>{R"({"stored":[[1,1]]})"});
+  REQUIRE(f.db->Readings("kaoko-bridge", *wire::ParseTime("2026-11-27T00:00:00Z"),
+                         *wire::ParseTime("2026-11-28T00:00:00Z"), 10)
+              .size() == 1);
+  store::Stmt orphans(f.db->db(), "SELECT COUNT(*) FROM readings WHERE station NOT IN (SELECT id FROM stations)");
+  REQUIRE(orphans.Step());
+  REQUIRE(orphans.Int(0) == 0);
+  REQUIRE(f.metrics.readings_accepted == 1);
 }

@@ -131,6 +131,7 @@ StationTrack FullTrack() {
   t.over_since[2] = kT0 + 59min + 1ms;
   t.latest_ts = kT0 + 1h;
   t.latest_seq = 18'446'744'073'709'551'615ull;  // the largest seq must survive (it is unsigned in JSON)
+  t.max_seq = 18'446'744'073'709'551'614ull;
   t.latest_level_cm = 412.3;
   t.accepted_cm = 0.1 + 0.2;  // not exactly representable in decimal: the shortest round-trip form must come back
   t.battery_v = 3.71;
@@ -177,6 +178,7 @@ void CheckSame(const StationTrack& a, const StationTrack& b) {
   }
   CHECK(a.latest_ts == b.latest_ts);
   CHECK(a.latest_seq == b.latest_seq);
+  CHECK(a.max_seq == b.max_seq);
   CHECK(a.latest_level_cm == b.latest_level_cm);
   CHECK(a.accepted_cm == b.accepted_cm);
   CHECK(a.battery_v == b.battery_v);
@@ -270,6 +272,25 @@ TEST_CASE("codec: a station track with a full ring and rain buckets round-trips 
     auto bad = server::DecodeStationTrack(j.dump());
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.error().code == "bad_value");
+  }
+  SECTION("a track saved before max_seq existed takes its newest reading's seq") {
+    json j = json::parse(text);
+    j.erase("max_seq");
+    auto back = server::DecodeStationTrack(j.dump());
+    REQUIRE(back.ok());
+    CHECK(back->max_seq == in.latest_seq);
+  }
+  SECTION("the direct writer gives what the JSON DOM would, value for value") {
+    StationTrack odd = in;
+    odd.station = "สถานี \"q\"\n";
+    odd.suspect_cm = -0.0;
+    odd.rain_1h_mm = 1e-300;
+    odd.rain_24h_mm = 1e300;
+    auto back = server::DecodeStationTrack(server::EncodeStationTrack(odd));
+    REQUIRE(back.ok());
+    CheckSame(odd, *back);
+    CHECK(std::signbit(back->suspect_cm));
+    CHECK(json::parse(server::EncodeStationTrack(odd)).at("station") == odd.station);
   }
   SECTION("a huge rain buffer is refused before it is allocated") {
     json j = json::parse(text);

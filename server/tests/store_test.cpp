@@ -128,3 +128,27 @@ TEST_CASE("store: reports and decisions are stored once per (user, id)", "[store
   REQUIRE_FALSE(s->ReportIncident("somchai", "r-2"));
   REQUIRE(s->QuickCheck().empty());
 }
+
+TEST_CASE("store: a station first seen in a rolled-back batch gets a key that exists once it is stored (issue 7)",
+          "[store]") {
+  TempDb tmp;
+  auto s = std::move(*store::Store::Open(tmp.path()));
+  s->Begin();
+  s->InsertReading("old", R(1, "2026-11-27T04:00:00Z", 1));
+  s->Commit();
+  // The batch that meets "new" first fails (a full disk) and is rolled back, with the station's row in `stations`.
+  s->Begin();
+  s->InsertReading("new", R(1, "2026-11-27T04:10:00Z", 2));
+  s->Rollback();
+  // The station sends it again.
+  s->Begin();
+  REQUIRE(s->InsertReading("new", R(1, "2026-11-27T04:10:00Z", 2)) == store::Insert::kStored);
+  s->Commit();
+  store::Stmt orphans(s->db(), "SELECT COUNT(*) FROM readings WHERE station NOT IN (SELECT id FROM stations)");
+  REQUIRE(orphans.Step());
+  REQUIRE(orphans.Int(0) == 0);
+  auto rows = s->Readings("new", T("2026-11-27T00:00:00Z"), T("2026-11-28T00:00:00Z"), 10);
+  REQUIRE(rows.size() == 1);
+  REQUIRE(rows[0].level_cm == 2);
+  REQUIRE(s->Readings("old", T("2026-11-27T00:00:00Z"), T("2026-11-28T00:00:00Z"), 10).size() == 1);
+}

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <cstring>
+#include <random>
+
 #include "kaoko/server/wire.hpp"
 
 using namespace kaoko::wire;
@@ -164,4 +167,81 @@ TEST_CASE("wire: acks and receipts render as the contract shows", "[wire]") {
   REQUIRE(RenderReceipt("r-0007", true, 17, "") == R"({"incident":17,"ok":true,"ref":"r-0007"})");
   REQUIRE(RenderReceipt("r-0007", false, std::nullopt, "level_cm must be a number") ==
           R"({"error":"level_cm must be a number","ok":false,"ref":"r-0007"})");
+}
+
+namespace {
+// Same answer, field by field (values compared bit for bit: -0.0 is not 0.0 here).
+void CheckSameParse(const std::string& payload, const ReadingParse& a, const ReadingParse& b) {
+  INFO(payload);
+  REQUIRE(a.reading.has_value() == b.reading.has_value());
+  REQUIRE(a.refused.has_value() == b.refused.has_value());
+  auto same_double = [](double x, double y) { return std::memcmp(&x, &y, sizeof x) == 0; };
+  auto same_opt = [&](const std::optional<double>& x, const std::optional<double>& y) {
+    return x.has_value() == y.has_value() && (!x || same_double(*x, *y));
+  };
+  if (a.reading) {
+    CHECK(a.reading->seq == b.reading->seq);
+    CHECK(a.reading->ts == b.reading->ts);
+    CHECK(same_double(a.reading->level_cm, b.reading->level_cm));
+    CHECK(same_opt(a.reading->rain_mm, b.reading->rain_mm));
+    CHECK(same_opt(a.reading->battery_v, b.reading->battery_v));
+  } else {
+    CHECK(a.refused->error.code == b.refused->error.code);
+    CHECK(a.refused->error.reason == b.refused->error.reason);
+    CHECK(a.refused->seq_if_known == b.refused->seq_if_known);
+    CHECK(a.refused->ts_if_known == b.refused->ts_if_known);
+  }
+}
+}  // namespace
+
+TEST_CASE("wire: the one-pass reading parser agrees with the reference parser on every input", "[wire]") {
+  auto st = Bridge();
+  std::vector<std::string> cases{
+      R"({"seq":1042,"ts":"2026-11-27T04:15:00Z","level_cm":312.5,"rain_mm":4.2,"battery_v":3.92})",
+      " \t\r\n{ \"seq\" : 1 , \"ts\" : \"2026-11-27T04:15:00.250+07:00\" , \"level_cm\" : -0 } \n",
+      R"({"seq":0,"ts":"2026-11-27T04:15:00Z","level_cm":-0.0,"rain_mm":-0.0,"battery_v":0})",
+      R"({"seq":9223372036854775807,"ts":"2026-11-27T04:15:00Z","level_cm":1e2,"rain_mm":1E-2,"battery_v":6e1})",
+      R"({"seq":9223372036854775808,"ts":"2026-11-27T04:15:00Z","level_cm":1})",
+      R"({"seq":18446744073709551616,"ts":"2026-11-27T04:15:00Z","level_cm":1})",
+      R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":1500.0000000000001})",
+      R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":1e-400,"x":1e400})",
+      R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":18446744073709551616})",
+      R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":-9223372036854775809})",
+      R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":1,"level_cm":2})",
+      R"({"seq":1,"seq":2,"ts":"2026-11-27T04:15:00Z","level_cm":1})",
+      R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":1,"x":[1,{"y":null}],"z":"\u0041","w":"ก"})",
+      R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":1,"rain_mm":null,"battery_v":null,"on":true,"off":false})",
+      R"({"s\u0065q":1,"ts":"2026-11-27T04:15:00Z","level_cm":1})",
+      "\xEF\xBB\xBF{\"seq\":1,\"ts\":\"2026-11-27T04:15:00Z\",\"level_cm\":1}",
+      R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":1}{})",
+      R"({"seq":01,"ts":"2026-11-27T04:15:00Z","level_cm":1})",
+      R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":.5})",
+      R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":1.})",
+      R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":+1})",
+      R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":1,})",
+      R"({})",
+      "{\"seq\":1,\"ts\":\"2026-11-27T04:15:00Z\",\"level_cm\":1,\"x\":\"a\x01\"}",
+      "{\"seq\":1,\"ts\":\"2026-11-27T04:15:00Z\",\"level_cm\":1,\"x\":\"\x7f\"}",
+      "{\"seq\":1,\"ts\":\"2026-11-27T04:15:00Z\",\"level_cm\":1}\0",
+  };
+  // Every prefix of a plain reading, and random mutations of it: byte flips, deletions, insertions of JSON's own
+  // characters.
+  const std::string plain = R"({"seq":1042,"ts":"2026-11-27T04:15:00Z","level_cm":312.5,"rain_mm":4.2,"battery_v":3.92})";
+  for (std::size_t n = 0; n <= plain.size(); ++n) cases.push_back(plain.substr(0, n));
+  std::mt19937 rng(7);
+  const std::string alphabet = "{}[],:\"\\-+.eE0123456789 \ttrufalsn\x80\xff";
+  for (int i = 0; i < 20000; ++i) {
+    std::string s = plain;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits && !s.empty(); ++e) {
+      const std::size_t at = rng() % s.size();
+      switch (rng() % 3) {
+        case 0: s[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: s.erase(at, 1); break;
+        default: s.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+      }
+    }
+    cases.push_back(std::move(s));
+  }
+  for (const auto& c : cases) CheckSameParse(c, ParseReading(c, st, Now()), ParseReadingDom(c, st, Now()));
 }

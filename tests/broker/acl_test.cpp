@@ -459,6 +459,46 @@ TEST_CASE("broker: kaoko-admin add-account and a reload let a new account in, wi
   g_tally["add-account + reload"].refused += 2;
 }
 
+TEST_CASE("broker: a bridge account (docs/tiers.md) writes only its node's journal and heartbeat and reads only its "
+          "journal ack and its village's state",
+          "[broker][acl][tiers]") {
+  Broker broker;
+  kaoko::testing::Process admin({kaoko::testing::AdminTool(), "add-account", "--dir", broker.accounts_dir(), "--user",
+                                 "edge-kaoko", "--role", "bridge", "--village", "kaoko", "--password", "pw-edge"},
+                                broker.dir() + "/add-account.log");
+  REQUIRE(admin.Wait() == 0);
+  broker.Reload();
+  const std::string journal = T + "/tier/edge-kaoko/journal";
+  REQUIRE(kaoko::testing::WaitFor(
+      [&] { return kaoko::testing::MosquittoPub(broker.port(), "edge-kaoko", "pw-edge", journal, "probe", 0) == 0; },
+      5s));
+  MqttClient service(broker.url(), "kaoko", broker.Password("kaoko"));
+  service.Subscribe("kaoko/#");
+  for (const std::string& topic : {T + "/kaoko/station/kaoko-bridge/reading", T + "/kaoko/report/edge-kaoko",
+                                  T + "/kaoko/alert", T + "/tier/edge-other/journal", T + "/tier/edge-kaoko/journal-ack"}) {
+    CHECK(kaoko::testing::MosquittoPub(broker.port(), "edge-kaoko", "pw-edge", topic, "refused") == 0);
+  }
+  CHECK(kaoko::testing::MosquittoPub(broker.port(), "edge-kaoko", "pw-edge", T + "/tier/edge-kaoko/heartbeat", "hb") == 0);
+  CHECK(kaoko::testing::MosquittoPub(broker.port(), "edge-kaoko", "pw-edge", journal, "allowed") == 0);
+  REQUIRE(service.WaitForMessages(2, 10s));
+  CHECK_FALSE(service.WaitForMessages(3, 300ms));
+  CHECK(service.Received().at(0).payload == "hb");
+  CHECK(service.Received().at(1).payload == "allowed");
+  MqttClient bridge(broker.url(), "edge-kaoko", "pw-edge");
+  bridge.Subscribe("kaoko/#");
+  for (const std::string& topic : {T + "/thonhong/siren", T + "/kaoko/station/kaoko-bridge/ack",
+                                  T + "/tier/edge-other/journal-ack", T + "/kaoko/receipt/somchai",
+                                  T + "/tier/edge-kaoko/journal-ack"}) {
+    service.Publish(topic, topic);
+  }
+  REQUIRE(bridge.WaitForMessages(2, 10s));
+  CHECK_FALSE(bridge.WaitForMessages(3, 300ms));
+  CHECK(bridge.Received().at(0).topic == T + "/kaoko/receipt/somchai");
+  CHECK(bridge.Received().at(1).topic == T + "/tier/edge-kaoko/journal-ack");
+  g_tally["bridge account"].cases += 11;
+  g_tally["bridge account"].refused += 8;
+}
+
 TEST_CASE("broker: production.conf loads in this Mosquitto and speaks TLS", "[broker][production]") {
   kaoko::testing::TempDir dir;
   const std::string d = dir.path();

@@ -66,6 +66,7 @@ int RoleOrder(AccountRole role) {
     case AccountRole::kStation: return 1;
     case AccountRole::kPerson: return 2;
     case AccountRole::kTao: return 3;
+    case AccountRole::kBridge: return 4;
   }
   return 4;
 }
@@ -150,6 +151,7 @@ const char* ToString(AccountRole role) {
     case AccountRole::kPerson: return "person";
     case AccountRole::kTao: return "tao";
     case AccountRole::kService: return "service";
+    case AccountRole::kBridge: return "bridge";
   }
   return "?";
 }
@@ -159,6 +161,7 @@ std::optional<AccountRole> ParseAccountRole(std::string_view text) {
   if (text == "person") return AccountRole::kPerson;
   if (text == "tao") return AccountRole::kTao;
   if (text == "service") return AccountRole::kService;
+  if (text == "bridge") return AccountRole::kBridge;
   return std::nullopt;
 }
 
@@ -273,6 +276,9 @@ Result<Account> AddAccount(AccountSet& set, Account account) {
   if (account.role == AccountRole::kStation && account.villages.size() != 1) {
     return MakeError("bad_village", "a station needs exactly one --village");
   }
+  if (account.role == AccountRole::kBridge && account.villages.size() > 1) {
+    return MakeError("bad_village", "a bridge carries one village (an edge box) or none (a TAO, named after its tambon)");
+  }
   if ((account.role == AccountRole::kService || account.role == AccountRole::kTao) && !account.villages.empty()) {
     return MakeError("bad_village", fmt::format("a {} account reads every village; give no --village", ToString(account.role)));
   }
@@ -321,6 +327,23 @@ std::string AclFile(const AccountSet& set, std::string_view source) {
     switch (a.role) {
       case AccountRole::kService:
         out += "topic readwrite kaoko/#\n";
+        break;
+      case AccountRole::kBridge:
+        // A bridge from the tier below (docs/tiers.md), named after the node it carries: only its own journal and
+        // heartbeat up, its own journal ack down, and what the tier below must mirror.
+        if (!a.villages.empty()) {
+          const std::string& v = a.villages.front();
+          out += fmt::format("topic write {0}/tier/{1}/journal\ntopic write {0}/tier/{1}/heartbeat\n", t, a.id);
+          out += fmt::format("topic read {}/tier/{}/journal-ack\n", t, a.id);
+          for (const char* leaf : {"alert", "siren", "notify/+", "receipt/+"}) {
+            out += fmt::format("topic read {}/{}/{}\n", t, v, leaf);
+          }
+        } else {
+          const std::string up = "kaoko/v1/" + a.id;  // a TAO's bridge is named after its tambon
+          out += fmt::format("topic write {0}/tier/{1}/journal\ntopic write {0}/tier/{1}/heartbeat\n", up, a.id);
+          out += fmt::format("topic read {}/tier/{}/journal-ack\n", up, a.id);
+          out += fmt::format("topic write {0}/+/alert\ntopic write {0}/cap\n", up);
+        }
         break;
       case AccountRole::kStation:
         for (const std::string& v : a.villages) {

@@ -1,7 +1,8 @@
-// The kaoko-admin command line: parses arguments and calls the account functions. No logic of its own.
+// The kaoko-admin command line: parses arguments and calls the account and backup functions. No logic of its own.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <iostream>
 
 #include "kaoko/admin/accounts.hpp"
+#include "kaoko/admin/backup.hpp"
 #include "kaoko/server/config.hpp"
 #include "kaoko/server/passwords.hpp"
 #include "kaoko/server/store.hpp"
@@ -16,7 +18,7 @@
 namespace kaoko::admin {
 namespace {
 
-constexpr const char* kHelp = R"(kaoko-admin — broker accounts for a kaoko network (บัญชีผู้ใช้ MQTT ของเครือข่าย kaoko)
+constexpr const char* kHelp = R"(kaoko-admin — accounts and backups of a kaoko network (บัญชีผู้ใช้และการสำรองข้อมูล)
 
 usage:
   kaoko-admin accounts --network <file.toml> --dir <dir> [--demo-passwords]
@@ -27,10 +29,12 @@ usage:
       password. --demo-passwords sets every password to demo-<id>: for development and demos ONLY.
       สร้างไฟล์รหัสผ่าน ไฟล์สิทธิ์ และรายการรหัสผ่านสำหรับแจกผู้ใช้ รันซ้ำได้โดยรหัสผ่านเดิมไม่เปลี่ยน
 
-  kaoko-admin add-account --dir <dir> --user <id> --role station|person|tao|service
+  kaoko-admin add-account --dir <dir> --user <id> --role station|person|tao|service|bridge
                           [--village <village>]... [--password <p>] [--tambon <tambon>]
       Adds (or changes) one account and rewrites passwd, acl and credentials.toml. A station needs exactly one
-      --village; a person reads the alert of each --village given. Without --password an existing account keeps
+      --village; a person reads the alert of each --village given. A bridge from the tier below (docs/tiers.md) is
+      named after its node: an edge box's, at the TAO's broker, with its one --village; a TAO's, at a province's
+      broker, named after the tambon and without --village. Without --password an existing account keeps
       its password and a new one gets a random one. --tambon is needed only when <dir> has no credentials.toml.
       เพิ่มหรือแก้ไขบัญชีเดียว
 
@@ -40,9 +44,26 @@ usage:
       the pages and MQTT, give the same password to add-account. The service may run meanwhile.
       ตั้งรหัสผ่านสำหรับหน้าเว็บของผู้ใช้ (เก็บเป็นค่าแฮช argon2id)
 
+  kaoko-admin backup <kaoko.db> <file-or-dir> [--keep N]
+      Copies the database while the service runs (SQLite's online backup; the service keeps writing), checks the
+      copy with PRAGMA integrity_check and prints what it holds. Given a directory, the file is
+      kaoko-<UTC time>.db there and --keep N deletes all but the N newest such files. Never overwrites a file.
+      สำรองฐานข้อมูลขณะระบบทำงานอยู่ ตรวจความถูกต้องของสำเนา แล้วแสดงว่ามีข้อมูลอะไรบ้าง
+
+  kaoko-admin restore <backup.db> <kaoko.db>
+      Puts a backup in place of the database. The service must be stopped first (systemctl stop kaoko): restore
+      refuses while it runs, refuses a damaged backup or one from a newer kaoko, and moves the old file aside to
+      <kaoko.db>.before-restore. The service upgrades an older backup's schema when it starts.
+      กู้คืนฐานข้อมูลจากไฟล์สำรอง (ต้องหยุดบริการก่อน) ไฟล์เดิมถูกเก็บไว้เป็น .before-restore
+
+  kaoko-admin check <kaoko.db>
+      Runs PRAGMA integrity_check on a database or a backup (read-only) and prints what it holds.
+      ตรวจความถูกต้องของฐานข้อมูลหรือไฟล์สำรอง และแสดงว่ามีข้อมูลอะไรบ้าง
+
   kaoko-admin --help
 
-After a change, reload Mosquitto so it rereads passwd and acl: `systemctl reload mosquitto` or `kill -HUP <pid>`.
+After a change, reload Mosquitto so it rereads passwd and acl: `systemctl reload kaoko-mosquitto` (docs/operations.md;
+Debian's own unit: `systemctl reload mosquitto`) or `kill -HUP <pid>`.
 หลังแก้ไข ให้สั่ง reload Mosquitto
 )";
 
@@ -144,7 +165,7 @@ int AddAccountCommand(const Args& args, std::ostream& out, std::ostream& err) {
   }
   auto role = ParseAccountRole(role_text);
   if (!role) {
-    err << fmt::format("kaoko-admin add-account: --role must be station, person, tao or service, not '{}'\n",
+    err << fmt::format("kaoko-admin add-account: --role must be station, person, tao, service or bridge, not '{}'\n",
                        role_text);
     return 2;
   }
@@ -218,6 +239,72 @@ int SetPasswordCommand(const Args& args, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+// "<a> <b> [--keep N]": the positional arguments in order and the options; the error text or empty.
+std::string ParsePositional(const std::vector<std::string>& args, size_t count, bool allow_keep,
+                            std::vector<std::string>& positional, int& keep, bool& help) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      help = true;
+    } else if (allow_keep && (a == "--keep" || a.starts_with("--keep="))) {
+      std::string v = a == "--keep" ? (i + 1 < args.size() ? args[++i] : std::string()) : a.substr(7);
+      if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos) {
+        return fmt::format("--keep wants a number of backups, not '{}'", v);
+      }
+      keep = std::stoi(v);
+    } else if (a.starts_with("--")) {
+      return fmt::format("unknown argument '{}'", a);
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (!help && positional.size() != count) return fmt::format("wants {} file names, got {}", count, positional.size());
+  return {};
+}
+
+int BackupCommand(const std::string& db, const std::string& out, int keep, std::ostream& o, std::ostream& err) {
+  auto started = std::chrono::steady_clock::now();
+  auto b = BackupDatabase(db, out, BackupOptions{.keep = keep});
+  if (!b) {
+    err << "kaoko-admin backup: " << b.error().reason << "\n";
+    return 1;
+  }
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  o << fmt::format("backed up {} to {} in {:.1f} s; integrity_check ok · สำรองข้อมูลเรียบร้อย\n", db, b->path, seconds);
+  o << Describe(b->summary);
+  for (const auto& p : b->pruned) o << fmt::format("deleted the older backup {} (--keep {})\n", p, keep);
+  return 0;
+}
+
+int RestoreCommand(const std::string& backup, const std::string& db, std::ostream& o, std::ostream& err) {
+  auto r = RestoreDatabase(backup, db);
+  if (!r) {
+    err << "kaoko-admin restore: " << r.error().reason << "\n";
+    return 1;
+  }
+  o << fmt::format("restored {} from {} · กู้คืนข้อมูลเรียบร้อย\n", db, backup);
+  if (!r->aside.empty()) o << fmt::format("the old database is kept as {} · ไฟล์เดิมเก็บไว้ที่นี่\n", r->aside);
+  o << Describe(r->restored);
+  if (r->restored.schema_version < store::CurrentSchemaVersion()) {
+    o << "the service upgrades its schema when it starts · ระบบจะปรับโครงสร้างข้อมูลเมื่อเริ่มทำงาน\n";
+  }
+  o << "start the service again: systemctl start kaoko · เริ่มบริการอีกครั้ง\n";
+  return 0;
+}
+
+int CheckCommand(const std::string& db, std::ostream& o, std::ostream& err) {
+  auto s = InspectDatabase(db);
+  if (!s) {
+    err << "kaoko-admin check: " << s.error().reason << "\n";
+    return 1;
+  }
+  o << fmt::format("{}: integrity_check ok · ตรวจแล้วถูกต้อง\n", db) << Describe(*s);
+  if (s->schema_version > store::CurrentSchemaVersion()) {
+    o << "made by a newer kaoko than this one: this kaoko cannot use it · สร้างโดย kaoko รุ่นใหม่กว่า\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -266,6 +353,23 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
         return 0;
       }
       return SetPasswordCommand(parsed, out, err);
+    }
+    if (command == "backup" || command == "restore" || command == "check") {
+      std::vector<std::string> files;
+      int keep = 0;
+      bool help = false;
+      size_t count = command == "check" ? 1 : 2;
+      if (auto e = ParsePositional(args, count, command == "backup", files, keep, help); !e.empty()) {
+        err << fmt::format("kaoko-admin {}: {} (see kaoko-admin --help)\n", command, e);
+        return 2;
+      }
+      if (help) {
+        out << kHelp;
+        return 0;
+      }
+      if (command == "backup") return BackupCommand(files[0], files[1], keep, out, err);
+      if (command == "restore") return RestoreCommand(files[0], files[1], out, err);
+      return CheckCommand(files[0], out, err);
     }
   } catch (const std::exception& e) {  // only a broken environment (libsodium, OpenSSL) gets here
     err << "kaoko-admin: " << e.what() << "\n";

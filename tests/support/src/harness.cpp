@@ -247,6 +247,7 @@ Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
     }
     conf.erase(begin + 1, end + std::string("\n# <<< websockets\n").size() - (begin + 1));
   }
+  if (!options_.extra_config.empty()) conf += "\n" + options_.extra_config + "\n";
   conf = ReplaceAll(conf, "@MQTT_PORT@", std::to_string(port_));
   conf = ReplaceAll(conf, "@WS_PORT@", std::to_string(ws_port_));
   conf = ReplaceAll(conf, "@DATA_DIR@", data_dir());

@@ -32,6 +32,14 @@ namespace kaoko::alerting {
 // XML-escaped. Thread-safe (pure).
 std::string RenderCap(const Network& network, const std::vector<const Incident*>& incidents, TimePoint now);
 
+// The same document bounded to `max_bytes` (0 = no bound), for the retained MQTT topic: a broker drops a client
+// whose packet exceeds its max_packet_size, so a tambon with a hundred open incidents (about 3 KB each) would lose
+// its connection over and over. When the whole document does not fit, it keeps the most severe incidents (level,
+// then the latest update) that fit, and its <note> says how many are left out and where the whole document is
+// (GET /api/v1/cap). `omitted` (optional) receives that count. Thread-safe (pure).
+std::string RenderCapBounded(const Network& network, const std::vector<const Incident*>& incidents, TimePoint now,
+                             std::size_t max_bytes, std::size_t* omitted = nullptr);
+
 // Escapes & < > " ' for XML text and attributes. Thread-safe.
 std::string XmlEscape(std::string_view text);
 

@@ -30,12 +30,22 @@ struct EngineOptions {
   std::size_t closed_capacity = 256;
   // A station with no reading for this many reading intervals is shown as "stale" (before offline_after).
   int stale_intervals = 3;
+  // A station's evaluation state is saved (DirtyStations) when something a restart could not rebuild changes — its
+  // level, what it triggered, its faults, a silence, a late or out-of-sequence reading, a status message — and
+  // otherwise after this many readings or this much reading time, whichever comes first. A restart replays the
+  // stored readings since (Replay), so these bound the replay.
+  std::uint32_t save_every_readings = 64;
+  Seconds save_every{std::chrono::hours(3)};
 };
 
 // Health of a station as the HTTP API shows it.
 enum class StationHealth { kOk, kStale, kOffline, kSuspect };
 // "ok" | "stale" | "offline" | "suspect"
 const char* ToString(StationHealth health);
+// The health Engine::Health reports, from a track's fault bits and when it was last heard: offline, suspect (another
+// fault), stale (nothing heard for stale_intervals reading intervals) or ok. Pure; thread-safe.
+StationHealth HealthOf(unsigned problems, const std::optional<TimePoint>& last_heard, const Station& station,
+                       int stale_intervals, TimePoint now);
 
 // Thread safety: an Engine is not thread-safe; one owner thread calls everything (the server's strand). Every
 // method is O(1) amortised per input except Advance / NextDeadline / the read accessors, which are linear in open
@@ -79,18 +89,31 @@ class Engine {
   // Health of a station at `now` (suspect = a fault other than offline).
   StationHealth Health(std::string_view station, TimePoint now) const;
   // The tambon's CAP 1.2 document for the active flood incidents (see cap.hpp for the choices).
-  std::string Cap(TimePoint now) const;
+  // `max_bytes` bounds it (RenderCapBounded: the most severe that fit, and a note); 0 = the whole document.
+  std::string Cap(TimePoint now, std::size_t max_bytes = 0, std::size_t* omitted = nullptr) const;
   // The earliest time Advance has something to do; nullopt when nothing is pending.
   std::optional<TimePoint> NextDeadline() const;
 
   // ---- durable state
   EngineState ExportState() const;
+  // ExportState without incidents and stations (they are stored one row each): what EncodeEngineMeta stores.
+  EngineState ExportMeta() const;
   // Replaces all state (call before any other input). Stations unknown to the network are dropped; network
   // stations missing from `state` start fresh.
   void ImportState(EngineState state);
-  // Stations and incidents changed since the last ClearDirty() (closed incidents included), for incremental saves.
+  // Re-evaluates a stored reading that arrived after the station's saved state (ImportState): rebuilds the windows and
+  // counters it moved, raises nothing, and leaves what the saved state decided (levels, faults, triggers) as saved.
+  // Readings at or before the station's newest evaluated one are skipped; give them in the order they arrived (by
+  // seq, above the saved max_seq). `now` caps the time the station counts as last heard.
+  void Replay(const Reading& reading, TimePoint now);
+  // Stations whose state must be saved and incidents changed since the last ClearDirty() (closed incidents included),
+  // for incremental saves. A station is listed when something a restart could not rebuild changed, or when
+  // EngineOptions::save_every_readings / save_every have passed since its last save.
   std::vector<std::string> DirtyStations() const;
   std::vector<std::int64_t> DirtyIncidents() const;
+  // Indexes (in Network::stations) of every station whose track changed at all since the last ClearDirty(), the
+  // dirty ones included: what a view of the stations must redraw.
+  const std::vector<std::size_t>& TouchedStations() const { return touched_station_list_; }
   void ClearDirty();
 
  private:
@@ -134,7 +157,11 @@ class Engine {
   void AdvanceIncident(Incident& inc, TimePoint now, Effects& fx);
   void TimeoutStep(Incident& inc, TimePoint deadline, TimePoint now, Effects& fx);
   void HealthChanged(std::size_t station_index, unsigned before, TimePoint now, Effects& fx);
+  MonitorResult Evaluate(std::size_t index, const Reading& reading, TimePoint now, Effects& fx);
   void MarkStationDirty(std::size_t index);
+  void MarkStationTouched(std::size_t index);
+  void LowerStationDeadline(std::optional<TimePoint> t);
+  std::optional<TimePoint> StationDeadline(const StationTrack& t) const;
   void SetMoving(std::size_t index, bool moving);
   bool Silenced(const StationTrack& t, TimePoint now) const;
   Effects Refuse(const std::string& key, Receipt receipt, Incident* inc, std::string via, TimePoint now);
@@ -149,8 +176,15 @@ class Engine {
   std::vector<const Person*> tao_;
 
   std::vector<StationTrack> tracks_;  // parallel to network_->stations
-  std::vector<char> station_dirty_;
+  std::vector<char> station_dirty_;   // 1: to be saved; 2: touched only
   std::vector<std::size_t> dirty_station_list_;
+  std::vector<std::size_t> touched_station_list_;
+  std::vector<std::uint32_t> unsaved_readings_;  // readings evaluated since the station's state was last saved
+  std::vector<std::int64_t> saved_latest_ms_;    // its newest reading's ts (ms) when last saved; INT64_MIN: never
+  // No station has anything for Advance to do before this (a lower bound; Advance scans the stations only from it).
+  TimePoint station_deadline_ = TimePoint::max();
+  // Some station has not been looked at by Advance yet (it starts watching for silence from then).
+  bool stations_unwatched_ = true;
   int moving_count_ = 0;
 
   std::map<std::int64_t, Incident> open_;

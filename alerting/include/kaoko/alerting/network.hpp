@@ -4,9 +4,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kaoko::alerting {
@@ -119,12 +121,21 @@ struct Network {
   HealthPolicy health;
   RainPolicy rain;
 
-  // Look-ups; nullptr when absent. Linear scans are fine for a tambon; the service builds its own indexes.
+  // Look-ups; nullptr when absent. After BuildIndex (the network loader calls it) they are a hash look-up, else a
+  // linear scan (fine for a tambon built by hand; not for 150,000 stations).
   const Village* FindVillage(std::string_view id) const;
   const Station* FindStation(std::string_view id) const;
   const Person* FindPerson(std::string_view id) const;
   // Index of a village along the river (0 = most upstream), or -1.
   int VillageIndex(std::string_view id) const;
+  // Indexes villages, stations and people by id. Call again after changing the lists (a list whose size no longer
+  // matches its index is scanned instead). The index holds positions, so a copy of the network stays valid.
+  void BuildIndex();
+
+  // (hash of the id, position), sorted; see BuildIndex.
+  std::vector<std::pair<std::size_t, std::uint32_t>> village_index;
+  std::vector<std::pair<std::size_t, std::uint32_t>> station_index;
+  std::vector<std::pair<std::size_t, std::uint32_t>> person_index;
 };
 
 }  // namespace kaoko::alerting

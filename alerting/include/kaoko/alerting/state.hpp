@@ -105,15 +105,19 @@ struct StationTrack {
   TimePoint over_since[3] = {};             // ts of the first of those readings
   std::optional<TimePoint> latest_ts;       // newest reading ts evaluated
   std::uint64_t latest_seq = 0;
+  std::uint64_t max_seq = 0;                // highest seq evaluated (a restart replays the stored readings above it)
   std::optional<double> latest_level_cm;    // newest reading (even if suspect)
   std::optional<double> accepted_cm;        // newest reading that was not suspect
   std::optional<double> battery_v;
   std::optional<TimePoint> last_heard;      // engine time of the last reading or status online
   std::optional<TimePoint> watching_since;  // engine time this station was first checked for silence
-  std::vector<RecentReading> recent;        // ring of accepted readings, kRecentCapacity
-  std::size_t recent_head = 0;              // next slot to write
+  // Accepted readings of the last fast_rise_window, oldest first, at most kRecentCapacity. Read as a ring of
+  // recent.size() slots: recent_count of them ending just before recent_head (the engine keeps head 0 and count =
+  // size; an older layout with a head is converted by NormalizeWindows).
+  std::vector<RecentReading> recent;
+  std::size_t recent_head = 0;
   std::size_t recent_count = 0;
-  std::vector<std::int64_t> rain_bucket;    // bucket number (ts / 10 min) held by each slot, kRainBuckets
+  std::vector<std::int64_t> rain_bucket;    // ten-minute buckets (ts / 10 min) of the last 24 h that had rain, sorted
   std::vector<double> rain_mm;              // rain in that bucket
   double rain_1h_mm = 0;
   double rain_24h_mm = 0;

@@ -1,7 +1,8 @@
 // Per-station evaluation of one reading: the level with persistence and hysteresis, a fast rise, rain, and the
 // station's health (stuck, spike, low battery). Pure: it updates a StationTrack and says what changed; the engine
-// decides what that means for incidents. O(1) per reading (a fixed ring and fixed rain buckets, no allocation once
-// the track is initialised).
+// decides what that means for incidents. O(1) per reading: the fast-rise ring holds at most 32 readings and only
+// those of the last fast_rise_window, the rain only the buckets of the last 24 hours that had rain (a dry, idle
+// station holds no buffer at all).
 #pragma once
 
 #include "kaoko/alerting/events.hpp"
@@ -36,8 +37,14 @@ struct MonitorResult {
   unsigned problems_after = 0;
 };
 
-// Prepares an empty track for `station` (ring and rain buckets sized). Thread-safe (pure).
+// Prepares an empty track for `station` (its windows are empty until readings fill them). Thread-safe (pure).
 StationTrack NewStationTrack(const Station& station);
+
+// Brings a track's windows to the layout ApplyReading keeps: the ring oldest first from slot 0 (recent_head 0,
+// recent_count = size, at most kRecentCapacity), the rain as (bucket, mm) sorted by bucket without empty slots. A
+// track saved by an earlier kaoko (a fixed ring of 32 with a head, 144 rain slots) comes back with the same sums and
+// the same rate. Does nothing to a track already in that layout. Thread-safe for distinct tracks.
+void NormalizeWindows(StationTrack& track);
 
 // Evaluates one reading into `track`. `others_moving` says whether any other station's last reading moved (the
 // stuck rule needs it). `now` is the engine time the reading arrived. Returns what changed. Thread-safe for

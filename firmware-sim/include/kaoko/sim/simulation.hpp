@@ -51,6 +51,9 @@ struct SimOptions {
   double ack_timeout_s = 30;
   Seconds connect_wait{15};  // wait this long (real) for the links before starting the clock
   int progress = -1;         // -1 auto (TTY: live line), 0 plain periodic lines, 1 live line
+  // Only the stations, watchers and responders of these villages (the whole river is still modelled): a village's
+  // edge box serves its own (docs/tiers.md). Empty: everyone. Not with --scale.
+  std::vector<std::string> villages;
   bool help = false;
 };
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <future>
 #include <memory>
 #include <map>
@@ -72,12 +73,33 @@ struct LiveEvent {
   std::string json;
 };
 
+class Core;
+
+// What a tier (tier.hpp, docs/tiers.md) sees of the core: every inbound message before the core handles it, every
+// stored reading and timeline event, and the end of each batch. Called on the core thread, inside the batch's
+// transaction (so what the tap writes commits or rolls back with the batch); must not block.
+class CoreTap {
+ public:
+  virtual ~CoreTap() = default;
+  // Return true when the tap took the message (a tier topic); the core then does nothing with it. The tap may hand
+  // contract messages to the core's normal handling with Core::Feed meanwhile.
+  virtual bool Intercept(const Inbound& in, TimePoint now) = 0;
+  virtual void ReadingStored(std::string_view station, const wire::ReadingMsg& reading, TimePoint now) = 0;
+  // `incident` is the engine's incident the event belongs to (nullptr when unknown).
+  virtual void TimelineStored(const alerting::TimelineEvent& event, const alerting::Incident* incident) = 0;
+  // The batch committed and what it decided was published.
+  virtual void Committed(TimePoint now) = 0;
+  // The batch was rolled back: forget what it did.
+  virtual void RolledBack() = 0;
+};
+
 struct CoreOptions {
   std::size_t max_batch = 5000;
   std::chrono::milliseconds ack_interval{1000};  // at most about once a second per station (the contract)
   std::chrono::milliseconds retry_after_db_error{1000};
   std::function<TimePoint()> clock;  // defaults to the system clock
   alerting::EngineOptions engine;
+  CoreTap* tap = nullptr;  // a tier's (tier.hpp); none in a plain single-machine service
 };
 
 class Core {
@@ -114,6 +136,11 @@ class Core {
   // Set before Run starts.
   void SetObserver(std::function<void(const std::vector<LiveEvent>&)> observer);
 
+  // For a CoreTap inside Intercept only (core thread): handles `in` as if it had arrived, within the current batch.
+  void Feed(Inbound& in);
+  // The engine, for a CoreTap (core thread only).
+  const alerting::Engine& engine() const { return engine_; }
+
   // Snapshots for the HTTP API; thread-safe.
   std::vector<StationView> Stations() const;
   std::vector<alerting::AlertState> Villages() const;
@@ -123,10 +150,25 @@ class Core {
   std::size_t QueueDepth() const;
 
  private:
+  // One per station, kept small (a network may have 150,000 of them): what Stations() turns into a StationView, the
+  // store's key and the acks to send. Times are milliseconds since the epoch, kNone for none; rain and battery NaN
+  // for none. The view fields are guarded by view_mu_ (written on the core thread).
+  static constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::min();
   struct StationSlot {
-    const alerting::Station* station;
-    StationView view;
+    const alerting::Station* station = nullptr;
     std::vector<std::uint64_t> pending_acks;  // seqs committed since the last ack (core thread only)
+    std::int64_t key = 0;                     // the store's station key (0: none yet)
+    std::uint64_t latest_seq = 0;             // the newest reading by its own ts (when latest_ts != kNone)
+    std::int64_t latest_ts = kNone;
+    double latest_level_cm = 0;
+    double latest_rain_mm = std::numeric_limits<double>::quiet_NaN();
+    double latest_battery_v = std::numeric_limits<double>::quiet_NaN();
+    std::int64_t last_seen = kNone;       // when a reading last arrived (kaoko's clock)
+    std::int64_t last_heard = kNone;      // the engine's, for the health
+    std::int64_t silenced_until = kNone;
+    unsigned problems = 0;                // the engine's fault bits
+    alerting::Level level = alerting::Level::kNormal;
+    std::int8_t online = -1;              // -1 unknown, 0 offline, 1 online (the station's status message)
   };
   struct Outgoing {
     std::string topic;
@@ -147,8 +189,12 @@ class Core {
   void SaveEngine();
   alerting::Effects DecideOnCore(const std::string& user, const std::string& village, const wire::DecisionMsg& d,
                                  const std::string& via, TimePoint now);
-  void RefreshViews(TimePoint now);
-  void LoadEngine();
+  void RefreshViews(TimePoint now, const std::vector<std::size_t>* touched);
+  static void SetLatest(StationSlot& slot, const store::StoredReading& r);
+  void LoadEngine(bool announce = true);
+  // After a rolled-back batch: the engine as the database last committed it (LoadEngine), its uncommitted effects
+  // dropped. Throws when the state cannot be read back (engine_stale_ then stays set and the next batch tries again).
+  void ReloadEngine();
 
   const alerting::Network& network_;
   store::Store& store_;
@@ -156,18 +202,25 @@ class Core {
   Metrics& metrics_;
   CoreOptions options_;
 
-  std::unordered_map<std::string, StationSlot> stations_;  // keys never change after construction
+  std::vector<StationSlot> slots_;                              // by index in network_.stations; never resized
+  std::unordered_map<std::string_view, std::uint32_t> by_name_;  // station id (network_'s string) → index
+  std::vector<StationSlot*> acking_;                             // slots with pending_acks (core thread only)
 
   mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Inbound> queue_;
 
   alerting::Engine engine_;  // core thread only
-  // Engine effects not yet committed (kept across a failed batch so that no timeline entry or alert is lost).
+  // Engine effects not yet committed (a failed batch drops them with the engine's state: ReloadEngine).
   alerting::Effects pending_;
   bool engine_touched_ = false;  // the engine's counters, alerts or sirens may have changed since the last save
+  bool engine_stale_ = false;    // a batch was rolled back and the engine could not be read back yet
   std::vector<PendingCommand> commands_;  // guarded by queue_mu_
   std::function<void(const std::vector<LiveEvent>&)> observer_;
+  Batch* feeding_ = nullptr;  // the batch being processed, for Feed (core thread)
+  TimePoint feeding_now_{};
+
+  bool villages_stale_ = true;  // an alert changed since villages_view_ was taken (core thread only)
 
   mutable std::mutex view_mu_;  // guards the snapshots below
   std::optional<std::string> db_problem_;

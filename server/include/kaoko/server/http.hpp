@@ -57,6 +57,10 @@ class HttpApi {
   // a session, 403 from another site's page). Not thread-safe (the HTTP thread).
   std::variant<LiveFilter, Response> LiveUpgrade(const Request& request);
 
+  // Routes answered before the API's own (a tier's: tier.hpp); nullopt from `routes` falls through. Set before the
+  // server starts.
+  void SetExtraRoutes(std::function<std::optional<Response>(const Request&)> routes) { extra_ = std::move(routes); }
+
   // The public JSON of an incident as stored (for the live hub), or nullopt. Not thread-safe (the HTTP thread).
   std::optional<nlohmann::json> IncidentJson(std::int64_t id);
 
@@ -81,6 +85,7 @@ class HttpApi {
   std::function<Health()> health_;
   std::unique_ptr<Auth> auth_;
   WebOptions web_;
+  std::function<std::optional<Response>(const Request&)> extra_;
 };
 
 // Accepts connections on `endpoint` and serves them with `api`. Start() begins accepting; the io_context runs it.

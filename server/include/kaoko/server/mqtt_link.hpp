@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "kaoko/server/core.hpp"
 #include "kaoko/server/metrics.hpp"
@@ -27,6 +28,7 @@ struct MqttOptions {
   std::string tambon;
   int max_buffered = 1'000'000;  // outgoing messages queued inside Paho while the broker is away (STACK trap 2)
   int max_inflight = 1000;
+  std::vector<std::string> extra_subscriptions;  // QoS 1 filters beyond the contract's (a tier's: tier.hpp)
 };
 
 class MqttLink : public Publisher, private mqtt::callback {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kaoko/server/result.hpp"
+#include "kaoko/server/tier_options.hpp"
 
 namespace kaoko::server {
 
@@ -27,6 +28,11 @@ struct ServiceOptions {
   // epoch, UTC; 0 = the moment the service starts). 1 = real time. Deadlines and readings' ts follow this clock.
   double time_scale = 1.0;
   long long time_origin_ms = 0;
+  // Retention (docs/operations.md): raw readings older than this many days (on kaoko's clock) become hourly rows in
+  // small steps on the core thread; 0 keeps every raw reading forever.
+  int raw_days = 400;
+  // Which tier this service is (docs/tiers.md): the TAO (default), a village's edge box, or a province.
+  tier::TierOptions tier;
 };
 
 class Service {

@@ -6,7 +6,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +26,10 @@ using wire::TimePoint;
 
 // The schema version this build writes; Open migrates older files up to it and refuses newer ones.
 int CurrentSchemaVersion();
+
+// The SQL of migration `version` (it takes a file from version - 1 to version; 1 ≤ version ≤ CurrentSchemaVersion(),
+// else empty). For tests that build a file as an earlier release left it (server/tests/migrations_test.cpp).
+std::string_view MigrationSql(int version);
 
 // A prepared statement (RAII). Bind and column indexes follow SQLite: bind from 1, columns from 0.
 class Stmt {
@@ -48,6 +54,8 @@ class Stmt {
   double Double(int col) const;
   std::optional<double> OptDouble(int col) const;
   std::string Text(int col) const;
+  // The text of a column without copying it: valid until the next Step or Reset.
+  std::string_view View(int col) const;
   bool IsNull(int col) const;
   int last_code() const { return last_code_; }
   bool IsPrepared() const { return stmt_ != nullptr; }
@@ -135,9 +143,14 @@ class Store {
 
   // The stable integer key of a station name (created on first use). Cached.
   std::int64_t StationKey(std::string_view station);
+  // The key of a station name, or 0 when it has none yet (never creates one). Cached.
+  std::int64_t KnownStationKey(std::string_view station);
+  // Reads every station's key into the cache at once (the service does this at start).
+  void LoadStationKeys();
 
   // Writes inside the caller's transaction. Duplicates by (station, seq) / (user, id) are not stored again.
   Insert InsertReading(std::string_view station, const wire::ReadingMsg& r);
+  Insert InsertReading(std::int64_t station_key, const wire::ReadingMsg& r);
   Insert InsertRefusedReading(std::string_view station, std::uint64_t seq, std::optional<TimePoint> ts,
                               TimePoint received, const Error& why, std::string_view payload);
   Insert InsertReport(std::string_view user, std::string_view village, const wire::ReportMsg& r, TimePoint received);
@@ -149,6 +162,21 @@ class Store {
   std::vector<StoredReading> Readings(std::string_view station, TimePoint since, TimePoint until, int limit);
   // The newest reading (by its own ts) of every station that has one.
   std::vector<StoredReading> LatestReadings();
+  // One reading by its key (the station's name is left empty).
+  std::optional<StoredReading> Reading(std::int64_t station_key, std::uint64_t seq);
+  // The station's readings with a seq above `seq`, in seq order (the station's name is left empty).
+  void ForEachReadingAfter(std::int64_t station_key, std::uint64_t seq,
+                           const std::function<void(const StoredReading&)>& fn);
+
+  // The time index of the readings (reading_days, migration 6): the lowest and highest seq a reading of the station
+  // with ts in [since, until] can have (a superset: filter by ts as well); nullopt when it has none in that time.
+  std::optional<std::pair<std::int64_t, std::int64_t>> SeqBounds(std::int64_t station_key, TimePoint since,
+                                                                TimePoint until);
+  // After readings of [since, until) were deleted: forgets the days wholly inside it. Inside a write transaction.
+  void ForgetReadingDays(std::int64_t station_key, TimePoint since, TimePoint until);
+  // Each station whose oldest day in reading_days starts before `before`: (key, start of that day). A day's readings
+  // may since have been deleted (the day then starts earlier than the station's oldest reading).
+  std::vector<std::pair<std::int64_t, TimePoint>> OldestReadingDays(TimePoint before);
   std::int64_t CountReadings();
   // Whether a report (user, id) is already stored; if so, the incident recorded for it (0 for none).
   std::optional<std::int64_t> ReportIncident(std::string_view user, std::string_view id);
@@ -163,6 +191,8 @@ class Store {
   void SaveEngineMeta(std::string_view state);
   std::optional<std::string> EngineMeta();
   std::vector<std::string> StationTracks();
+  // The same, one row at a time without keeping them (the text is valid during the call only).
+  void ForEachStationTrack(const std::function<void(std::string_view)>& fn);
   // Newest first.
   std::vector<IncidentRow> Incidents(bool open_only, int limit);
   std::optional<IncidentRow> Incident(std::int64_t id);
@@ -175,11 +205,35 @@ class Store {
   explicit Store(sqlite3* db) : db_(db) {}
   void Migrate();
   Stmt& Prepared(int slot, std::string_view sql);
+  void NoteReadingDay(std::int64_t key, std::int64_t seq, std::int64_t day);
+
+  // A station's newest (open) day in reading_days, as the writer last saw it.
+  struct OpenDay {
+    std::int64_t day = 0;
+    std::int64_t lo = 0;
+    std::int64_t max = 0;   // the highest seq of that day inserted since it was seen (when max_known)
+    bool known = false;     // read from the table (or created) since the start or the last rollback
+    bool has_day = false;
+    bool max_known = false;
+  };
+  struct OpenDays {
+    std::vector<OpenDay> by_key;  // station keys are small dense integers
+    OpenDay& operator[](std::int64_t key) {
+      const auto k = static_cast<std::size_t>(key < 0 ? 0 : key);
+      if (k >= by_key.size()) by_key.resize(k + 1);
+      return by_key[k];
+    }
+    void erase(std::int64_t key) {
+      if (key >= 0 && static_cast<std::size_t>(key) < by_key.size()) by_key[static_cast<std::size_t>(key)] = {};
+    }
+    void clear() { std::fill(by_key.begin(), by_key.end(), OpenDay{}); }
+  };
 
   sqlite3* db_;
   int schema_version_ = 0;
   std::vector<Stmt> prepared_;
   std::unordered_map<std::string, std::int64_t> station_keys_;
+  OpenDays open_days_;
 };
 
 }  // namespace kaoko::store

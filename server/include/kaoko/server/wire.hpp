@@ -71,8 +71,13 @@ struct ReadingParse {
 };
 // Parses and validates a reading against the station's physical range. `now` bounds `ts` from above: a station
 // whose clock runs more than `max_future` ahead is refused with a reason that says so.
+// A plain payload (what stations send) is read in one pass without allocating; anything else, and every refusal, goes
+// through the reference parser below, so the two always agree.
 ReadingParse ParseReading(std::string_view payload, const alerting::Station& station, TimePoint now,
                           std::chrono::milliseconds max_future = std::chrono::minutes(10));
+// The reference parser (a full JSON DOM): the same answer as ParseReading for every input, only slower. For tests.
+ReadingParse ParseReadingDom(std::string_view payload, const alerting::Station& station, TimePoint now,
+                             std::chrono::milliseconds max_future = std::chrono::minutes(10));
 
 struct StatusMsg {
   bool online = false;

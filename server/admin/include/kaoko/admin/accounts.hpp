@@ -25,8 +25,13 @@ inline constexpr std::string_view kServiceAccount = "kaoko";
 // What an account is, as far as the broker cares. The people's roles (watcher, committee, headman, deputy) all map to
 // kPerson: the broker lets every person publish report/{self} and decision/{self}, and the service refuses a decision
 // the role may not take with a receipt that says why (the contract), which it could not do if the broker dropped it.
-enum class AccountRole { kStation, kPerson, kTao, kService };
-const char* ToString(AccountRole role);  // "station", "person", "tao", "service"
+//
+// kBridge is a Mosquitto bridge from the tier below (docs/tiers.md), named after the node it carries: an edge box's
+// bridge at the TAO's broker has one village (its journal and heartbeat up; its journal ack and that village's alert,
+// siren, notifications and receipts down); a TAO's bridge at a province's broker has none and is named after its
+// tambon (its journal and heartbeat, its villages' alerts and its CAP document up; its journal ack down).
+enum class AccountRole { kStation, kPerson, kTao, kService, kBridge };
+const char* ToString(AccountRole role);  // "station", "person", "tao", "service", "bridge"
 std::optional<AccountRole> ParseAccountRole(std::string_view text);
 
 struct Account {

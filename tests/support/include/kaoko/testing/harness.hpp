@@ -97,6 +97,9 @@ int MosquittoPub(int port, const std::string& user, const std::string& password,
 struct BrokerOptions {
   std::string network_file = SourceDir() + "/config/tonhong.toml";
   bool websockets = false;  // also open the MQTT-over-WebSockets listener (ws_port())
+  // Appended to the generated mosquitto.conf (e.g. a bridge from broker-config/edge.conf.in, docs/tiers.md), after
+  // the common placeholders (@RUN_AS@ and the rest) are filled in it too.
+  std::string extra_config = "";
 };
 
 // A real Mosquitto with the project's dev config (broker-config/dev.conf.in), ACL and password file. The constructor
