@@ -19,7 +19,7 @@ constexpr FamilyInfo kFamilies[] = {
     {"kaoko_reports_total", "result", "Watcher reports handled, by result."},
     {"kaoko_cap_truncated_total", "where", "CAP documents too large for MQTT, published with only the most severe incidents."},
     {"kaoko_decisions_total", "result", "Decisions handled, by result."},
-    {"kaoko_mqtt_events_total", "event", "MQTT connection events."},
+    {"kaoko_mqtt_events_total", "event", "MQTT connection and publish events (docs/operations.md)."},
     {"kaoko_retention_rows_total", "kind",
      "Retention: raw readings folded and deleted (raw_deleted), hourly rows written (hourly_written)."},
     {"kaoko_tier_journal_entries_total", "what",
@@ -98,6 +98,12 @@ std::string Metrics::Render() const {
   counter("kaoko_batches_total", "Database transactions committed by the core.", batches.load());
   counter("kaoko_acks_published_total", "End-to-end ack messages published to stations.", acks_published.load());
   counter("kaoko_db_errors_total", "Database errors (a batch was not stored and not acknowledged).", db_errors.load());
+  out += fmt::format("# HELP kaoko_mqtt_outgoing_queued Publishes (acks, alerts, receipts…) waiting to be handed to "
+                     "the MQTT client.\n# TYPE kaoko_mqtt_outgoing_queued gauge\nkaoko_mqtt_outgoing_queued {}\n"
+                     "# HELP kaoko_mqtt_outgoing_in_flight Publishes handed to the MQTT client and not yet "
+                     "acknowledged by the broker.\n# TYPE kaoko_mqtt_outgoing_in_flight gauge\n"
+                     "kaoko_mqtt_outgoing_in_flight {}\n",
+                     mqtt_out_queued.load(), mqtt_out_in_client.load());
   out += fmt::format("# HELP kaoko_ingest_queue_depth Messages received and waiting for the core.\n"
                      "# TYPE kaoko_ingest_queue_depth gauge\nkaoko_ingest_queue_depth {}\n",
                      queue_depth.load());

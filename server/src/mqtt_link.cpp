@@ -5,31 +5,57 @@
 #include "kaoko/server/log.hpp"
 #include "kaoko/server/wire.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <set>
+
 namespace kaoko::server {
 
 MqttLink::MqttLink(MqttOptions options, Metrics& metrics, std::function<void(Inbound)> on_message)
     : options_(std::move(options)), metrics_(metrics), on_message_(std::move(on_message)) {
-  mqtt::create_options create(MQTTVERSION_3_1_1, options_.max_buffered);
-  // Receipts and alerts decided while the broker is away wait in Paho's buffer instead of being refused.
-  create.set_send_while_disconnected(true, true);
-  client_ = std::make_unique<mqtt::async_client>(options_.url, options_.client_id, create, nullptr);
-  client_->set_callback(*this);
+  connect_opts_ = mqtt::connect_options_builder()
+                      .clean_session(false)
+                      .user_name(options_.user)
+                      .password(options_.password)
+                      .keep_alive_interval(std::chrono::seconds(20))
+                      .connect_timeout(std::chrono::seconds(5))
+                      .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(16))
+                      .max_inflight(options_.max_inflight)
+                      .mqtt_version(MQTTVERSION_3_1_1)
+                      .finalize();
+  completion_ = std::make_unique<Completion>(*this, generation_);
+  inlet_->on_message = on_message_;
+  client_ = NewClient();
 }
 
-MqttLink::~MqttLink() { Stop(); }
+std::unique_ptr<mqtt::async_client> MqttLink::NewClient() {
+  mqtt::create_options create(MQTTVERSION_3_1_1, options_.max_buffered);
+  // What is handed over while the broker is away waits in Paho's buffer instead of being refused.
+  create.set_send_while_disconnected(true, true);
+  auto client = std::make_unique<mqtt::async_client>(options_.url, options_.client_id, create, nullptr);
+  client->set_callback(*this);
+  return client;
+}
+
+MqttLink::~MqttLink() {
+  Stop();
+  {
+    std::lock_guard lock(inlet_->mu);
+    inlet_->on_message = nullptr;  // retired clients outlive us
+  }
+  // Before the queues and the listener it calls. A client damaged by the Paho fault Rebuild works around is not
+  // destroyed (Paho would free its damaged message a second time): it is left to the process's exit.
+  if (rebuild_) {
+    client_->disable_callbacks();
+    (void)client_.release();
+  }
+  client_.reset();
+}
 
 void MqttLink::Start() {
+  pumper_ = std::jthread([this](std::stop_token stop) { Pump(stop); });
   connector_ = std::jthread([this](std::stop_token stop) {
-    auto opts = mqtt::connect_options_builder()
-                    .clean_session(false)
-                    .user_name(options_.user)
-                    .password(options_.password)
-                    .keep_alive_interval(std::chrono::seconds(20))
-                    .connect_timeout(std::chrono::seconds(5))
-                    .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(16))
-                    .max_inflight(options_.max_inflight)
-                    .mqtt_version(MQTTVERSION_3_1_1)
-                    .finalize();
+    const auto& opts = connect_opts_;
     // Paho reconnects by itself only after a first success; until then we keep trying here.
     auto wait = std::chrono::milliseconds(250);
     while (!stop.stop_requested() && !stopping_) {
@@ -57,7 +83,15 @@ void MqttLink::Start() {
     auto last_kick = std::chrono::steady_clock::now();
     while (!stop.stop_requested() && !stopping_) {
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
-      if (connected_) continue;
+      if (rebuild_) {
+        Rebuild();
+        last_kick = std::chrono::steady_clock::now();
+        continue;
+      }
+      if (connected_) {
+        CheckWindow();
+        continue;
+      }
       auto now = std::chrono::steady_clock::now();
       auto down_for = now - std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(lost_at_.load()));
       if (down_for < std::chrono::seconds(20) || now - last_kick < std::chrono::seconds(10)) continue;
@@ -84,6 +118,13 @@ void MqttLink::Stop() {
     connector_.request_stop();
     connector_.join();
   }
+  // Give what is queued (the last acks and alerts) a moment to reach the broker; what does not is re-sent by the
+  // stations (no ack) or re-published at the next start (alert and siren states are retained from the database).
+  for (int i = 0; i < 40 && connected_ && Outstanding() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (pumper_.joinable()) {
+    pumper_.request_stop();
+    pumper_.join();
+  }
   try {
     if (client_->is_connected()) client_->disconnect(std::chrono::seconds(2))->wait_for(std::chrono::seconds(3));
   } catch (const mqtt::exception&) {
@@ -106,6 +147,9 @@ void MqttLink::Subscribe() {
   filters->push_back(base + "decision/+");
   for (const auto& f : options_.extra_subscriptions) filters->push_back(f);
   mqtt::iasync_client::qos_collection qos(filters->size(), 1);
+  // Called on Paho's thread: while Rebuild swaps the client, this is the retired one connecting; never wait here.
+  std::shared_lock client_lock(client_mu_, std::try_to_lock);
+  if (!client_lock.owns_lock()) return;
   try {
     client_->subscribe(filters, qos);
   } catch (const mqtt::exception& e) {
@@ -140,13 +184,203 @@ void MqttLink::message_arrived(mqtt::const_message_ptr msg) {
   on_message_(Inbound{msg->get_topic(), msg->get_payload_str(), std::chrono::steady_clock::now()});
 }
 
+namespace {
+// Clients retired by MqttLink::Rebuild live until the process exits (a global root, so that the leak checker sees
+// them as reachable, which they are: Paho's own list of clients holds them too).
+void Retire(mqtt::async_client* client) {
+  static std::mutex mu;
+  static auto* clients = new std::vector<mqtt::async_client*>;
+  std::lock_guard lock(mu);
+  clients->push_back(client);
+}
+
+bool IsAck(const std::string& topic) { return topic.size() > 4 && topic.compare(topic.size() - 4, 4, "/ack") == 0; }
+}  // namespace
+
 void MqttLink::Publish(const std::string& topic, const std::string& payload, bool retained) {
-  try {
-    client_->publish(topic, payload.data(), payload.size(), 1, retained);
-  } catch (const mqtt::exception& e) {
-    metrics_.Count("kaoko_mqtt_events_total", "publish_refused");
-    if (log::ShouldLog("publish_refused")) log::Error("mqtt", "publish to {} refused: {}", topic, e.what());
+  bool wake = false;
+  {
+    std::lock_guard lock(out_mu_);
+    if (urgent_.size() + acks_.size() >= static_cast<std::size_t>(options_.max_buffered)) {
+      metrics_.Count("kaoko_mqtt_events_total", "publish_dropped");
+      if (log::ShouldLog("publish_dropped"))
+        log::Error("mqtt", "outgoing queue full ({} messages, broker away or too slow): dropped the publish to {}",
+                   options_.max_buffered, topic);
+      return;
+    }
+    (IsAck(topic) ? acks_ : urgent_).push_back(Outgoing{next_seq_++, topic, payload, retained});
+    metrics_.mqtt_out_queued = urgent_.size() + acks_.size();
+    wake = in_client_.size() < static_cast<std::size_t>(options_.max_inflight);
   }
+  if (wake) out_cv_.notify_one();
+}
+
+std::size_t MqttLink::Outstanding() const {
+  std::lock_guard lock(out_mu_);
+  return urgent_.size() + acks_.size() + in_client_.size();
+}
+
+void MqttLink::Pump(std::stop_token stop) {
+  std::unique_lock lock(out_mu_);
+  while (!stop.stop_requested()) {
+    out_cv_.wait(lock, stop, [&] {
+      return !rebuild_ && in_client_.size() < static_cast<std::size_t>(options_.max_inflight) &&
+             !(urgent_.empty() && acks_.empty());
+    });
+    if (stop.stop_requested()) break;
+    auto& q = urgent_.empty() ? acks_ : urgent_;
+    const Outgoing& out = in_client_.emplace(q.front().seq, std::move(q.front())).first->second;
+    q.pop_front();
+    const std::uint64_t seq = out.seq;
+    auto msg = mqtt::make_message(out.topic, out.payload, 1, out.retained);
+    Completion* listener = completion_.get();
+    metrics_.mqtt_out_queued = urgent_.size() + acks_.size();
+    metrics_.mqtt_out_in_client = in_client_.size();
+    lock.unlock();
+    std::string refused;
+    {
+      std::shared_lock client_lock(client_mu_);
+      try {
+        // The seq rides as the token's user context: Completed finds our copy by it.
+        client_->publish(msg, reinterpret_cast<void*>(static_cast<std::uintptr_t>(seq)), *listener);
+      } catch (const mqtt::exception& e) {
+        refused = e.what();
+      }
+    }
+    lock.lock();
+    if (!refused.empty()) {
+      in_client_.erase(seq);
+      metrics_.mqtt_out_in_client = in_client_.size();
+      metrics_.Count("kaoko_mqtt_events_total", "publish_refused");
+      if (log::ShouldLog("publish_refused")) log::Error("mqtt", "publish to {} refused: {}", msg->get_topic(), refused);
+    }
+  }
+}
+
+void MqttLink::Completion::on_success(const mqtt::token& tok) {
+  link_.Completed(generation_, reinterpret_cast<std::uintptr_t>(tok.get_user_context()), true, 0);
+}
+void MqttLink::Completion::on_failure(const mqtt::token& tok) {
+  link_.Completed(generation_, reinterpret_cast<std::uintptr_t>(tok.get_user_context()), false, tok.get_return_code());
+}
+
+void MqttLink::RequeueLocked(std::vector<Outgoing> back) {
+  std::sort(back.begin(), back.end(), [](const Outgoing& a, const Outgoing& b) { return a.seq > b.seq; });
+  // What went to Paho left the front of its queue, so it goes back to the front, oldest first.
+  for (auto& o : back) (IsAck(o.topic) ? acks_ : urgent_).push_front(std::move(o));
+  metrics_.mqtt_out_queued = urgent_.size() + acks_.size();
+  metrics_.mqtt_out_in_client = in_client_.size();
+}
+
+// On Paho's own thread: never call Paho from here (the pump thread does).
+void MqttLink::Completed(std::uint64_t generation, std::uint64_t seq, bool ok, int code) {
+  {
+    std::lock_guard lock(out_mu_);
+    if (generation != generation_) return;  // a retired client's: Rebuild already put its messages back
+    auto it = in_client_.find(seq);
+    if (it == in_client_.end()) return;
+    last_completion_ = std::chrono::steady_clock::now();
+    if (ok) {
+      in_client_.erase(it);
+      metrics_.mqtt_out_in_client = in_client_.size();
+    } else {
+      // Nothing is given up: the message goes out again.
+      std::vector<Outgoing> back;
+      back.push_back(std::move(it->second));
+      in_client_.erase(it);
+      RequeueLocked(std::move(back));
+      if (code == MQTTASYNC_FAILURE) rebuild_ = true;  // the Paho fault described at Rebuild
+    }
+  }
+  out_cv_.notify_one();
+  if (!ok) {
+    metrics_.Count("kaoko_mqtt_events_total", "publish_failed");
+    if (log::ShouldLog("publish_failed"))
+      log::Warn("mqtt", "a publish failed in the MQTT client (code {}); it will be sent again", code);
+  }
+}
+
+void MqttLink::CheckWindow() {
+  {
+    std::lock_guard lock(out_mu_);
+    if (in_client_.empty() || std::chrono::steady_clock::now() - last_completion_ < std::chrono::seconds(30)) return;
+  }
+  // Asked outside out_mu_: Paho takes its own lock here, and may hold it while it calls Completed.
+  std::set<std::uint64_t> held;
+  for (const auto& tok : client_->get_pending_delivery_tokens()) {
+    held.insert(reinterpret_cast<std::uintptr_t>(tok->get_user_context()));
+  }
+  {
+    std::lock_guard lock(out_mu_);
+    std::vector<Outgoing> back;
+    for (auto it = in_client_.begin(); it != in_client_.end();) {
+      if (held.count(it->first)) {
+        ++it;
+        continue;
+      }
+      back.push_back(std::move(it->second));
+      it = in_client_.erase(it);
+    }
+    if (!back.empty()) {
+      log::Warn("mqtt", "{} publishes were never completed by the MQTT client: sending them again", back.size());
+      metrics_.Count("kaoko_mqtt_events_total", "publish_window_resync");
+      RequeueLocked(std::move(back));
+    }
+    last_completion_ = std::chrono::steady_clock::now();
+  }
+  out_cv_.notify_one();
+}
+
+void MqttLink::Retired::connected(const std::string&) {
+  try {
+    client_->disconnect();
+  } catch (const mqtt::exception&) {
+    // Gone again already.
+  }
+}
+
+void MqttLink::Retired::message_arrived(mqtt::const_message_ptr msg) {
+  std::lock_guard lock(inlet_->mu);
+  if (inlet_->on_message) {
+    inlet_->on_message(Inbound{msg->get_topic(), msg->get_payload_str(), std::chrono::steady_clock::now()});
+  }
+}
+
+void MqttLink::Rebuild() {
+  log::Warn("mqtt", "the MQTT client lost a message as the connection dropped (Paho C fault): replacing the client, "
+            "same persistent session; what it held is sent again");
+  metrics_.Count("kaoko_mqtt_events_total", "client_rebuilt");
+  {
+    std::unique_lock client_lock(client_mu_);  // the pump is not inside Paho while the client is swapped
+    mqtt::async_client* old = client_.release();
+    old->set_callback(*new Retired(inlet_, old));  // leaked with the client it serves
+    try {
+      old->disconnect();
+    } catch (const mqtt::exception&) {
+      // Not connected: Retired::connected disconnects it if its automatic reconnect gets through.
+    }
+    Retire(old);
+    {
+      std::lock_guard lock(out_mu_);
+      ++generation_;
+      retired_completions_.push_back(std::move(completion_));
+      completion_ = std::make_unique<Completion>(*this, generation_);
+      std::vector<Outgoing> back;
+      for (auto& [seq, o] : in_client_) back.push_back(std::move(o));
+      in_client_.clear();
+      RequeueLocked(std::move(back));
+      rebuild_ = false;
+    }
+    connected_ = false;
+    lost_at_ = std::chrono::steady_clock::now().time_since_epoch().count();
+    client_ = NewClient();
+  }
+  try {
+    client_->connect(connect_opts_);  // the watchdog retries if this first attempt fails
+  } catch (const mqtt::exception& e) {
+    log::Warn("mqtt", "cannot connect the new MQTT client yet: {}", e.what());
+  }
+  out_cv_.notify_one();
 }
 
 }  // namespace kaoko::server

@@ -43,6 +43,8 @@ class Metrics {
   std::atomic<std::uint64_t> batches{0};
   std::atomic<std::uint64_t> queue_depth{0};
   std::atomic<std::uint64_t> acks_published{0};
+  std::atomic<std::uint64_t> mqtt_out_queued{0};     // publishes waiting in MqttLink's own queue
+  std::atomic<std::uint64_t> mqtt_out_in_client{0};  // handed to Paho, not yet acknowledged by the broker
   std::atomic<std::uint64_t> db_errors{0};
   Histogram alert_latency;   // reading received → alert published
   Histogram store_latency;   // message received → committed

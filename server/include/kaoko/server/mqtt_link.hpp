@@ -2,12 +2,21 @@
 // contract's inbound topics, automatic reconnect, and a Publisher for the core. Paho calls us on its own thread;
 // message_arrived only hands the message to the core (Core::Enqueue) and returns, so Paho acknowledges it at once
 // and the broker keeps streaming. Durability is end to end: a station keeps a reading until kaoko's ack.
+//
+// Outgoing publishes go through a window of our own (see Publish): Paho C keeps its queued commands and in-flight
+// messages in linked lists that it scans for every new message id, so handing it tens of thousands of acks at once
+// made each publish cost hundreds of microseconds (the profile is in docs/benchmarks.md). kaoko keeps the queue and
+// hands Paho at most `max_inflight` messages at a time; everything but acks goes first.
 #pragma once
 
 #include <mqtt/async_client.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <shared_mutex>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -26,8 +35,8 @@ struct MqttOptions {
   std::string user = "kaoko";
   std::string password;
   std::string tambon;
-  int max_buffered = 1'000'000;  // outgoing messages queued inside Paho while the broker is away (STACK trap 2)
-  int max_inflight = 1000;
+  int max_buffered = 1'000'000;  // outgoing messages kaoko queues (broker away or slow) before it drops new ones
+  int max_inflight = 128;        // messages handed to Paho and not yet acknowledged by the broker, at most
   std::vector<std::string> extra_subscriptions;  // QoS 1 filters beyond the contract's (a tier's: tier.hpp)
 };
 
@@ -44,10 +53,64 @@ class MqttLink : public Publisher, private mqtt::callback {
   bool connected() const { return connected_; }
   std::string last_problem() const;
 
-  // Queues a QoS 1 publish. Thread-safe; never throws (a refusal is logged and counted).
+  // Queues a QoS 1 publish. Thread-safe; never blocks on the broker and never throws (a refusal is logged and
+  // counted). Messages are handed to Paho in order, at most max_inflight at a time; acks (`…/ack`) wait behind
+  // every other message (alerts, sirens, receipts, notifications), so an alert never queues behind a flood of acks.
   void Publish(const std::string& topic, const std::string& payload, bool retained) override;
+  // Publishes queued and not yet acknowledged by the broker. Thread-safe.
+  std::size_t Outstanding() const;
 
  private:
+  struct Outgoing {
+    std::uint64_t seq = 0;  // publish order: what is handed to Paho again goes back in this order
+    std::string topic;
+    std::string payload;
+    bool retained = false;
+  };
+  // Completes one publish handed to one Paho client (its PUBACK, or its failure) and refills the window. A listener
+  // belongs to one client: completions of a retired client are ignored.
+  class Completion : public mqtt::iaction_listener {
+   public:
+    Completion(MqttLink& link, std::uint64_t generation) : link_(link), generation_(generation) {}
+    void on_success(const mqtt::token& tok) override;
+    void on_failure(const mqtt::token& tok) override;
+
+   private:
+    MqttLink& link_;
+    std::uint64_t generation_;
+  };
+  // The callback of a retired client: it forwards what the broker still delivers to it, and disconnects it for good
+  // the moment its automatic reconnect succeeds (Paho keeps retrying a lost connection whatever we ask).
+  struct Inlet {
+    std::mutex mu;
+    std::function<void(Inbound)> on_message;  // empty once the link is destroyed
+  };
+  class Retired : public mqtt::callback {
+   public:
+    Retired(std::shared_ptr<Inlet> inlet, mqtt::async_client* client) : inlet_(std::move(inlet)), client_(client) {}
+    void connected(const std::string&) override;
+    void message_arrived(mqtt::const_message_ptr msg) override;
+
+   private:
+    std::shared_ptr<Inlet> inlet_;
+    mqtt::async_client* client_;
+  };
+  std::unique_ptr<mqtt::async_client> NewClient();
+  // The pump thread: hands queued messages to Paho, in order, while the window has room. Only this thread publishes
+  // into Paho (never Paho's own callback thread).
+  void Pump(std::stop_token stop);
+  void Completed(std::uint64_t generation, std::uint64_t seq, bool ok, int code);
+  // Puts messages handed to Paho back at the front of their queues, in publish order (out_mu_ held).
+  void RequeueLocked(std::vector<Outgoing> back);
+  // Safety net, from the watchdog: a publish Paho no longer holds but never completed goes out again.
+  void CheckWindow();
+  // Paho C 1.3.11 (Debian 12) frees a QoS 1 message whose write fails as the connection drops while keeping it for
+  // the resend: after the reconnect it sends garbage, the broker drops the connection, and so on for ever (seen in
+  // tests/integration/mqtt_link_test.cpp). When a publish fails that way, the damaged client is retired (never
+  // destroyed: Paho would free the message a second time) and a fresh one takes the same persistent session; what
+  // the old one held goes out again from our copies.
+  void Rebuild();
+
   void connected(const std::string& cause) override;
   void connection_lost(const std::string& cause) override;
   void message_arrived(mqtt::const_message_ptr msg) override;
@@ -56,11 +119,26 @@ class MqttLink : public Publisher, private mqtt::callback {
   MqttOptions options_;
   Metrics& metrics_;
   std::function<void(Inbound)> on_message_;
+  mqtt::connect_options connect_opts_;
+  std::shared_mutex client_mu_;  // exclusive only while Rebuild swaps client_
   std::unique_ptr<mqtt::async_client> client_;
+  std::shared_ptr<Inlet> inlet_ = std::make_shared<Inlet>();
+  std::atomic<bool> rebuild_{false};
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<std::chrono::steady_clock::rep> lost_at_{0};  // when the link last dropped (steady clock ticks)
   std::jthread connector_;
+  mutable std::mutex out_mu_;
+  std::uint64_t generation_ = 0;          // the current client's (out_mu_)
+  std::unique_ptr<Completion> completion_;  // the current client's listener
+  std::vector<std::unique_ptr<Completion>> retired_completions_;
+  std::uint64_t next_seq_ = 0;
+  std::deque<Outgoing> urgent_;  // everything but acks, in order
+  std::deque<Outgoing> acks_;    // acks, in order
+  std::map<std::uint64_t, Outgoing> in_client_;  // handed to Paho and not yet completed, by seq
+  std::chrono::steady_clock::time_point last_completion_ = std::chrono::steady_clock::now();
+  std::condition_variable_any out_cv_;  // room in the window, or something queued
+  std::jthread pumper_;
   mutable std::mutex problem_mu_;
   std::string problem_ = "not connected yet";
 };
