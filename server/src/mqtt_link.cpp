@@ -209,7 +209,7 @@ void MqttLink::Publish(const std::string& topic, const std::string& payload, boo
       return;
     }
     (IsAck(topic) ? acks_ : urgent_).push_back(Outgoing{next_seq_++, topic, payload, retained});
-    metrics_.mqtt_out_queued = urgent_.size() + acks_.size();
+    GaugesLocked();
     wake = in_client_.size() < static_cast<std::size_t>(options_.max_inflight);
   }
   if (wake) out_cv_.notify_one();
@@ -234,8 +234,7 @@ void MqttLink::Pump(std::stop_token stop) {
     const std::uint64_t seq = out.seq;
     auto msg = mqtt::make_message(out.topic, out.payload, 1, out.retained);
     Completion* listener = completion_.get();
-    metrics_.mqtt_out_queued = urgent_.size() + acks_.size();
-    metrics_.mqtt_out_in_client = in_client_.size();
+    GaugesLocked();
     lock.unlock();
     std::string refused;
     {
@@ -250,7 +249,7 @@ void MqttLink::Pump(std::stop_token stop) {
     lock.lock();
     if (!refused.empty()) {
       in_client_.erase(seq);
-      metrics_.mqtt_out_in_client = in_client_.size();
+      GaugesLocked();
       metrics_.Count("kaoko_mqtt_events_total", "publish_refused");
       if (log::ShouldLog("publish_refused")) log::Error("mqtt", "publish to {} refused: {}", msg->get_topic(), refused);
     }
@@ -264,12 +263,16 @@ void MqttLink::Completion::on_failure(const mqtt::token& tok) {
   link_.Completed(generation_, reinterpret_cast<std::uintptr_t>(tok.get_user_context()), false, tok.get_return_code());
 }
 
+void MqttLink::GaugesLocked() {
+  metrics_.mqtt_out_queued = urgent_.size() + acks_.size();
+  metrics_.mqtt_out_in_client = in_client_.size();
+}
+
 void MqttLink::RequeueLocked(std::vector<Outgoing> back) {
   std::sort(back.begin(), back.end(), [](const Outgoing& a, const Outgoing& b) { return a.seq > b.seq; });
   // What went to Paho left the front of its queue, so it goes back to the front, oldest first.
   for (auto& o : back) (IsAck(o.topic) ? acks_ : urgent_).push_front(std::move(o));
-  metrics_.mqtt_out_queued = urgent_.size() + acks_.size();
-  metrics_.mqtt_out_in_client = in_client_.size();
+  GaugesLocked();
 }
 
 // On Paho's own thread: never call Paho from here (the pump thread does).
@@ -282,7 +285,7 @@ void MqttLink::Completed(std::uint64_t generation, std::uint64_t seq, bool ok, i
     last_completion_ = std::chrono::steady_clock::now();
     if (ok) {
       in_client_.erase(it);
-      metrics_.mqtt_out_in_client = in_client_.size();
+      GaugesLocked();
     } else {
       // Nothing is given up: the message goes out again.
       std::vector<Outgoing> back;

@@ -7,26 +7,16 @@
 
 #include <filesystem>
 #include <functional>
-#include <random>
 
 #include "kaoko/server/retention.hpp"
 #include "kaoko/server/store.hpp"
+#include "scratch_dir.hpp"
 
 using namespace kaoko;
-namespace fs = std::filesystem;
+using kaoko::server_test::ScratchDir;
+using kaoko::server_test::T;
 
 namespace {
-
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    dir = fs::temp_directory_path() / ("kaoko-migrations-" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() { fs::remove_all(dir); }
-};
-
-wire::TimePoint T(const char* s) { return *wire::ParseTime(s); }
 
 std::int64_t Count(store::Store& s, const char* table) {
   store::Stmt q(s.db(), fmt::format("SELECT COUNT(*) FROM {}", table));
@@ -216,8 +206,8 @@ TEST_CASE("migrations: a file from every earlier schema opens at the current ver
           "[store][migrations]") {
   for (int version = 1; version <= store::CurrentSchemaVersion(); ++version) {
     DYNAMIC_SECTION("from schema version " << version) {
-      TempDir tmp;
-      const std::string path = (tmp.dir / "kaoko.db").string();
+      ScratchDir tmp("migrations");
+      const std::string path = tmp.file("kaoko.db");
       BuildAtVersion(path, version);
       for (int reopen = 0; reopen < 2; ++reopen) {  // the second open finds nothing more to do
         auto s = store::Store::Open(path);
@@ -242,8 +232,8 @@ TEST_CASE("migrations: a file from every earlier schema opens at the current ver
 }
 
 TEST_CASE("migrations: a file from a newer kaoko is refused and left as it was", "[store][migrations]") {
-  TempDir tmp;
-  const std::string path = (tmp.dir / "kaoko.db").string();
+  ScratchDir tmp("migrations");
+  const std::string path = tmp.file("kaoko.db");
   BuildAtVersion(path, store::CurrentSchemaVersion());
   {
     sqlite3* db = nullptr;

@@ -3,28 +3,20 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <random>
 
 #include "kaoko/server/retention.hpp"
 #include "kaoko/server/store.hpp"
+#include "scratch_dir.hpp"
 
 using namespace kaoko;
 using namespace std::chrono;
+using kaoko::server_test::ScratchDir;
+using kaoko::server_test::T;
 
 namespace {
-struct TempDb {
-  std::filesystem::path dir;
-  TempDb() {
-    dir = std::filesystem::temp_directory_path() / ("kaoko-retention-" + std::to_string(std::random_device{}()));
-    std::filesystem::create_directories(dir);
-  }
-  ~TempDb() { std::filesystem::remove_all(dir); }
-  std::string path() const { return (dir / "k.db").string(); }
-};
-wire::TimePoint T(const char* s) { return *wire::ParseTime(s); }
 
-std::unique_ptr<store::Store> Open(const TempDb& tmp) {
-  auto s = store::Store::Open(tmp.path(), {.synchronous_full = false});
+std::unique_ptr<store::Store> Open(const ScratchDir& tmp) {
+  auto s = store::Store::Open(tmp.db(), {.synchronous_full = false});
   REQUIRE(s.ok());
   return std::move(*s);
 }
@@ -53,7 +45,7 @@ store::DownsampleResult Step(store::Store& s, wire::TimePoint cutoff, std::int64
 }  // namespace
 
 TEST_CASE("retention: whole days before the cutoff become hourly rows and their raw readings go", "[retention]") {
-  TempDb tmp;
+  ScratchDir tmp("retention");
   auto s = Open(tmp);
   Minutely(*s, "kaoko-bridge", T("2026-01-01T00:00:00Z"), 2 * 1440, 1);  // two whole UTC days
   // Cutoff in the middle of the second day: only the first is folded; the day the cutoff falls in stays raw.
@@ -84,7 +76,7 @@ TEST_CASE("retention: whole days before the cutoff become hourly rows and their 
 
 TEST_CASE("retention: a step folds whole days of about max_rows, oldest station first, until nothing is left",
           "[retention]") {
-  TempDb tmp;
+  ScratchDir tmp("retention");
   auto s = Open(tmp);
   Minutely(*s, "kaoko-bridge", T("2026-01-01T00:00:00Z"), 3 * 1440, 1);
   Minutely(*s, "kaoko-temple", T("2025-12-30T00:00:00Z"), 2 * 1440, 1);  // older: goes first
@@ -119,7 +111,7 @@ TEST_CASE("retention: a step folds whole days of about max_rows, oldest station 
 }
 
 TEST_CASE("retention: a reading that arrives after its day was folded is merged into its hour", "[retention]") {
-  TempDb tmp;
+  ScratchDir tmp("retention");
   auto s = Open(tmp);
   Minutely(*s, "kaoko-bridge", T("2026-01-01T00:00:00Z"), 60, 1);  // levels 100..159, mean 129.5
   Step(*s, T("2026-01-02T00:00:00Z"));
@@ -146,7 +138,7 @@ TEST_CASE("retention: a reading that arrives after its day was folded is merged 
 }
 
 TEST_CASE("retention: the readings series is hourly where folded and raw elsewhere, in time order", "[retention]") {
-  TempDb tmp;
+  ScratchDir tmp("retention");
   auto s = Open(tmp);
   Minutely(*s, "kaoko-bridge", T("2026-01-01T00:00:00Z"), 1440 + 4 * 60, 1);  // a day and four hours
   Step(*s, T("2026-01-02T02:00:00Z"));                                         // the first day folded

@@ -2,30 +2,22 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "kaoko/server/store.hpp"
+#include "scratch_dir.hpp"
 
 using namespace kaoko;
 using namespace std::chrono;
+using kaoko::server_test::ScratchDir;
+using kaoko::server_test::T;
 
 namespace {
-struct TempDb {
-  std::filesystem::path dir;
-  TempDb() {
-    dir = std::filesystem::temp_directory_path() / ("kaoko-store-" + std::to_string(std::random_device{}()));
-    std::filesystem::create_directories(dir);
-  }
-  ~TempDb() { std::filesystem::remove_all(dir); }
-  std::string path() const { return (dir / "k.db").string(); }
-};
-wire::TimePoint T(const char* s) { return *wire::ParseTime(s); }
 wire::ReadingMsg R(std::uint64_t seq, const char* ts, double level) { return {seq, T(ts), level, std::nullopt, 3.9}; }
 }  // namespace
 
 TEST_CASE("store: a new file is created at the current schema version in WAL mode", "[store]") {
-  TempDb tmp;
-  auto s = store::Store::Open(tmp.path());
+  ScratchDir tmp("store");
+  auto s = store::Store::Open(tmp.db());
   REQUIRE(s.ok());
   REQUIRE((*s)->schema_version() == store::CurrentSchemaVersion());
   store::Stmt mode((*s)->db(), "PRAGMA journal_mode");
@@ -34,28 +26,28 @@ TEST_CASE("store: a new file is created at the current schema version in WAL mod
 }
 
 TEST_CASE("store: a file from a newer kaoko is refused, not damaged", "[store]") {
-  TempDb tmp;
-  { REQUIRE(store::Store::Open(tmp.path()).ok()); }
+  ScratchDir tmp("store");
+  { REQUIRE(store::Store::Open(tmp.db()).ok()); }
   {
-    auto s = store::Store::Open(tmp.path());
+    auto s = store::Store::Open(tmp.db());
     (*s)->Exec("PRAGMA user_version=999");
   }
-  auto again = store::Store::Open(tmp.path());
+  auto again = store::Store::Open(tmp.db());
   REQUIRE_FALSE(again.ok());
   REQUIRE(again.error().reason.find("newer") != std::string::npos);
 }
 
 TEST_CASE("store: a file that is not a database is refused with the reason", "[store]") {
-  TempDb tmp;
-  { std::ofstream(tmp.path()) << "this is not sqlite, just text that happens to be long enough to look like a header"; }
-  auto s = store::Store::Open(tmp.path());
+  ScratchDir tmp("store");
+  { std::ofstream(tmp.db()) << "this is not sqlite, just text that happens to be long enough to look like a header"; }
+  auto s = store::Store::Open(tmp.db());
   REQUIRE_FALSE(s.ok());
-  REQUIRE(s.error().reason.find(tmp.path()) != std::string::npos);
+  REQUIRE(s.error().reason.find(tmp.db()) != std::string::npos);
 }
 
 TEST_CASE("store: readings are stored once per (station, seq) and read back in time order", "[store]") {
-  TempDb tmp;
-  auto s = std::move(*store::Store::Open(tmp.path()));
+  ScratchDir tmp("store");
+  auto s = std::move(*store::Store::Open(tmp.db()));
   s->Begin();
   REQUIRE(s->InsertReading("kaoko-bridge", R(3, "2026-11-27T04:30:00Z", 260)) == store::Insert::kStored);
   REQUIRE(s->InsertReading("kaoko-bridge", R(1, "2026-11-27T04:10:00Z", 250)) == store::Insert::kStored);
@@ -82,8 +74,8 @@ TEST_CASE("store: readings are stored once per (station, seq) and read back in t
 }
 
 TEST_CASE("store: a rolled-back batch leaves nothing behind", "[store]") {
-  TempDb tmp;
-  auto s = std::move(*store::Store::Open(tmp.path()));
+  ScratchDir tmp("store");
+  auto s = std::move(*store::Store::Open(tmp.db()));
   s->Begin();
   s->InsertReading("s", R(1, "2026-11-27T04:10:00Z", 1));
   s->Rollback();
@@ -95,9 +87,9 @@ TEST_CASE("store: a rolled-back batch leaves nothing behind", "[store]") {
 }
 
 TEST_CASE("store: a read-only connection sees each commit", "[store]") {
-  TempDb tmp;
-  auto w = std::move(*store::Store::Open(tmp.path()));
-  auto r = std::move(*store::Store::Open(tmp.path(), {.read_only = true}));
+  ScratchDir tmp("store");
+  auto w = std::move(*store::Store::Open(tmp.db()));
+  auto r = std::move(*store::Store::Open(tmp.db(), {.read_only = true}));
   REQUIRE(r->CountReadings() == 0);
   w->Begin();
   w->InsertReading("s", R(1, "2026-11-27T04:10:00Z", 1));
@@ -108,8 +100,8 @@ TEST_CASE("store: a read-only connection sees each commit", "[store]") {
 }
 
 TEST_CASE("store: reports and decisions are stored once per (user, id)", "[store]") {
-  TempDb tmp;
-  auto s = std::move(*store::Store::Open(tmp.path()));
+  ScratchDir tmp("store");
+  auto s = std::move(*store::Store::Open(tmp.db()));
   wire::ReportMsg rep;
   rep.id = "r-1";
   rep.ts = T("2026-11-27T04:10:00Z");
@@ -131,8 +123,8 @@ TEST_CASE("store: reports and decisions are stored once per (user, id)", "[store
 
 TEST_CASE("store: a station first seen in a rolled-back batch gets a key that exists once it is stored (issue 7)",
           "[store]") {
-  TempDb tmp;
-  auto s = std::move(*store::Store::Open(tmp.path()));
+  ScratchDir tmp("store");
+  auto s = std::move(*store::Store::Open(tmp.db()));
   s->Begin();
   s->InsertReading("old", R(1, "2026-11-27T04:00:00Z", 1));
   s->Commit();

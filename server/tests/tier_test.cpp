@@ -7,12 +7,12 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <random>
 
 #include "kaoko/server/config.hpp"
 #include "kaoko/server/core.hpp"
 #include "kaoko/server/journal.hpp"
 #include "kaoko/server/tier.hpp"
+#include "scratch_dir.hpp"
 
 using namespace kaoko;
 using namespace kaoko::server::tier;
@@ -199,12 +199,8 @@ void AcksBack(Node& tao, Node& edge) {
 }  // namespace
 
 TEST_CASE("tier: an edge's journal reaches the TAO once and in order through loss, repeats and restarts", "[tier]") {
-  auto dir = std::filesystem::temp_directory_path() / ("kaoko-tier-" + std::to_string(std::random_device{}()));
-  std::filesystem::create_directories(dir);
-  struct Cleanup {
-    std::filesystem::path d;
-    ~Cleanup() { std::filesystem::remove_all(d); }
-  } cleanup{dir};
+  kaoko::server_test::ScratchDir scratch("tier");
+  const auto& dir = scratch.dir();
   alerting::Network full = *config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
   TimePoint now = At(0);
   TierOptions eo;
@@ -323,12 +319,8 @@ TEST_CASE("tier: the edge is the only voice of the village's siren: its own alon
 }
 
 TEST_CASE("tier: the edge follows the TAO only while the TAO answers its heartbeats", "[tier]") {
-  auto dir = std::filesystem::temp_directory_path() / ("kaoko-tier-" + std::to_string(std::random_device{}()));
-  std::filesystem::create_directories(dir);
-  struct Cleanup {
-    std::filesystem::path d;
-    ~Cleanup() { std::filesystem::remove_all(d); }
-  } cleanup{dir};
+  kaoko::server_test::ScratchDir scratch("tier");
+  const auto& dir = scratch.dir();
   alerting::Network full = *config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
   TimePoint now = At(0);
   TierOptions eo;

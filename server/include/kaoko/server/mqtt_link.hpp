@@ -100,6 +100,8 @@ class MqttLink : public Publisher, private mqtt::callback {
   // into Paho (never Paho's own callback thread).
   void Pump(std::stop_token stop);
   void Completed(std::uint64_t generation, std::uint64_t seq, bool ok, int code);
+  // Sets /metrics' two gauges from the queues (out_mu_ held).
+  void GaugesLocked();
   // Puts messages handed to Paho back at the front of their queues, in publish order (out_mu_ held).
   void RequeueLocked(std::vector<Outgoing> back);
   // Safety net, from the watchdog: a publish Paho no longer holds but never completed goes out again.
