@@ -19,7 +19,7 @@ MqttLink::MqttLink(MqttOptions options, Metrics& metrics, std::function<void(Inb
                       .password(options_.password)
                       .keep_alive_interval(std::chrono::seconds(20))
                       .connect_timeout(std::chrono::seconds(5))
-                      .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(16))
+                      .automatic_reconnect(false)  // MqttLink::Connector reconnects
                       .max_inflight(options_.max_inflight)
                       .mqtt_version(MQTTVERSION_3_1_1)
                       .finalize();
@@ -54,62 +54,63 @@ MqttLink::~MqttLink() {
 
 void MqttLink::Start() {
   pumper_ = std::jthread([this](std::stop_token stop) { Pump(stop); });
-  connector_ = std::jthread([this](std::stop_token stop) {
-    const auto& opts = connect_opts_;
-    // Paho reconnects by itself only after a first success; until then we keep trying here.
-    auto wait = std::chrono::milliseconds(250);
-    while (!stop.stop_requested() && !stopping_) {
-      try {
-        client_->connect(opts)->wait();
-        break;
-      } catch (const mqtt::exception& e) {
-        {
-          std::lock_guard lock(problem_mu_);
-          problem_ = fmt::format("cannot reach the broker at {}: {}", options_.url, e.what());
-        }
-        metrics_.Count("kaoko_mqtt_events_total", "connect_failed");
-        if (log::ShouldLog("mqtt_connect_failed")) log::Warn("mqtt", "cannot connect to {}: {}", options_.url, e.what());
-      }
-      for (auto slept = std::chrono::milliseconds(0); slept < wait && !stop.stop_requested();
-           slept += std::chrono::milliseconds(50)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      wait = std::min(wait * 2, std::chrono::milliseconds(5000));
+  connector_ = std::jthread([this](std::stop_token stop) { Connector(stop); });
+}
+
+// The only place the service's client connects: Paho's automatic reconnect is off, because a client Paho has damaged
+// (see Rebuild) must never connect again. Back-off: 250 ms doubling to 5 s before the first success; after a loss,
+// 1 s doubling to 16 s. Never gives up.
+void MqttLink::Connector(std::stop_token stop) {
+  using std::chrono::milliseconds;
+  auto backoff = milliseconds(250);
+  auto next_attempt = std::chrono::steady_clock::now();
+  auto longest = milliseconds(5000);
+  auto nap = [&](milliseconds d) {
+    for (auto slept = milliseconds(0); slept < d && !stop.stop_requested(); slept += milliseconds(50)) {
+      std::this_thread::sleep_for(milliseconds(50));
     }
-    // Watchdog: Paho's automatic reconnect has been seen to give up for good after a broker restart under load (the
-    // service then never reconnected while stations kept their readings unacknowledged). If the link stays down
-    // longer than Paho's longest retry interval, kick it ourselves; a kick while Paho is already connecting is refused
-    // by Paho and harmless.
-    auto last_kick = std::chrono::steady_clock::now();
-    while (!stop.stop_requested() && !stopping_) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-      if (rebuild_) {
-        Rebuild();
-        last_kick = std::chrono::steady_clock::now();
-        continue;
-      }
-      if (connected_) {
-        CheckWindow();
-        continue;
-      }
-      auto now = std::chrono::steady_clock::now();
-      auto down_for = now - std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(lost_at_.load()));
-      if (down_for < std::chrono::seconds(20) || now - last_kick < std::chrono::seconds(10)) continue;
-      last_kick = now;
-      metrics_.Count("kaoko_mqtt_events_total", "reconnect_kick");
-      try {
-        if (!client_->is_connected()) client_->reconnect();
-        log::Warn("mqtt", "still disconnected after {} s: asked Paho to reconnect",
-                  std::chrono::duration_cast<std::chrono::seconds>(down_for).count());
-      } catch (const mqtt::exception& e) {
-        // Paho refuses while it is already connecting; try a full connect when it keeps refusing.
-        try {
-          client_->connect(opts);
-        } catch (const mqtt::exception&) {
-        }
-      }
+  };
+  while (!stop.stop_requested() && !stopping_) {
+    if (rebuild_) {
+      Rebuild();
+      next_attempt = std::chrono::steady_clock::now();
+      continue;
     }
-  });
+    if (connected_) {
+      CheckWindow();
+      nap(milliseconds(250));
+      // A loss waits a second before the first attempt: by then a publish that failed as the connection dropped has
+      // been reported (its failure comes before the loss), so a damaged client is replaced, never reconnected.
+      backoff = milliseconds(1000);
+      longest = milliseconds(16000);
+      next_attempt = std::chrono::steady_clock::now() + backoff;
+      continue;
+    }
+    if (std::chrono::steady_clock::now() < next_attempt || client_->is_connected()) {
+      nap(milliseconds(50));
+      continue;
+    }
+    if (!ConnectOnce(stop)) backoff = std::min(backoff * 2, longest);
+    next_attempt = std::chrono::steady_clock::now() + backoff;
+  }
+}
+
+bool MqttLink::ConnectOnce(std::stop_token stop) {
+  try {
+    auto tok = client_->connect(connect_opts_);
+    while (!tok->wait_for(std::chrono::milliseconds(100))) {
+      if (stop.stop_requested() || stopping_) return false;  // Stop disconnects whatever this attempt becomes
+    }
+    return true;
+  } catch (const mqtt::exception& e) {
+    {
+      std::lock_guard lock(problem_mu_);
+      problem_ = fmt::format("cannot reach the broker at {}: {}", options_.url, e.what());
+    }
+    metrics_.Count("kaoko_mqtt_events_total", "connect_failed");
+    if (log::ShouldLog("mqtt_connect_failed")) log::Warn("mqtt", "cannot connect to {}: {}", options_.url, e.what());
+    return false;
+  }
 }
 
 void MqttLink::Stop() {
@@ -171,7 +172,6 @@ void MqttLink::connected(const std::string&) {
 
 void MqttLink::connection_lost(const std::string& cause) {
   connected_ = false;
-  lost_at_ = std::chrono::steady_clock::now().time_since_epoch().count();
   {
     std::lock_guard lock(problem_mu_);
     problem_ = fmt::format("lost the broker connection: {}", cause.empty() ? "no reason given" : cause);
@@ -334,14 +334,6 @@ void MqttLink::CheckWindow() {
   out_cv_.notify_one();
 }
 
-void MqttLink::Retired::connected(const std::string&) {
-  try {
-    client_->disconnect();
-  } catch (const mqtt::exception&) {
-    // Gone again already.
-  }
-}
-
 void MqttLink::Retired::message_arrived(mqtt::const_message_ptr msg) {
   std::lock_guard lock(inlet_->mu);
   if (inlet_->on_message) {
@@ -356,11 +348,11 @@ void MqttLink::Rebuild() {
   {
     std::unique_lock client_lock(client_mu_);  // the pump is not inside Paho while the client is swapped
     mqtt::async_client* old = client_.release();
-    old->set_callback(*new Retired(inlet_, old));  // leaked with the client it serves
+    old->set_callback(*new Retired(inlet_));  // leaked with the client it serves
     try {
-      old->disconnect();
+      old->disconnect();  // still connected when the failure came without a loss; never asked to connect again
     } catch (const mqtt::exception&) {
-      // Not connected: Retired::connected disconnects it if its automatic reconnect gets through.
+      // Not connected (the usual case): it stays so, since only Connector connects, and only client_.
     }
     Retire(old);
     {
@@ -375,15 +367,9 @@ void MqttLink::Rebuild() {
       rebuild_ = false;
     }
     connected_ = false;
-    lost_at_ = std::chrono::steady_clock::now().time_since_epoch().count();
     client_ = NewClient();
   }
-  try {
-    client_->connect(connect_opts_);  // the watchdog retries if this first attempt fails
-  } catch (const mqtt::exception& e) {
-    log::Warn("mqtt", "cannot connect the new MQTT client yet: {}", e.what());
-  }
-  out_cv_.notify_one();
+  out_cv_.notify_one();  // Connector connects the new client next
 }
 
 }  // namespace kaoko::server

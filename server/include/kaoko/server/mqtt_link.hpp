@@ -1,5 +1,5 @@
 // The service's MQTT connection (Paho C++): a persistent session (clean session off), QoS 1 subscriptions to the
-// contract's inbound topics, automatic reconnect, and a Publisher for the core. Paho calls us on its own thread;
+// contract's inbound topics, reconnect with back-off (our own thread, never Paho's), and a Publisher for the core. Paho calls us on its own thread;
 // message_arrived only hands the message to the core (Core::Enqueue) and returns, so Paho acknowledges it at once
 // and the broker keeps streaming. Durability is end to end: a station keeps a reading until kaoko's ack.
 //
@@ -79,23 +79,26 @@ class MqttLink : public Publisher, private mqtt::callback {
     MqttLink& link_;
     std::uint64_t generation_;
   };
-  // The callback of a retired client: it forwards what the broker still delivers to it, and disconnects it for good
-  // the moment its automatic reconnect succeeds (Paho keeps retrying a lost connection whatever we ask).
+  // The callback of a retired client: it forwards what the broker still delivers to it before its disconnect
+  // completes. A retired client never connects again (Paho's automatic reconnect is off; only Connector connects).
   struct Inlet {
     std::mutex mu;
     std::function<void(Inbound)> on_message;  // empty once the link is destroyed
   };
   class Retired : public mqtt::callback {
    public:
-    Retired(std::shared_ptr<Inlet> inlet, mqtt::async_client* client) : inlet_(std::move(inlet)), client_(client) {}
-    void connected(const std::string&) override;
+    explicit Retired(std::shared_ptr<Inlet> inlet) : inlet_(std::move(inlet)) {}
     void message_arrived(mqtt::const_message_ptr msg) override;
 
    private:
     std::shared_ptr<Inlet> inlet_;
-    mqtt::async_client* client_;
   };
   std::unique_ptr<mqtt::async_client> NewClient();
+  // The connector thread: connects, reconnects after a loss, replaces a damaged client (Rebuild) and runs the
+  // window's safety net (CheckWindow).
+  void Connector(std::stop_token stop);
+  // One connect attempt of client_, waited for (Paho's connect timeout bounds it); false when it failed.
+  bool ConnectOnce(std::stop_token stop);
   // The pump thread: hands queued messages to Paho, in order, while the window has room. Only this thread publishes
   // into Paho (never Paho's own callback thread).
   void Pump(std::stop_token stop);
@@ -104,7 +107,7 @@ class MqttLink : public Publisher, private mqtt::callback {
   void GaugesLocked();
   // Puts messages handed to Paho back at the front of their queues, in publish order (out_mu_ held).
   void RequeueLocked(std::vector<Outgoing> back);
-  // Safety net, from the watchdog: a publish Paho no longer holds but never completed goes out again.
+  // Safety net, from Connector: a publish Paho no longer holds but never completed goes out again.
   void CheckWindow();
   // Paho C 1.3.11 (Debian 12) frees a QoS 1 message whose write fails as the connection drops while keeping it for
   // the resend: after the reconnect it sends garbage, the broker drops the connection, and so on for ever (seen in
@@ -128,7 +131,6 @@ class MqttLink : public Publisher, private mqtt::callback {
   std::atomic<bool> rebuild_{false};
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
-  std::atomic<std::chrono::steady_clock::rep> lost_at_{0};  // when the link last dropped (steady clock ticks)
   std::jthread connector_;
   mutable std::mutex out_mu_;
   std::uint64_t generation_ = 0;          // the current client's (out_mu_)
