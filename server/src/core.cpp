@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <malloc.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <future>
 #include <limits>
 #include <set>
@@ -30,6 +32,7 @@ struct Core::Batch {
   std::vector<std::chrono::steady_clock::time_point> alert_causes;
   // Stations whose key (their row in `stations`) was created in this batch: gone again if it is rolled back.
   std::vector<StationSlot*> new_keys;
+  std::size_t size = 0;  // messages in the batch
 };
 
 namespace {
@@ -61,6 +64,10 @@ Core::Core(const alerting::Network& network, store::Store& writer, Publisher& pu
       metrics_(metrics),
       options_(std::move(options)),
       engine_(network_, options_.engine) {
+  if (!options_.alert_trace.empty()) {
+    alert_trace_.reset(std::fopen(options_.alert_trace.c_str(), "a"));
+    if (!alert_trace_) log::Error("core", "cannot open the alert trace {}: {}", options_.alert_trace, std::strerror(errno));
+  }
   store_.LoadStationKeys();
   slots_.resize(network_.stations.size());
   by_name_.reserve(network_.stations.size());
@@ -170,14 +177,18 @@ std::size_t Core::QueueDepth() const {
 
 void Core::Run(std::stop_token stop) {
   using clock = std::chrono::steady_clock;
-  auto next_ack = clock::now() + options_.ack_interval;
   std::stop_callback wake(stop, [this] { queue_cv_.notify_all(); });
   std::vector<Inbound> batch;
   while (true) {
     batch.clear();
     {
       std::unique_lock lock(queue_mu_);
-      queue_cv_.wait_until(lock, next_ack, [&] { return !queue_.empty() || stop.stop_requested(); });
+      // Wakes for a message, for the next ack due, and at least every ack_interval (deadlines: below).
+      auto wake = clock::now() + options_.ack_interval;
+      if (!acks_waiting_.empty()) {
+        wake = std::min(wake, clock::time_point(std::chrono::milliseconds(acks_waiting_.top().first)));
+      }
+      queue_cv_.wait_until(lock, wake, [&] { return !queue_.empty() || stop.stop_requested(); });
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -206,10 +217,7 @@ void Core::Run(std::stop_token stop) {
       metrics_.Count("kaoko_readings_deferred_total", "db_error", batch.size() - kept);
       std::this_thread::sleep_for(options_.retry_after_db_error);
     }
-    if (clock::now() >= next_ack) {
-      FlushAcks();
-      next_ack = clock::now() + options_.ack_interval;
-    }
+    AckDue(clock::now());
     if (stop.stop_requested()) {
       std::lock_guard lock(queue_mu_);
       if (queue_.empty()) break;
@@ -222,20 +230,28 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
   TimePoint now = Now();
   Batch b;
   std::vector<CommandResult> results;
+  // When each step of the batch began and ended (the alert trace's: docs/benchmarks.md).
+  using TC = std::chrono::steady_clock;
+  TC::time_point t0 = TC::now(), t1, t2, t3, t4, t5;
   try {
     if (engine_stale_) ReloadEngine();
     store_.Begin();
     if (commands) {
       for (auto& c : *commands) results.push_back(c.run(now));
     }
+    b.size = batch.size();
     feeding_ = &b;
     feeding_now_ = now;
     for (auto& in : batch) Handle(in, now, b);
     feeding_ = nullptr;
+    t1 = TC::now();
     // Every deadline, reminder and offline check that fell due, including those that passed while kaoko was down.
     Apply(engine_.Advance(now));
+    t2 = TC::now();
     SaveEngine();
+    t3 = TC::now();
     store_.Commit();
+    t4 = TC::now();
   } catch (const std::exception& e) {
     feeding_ = nullptr;
     store_.Rollback();
@@ -283,7 +299,7 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
     for (auto& [slot, online] : b.status) slot->online = online ? 1 : 0;
   }
   for (auto& [slot, seq] : b.acks) {
-    if (slot->pending_acks.empty()) acking_.push_back(slot);
+    if (slot->pending_acks.empty() && !slot->ack_waiting) acking_.push_back(slot);
     slot->pending_acks.push_back(seq);
   }
   // The stations whose state moved: their view is redrawn below (the others have not changed).
@@ -354,8 +370,10 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
     std::lock_guard lock(view_mu_);
     cap_view_ = std::move(cap);
   }
+  t5 = TC::now();
   if (alerts_changed) {
     auto published = std::chrono::steady_clock::now();
+    if (alert_trace_) TraceAlerts(b, {t0, t1, t2, t3, t4, t5}, published);
     for (auto arrived : b.alert_causes) {
       metrics_.alert_latency.Observe(std::chrono::duration<double>(published - arrived).count());
     }
@@ -368,6 +386,22 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
     for (std::size_t i = 0; i < commands->size(); ++i) (*commands)[i].done->set_value(std::move(results[i]));
   }
   return true;
+}
+
+// One line per reading that caused an alert: when it arrived and its alert was published (steady-clock nanoseconds,
+// comparable with other processes' CLOCK_MONOTONIC on the same machine), then where the time went, in microseconds.
+void Core::TraceAlerts(const Batch& b, const std::array<std::chrono::steady_clock::time_point, 6>& t,
+                       std::chrono::steady_clock::time_point published) {
+  auto us = [](auto from, auto to) { return std::chrono::duration_cast<std::chrono::microseconds>(to - from).count(); };
+  auto ns = [](auto at) { return std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count(); };
+  for (auto arrived : b.alert_causes) {
+    fmt::print(alert_trace_.get(),
+               "arrived_ns={} published_ns={} batch={} queued_us={} handle_us={} advance_us={} save_us={} commit_us={} "
+               "publish_us={}\n",
+               ns(arrived), ns(published), b.size, us(arrived, t[0]), us(t[0], t[1]), us(t[1], t[2]), us(t[2], t[3]),
+               us(t[3], t[4]), us(t[4], t[5]));
+  }
+  std::fflush(alert_trace_.get());
 }
 
 void Core::Apply(alerting::Effects fx) {
@@ -488,16 +522,49 @@ CommandResult Core::Decide(const std::string& user, const wire::DecisionMsg& dec
 
 void Core::SetObserver(std::function<void(const std::vector<LiveEvent>&)> observer) { observer_ = std::move(observer); }
 
-void Core::FlushAcks() {
+void Core::PublishAck(StationSlot& slot, std::int64_t now_ms) {
+  auto ranges = wire::ToRanges(std::move(slot.pending_acks));
+  slot.pending_acks.clear();
+  slot.acked_at = now_ms;
+  publisher_.Publish(wire::AckTopic(network_.tambon, slot.station->village, slot.station->id), wire::RenderAck(ranges),
+                     false);
+  ++metrics_.acks_published;
+}
+
+void Core::AckDue(std::chrono::steady_clock::time_point now) {
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::int64_t interval = options_.ack_interval.count();
   for (StationSlot* slot : acking_) {
-    if (slot->pending_acks.empty()) continue;
-    auto ranges = wire::ToRanges(std::move(slot->pending_acks));
-    slot->pending_acks.clear();
-    publisher_.Publish(wire::AckTopic(network_.tambon, slot->station->village, slot->station->id),
-                       wire::RenderAck(ranges), false);
-    ++metrics_.acks_published;
+    if (slot->pending_acks.empty() || slot->ack_waiting) continue;
+    if (slot->acked_at == kNone || now_ms - slot->acked_at >= interval) {
+      PublishAck(*slot, now_ms);
+    } else {
+      slot->ack_waiting = true;
+      acks_waiting_.emplace(slot->acked_at + interval, slot);
+    }
   }
   acking_.clear();
+  while (!acks_waiting_.empty() && acks_waiting_.top().first <= now_ms) {
+    StationSlot* slot = acks_waiting_.top().second;
+    acks_waiting_.pop();
+    slot->ack_waiting = false;
+    if (!slot->pending_acks.empty()) PublishAck(*slot, now_ms);
+  }
+}
+
+void Core::FlushAcks() {
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  for (StationSlot* slot : acking_) {
+    if (!slot->pending_acks.empty()) PublishAck(*slot, now_ms);
+  }
+  acking_.clear();
+  while (!acks_waiting_.empty()) {
+    StationSlot* slot = acks_waiting_.top().second;
+    acks_waiting_.pop();
+    slot->ack_waiting = false;
+    if (!slot->pending_acks.empty()) PublishAck(*slot, now_ms);
+  }
 }
 
 void Core::Refuse(Batch& b, const char* family, const Error& e, const Inbound& in) {

@@ -45,6 +45,8 @@ Usage: kaoko-server --network FILE [options]
   --silent-after N       heartbeats a node below may miss before a technician incident is opened       [3]
   --journal-resend MS    resend unacknowledged journal entries after this long without progress      [5000]
   --help                 this text
+Environment: KAOKO_MQTT_PASSWORD (as --mqtt-password); KAOKO_ALERT_TRACE=FILE appends one line per reading that
+caused an alert, with where its time went (measurement: ./kaoko bench, docs/benchmarks.md)
 )";
 }  // namespace
 
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
   o.web_root = KAOKO_DEFAULT_WEB_ROOT;
   std::string credentials;
   if (const char* pw = std::getenv("KAOKO_MQTT_PASSWORD")) o.mqtt_password = pw;
+  if (const char* trace = std::getenv("KAOKO_ALERT_TRACE")) o.alert_trace = trace;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {

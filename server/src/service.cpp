@@ -62,6 +62,7 @@ class ServiceImpl : public Service {
     auto reader = store::Store::Open(options_.db_path, {.read_only = true});
     if (!reader) return reader.error();
     CoreOptions core_options;
+    core_options.alert_trace = options_.alert_trace;
     // The tier (docs/tiers.md) sees what the core stores, inside its transactions.
     auto made = tier::Tier::Create(options_.tier, network_, *writer_, options_.db_path, metrics_);
     if (!made) return made.error();

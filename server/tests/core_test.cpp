@@ -82,6 +82,29 @@ TEST_CASE("core: readings are stored once and acked after commit, in merged rang
   }
 }
 
+TEST_CASE("core: a station is acked as soon as its reading commits, then at most once a second", "[core]") {
+  Fixture f;
+  const std::string ack = "kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack";
+  const auto t0 = std::chrono::steady_clock::now();
+  f.Feed({{kBridge, Reading(1, 250)}});
+  f.core->AckDue(t0);  // its first ack: at once
+  REQUIRE(f.pub.On(ack) == std::vector<std::string>{R"({"stored":[[1,1]]})"});
+  f.Feed({{kBridge, Reading(2, 251)}});
+  f.Feed({{kBridge, Reading(3, 252)}});
+  f.core->AckDue(t0 + std::chrono::milliseconds(300));  // not a second since the last: waits
+  f.core->AckDue(t0 + std::chrono::milliseconds(999));
+  REQUIRE(f.pub.On(ack).size() == 1);
+  f.Feed({{kBridge, Reading(4, 253)}});
+  f.core->AckDue(t0 + std::chrono::milliseconds(1000));  // due: everything since, merged
+  REQUIRE(f.pub.On(ack).back() == R"({"stored":[[2,4]]})");
+  f.core->AckDue(t0 + std::chrono::milliseconds(5000));  // nothing new: nothing sent
+  REQUIRE(f.pub.On(ack).size() == 2);
+  f.Feed({{kBridge, Reading(5, 254)}});
+  f.core->AckDue(t0 + std::chrono::milliseconds(5001));  // the last ack is long past: at once again
+  REQUIRE(f.pub.On(ack).back() == R"({"stored":[[5,5]]})");
+  REQUIRE(f.metrics.acks_published == 3);
+}
+
 TEST_CASE("core: the dashboard shows the newest reading by its own time, not by arrival", "[core]") {
   Fixture f;
   f.Feed({{kBridge, Reading(2, 260, "2026-11-27T04:20:00Z")}, {kBridge, Reading(1, 250, "2026-11-27T04:10:00Z")}});

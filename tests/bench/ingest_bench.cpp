@@ -325,7 +325,55 @@ struct Lat {
   std::string inside;  // kaoko's own share: its histogram's p50 / p99 bucket over the run
   size_t sent = 0, missing = 0;
   std::uint64_t load_sent = 0;  // background readings
+  std::vector<std::pair<std::int64_t, std::int64_t>> probes;  // each probe's publish and its alert's arrival (ns)
+  std::string where;  // where the time went (WhereTimeWent), from kaoko's alert trace
 };
+
+// Splits each probe's alert latency with kaoko's alert trace (KAOKO_ALERT_TRACE, Core::TraceAlerts), every time on
+// the machine's one monotonic clock: the probe's publish → kaoko's arrival; in kaoko, queued, evaluated, the engine's
+// state written, committed (fsync), handed to the MQTT link; kaoko's publish → the officer's subscriber. p50 / p90 ms.
+std::string WhereTimeWent(const std::vector<std::pair<std::int64_t, std::int64_t>>& probes, const std::string& trace) {
+  struct Line {
+    std::int64_t arrived = 0, published = 0;
+    double queued = 0, evaluated = 0, saved = 0, committed = 0, handed = 0;
+  };
+  std::vector<Line> lines;
+  std::ifstream in(trace);
+  for (std::string text; std::getline(in, text);) {
+    std::map<std::string, double> f;
+    std::istringstream words(text);
+    for (std::string w; words >> w;) {
+      auto eq = w.find('=');
+      if (eq != std::string::npos) f[w.substr(0, eq)] = std::stod(w.substr(eq + 1));
+    }
+    lines.push_back({static_cast<std::int64_t>(f["arrived_ns"]), static_cast<std::int64_t>(f["published_ns"]),
+                     f["queued_us"] / 1e3, (f["handle_us"] + f["advance_us"]) / 1e3, f["save_us"] / 1e3,
+                     f["commit_us"] / 1e3, f["publish_us"] / 1e3});
+  }
+  std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.arrived < b.arrived; });
+  std::vector<double> to_kaoko, queued, evaluated, saved, committed, handed, to_officer;
+  for (const auto& [sent, arrival] : probes) {
+    auto it = std::lower_bound(lines.begin(), lines.end(), sent,
+                               [](const Line& l, std::int64_t t) { return l.arrived < t; });
+    if (it == lines.end() || it->published > arrival) continue;  // not this probe's line
+    to_kaoko.push_back(static_cast<double>(it->arrived - sent) / 1e6);
+    queued.push_back(it->queued);
+    evaluated.push_back(it->evaluated);
+    saved.push_back(it->saved);
+    committed.push_back(it->committed);
+    handed.push_back(it->handed);
+    to_officer.push_back(static_cast<double>(arrival - it->published) / 1e6);
+  }
+  if (to_kaoko.empty()) return "no alert trace";
+  auto q = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return fmt::format("{:.2f} / {:.2f}", v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 9 / 10)]);
+  };
+  return fmt::format("publish → kaoko {}; in kaoko: queued {}, evaluated {}, engine state written {}, committed "
+                     "(fsync) {}, handed to MQTT {}; kaoko → officer {} ({} of {} probes traced)",
+                     q(to_kaoko), q(queued), q(evaluated), q(saved), q(committed), q(handed), q(to_officer),
+                     to_kaoko.size(), probes.size());
+}
 
 // Alerts seen by the TAO officer's subscription: village → (arrival, incident).
 struct Arrivals {
@@ -358,6 +406,7 @@ class Orchestrator {
   std::uint64_t ceiling_n = 0;
   Spread broker90;
   double broker90_rate = 0;
+  Spread broker1k;  // the broker's own latency at 1,000/s
   KaokoResult k;
   int next_probe = 0;
 
@@ -408,6 +457,7 @@ class Orchestrator {
     // measured runs see stations that have reported before. False when it could not (k.stopped says why).
     auto start = [&]() -> bool {
       for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db + suffix);
+      ::setenv("KAOKO_ALERT_TRACE", (r_.dir + "/alerts.trace").c_str(), 1);  // inherited by kaoko-server
       const auto t_start = std::chrono::steady_clock::now();
       kaoko = std::make_unique<ServiceProcess>(r_.broker, db, std::vector<std::string>{"--network", network_}, false);
       if (!kaoko->WaitHealthy(300s)) {
@@ -504,6 +554,8 @@ class Orchestrator {
       k.lat[i] = AlertLatency(*probe, *tao, arrivals, rates[i]);
       const Metrics after = ReadMetrics(*kaoko);
       k.lat[i].inside = fmt::format("{} / {}", InsideQuantile(before, after, 0.5), InsideQuantile(before, after, 0.99));
+      k.lat[i].where = WhereTimeWent(k.lat[i].probes, r_.dir + "/alerts.trace");
+      Progress("   where the time went (p50 / p90 ms): {}", k.lat[i].where);
       base += k.lat[i].load_sent + 2 * k.lat[i].sent;
       Progress("   p50/p99/max {} ({} probes, {} missing); inside kaoko (arrival → alert published) p50 / p99 {}",
                SpreadText(k.lat[i].s), k.lat[i].sent, k.lat[i].missing, k.lat[i].inside);
@@ -566,18 +618,24 @@ class Orchestrator {
 
   void BrokerLatency() {
     broker90_rate = std::floor(0.9 * k.sustained);
+    Progress("4/4 broker publish → counting subscriber under 1,000/s for {} s…", o_.latency_seconds);
+    broker1k = BrokerAt(1000, "broker1k");
     if (broker90_rate < 1) {
       broker90_rate = 0;
-      Progress("4/4 broker latency: not run (no kaoko rate to take 90% of)");
+      Progress("    and at 90% of kaoko's: not run (no kaoko rate to take 90% of)");
       return;
     }
-    Progress("4/4 broker publish → counting subscriber under {}/s (90% of kaoko's) for {} s…", Thousands(broker90_rate),
-             o_.latency_seconds);
-    const std::string out = r_.dir + "/broker90.latency";
+    Progress("    and under {}/s (90% of kaoko's) for {} s…", Thousands(broker90_rate), o_.latency_seconds);
+    broker90 = BrokerAt(broker90_rate, "broker90");
+  }
+
+  // The broker alone (kaoko stopped): every reading from the `ts` in it (its publish) to the counting subscriber.
+  Spread BrokerAt(double rate, const std::string& tag) {
+    const std::string out = r_.dir + "/" + tag + ".latency";
     Runner::Children c;
-    c.push_back(r_.StartCounter("broker90", out));
-    const auto n = static_cast<std::uint64_t>(broker90_rate * o_.latency_seconds);
-    for (auto& p : r_.StartPublishers("broker90", n, broker90_rate)) c.push_back(std::move(p));
+    c.push_back(r_.StartCounter(tag, out));
+    const auto n = static_cast<std::uint64_t>(rate * o_.latency_seconds);
+    for (auto& p : r_.StartPublishers(tag, n, rate)) c.push_back(std::move(p));
     r_.WaitReady(c, {0, 1, Runner::kCounterSlot});
     r_.Go();
     WaitFor(
@@ -594,8 +652,9 @@ class Orchestrator {
     std::vector<double> v;
     std::ifstream in(out);
     for (double x; in >> x;) v.push_back(x);
-    broker90 = SpreadOf(v);
-    Progress("   p50/p99/max {} ({} messages)", SpreadText(broker90), v.size());
+    Spread spread = SpreadOf(v);
+    Progress("   p50/p99/max {} ({} messages)", SpreadText(spread), v.size());
+    return spread;
   }
 
  private:
@@ -761,7 +820,10 @@ class Orchestrator {
       for (const auto& [village, t] : sent) {
         auto it = a.at.find(village);
         if (it == a.at.end()) ++l.missing;
-        else v.push_back(static_cast<double>(it->second.first - t) / 1e6);
+        else {
+          v.push_back(static_cast<double>(it->second.first - t) / 1e6);
+          l.probes.emplace_back(t, it->second.first);
+        }
       }
     }
     l.sent = sent.size();
@@ -926,7 +988,13 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
       r.met = l.sent == 0 ? "**no**" : YesNo(l.missing == 0 && l.s.p99 <= x.broker90.p99 + 20);
     }
     rows.push_back(r);
+    if (l.sent > 0) {
+      rows.push_back({fmt::format("… where the time went at {} (p50 / p90, ms)", Thousands(l.rate)), l.where, na, na,
+                      "(the profile)", na});
+    }
   }
+  rows.push_back({"Broker's own latency at 1,000/s: publish → counting subscriber, p50 / p99 / max",
+                  x.broker1k.n ? SpreadText(x.broker1k) : "not run", na, na, "(the reference)", na});
   rows.push_back({fmt::format("Broker's own latency at 90% ({}/s): publish → counting subscriber, p50 / p99 / max",
                               Thousands(x.broker90_rate)),
                   x.broker90_rate > 0 ? SpreadText(x.broker90) : "not run: no kaoko rate to take 90% of", na, na,

@@ -8,7 +8,9 @@
 //   mqtt_callback: core.Enqueue({topic, payload, received});
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -18,6 +20,7 @@
 #include <memory>
 #include <map>
 #include <mutex>
+#include <queue>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -100,6 +103,9 @@ struct CoreOptions {
   std::function<TimePoint()> clock;  // defaults to the system clock
   alerting::EngineOptions engine;
   CoreTap* tap = nullptr;  // a tier's (tier.hpp); none in a plain single-machine service
+  // A file to append one line to per reading that caused an alert: where its time went (Core::TraceAlerts). For
+  // measurement only (./kaoko bench sets KAOKO_ALERT_TRACE); empty: none.
+  std::string alert_trace;
 };
 
 class Core {
@@ -120,7 +126,12 @@ class Core {
     std::shared_ptr<std::promise<CommandResult>> done;
   };
   bool ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>* commands = nullptr);
-  // Publishes the pending end-to-end acks. Called by Run every ack_interval.
+  // Publishes the end-to-end acks that are due at `now` (steady clock): a station's committed seqs are acked at once
+  // when its last ack is at least ack_interval old, else when it becomes so. So acks leave as readings commit, spread
+  // out, never as one burst a second for every station (which held alerts behind it: docs/benchmarks.md), and each
+  // station still gets at most one a second. Called by Run after every batch and when the next one falls due.
+  void AckDue(std::chrono::steady_clock::time_point now);
+  // Publishes every pending ack now, due or not (at shutdown; tests).
   void FlushAcks();
 
   // Runs an engine command (silence, drill) on the core thread and waits for it; the effects are stored and
@@ -169,6 +180,8 @@ class Core {
     unsigned problems = 0;                // the engine's fault bits
     alerting::Level level = alerting::Level::kNormal;
     std::int8_t online = -1;              // -1 unknown, 0 offline, 1 online (the station's status message)
+    bool ack_waiting = false;             // in acks_waiting_ (core thread only)
+    std::int64_t acked_at = kNone;        // the last ack, steady-clock milliseconds (core thread only)
   };
   struct Outgoing {
     std::string topic;
@@ -204,7 +217,15 @@ class Core {
 
   std::vector<StationSlot> slots_;                              // by index in network_.stations; never resized
   std::unordered_map<std::string_view, std::uint32_t> by_name_;  // station id (network_'s string) → index
-  std::vector<StationSlot*> acking_;                             // slots with pending_acks (core thread only)
+  // Slots with pending_acks (core thread only): those not yet looked at by AckDue, and those waiting for their
+  // ack_interval to pass (a min-heap on the time they fall due, steady-clock milliseconds).
+  std::vector<StationSlot*> acking_;
+  using AckWait = std::pair<std::int64_t, StationSlot*>;
+  std::priority_queue<AckWait, std::vector<AckWait>, std::greater<>> acks_waiting_;
+  void PublishAck(StationSlot& slot, std::int64_t now_ms);
+  void TraceAlerts(const Batch& b, const std::array<std::chrono::steady_clock::time_point, 6>& t,
+                   std::chrono::steady_clock::time_point published);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> alert_trace_{nullptr, &std::fclose};
 
   mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;
