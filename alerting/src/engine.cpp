@@ -276,6 +276,7 @@ void Engine::SetSiren(Incident& inc, bool on, TimePoint now, Effects& fx) {
   inc.siren_on = on;
   if (same) return;
   cur = Siren{inc.village, on, on ? inc.level : Level::kNormal, inc.id, false};
+  dirty_villages_.push_back(inc.village);
   fx.sirens.push_back(cur);
   Log(inc, now, "siren", "kaoko", "kaoko", on ? fmt::format("เปิดไซเรน ({})", ThaiName(inc.level)) : "ปิดไซเรน",
       on ? fmt::format("siren on ({})", ToString(inc.level)) : "siren off", fx);
@@ -360,6 +361,7 @@ void Engine::PublishAlert(const std::string& village, TimePoint now, Effects& fx
     }
   }
   alerts_[village] = a;
+  dirty_villages_.push_back(village);
   fx.alerts.push_back(std::move(a));
 }
 
@@ -689,6 +691,7 @@ void Engine::Remember(const std::string& key, const Receipt& receipt) {
     seen_head_ = (seen_head_ + 1) % seen_order_.size();
   }
   seen_[key] = receipt;
+  new_seen_.push_back(key);
 }
 
 Effects Engine::Refuse(const std::string& key, Receipt receipt, Incident* inc, std::string via, TimePoint now) {
@@ -1335,6 +1338,36 @@ EngineState Engine::ExportMeta() const {
   return s;
 }
 
+EngineState Engine::ExportCounters() const {
+  EngineState s;
+  s.next_incident = next_incident_;
+  s.next_notification = next_notification_;
+  return s;
+}
+
+EngineState Engine::ExportVillage(std::string_view village) const {
+  EngineState s;
+  const std::string id(village);
+  if (auto it = alerts_.find(id); it != alerts_.end()) s.alerts.push_back(it->second);
+  if (auto it = sirens_.find(id); it != sirens_.end()) s.sirens.push_back(it->second);
+  return s;
+}
+
+std::vector<std::string> Engine::DirtyVillages() const {
+  std::vector<std::string> out = dirty_villages_;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<SeenMessage> Engine::NewSeen() const {
+  std::vector<SeenMessage> out;
+  for (const std::string& key : new_seen_) {
+    if (auto it = seen_.find(key); it != seen_.end()) out.push_back(SeenMessage{key, it->second});
+  }
+  return out;
+}
+
 EngineState Engine::ExportState() const {
   EngineState s;
   s.next_incident = next_incident_;
@@ -1416,6 +1449,8 @@ void Engine::ClearDirty() {
   dirty_station_list_.clear();
   touched_station_list_.clear();
   dirty_incidents_.clear();
+  dirty_villages_.clear();
+  new_seen_.clear();
 }
 
 }  // namespace kaoko::alerting

@@ -87,11 +87,25 @@ Core::Core(const alerting::Network& network, store::Store& writer, Publisher& pu
 void Core::LoadEngine(bool announce) {
   alerting::EngineState state;
   bool any = false;
+  meta_whole_ = false;
   if (auto meta = store_.EngineMeta()) {
     auto ok = DecodeEngineMeta(*meta, state);
     if (!ok) throw std::runtime_error("the engine state in the database is unreadable: " + ok.error().reason);
     any = true;
+    // An older kaoko's engine_meta, with every village's state in it: SaveEngine moves them to their rows.
+    meta_whole_ = !state.alerts.empty() || !state.sirens.empty() || !state.seen.empty();
   }
+  auto add_part = [&](std::string_view text, const char* what) {
+    alerting::EngineState part;
+    auto ok = DecodeEngineMeta(text, part);
+    if (!ok) throw std::runtime_error(fmt::format("{} in the database is unreadable: {}", what, ok.error().reason));
+    for (auto& a : part.alerts) state.alerts.push_back(std::move(a));
+    for (auto& x : part.sirens) state.sirens.push_back(std::move(x));
+    for (auto& m : part.seen) state.seen.push_back(std::move(m));
+    any = true;
+  };
+  store_.ForEachEngineVillage([&](std::string_view text) { add_part(text, "a village's alert state"); });
+  store_.ForEachEngineSeen([&](std::string_view text) { add_part(text, "a remembered message"); });
   store_.ForEachStationTrack([&](std::string_view text) {
     auto track = DecodeStationTrack(text);
     if (!track) throw std::runtime_error("a station's state in the database is unreadable: " + track.error().reason);
@@ -437,8 +451,35 @@ void Core::SaveEngine() {
   for (const auto& id : engine_.DirtyStations()) {
     if (const alerting::StationTrack* t = engine_.FindStationTrack(id)) store_.UpsertStationTrack(id, EncodeStationTrack(*t));
   }
+  // Village alert states, sirens and remembered messages: only those that changed, one row each. A database from an
+  // older kaoko kept them all in engine_meta: the first save moves them over (then engine_meta holds the counters).
+  if (meta_whole_) {
+    alerting::EngineState all = engine_.ExportMeta();
+    for (const auto& v : network_.villages) {
+      alerting::EngineState part = engine_.ExportVillage(v.id);
+      if (!part.alerts.empty() || !part.sirens.empty()) store_.UpsertEngineVillage(v.id, EncodeEngineMeta(part));
+    }
+    for (auto& m : all.seen) {
+      alerting::EngineState part;
+      part.seen.push_back(std::move(m));
+      store_.AddEngineSeen(part.seen.front().key, EncodeEngineMeta(part), options_.engine.seen_capacity);
+    }
+    engine_touched_ = true;
+  } else {
+    for (const std::string& village : engine_.DirtyVillages()) {
+      store_.UpsertEngineVillage(village, EncodeEngineMeta(engine_.ExportVillage(village)));
+      engine_touched_ = true;
+    }
+    for (auto& m : engine_.NewSeen()) {
+      alerting::EngineState part;
+      part.seen.push_back(std::move(m));
+      store_.AddEngineSeen(part.seen.front().key, EncodeEngineMeta(part), options_.engine.seen_capacity);
+      engine_touched_ = true;
+    }
+  }
   if (engine_touched_) {
-    store_.SaveEngineMeta(EncodeEngineMeta(engine_.ExportMeta()));
+    store_.SaveEngineMeta(EncodeEngineMeta(engine_.ExportCounters()));
+    meta_whole_ = false;
   }
 }
 

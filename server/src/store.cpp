@@ -136,6 +136,13 @@ const char* const kMigrations[] = {
     UPDATE reading_days SET hi = NULL
       WHERE day = (SELECT MAX(day) FROM reading_days d WHERE d.station = reading_days.station);
     )sql",
+    // 7: the engine's village alert states, sirens and remembered messages one row each (they were all in
+    // engine_meta, written again whole with every change: the cost grew with the network). Core::LoadEngine moves an
+    // older engine_meta's over at the first save.
+    R"sql(
+    CREATE TABLE engine_villages (village TEXT PRIMARY KEY, state TEXT NOT NULL);
+    CREATE TABLE engine_seen (n INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, state TEXT NOT NULL);
+    )sql",
 };
 
 std::int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
@@ -655,6 +662,31 @@ void Store::SaveEngineMeta(std::string_view state) {
   Stmt& s = Prepared(16,
                      "INSERT INTO engine_meta (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state");
   s.Bind(1, state).Run();
+}
+
+void Store::UpsertEngineVillage(std::string_view village, std::string_view state) {
+  Stmt& s = Prepared(31,
+                     "INSERT INTO engine_villages (village, state) VALUES (?, ?) "
+                     "ON CONFLICT (village) DO UPDATE SET state = excluded.state");
+  s.Bind(1, village).Bind(2, state).Run();
+}
+
+void Store::AddEngineSeen(std::string_view key, std::string_view state, std::size_t keep) {
+  Stmt& add = Prepared(32, "INSERT OR REPLACE INTO engine_seen (key, state) VALUES (?, ?)");
+  add.Bind(1, key).Bind(2, state).Run();
+  // n is the rowid: the newest row has the largest. Keep the `keep` newest.
+  Stmt& prune = Prepared(33, "DELETE FROM engine_seen WHERE n <= last_insert_rowid() - ?");
+  prune.Bind(1, static_cast<std::int64_t>(keep)).Run();
+}
+
+void Store::ForEachEngineVillage(const std::function<void(std::string_view)>& fn) {
+  Stmt s(db_, "SELECT state FROM engine_villages ORDER BY village");
+  while (s.Step()) fn(s.Text(0));
+}
+
+void Store::ForEachEngineSeen(const std::function<void(std::string_view)>& fn) {
+  Stmt s(db_, "SELECT state FROM engine_seen ORDER BY n");
+  while (s.Step()) fn(s.Text(0));
 }
 
 std::optional<std::string> Store::EngineMeta() {

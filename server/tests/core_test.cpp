@@ -242,6 +242,60 @@ TEST_CASE("core: a report opens an incident that is logged, receipted with its i
     }
   }
   REQUIRE(found);
+  // The village's state and the remembered messages are rows of their own; engine_meta keeps only the counters.
+  std::vector<std::string> village_rows, seen_rows;
+  f.db->ForEachEngineVillage([&](std::string_view t) { village_rows.emplace_back(t); });
+  f.db->ForEachEngineSeen([&](std::string_view t) { seen_rows.emplace_back(t); });
+  REQUIRE(village_rows.size() == 1);
+  REQUIRE(village_rows[0].find(R"("village":"kaoko")") != std::string::npos);
+  REQUIRE(seen_rows.size() == 3);  // r-1, d-1 and d-2
+  REQUIRE(f.db->EngineMeta()->find(R"("village")") == std::string::npos);
+  // The same report again after the restart: a duplicate, answered with its first receipt, no second incident.
+  std::vector<server::Inbound> repeat{{"kaoko/v1/tonhong/kaoko/report/somchai",
+                                       R"({"id":"r-1","ts":"2026-11-27T04:59:00Z","concern":"warning","station":"kaoko-bridge","level_cm":330})"}};
+  REQUIRE(again.ProcessBatch(repeat));
+  REQUIRE(pub2.On("kaoko/v1/tonhong/kaoko/receipt/somchai").back().find(R"("incident":1)") != std::string::npos);
+  REQUIRE_FALSE(f.db->Incident(2));
+}
+
+TEST_CASE("core: an older database's whole engine_meta is read, and moved to rows at the first save", "[core]") {
+  Fixture f;
+  f.core.reset();
+  // As kaoko before schema 7 left it: every village's alert state and the remembered messages in engine_meta.
+  f.db->Begin();
+  f.db->SaveEngineMeta(
+      R"({"v":1,"next_incident":8,"next_notification":3,)"
+      R"("alerts":[{"village":"kaoko","level":"warning","incident":7,"status":"awaiting_confirmation"}],)"
+      R"("sirens":[{"village":"kaoko","on":true,"level":"warning","incident":7}],)"
+      R"("seen":[{"key":"report/somchai/r-9","user":"somchai","village":"kaoko","ref":"r-9","ok":true,"incident":7}]})");
+  f.db->Commit();
+  Recorder pub2;
+  server::CoreOptions o;
+  o.clock = [] { return *wire::ParseTime("2026-11-27T05:00:00Z"); };
+  server::Core again(f.net, *f.db, pub2, f.metrics, o);
+  bool found = false;
+  for (const auto& v : again.Villages()) {
+    if (v.village == "kaoko") {
+      found = true;
+      REQUIRE(v.incident == std::optional<std::int64_t>(7));
+    }
+  }
+  REQUIRE(found);
+  // Anything the engine decides saves it: the old document is moved to rows, and engine_meta keeps the counters.
+  std::vector<server::Inbound> batch{{"kaoko/v1/tonhong/kaoko/report/somchai",
+                                      R"({"id":"r-10","ts":"2026-11-27T04:59:00Z","concern":"warning","station":"kaoko-bridge","level_cm":330})"}};
+  REQUIRE(again.ProcessBatch(batch));
+  std::vector<std::string> village_rows, seen_rows;
+  f.db->ForEachEngineVillage([&](std::string_view t) { village_rows.emplace_back(t); });
+  f.db->ForEachEngineSeen([&](std::string_view t) { seen_rows.emplace_back(t); });
+  REQUIRE(village_rows.size() == 1);
+  REQUIRE(village_rows[0].find(R"("incident":7)") != std::string::npos);
+  REQUIRE(seen_rows.size() == 2);  // r-9 from the old document, then r-10
+  REQUIRE(seen_rows[0].find("r-9") != std::string::npos);
+  const std::string meta = *f.db->EngineMeta();
+  REQUIRE(meta.find(R"("village")") == std::string::npos);
+  REQUIRE(f.db->Incident(8));  // numbered on from the old document's counter
+  REQUIRE(meta.find(R"("next_incident":9)") != std::string::npos);
 }
 
 namespace {

@@ -158,6 +158,21 @@ const std::vector<Seed>& Seeds() {
          CHECK(next_day[0].rain_mm == 0.2);
          CHECK(next_day[0].battery_v == 3.7);
        }},
+      {7,
+       // The engine's village states and remembered messages one row each (the older engine_meta still read).
+       R"sql(
+       INSERT INTO engine_villages (village, state) VALUES
+         ('kaoko', '{"v":1,"alerts":[{"village":"kaoko","level":"warning","incident":17}],"sirens":[]}');
+       INSERT INTO engine_seen (key, state) VALUES ('report/somchai/r-0007', '{"v":1,"seen":[]}');
+       )sql",
+       [](store::Store& s) {
+         std::vector<std::string> villages, seen;
+         s.ForEachEngineVillage([&](std::string_view t) { villages.emplace_back(t); });
+         s.ForEachEngineSeen([&](std::string_view t) { seen.emplace_back(t); });
+         REQUIRE(villages.size() == 1);
+         CHECK(villages[0].find(R"("incident":17)") != std::string::npos);
+         CHECK(seen.size() == 1);
+       }},
   };
   return seeds;
 }

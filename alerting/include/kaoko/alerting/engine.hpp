@@ -96,8 +96,13 @@ class Engine {
 
   // ---- durable state
   EngineState ExportState() const;
-  // ExportState without incidents and stations (they are stored one row each): what EncodeEngineMeta stores.
+  // ExportState without incidents and stations (they are stored one row each): every village's alert and siren, and
+  // the remembered messages.
   EngineState ExportMeta() const;
+  // Only next_incident and next_notification: the part of the meta not stored row by row (ExportVillage, NewSeen).
+  EngineState ExportCounters() const;
+  // One village's alert state and siren as the engine holds them (none when it never had one).
+  EngineState ExportVillage(std::string_view village) const;
   // Replaces all state (call before any other input). Stations unknown to the network are dropped; network
   // stations missing from `state` start fresh.
   void ImportState(EngineState state);
@@ -114,6 +119,10 @@ class Engine {
   // Indexes (in Network::stations) of every station whose track changed at all since the last ClearDirty(), the
   // dirty ones included: what a view of the stations must redraw.
   const std::vector<std::size_t>& TouchedStations() const { return touched_station_list_; }
+  // Villages whose alert state or siren changed, and messages remembered (for duplicate detection), since the last
+  // ClearDirty(): saved row by row, so that a batch's save does not grow with the network.
+  std::vector<std::string> DirtyVillages() const;
+  std::vector<SeenMessage> NewSeen() const;
   void ClearDirty();
 
  private:
@@ -194,6 +203,8 @@ class Engine {
   std::unordered_map<std::string, AlertState> alerts_;
   std::unordered_map<std::string, Siren> sirens_;
   std::vector<std::int64_t> dirty_incidents_;
+  std::vector<std::string> dirty_villages_;  // may repeat; DirtyVillages() sorts them out
+  std::vector<std::string> new_seen_;        // keys, in the order remembered
 
   std::unordered_map<std::string, Receipt> seen_;
   std::vector<std::string> seen_order_;  // ring, oldest at seen_head_

@@ -223,6 +223,7 @@ class Core {
   using AckWait = std::pair<std::int64_t, StationSlot*>;
   std::priority_queue<AckWait, std::vector<AckWait>, std::greater<>> acks_waiting_;
   void PublishAck(StationSlot& slot, std::int64_t now_ms);
+  bool meta_whole_ = false;  // engine_meta still holds every village's state (an older kaoko's): SaveEngine moves it
   void TraceAlerts(const Batch& b, const std::array<std::chrono::steady_clock::time_point, 6>& t,
                    std::chrono::steady_clock::time_point published);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> alert_trace_{nullptr, &std::fclose};

@@ -190,6 +190,12 @@ class Store {
   void UpsertStationTrack(std::string_view station, std::string_view state);
   void SaveEngineMeta(std::string_view state);
   std::optional<std::string> EngineMeta();
+  // One village's alert state and siren, and one remembered message (the newest `keep` are kept), each an engine
+  // meta document of its own (EncodeEngineMeta); read back in village order and in the order they were added.
+  void UpsertEngineVillage(std::string_view village, std::string_view state);
+  void AddEngineSeen(std::string_view key, std::string_view state, std::size_t keep);
+  void ForEachEngineVillage(const std::function<void(std::string_view)>& fn);
+  void ForEachEngineSeen(const std::function<void(std::string_view)>& fn);
   std::vector<std::string> StationTracks();
   // The same, one row at a time without keeping them (the text is valid during the call only).
   void ForEachStationTrack(const std::function<void(std::string_view)>& fn);
