@@ -40,6 +40,12 @@ std::unique_ptr<mqtt::async_client> MqttLink::NewClient() {
 MqttLink::~MqttLink() {
   Stop();
   {
+    std::lock_guard lock(out_mu_);  // what is left goes with this link: its share of the gauges too
+    metrics_.mqtt_out_queued -= gauge_queued_;
+    metrics_.mqtt_out_in_client -= gauge_in_client_;
+    gauge_queued_ = gauge_in_client_ = 0;
+  }
+  {
     std::lock_guard lock(inlet_->mu);
     inlet_->on_message = nullptr;  // retired clients outlive us
   }
@@ -167,7 +173,7 @@ void MqttLink::connected(const std::string&) {
   metrics_.Count("kaoko_mqtt_events_total", "connected");
   log::Info("mqtt", "connected to {} as {} (persistent session {})", options_.url, options_.user, options_.client_id);
   // The broker kept our subscriptions with the session; subscribing again is harmless and covers a lost session.
-  Subscribe();
+  if (options_.subscribe) Subscribe();
 }
 
 void MqttLink::connection_lost(const std::string& cause) {
@@ -194,8 +200,12 @@ void Retire(mqtt::async_client* client) {
   clients->push_back(client);
 }
 
-bool IsAck(const std::string& topic) { return topic.size() > 4 && topic.compare(topic.size() - 4, 4, "/ack") == 0; }
+bool IsAck(const std::string& topic) { return IsAckTopic(topic); }
 }  // namespace
+
+bool IsAckTopic(const std::string& topic) {
+  return topic.size() > 4 && topic.compare(topic.size() - 4, 4, "/ack") == 0;
+}
 
 void MqttLink::Publish(const std::string& topic, const std::string& payload, bool retained) {
   bool wake = false;
@@ -264,8 +274,13 @@ void MqttLink::Completion::on_failure(const mqtt::token& tok) {
 }
 
 void MqttLink::GaugesLocked() {
-  metrics_.mqtt_out_queued = urgent_.size() + acks_.size();
-  metrics_.mqtt_out_in_client = in_client_.size();
+  // The gauges are the sum over the service's links: each adds the change in its own share.
+  const std::uint64_t queued = urgent_.size() + acks_.size();
+  const std::uint64_t in_client = in_client_.size();
+  metrics_.mqtt_out_queued += queued - gauge_queued_;
+  metrics_.mqtt_out_in_client += in_client - gauge_in_client_;
+  gauge_queued_ = queued;
+  gauge_in_client_ = in_client;
 }
 
 void MqttLink::RequeueLocked(std::vector<Outgoing> back) {

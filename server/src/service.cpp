@@ -102,7 +102,17 @@ class ServiceImpl : public Service {
     mo.client_id = options_.client_id.empty() ? fmt::format("kaoko-{}", network_.tambon) : options_.client_id;
     mo.extra_subscriptions = tier_->Subscriptions();
     mqtt_ = std::make_unique<MqttLink>(mo, metrics_, [this](Inbound in) { core_->Enqueue(std::move(in)); });
-    publisher_.target = &tier_->Output(*mqtt_);
+    // A second connection carries everything but acks (alerts, sirens, notifications, receipts, CAP, the tier's
+    // journal): one TCP stream would put an alert behind every ack already written into it, and under load that was
+    // most of an alert's latency (docs/benchmarks.md). It subscribes to nothing.
+    MqttOptions out = mo;
+    out.client_id = mo.client_id + "-out";
+    out.extra_subscriptions.clear();
+    out.subscribe = false;
+    out_ = std::make_unique<MqttLink>(out, metrics_, [this](Inbound in) { core_->Enqueue(std::move(in)); });
+    split_.acks = mqtt_.get();
+    split_.rest = out_.get();
+    publisher_.target = &tier_->Output(split_);
     // People's logins: a person without a stored web password may use their broker password once (the seed).
     std::map<std::string, std::string> seeds;
     if (!options_.credentials_file.empty()) {
@@ -117,6 +127,7 @@ class ServiceImpl : public Service {
         [this] {
           Health h;
           if (!mqtt_->connected()) h.broker = mqtt_->last_problem();
+          else if (!out_->connected()) h.broker = out_->last_problem();
           if (auto p = core_->DbProblem()) h.database = *p;
           return h;
         },
@@ -143,6 +154,7 @@ class ServiceImpl : public Service {
     std::jthread core_thread([this](std::stop_token st) { core_->Run(st); });
     std::jthread retention_thread([this](std::stop_token st) { RetentionLoop(st); });
     mqtt_->Start();
+    out_->Start();
     tier_->Start();
     http_->Start();
     log::Info("service", "kaoko serving tambon {} ({} villages, {} stations, {} people); HTTP on http://{}:{}/",
@@ -156,6 +168,7 @@ class ServiceImpl : public Service {
     core_thread.request_stop();
     core_thread.join();
     mqtt_->Stop();
+    out_->Stop();
     log::Info("service", "stopped");
   }
 
@@ -243,6 +256,15 @@ class ServiceImpl : public Service {
     }
   };
 
+  // Acks to one link, everything else to the other.
+  struct Split : Publisher {
+    Publisher* acks = nullptr;
+    Publisher* rest = nullptr;
+    void Publish(const std::string& topic, const std::string& payload, bool retained) override {
+      (IsAckTopic(topic) ? acks : rest)->Publish(topic, payload, retained);
+    }
+  };
+
   std::optional<store::DatabaseLock> db_lock_;  // first member: released last
   ServiceOptions options_;
   alerting::Network network_;
@@ -251,7 +273,9 @@ class ServiceImpl : public Service {
   std::unique_ptr<store::Store> writer_;
   std::unique_ptr<tier::Tier> tier_;  // after the writer (its statements go first), before the core
   std::unique_ptr<Core> core_;
-  std::unique_ptr<MqttLink> mqtt_;
+  std::unique_ptr<MqttLink> mqtt_;  // subscribes; publishes the acks
+  std::unique_ptr<MqttLink> out_;   // publishes everything else
+  Split split_;
   std::unique_ptr<HttpApi> api_;
   std::unique_ptr<LiveHub> hub_;
   boost::asio::io_context io_{1};

@@ -38,7 +38,11 @@ struct MqttOptions {
   int max_buffered = 1'000'000;  // outgoing messages kaoko queues (broker away or slow) before it drops new ones
   int max_inflight = 128;        // messages handed to Paho and not yet acknowledged by the broker, at most
   std::vector<std::string> extra_subscriptions;  // QoS 1 filters beyond the contract's (a tier's: tier.hpp)
+  bool subscribe = true;  // false: a link that only publishes (the service's second connection, for all but acks)
 };
+
+// True for an end-to-end ack's topic (`…/ack`): what may wait behind everything else.
+bool IsAckTopic(const std::string& topic);
 
 class MqttLink : public Publisher, private mqtt::callback {
  public:
@@ -103,7 +107,7 @@ class MqttLink : public Publisher, private mqtt::callback {
   // into Paho (never Paho's own callback thread).
   void Pump(std::stop_token stop);
   void Completed(std::uint64_t generation, std::uint64_t seq, bool ok, int code);
-  // Sets /metrics' two gauges from the queues (out_mu_ held).
+  // Adds this link's change to /metrics' two gauges (out_mu_ held).
   void GaugesLocked();
   // Puts messages handed to Paho back at the front of their queues, in publish order (out_mu_ held).
   void RequeueLocked(std::vector<Outgoing> back);
@@ -137,6 +141,7 @@ class MqttLink : public Publisher, private mqtt::callback {
   std::unique_ptr<Completion> completion_;  // the current client's listener
   std::vector<std::unique_ptr<Completion>> retired_completions_;
   std::uint64_t next_seq_ = 0;
+  std::uint64_t gauge_queued_ = 0, gauge_in_client_ = 0;  // this link's share of the gauges (out_mu_)
   std::deque<Outgoing> urgent_;  // everything but acks, in order
   std::deque<Outgoing> acks_;    // acks, in order
   std::map<std::uint64_t, Outgoing> in_client_;  // handed to Paho and not yet completed, by seq
