@@ -77,7 +77,6 @@ Engine::Engine(const Network& network, EngineOptions options) : network_(&networ
   tracks_.reserve(network.stations.size());
   for (std::size_t i = 0; i < network.stations.size(); ++i) {
     const Station& s = network.stations[i];
-    station_index_[s.id] = i;
     villages_[s.village].stations.push_back(i);
     tracks_.push_back(NewStationTrack(s));
   }
@@ -538,9 +537,9 @@ void Engine::Close(Incident& inc, Stage stage, std::string actor, std::string vi
     if (auto it = village_drill_.find(village); it != village_drill_.end() && it->second == id) {
       village_drill_.erase(it);
     }
-  } else if (auto it = station_index_.find(inc.station); it != station_index_.end()) {
-    tracks_[it->second].health_incident.reset();
-    MarkStationDirty(it->second);
+  } else if (auto idx = StationIndex(inc.station); idx != kNoStation) {
+    tracks_[idx].health_incident.reset();
+    MarkStationDirty(idx);
   }
   auto node = open_.extract(id);
   closed_.insert(std::move(node));
@@ -599,9 +598,8 @@ std::int64_t Millis(TimePoint t) { return t.time_since_epoch().count(); }
 
 Effects Engine::OnReading(const Reading& reading, TimePoint now) {
   Effects fx;
-  auto it = station_index_.find(reading.station);
-  if (it == station_index_.end()) return fx;
-  const std::size_t idx = it->second;
+  const std::size_t idx = StationIndex(reading.station);
+  if (idx == kNoStation) return fx;
   StationTrack& track = tracks_[idx];
   const Decisive before = DecisiveOf(track);
   // A reading below the highest seq so far, or older than the newest (late), cannot be told apart from the others in
@@ -665,9 +663,8 @@ MonitorResult Engine::Evaluate(std::size_t idx, const Reading& reading, TimePoin
 }
 
 void Engine::Replay(const Reading& reading, TimePoint now) {
-  auto it = station_index_.find(reading.station);
-  if (it == station_index_.end()) return;
-  const std::size_t idx = it->second;
+  const std::size_t idx = StationIndex(reading.station);
+  if (idx == kNoStation) return;
   StationTrack& t = tracks_[idx];
   if (t.latest_ts && reading.ts <= *t.latest_ts) return;  // evaluated before the state was saved
   const Decisive saved = DecisiveOf(t);
@@ -719,8 +716,7 @@ Effects Engine::OnReport(const Report& report, TimePoint now) {
   const Village* village = network_->FindVillage(report.village);
   const Station* station = nullptr;
   if (report.station) {
-    auto sit = station_index_.find(*report.station);
-    if (sit != station_index_.end()) station = &network_->stations[sit->second];
+    station = network_->FindStation(*report.station);
   }
   if (!person) {
     rc.error = fmt::format("unknown user {}", report.user);
@@ -948,9 +944,8 @@ Effects Engine::OnDecision(const Decision& d, TimePoint now) {
 
 Effects Engine::OnStationStatus(const StationStatus& status, TimePoint now) {
   Effects fx;
-  auto it = station_index_.find(status.station);
-  if (it == station_index_.end()) return fx;
-  const std::size_t idx = it->second;
+  const std::size_t idx = StationIndex(status.station);
+  if (idx == kNoStation) return fx;
   StationTrack& t = tracks_[idx];
   const unsigned before = t.problems;
   if (status.online) {
@@ -1180,16 +1175,15 @@ std::optional<TimePoint> Engine::NextDeadline() const {
 Effects Engine::Silence(std::string_view station, TimePoint until, std::string_view by_user, TimePoint now) {
   Effects fx;
   auto pit = people_.find(std::string(by_user));
-  auto sit = station_index_.find(std::string(station));
+  const std::size_t idx = StationIndex(station);
   if (pit == people_.end() || pit->second->role != Role::kTao) {
     fx.error = "only a TAO officer may silence a station";
     return fx;
   }
-  if (sit == station_index_.end()) {
+  if (idx == kNoStation) {
     fx.error = fmt::format("unknown station {}", station);
     return fx;
   }
-  const std::size_t idx = sit->second;
   StationTrack& t = tracks_[idx];
   const Station& s = network_->stations[idx];
   MarkStationDirty(idx);
@@ -1290,8 +1284,8 @@ std::vector<const Incident*> Engine::OpenIncidents() const {
 }
 
 const StationTrack* Engine::FindStationTrack(std::string_view station) const {
-  auto it = station_index_.find(std::string(station));
-  return it == station_index_.end() ? nullptr : &tracks_[it->second];
+  const std::size_t idx = StationIndex(station);
+  return idx == kNoStation ? nullptr : &tracks_[idx];
 }
 
 StationHealth HealthOf(unsigned problems, const std::optional<TimePoint>& last_heard, const Station& station,
@@ -1304,10 +1298,10 @@ StationHealth HealthOf(unsigned problems, const std::optional<TimePoint>& last_h
 }
 
 StationHealth Engine::Health(std::string_view station, TimePoint now) const {
-  auto it = station_index_.find(std::string(station));
-  if (it == station_index_.end()) return StationHealth::kOffline;
-  const StationTrack& t = tracks_[it->second];
-  return HealthOf(t.problems, t.last_heard, network_->stations[it->second], options_.stale_intervals, now);
+  const std::size_t idx = StationIndex(station);
+  if (idx == kNoStation) return StationHealth::kOffline;
+  const StationTrack& t = tracks_[idx];
+  return HealthOf(t.problems, t.last_heard, network_->stations[idx], options_.stale_intervals, now);
 }
 
 std::string Engine::Cap(TimePoint now, std::size_t max_bytes, std::size_t* omitted) const {
@@ -1405,14 +1399,14 @@ void Engine::ImportState(EngineState state) {
   unsaved_readings_.assign(tracks_.size(), 0);
   saved_latest_ms_.assign(tracks_.size(), std::numeric_limits<std::int64_t>::min());
   for (StationTrack& t : state.stations) {
-    auto it = station_index_.find(t.station);
-    if (it == station_index_.end()) continue;
-    StationTrack& dst = tracks_[it->second];
+    const std::size_t idx = StationIndex(t.station);
+    if (idx == kNoStation) continue;
+    StationTrack& dst = tracks_[idx];
     dst = std::move(t);
     NormalizeWindows(dst);  // a state saved by an earlier kaoko: its fixed ring and rain slots
     if (dst.max_seq < dst.latest_seq) dst.max_seq = dst.latest_seq;
     if (dst.health_incident && !open_.count(*dst.health_incident)) dst.health_incident.reset();
-    if (dst.latest_ts) saved_latest_ms_[it->second] = Millis(*dst.latest_ts);
+    if (dst.latest_ts) saved_latest_ms_[idx] = Millis(*dst.latest_ts);
   }
   station_deadline_ = TimePoint::max();
   for (const StationTrack& t : tracks_) LowerStationDeadline(StationDeadline(t));

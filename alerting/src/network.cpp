@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
+#include <new>
+#include <stdexcept>
 
 namespace kaoko::alerting {
 
@@ -81,6 +84,17 @@ Index MakeIndex(const std::vector<T>& items) {
   return index;
 }
 }  // namespace
+
+Text::Text(std::string_view text) {
+  if (text.empty()) return;
+  if (text.size() > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("a Text holds at most 4 GiB");
+  const auto n = static_cast<std::uint32_t>(text.size());
+  block_ = static_cast<char*>(::operator new(sizeof n + text.size()));
+  std::memcpy(block_, &n, sizeof n);
+  std::memcpy(block_ + sizeof n, text.data(), text.size());
+}
+
+Text::~Text() { ::operator delete(block_); }
 
 const Village* Network::FindVillage(std::string_view id) const { return FindById(villages, village_index, id); }
 const Station* Network::FindStation(std::string_view id) const { return FindById(stations, station_index, id); }

@@ -31,3 +31,39 @@ TEST_CASE("network: look-ups find by id and give the river order", "[alerting]")
   REQUIRE(n.FindStation("s2") == nullptr);
   REQUIRE(n.FindPerson("x") == nullptr);
 }
+
+TEST_CASE("network: a Text keeps its bytes through copies, moves and assignment", "[alerting]") {
+  Text empty;
+  REQUIRE(empty.empty());
+  REQUIRE(empty.size() == 0);
+  REQUIRE(empty == "");
+  REQUIRE(Text(std::string()).empty());  // an empty string holds no block
+
+  const std::string thai = "คอสะพาน บ้านเก้ากอ";  // multi-byte UTF-8, longer than std::string's inline buffer
+  Text a = thai;
+  REQUIRE(a.size() == thai.size());
+  REQUIRE(a == thai);
+  REQUIRE(a.str() == thai);
+  REQUIRE(fmt::format("น้ำถึง{}", a) == "น้ำถึง" + thai);
+
+  Text b = a;  // a copy owns its own bytes
+  REQUIRE(b == a);
+  REQUIRE(b.view().data() != a.view().data());
+  a = "the bridge approach";
+  REQUIRE(a == "the bridge approach");
+  REQUIRE(b == thai);
+
+  Text c = std::move(b);
+  REQUIRE(c == thai);
+  b = c;  // a moved-from Text can be assigned again
+  REQUIRE(b == thai);
+  const Text& same = b;
+  b = same;  // self-assignment keeps the text
+  REQUIRE(b == thai);
+  c = Text();
+  REQUIRE(c.empty());
+
+  std::string with_nul("a\0b", 3);  // the length is stored, so a NUL inside is kept
+  REQUIRE(Text(with_nul).size() == 3);
+  REQUIRE(Text(with_nul) == with_nul);
+}

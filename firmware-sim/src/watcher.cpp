@@ -54,10 +54,10 @@ Report Watcher::Make(SimTime at, double level_cm, const std::string& trend, Leve
   r.wrong = wrong;
   if (note.empty()) {
     const auto& s = config_.station;
-    const std::string& landmark = concern == Level::kCritical  ? s.critical.landmark_th
-                                  : concern == Level::kWarning ? s.warning.landmark_th
-                                                               : s.watch.landmark_th;
-    note = ThaiNote(concern, trend, landmark);
+    const alerting::Text& landmark = concern == Level::kCritical  ? s.critical.landmark_th
+                                     : concern == Level::kWarning ? s.warning.landmark_th
+                                                                  : s.watch.landmark_th;
+    note = ThaiNote(concern, trend, landmark.str());
   }
   nlohmann::ordered_json j;
   j["id"] = r.id;

@@ -70,12 +70,10 @@ Core::Core(const alerting::Network& network, store::Store& writer, Publisher& pu
   }
   store_.LoadStationKeys();
   slots_.resize(network_.stations.size());
-  by_name_.reserve(network_.stations.size());
   for (std::size_t i = 0; i < network_.stations.size(); ++i) {
     const auto& st = network_.stations[i];
     slots_[i].station = &st;
     slots_[i].key = store_.KnownStationKey(st.id);
-    by_name_.emplace(st.id, static_cast<std::uint32_t>(i));
   }
   LoadEngine();
   RefreshViews(Now(), nullptr);
@@ -641,12 +639,12 @@ void Core::Handle(Inbound& in, TimePoint now, Batch& b) {
 }
 
 void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
-  auto it = by_name_.find(t.name);
-  if (it == by_name_.end()) {
+  const alerting::Station* st = network_.FindStation(t.name);
+  if (!st) {
     return Refuse(b, kReadingsRejected,
                   MakeError("unknown_station", fmt::format("station '{}' is not in the network file", t.name)), in);
   }
-  StationSlot& slot = slots_[it->second];
+  StationSlot& slot = slots_[static_cast<std::size_t>(st - network_.stations.data())];
   if (slot.station->village != t.village) {
     return Refuse(b, kReadingsRejected,
                   MakeError("wrong_village", fmt::format("station '{}' belongs to village '{}', not '{}'", t.name,
@@ -684,8 +682,8 @@ void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch
 }
 
 void Core::HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
-  auto it = by_name_.find(t.name);
-  if (it == by_name_.end() || slots_[it->second].station->village != t.village) {
+  const alerting::Station* st = network_.FindStation(t.name);
+  if (!st || st->village != t.village) {
     return Refuse(b, kMessagesRejected,
                   MakeError("unknown_station", fmt::format("station '{}' of village '{}' is not in the network file",
                                                            t.name, t.village)),
@@ -694,7 +692,7 @@ void Core::HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch&
   auto status = wire::ParseStatus(in.payload);
   if (!status) return Refuse(b, kMessagesRejected, status.error(), in);
   store_.UpsertStatus(t.name, *status, now);
-  b.status.emplace_back(&slots_[it->second], status->online);
+  b.status.emplace_back(&slots_[static_cast<std::size_t>(st - network_.stations.data())], status->online);
   Apply(engine_.OnStationStatus({t.name, status->online, status->ts.value_or(now)}, now));
 }
 

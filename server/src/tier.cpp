@@ -265,7 +265,6 @@ Result<std::unique_ptr<Tier>> Tier::Create(TierOptions options, const alerting::
     }
   }
   if (o.mode == Mode::kEdge) t->arbiter_ = std::make_unique<Arbiter>(network.tambon, o.village, metrics);
-  for (const auto& s : network.stations) t->village_of_[s.id] = s.village;
   try {
     // The journal's position: its epoch (new for a new database), what the tier above has acknowledged, and the
     // highest seq ever appended (AUTOINCREMENT keeps it in sqlite_sequence even when the outbox is pruned empty).
@@ -616,8 +615,8 @@ bool Tier::Intercept(const Inbound& in, TimePoint now) {
 
 void Tier::ReadingStored(std::string_view station, const wire::ReadingMsg& reading, TimePoint) {
   if (!Sends()) return;
-  auto v = village_of_.find(station);
-  Append("reading", json{{"station", std::string(station)}, {"village", v != village_of_.end() ? v->second : std::string()},
+  const alerting::Station* s = network_.FindStation(station);
+  Append("reading", json{{"station", std::string(station)}, {"village", s ? s->village : std::string()},
                          {"payload", RenderReading(reading)}});
 }
 

@@ -5,11 +5,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace kaoko::alerting {
 
@@ -29,11 +32,51 @@ enum class Role { kWatcher, kCommittee, kHeadman, kDeputy, kTao };
 const char* ToString(Role role);  // "watcher", "committee", "headman", "deputy", "tao"
 std::optional<Role> ParseRole(std::string_view text);
 
+// An immutable text in one heap block, one pointer wide (a std::string is four): for the texts every station of a
+// large network carries. 150,000 stations with three thresholds, each with a Thai and an English landmark, held
+// 26 MB more as std::string (docs/benchmarks.md, "Memory"). Copies copy the text; empty holds nothing.
+class Text {
+ public:
+  Text() = default;
+  Text(std::string_view text);  // NOLINT(google-explicit-constructor): a Text is assigned like a string
+  Text(const std::string& text) : Text(std::string_view(text)) {}  // NOLINT(google-explicit-constructor)
+  Text(const char* text) : Text(std::string_view(text)) {}          // NOLINT(google-explicit-constructor)
+  Text(const Text& other) : Text(other.view()) {}
+  Text(Text&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
+  Text& operator=(const Text& other) {
+    if (this != &other) *this = Text(other);
+    return *this;
+  }
+  Text& operator=(Text&& other) noexcept {
+    std::swap(block_, other.block_);
+    return *this;
+  }
+  ~Text();
+
+  std::string_view view() const {
+    if (!block_) return {};
+    std::uint32_t n = 0;
+    std::memcpy(&n, block_, sizeof n);
+    return {block_ + sizeof n, n};
+  }
+  operator std::string_view() const { return view(); }  // NOLINT(google-explicit-constructor)
+  std::string str() const { return std::string(view()); }
+  bool empty() const { return block_ == nullptr; }
+  std::size_t size() const { return view().size(); }
+  friend bool operator==(const Text& a, const Text& b) { return a.view() == b.view(); }
+  friend bool operator==(const Text& a, std::string_view b) { return a.view() == b; }
+  friend bool operator==(const Text& a, const char* b) { return a.view() == std::string_view(b); }
+  friend bool operator==(const Text& a, const std::string& b) { return a.view() == std::string_view(b); }
+
+ private:
+  char* block_ = nullptr;  // the length (4 bytes, unaligned), then the bytes; nullptr when empty
+};
+
 // A named threshold: centimetres above the station's gauge datum, with the landmark the village knows it by.
 struct Threshold {
   double cm = 0;
-  std::string landmark_th;
-  std::string landmark_en;
+  Text landmark_th;
+  Text landmark_en;
 };
 
 struct Station {
@@ -139,3 +182,11 @@ struct Network {
 };
 
 }  // namespace kaoko::alerting
+
+template <>
+struct fmt::formatter<kaoko::alerting::Text> : fmt::formatter<std::string_view> {
+  template <typename Context>
+  auto format(const kaoko::alerting::Text& text, Context& ctx) const {
+    return fmt::formatter<std::string_view>::format(text.view(), ctx);
+  }
+};

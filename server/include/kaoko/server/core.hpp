@@ -216,7 +216,6 @@ class Core {
   CoreOptions options_;
 
   std::vector<StationSlot> slots_;                              // by index in network_.stations; never resized
-  std::unordered_map<std::string_view, std::uint32_t> by_name_;  // station id (network_'s string) → index
   // Slots with pending_acks (core thread only): those not yet looked at by AckDue, and those waiting for their
   // ack_interval to pass (a min-heap on the time they fall due, steady-clock milliseconds).
   std::vector<StationSlot*> acking_;

@@ -166,7 +166,6 @@ class Tier : public CoreTap {
   std::unique_ptr<store::Store> sender_db_;  // read-only, the tier thread's
   std::vector<alerting::Network> tambons_;   // province
   std::string epoch_;                        // this node's journal epoch
-  std::map<std::string, std::string, std::less<>> village_of_;  // station → village
 
   // core thread only: what the batch did, carried out after the commit (or dropped on rollback)
   std::unique_ptr<Pending> pending_;
