@@ -105,6 +105,11 @@ int Network::VillageIndex(std::string_view id) const {
   return v ? static_cast<int>(v - villages.data()) : -1;
 }
 
+int Network::StationIndex(std::string_view id) const {
+  const Station* s = FindStation(id);
+  return s ? static_cast<int>(s - stations.data()) : -1;
+}
+
 void Network::BuildIndex() {
   village_index = MakeIndex(villages);
   station_index = MakeIndex(stations);

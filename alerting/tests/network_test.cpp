@@ -32,6 +32,27 @@ TEST_CASE("network: look-ups find by id and give the river order", "[alerting]")
   REQUIRE(n.FindPerson("x") == nullptr);
 }
 
+TEST_CASE("network: a station's position is found with and without the index, and a stale index is not trusted",
+          "[alerting]") {
+  Network n;
+  for (const char* id : {"a", "b", "c"}) {
+    n.stations.emplace_back();
+    n.stations.back().id = id;
+  }
+  REQUIRE(n.StationIndex("c") == 2);  // no index yet: a scan
+  REQUIRE(n.StationIndex("zz") == -1);
+  n.BuildIndex();
+  REQUIRE(n.StationIndex("a") == 0);
+  REQUIRE(n.StationIndex("b") == 1);
+  REQUIRE(n.StationIndex("c") == 2);
+  REQUIRE(n.StationIndex("") == -1);
+  REQUIRE(n.StationIndex("zz") == -1);
+  // The list changed after BuildIndex: its size no longer matches, so the look-up scans instead of misleading.
+  n.stations.erase(n.stations.begin());
+  REQUIRE(n.StationIndex("c") == 1);
+  REQUIRE(n.StationIndex("a") == -1);
+}
+
 TEST_CASE("network: a Text keeps its bytes through copies, moves and assignment", "[alerting]") {
   Text empty;
   REQUIRE(empty.empty());

@@ -639,12 +639,12 @@ void Core::Handle(Inbound& in, TimePoint now, Batch& b) {
 }
 
 void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
-  const alerting::Station* st = network_.FindStation(t.name);
-  if (!st) {
+  const int idx = network_.StationIndex(t.name);
+  if (idx < 0) {
     return Refuse(b, kReadingsRejected,
                   MakeError("unknown_station", fmt::format("station '{}' is not in the network file", t.name)), in);
   }
-  StationSlot& slot = slots_[static_cast<std::size_t>(st - network_.stations.data())];
+  StationSlot& slot = slots_[static_cast<std::size_t>(idx)];
   if (slot.station->village != t.village) {
     return Refuse(b, kReadingsRejected,
                   MakeError("wrong_village", fmt::format("station '{}' belongs to village '{}', not '{}'", t.name,
@@ -682,8 +682,8 @@ void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch
 }
 
 void Core::HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
-  const alerting::Station* st = network_.FindStation(t.name);
-  if (!st || st->village != t.village) {
+  const int idx = network_.StationIndex(t.name);
+  if (idx < 0 || slots_[static_cast<std::size_t>(idx)].station->village != t.village) {
     return Refuse(b, kMessagesRejected,
                   MakeError("unknown_station", fmt::format("station '{}' of village '{}' is not in the network file",
                                                            t.name, t.village)),
@@ -692,7 +692,7 @@ void Core::HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch&
   auto status = wire::ParseStatus(in.payload);
   if (!status) return Refuse(b, kMessagesRejected, status.error(), in);
   store_.UpsertStatus(t.name, *status, now);
-  b.status.emplace_back(&slots_[static_cast<std::size_t>(st - network_.stations.data())], status->online);
+  b.status.emplace_back(&slots_[static_cast<std::size_t>(idx)], status->online);
   Apply(engine_.OnStationStatus({t.name, status->online, status->ts.value_or(now)}, now));
 }
 

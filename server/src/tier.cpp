@@ -99,6 +99,7 @@ alerting::Network VillageNetwork(const alerting::Network& network, const std::st
   for (const auto& p : network.people) {
     if (p.village == village || p.role == alerting::Role::kTao) out.people.push_back(p);
   }
+  out.BuildIndex();  // the copied index is the whole tambon's: without its own, every look-up would scan
   return out;
 }
 

@@ -116,6 +116,34 @@ TEST_CASE("core: the dashboard shows the newest reading by its own time, not by 
   }
 }
 
+TEST_CASE("core: a station's status is shown; an unknown station, a wrong village or a bad state is refused", "[core]") {
+  Fixture f;
+  f.Feed({{"kaoko/v1/tonhong/kaoko/station/kaoko-bridge/status", R"({"state":"offline"})"},
+          {"kaoko/v1/tonhong/kaoko/station/ghost/status", R"({"state":"online"})"},
+          {"kaoko/v1/tonhong/thonhong/station/kaoko-temple/status", R"({"state":"online"})"},
+          {"kaoko/v1/tonhong/kaoko/station/kaoko-temple/status", R"({"state":"asleep"})"},
+          {"kaoko/v1/tonhong/kaoko/station/kaoko-temple/status", "not json"}});
+  REQUIRE(f.metrics.Get("kaoko_messages_rejected_total", "unknown_station") == 2);
+  REQUIRE(f.metrics.Get("kaoko_messages_rejected_total", "bad_state") == 1);
+  REQUIRE(f.metrics.Get("kaoko_messages_rejected_total", "bad_json") == 1);
+  int seen = 0;
+  for (const auto& v : f.core->Stations()) {
+    if (v.station->id == "kaoko-bridge") {
+      REQUIRE(v.online == std::optional<bool>(false));
+      ++seen;
+    }
+    if (v.station->id == "kaoko-temple") {
+      REQUIRE_FALSE(v.online.has_value());  // every status it sent was refused
+      ++seen;
+    }
+  }
+  REQUIRE(seen == 2);
+  f.Feed({{"kaoko/v1/tonhong/kaoko/station/kaoko-bridge/status", R"({"state":"online"})"}});
+  for (const auto& v : f.core->Stations()) {
+    if (v.station->id == "kaoko-bridge") REQUIRE(v.online == std::optional<bool>(true));
+  }
+}
+
 TEST_CASE("core: bad readings are refused, counted by reason, and never crash", "[core]") {
   Fixture f;
   f.Feed({{"kaoko/v1/tonhong/kaoko/station/ghost/reading", Reading(1, 1)},

@@ -198,6 +198,19 @@ void AcksBack(Node& tao, Node& edge) {
 
 }  // namespace
 
+TEST_CASE("tier: an edge's village network holds its own stations and its own index", "[tier]") {
+  const alerting::Network full = *config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
+  const alerting::Network edge = VillageNetwork(full, "kaoko");
+  REQUIRE(edge.stations.size() < full.stations.size());
+  REQUIRE(edge.station_index.size() == edge.stations.size());  // not the whole tambon's index, copied
+  REQUIRE(edge.village_index.size() == edge.villages.size());
+  REQUIRE(edge.person_index.size() == edge.people.size());
+  REQUIRE(edge.StationIndex("kaoko-bridge") >= 0);
+  REQUIRE(edge.stations[static_cast<std::size_t>(edge.StationIndex("kaoko-temple"))].id == "kaoko-temple");
+  REQUIRE(edge.StationIndex("thonhong-bridge") == -1);  // another village's station
+  REQUIRE(edge.FindVillage("thonhong") == nullptr);
+}
+
 TEST_CASE("tier: an edge's journal reaches the TAO once and in order through loss, repeats and restarts", "[tier]") {
   kaoko::server_test::ScratchDir scratch("tier");
   const auto& dir = scratch.dir();

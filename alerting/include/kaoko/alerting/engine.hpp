@@ -179,12 +179,12 @@ class Engine {
 
   const Network* network_;
   EngineOptions options_;
-  // Position of a station in network_->stations (and tracks_), or kNoStation: the network's own index (BuildIndex),
-  // not a second one (150,000 station ids in a hash map cost about 10 MB).
+  // Position of a station in tracks_, or kNoStation: the network's own index (Network::StationIndex), not a second
+  // one (150,000 station ids in a hash map cost about 10 MB).
   static constexpr std::size_t kNoStation = static_cast<std::size_t>(-1);
   std::size_t StationIndex(std::string_view station) const {
-    const Station* s = network_->FindStation(station);
-    return s ? static_cast<std::size_t>(s - network_->stations.data()) : kNoStation;
+    const int i = network_->StationIndex(station);
+    return i < 0 ? kNoStation : static_cast<std::size_t>(i);
   }
   std::unordered_map<std::string, VillagePeople> villages_;
   std::unordered_map<std::string, const Person*> people_;

@@ -34,7 +34,7 @@ std::optional<Role> ParseRole(std::string_view text);
 
 // An immutable text in one heap block, one pointer wide (a std::string is four): for the texts every station of a
 // large network carries. 150,000 stations with three thresholds, each with a Thai and an English landmark, held
-// 26 MB more as std::string (docs/benchmarks.md, "Memory"). Copies copy the text; empty holds nothing.
+// about 20 MB more as std::string (docs/benchmarks.md, "Memory"). Copies copy the text; empty holds nothing.
 class Text {
  public:
   Text() = default;
@@ -171,6 +171,8 @@ struct Network {
   const Person* FindPerson(std::string_view id) const;
   // Index of a village along the river (0 = most upstream), or -1.
   int VillageIndex(std::string_view id) const;
+  // Position of a station in `stations` (and in anything kept parallel to it), or -1.
+  int StationIndex(std::string_view id) const;
   // Indexes villages, stations and people by id. Call again after changing the lists (a list whose size no longer
   // matches its index is scanned instead). The index holds positions, so a copy of the network stays valid.
   void BuildIndex();
