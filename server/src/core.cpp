@@ -239,6 +239,22 @@ void Core::Run(std::stop_token stop) {
 }
 
 bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>* commands) {
+  std::size_t begin = 0;
+  do {
+    std::size_t end = begin;
+    if (!ProcessSegment(batch, begin, &end, begin == 0 ? commands : nullptr)) {
+      // What committed before the failing segment stays committed, and was announced: only the rest is the
+      // caller's to keep or drop (Run), so that nothing of the committed part is handled twice.
+      batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(begin));
+      return false;
+    }
+    begin = end;
+  } while (begin < batch.size());
+  return true;
+}
+
+bool Core::ProcessSegment(std::vector<Inbound>& batch, std::size_t begin, std::size_t* end,
+                          std::vector<PendingCommand>* commands) {
   TimePoint now = Now();
   Batch b;
   std::vector<CommandResult> results;
@@ -251,10 +267,18 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
     if (commands) {
       for (auto& c : *commands) results.push_back(c.run(now));
     }
-    b.size = batch.size();
+    b.size = batch.size() - begin;  // until a segment is cut short (below)
     feeding_ = &b;
     feeding_now_ = now;
-    for (auto& in : batch) Handle(in, now, b);
+    std::size_t i = begin;
+    while (i < batch.size()) {
+      Handle(batch[i++], now, b);
+      // An alert leaves as soon as it is on disk: the rest of the batch is handled and committed after it, not
+      // before (at 90 % load a batch holds thousands of readings; docs/benchmarks.md, "Where an alert's time goes").
+      if (!pending_.alerts.empty()) break;
+    }
+    *end = i;
+    b.size = i - begin;
     feeding_ = nullptr;
     t1 = TC::now();
     // Every deadline, reminder and offline check that fell due, including those that passed while kaoko was down.
@@ -283,7 +307,7 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
       std::lock_guard lock(view_mu_);
       db_problem_ = e.what();
     }
-    if (log::ShouldLog("db_error")) log::Error("core", "a batch of {} messages was not stored: {}", batch.size(), e.what());
+    if (log::ShouldLog("db_error")) log::Error("core", "a batch of {} messages was not stored: {}", b.size, e.what());
     if (commands) {
       for (auto& c : *commands) c.done->set_value(CommandResult{fmt::format("not stored: {}", e.what()), std::nullopt});
     }
@@ -298,8 +322,8 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
     metrics_.Count(r.substr(0, colon), r.substr(colon + 1));
   }
   auto done = std::chrono::steady_clock::now();
-  for (const auto& in : batch) {
-    metrics_.store_latency.Observe(std::chrono::duration<double>(done - in.arrived).count());
+  for (std::size_t k = begin; k < *end; ++k) {
+    metrics_.store_latency.Observe(std::chrono::duration<double>(done - batch[k].arrived).count());
   }
   {
     std::lock_guard lock(view_mu_);
@@ -318,6 +342,22 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
   const std::vector<std::size_t> touched = engine_.TouchedStations();
   engine_.ClearDirty();
   engine_touched_ = false;
+  // Committed: now it may be announced. Engine effects first (alerts, sirens, notifications, receipts), in order,
+  // before anything else is done for the batch (the screens' events below wait, an alert does not).
+  for (const auto& a : pending_.alerts) {
+    publisher_.Publish(wire::AlertTopic(network_.tambon, a.village), RenderAlert(a), true);
+  }
+  for (const auto& s : pending_.sirens) {
+    publisher_.Publish(wire::SirenTopic(network_.tambon, s.village), RenderSiren(s), true);
+  }
+  for (const auto& n : pending_.notifications) {
+    publisher_.Publish(wire::NotifyTopic(network_.tambon, n.village, n.user), RenderNotification(n), false);
+  }
+  for (const auto& r : pending_.receipts) {
+    publisher_.Publish(wire::ReceiptTopic(network_.tambon, r.village, r.user),
+                       wire::RenderReceipt(r.ref, r.ok, r.incident, r.error), false);
+  }
+  t5 = TC::now();
   // What open screens should redraw (the WebSocket hub): newest reading per station, and every engine effect.
   std::vector<LiveEvent> live;
   if (observer_) {
@@ -346,20 +386,6 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
     for (const auto& e : pending_.timeline) incidents.insert(e.incident);
     for (auto id : incidents) live.push_back({"incident", fmt::format(R"({{"id":{}}})", id)});
   }
-  // Committed: now it may be announced. Engine effects first (alerts, sirens, notifications, receipts), in order.
-  for (const auto& a : pending_.alerts) {
-    publisher_.Publish(wire::AlertTopic(network_.tambon, a.village), RenderAlert(a), true);
-  }
-  for (const auto& s : pending_.sirens) {
-    publisher_.Publish(wire::SirenTopic(network_.tambon, s.village), RenderSiren(s), true);
-  }
-  for (const auto& n : pending_.notifications) {
-    publisher_.Publish(wire::NotifyTopic(network_.tambon, n.village, n.user), RenderNotification(n), false);
-  }
-  for (const auto& r : pending_.receipts) {
-    publisher_.Publish(wire::ReceiptTopic(network_.tambon, r.village, r.user),
-                       wire::RenderReceipt(r.ref, r.ok, r.incident, r.error), false);
-  }
   bool cap_changed = pending_.cap_changed;
   bool alerts_changed = !pending_.alerts.empty();
   pending_ = alerting::Effects();
@@ -382,9 +408,8 @@ bool Core::ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>
     std::lock_guard lock(view_mu_);
     cap_view_ = std::move(cap);
   }
-  t5 = TC::now();
   if (alerts_changed) {
-    auto published = std::chrono::steady_clock::now();
+    const auto published = t5;
     if (alert_trace_) TraceAlerts(b, {t0, t1, t2, t3, t4, t5}, published);
     for (auto arrived : b.alert_causes) {
       metrics_.alert_latency.Observe(std::chrono::duration<double>(published - arrived).count());

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <random>
 
@@ -17,9 +18,11 @@ namespace {
 struct Recorder : server::Publisher {
   std::mutex mu;
   std::vector<std::tuple<std::string, std::string, bool>> sent;
+  std::function<void(const std::string& topic)> on_publish;  // runs at the moment of each publish
   void Publish(const std::string& t, const std::string& p, bool r) override {
     std::lock_guard lock(mu);
     sent.emplace_back(t, p, r);
+    if (on_publish) on_publish(t);
   }
   std::vector<std::string> On(const std::string& topic) {
     std::vector<std::string> out;
@@ -225,6 +228,53 @@ TEST_CASE("core: a batch the database refuses is neither acked nor receipted", "
   // The report opened an incident: the committee is told, the village alert moves to watch.
   REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/alert").size() == 1);
   REQUIRE_FALSE(f.pub.On("kaoko/v1/tonhong/kaoko/notify/prasert").empty());
+}
+
+TEST_CASE("core: an alert is committed and published before the rest of its batch is handled (issue 7)", "[core]") {
+  Fixture f;
+  const std::string alert = "kaoko/v1/tonhong/kaoko/alert";
+  std::vector<std::int64_t> stored_when_alerted;  // readings on disk at the moment each alert left
+  f.pub.on_publish = [&](const std::string& topic) {
+    if (topic == alert) stored_when_alerted.push_back(f.db->CountReadings());
+  };
+  // Two readings over the bridge's watch (250 cm, persistence 2 readings) raise the village to watch; two more follow
+  // in the same batch.
+  std::vector<server::Inbound> batch{{kBridge, Reading(1, 260, "2026-11-27T04:10:00Z")},
+                                     {kBridge, Reading(2, 262, "2026-11-27T04:11:00Z")},
+                                     {kBridge, Reading(3, 263, "2026-11-27T04:12:00Z")},
+                                     {kBridge, Reading(4, 264, "2026-11-27T04:13:00Z")}};
+  SECTION("the readings after the alert are committed after it, and nothing is lost or doubled") {
+    REQUIRE(f.core->ProcessBatch(batch));
+    REQUIRE(stored_when_alerted == std::vector<std::int64_t>{2});
+    REQUIRE(f.db->CountReadings() == 4);
+    REQUIRE(f.metrics.readings_accepted == 4);
+    f.core->FlushAcks();
+    REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack") ==
+            std::vector<std::string>{R"({"stored":[[1,4]]})"});
+  }
+  SECTION("a later part the database refuses is all that is left to retry: the committed part is not handled twice") {
+    f.db->Exec("CREATE TRIGGER refuse BEFORE INSERT ON reports BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    const std::string report = "kaoko/v1/tonhong/kaoko/report/somchai";
+    batch.resize(2);
+    batch.push_back({report, R"({"id":"r-1","ts":"2026-11-27T04:20:00Z","concern":"watch"})"});
+    batch.push_back({kBridge, Reading(3, 263, "2026-11-27T04:12:00Z")});
+    REQUIRE_FALSE(f.core->ProcessBatch(batch));
+    REQUIRE(stored_when_alerted == std::vector<std::int64_t>{2});  // the first part committed and was announced
+    REQUIRE(f.metrics.db_errors == 1);
+    REQUIRE(batch.size() == 2);  // the report and the reading after it
+    REQUIRE(batch[0].topic == report);
+    REQUIRE(f.db->CountReadings() == 2);
+    REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/receipt/somchai").empty());
+    f.db->Exec("DROP TRIGGER refuse");
+    REQUIRE(f.core->ProcessBatch(batch));
+    REQUIRE(f.db->CountReadings() == 3);
+    REQUIRE(f.metrics.readings_accepted == 3);
+    REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/receipt/somchai").size() == 1);
+    REQUIRE(f.pub.On(alert).size() == 1);  // the report joined the open incident: the village stays at watch
+    f.core->FlushAcks();
+    REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack") ==
+            std::vector<std::string>{R"({"stored":[[1,3]]})"});
+  }
 }
 
 TEST_CASE("core: a report opens an incident that is logged, receipted with its id and survives a restart", "[core]") {

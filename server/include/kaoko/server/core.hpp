@@ -121,6 +121,9 @@ class Core {
 
   // One batch, synchronously (the thread body uses it; tests call it directly). Returns false when the database
   // refused the batch (nothing in it is acknowledged; readings will be resent by their stations).
+  // A batch is committed in segments: a message whose handling changed a village's alert ends its segment, which is
+  // committed and announced before the rest of the batch is handled. When a later segment fails, `batch` is left
+  // holding only what was not committed (the committed part was acknowledged and must not be handled again).
   struct PendingCommand {
     std::function<CommandResult(TimePoint)> run;
     std::shared_ptr<std::promise<CommandResult>> done;
@@ -190,6 +193,10 @@ class Core {
   };
 
   struct Batch;
+  // Handles batch[begin…] up to and including the first message that changes an alert, commits it and announces
+  // it; *end is where it stopped. False when the database refused it (nothing of it is kept).
+  bool ProcessSegment(std::vector<Inbound>& batch, std::size_t begin, std::size_t* end,
+                      std::vector<PendingCommand>* commands);
   void Handle(Inbound& in, TimePoint now, Batch& b);
   void HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
   void HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
