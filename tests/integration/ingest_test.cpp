@@ -1,11 +1,15 @@
 // Ingest end to end: a station publishes through the real broker (project config, ACL, passwords) to the real
 // kaoko-server, which stores into a real SQLite file and answers over HTTP. Checked only from the outside: MQTT
 // subscriptions, the HTTP API, and the database file.
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "kaoko/server/store.hpp"
 #include "kaoko/testing/harness.hpp"
@@ -53,6 +57,40 @@ std::vector<std::uint64_t> StoredSeqs(const std::string& db, const std::string& 
                        "SELECT r.seq FROM readings r JOIN stations s ON s.id = r.station WHERE s.name = ? ORDER BY r.seq");
   q.Bind(1, station);
   while (q.Step()) out.push_back(static_cast<std::uint64_t>(q.Int(0)));
+  return out;
+}
+
+// Sends `pieces` over one raw connection to 127.0.0.1:port, pausing between them (a phone on a weak link delivers a
+// request in bits), then reads `responses` answers on the same connection. A status of 0 marks an answer that
+// never came (the connection closed or 10 s passed).
+std::vector<HttpResult> RawHttp(int port, const std::vector<std::string>& pieces, int responses) {
+  namespace asio = boost::asio;
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  std::vector<HttpResult> out;
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(std::chrono::seconds(10));
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+  for (const auto& piece : pieces) {
+    beast::error_code ec;
+    asio::write(stream.socket(), asio::buffer(piece), ec);
+    if (ec) break;  // the service answered and closed early (a body over the limit): read what it said
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  beast::flat_buffer buffer;
+  for (int i = 0; i < responses; ++i) {
+    HttpResult r;
+    beast::error_code ec;
+    http::response_parser<http::string_body> parser;
+    http::read(stream, buffer, parser, ec);
+    if (!ec) {
+      r.status = parser.get().result_int();
+      r.body = parser.get().body();
+      r.headers["connection"] = std::string(parser.get()[http::field::connection]);
+    }
+    out.push_back(std::move(r));
+  }
   return out;
 }
 }  // namespace
@@ -287,4 +325,49 @@ TEST_CASE("ingest: the HTTP API answers errors as JSON with fitting statuses", "
   auto cap = kaoko.Get("/api/v1/cap");
   REQUIRE(cap.status == 200);
   REQUIRE(cap.body.find("urn:oasis:names:tc:emergency:cap:1.2") != std::string::npos);
+}
+
+TEST_CASE("ingest: the HTTP API reads a chunked body sent in pieces, and refuses a malformed or oversize one",
+          "[integration]") {
+  Broker broker;
+  TempDir dir;
+  ServiceProcess kaoko(broker, dir.path() + "/kaoko.db");
+  const std::string head = "POST /api/v1/incidents/1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  SECTION("a body in chunks, each split across writes, is read whole; the connection then serves the next request") {
+    auto res = RawHttp(kaoko.http_port(),
+                       {head.substr(0, 20), head.substr(20), "9\r\n{\"act", "ion\"\r\n7", "\r\n:\"ack\"}\r\n", "0\r\n", "\r\n",
+                        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
+                       2);
+    REQUIRE(res[0].status == 401);  // the whole request was read, then judged: no session
+    REQUIRE(json::parse(res[0].body)["error"].get<std::string>().find("log in") != std::string::npos);
+    REQUIRE(res[1].status == 200);
+  }
+  SECTION("a chunk size that is not hexadecimal is a 400 that says why, and the service carries on") {
+    auto res = RawHttp(kaoko.http_port(), {head, "zz\r\n{}\r\n0\r\n\r\n"}, 1);
+    REQUIRE(res[0].status == 400);
+    REQUIRE(json::parse(res[0].body)["error"].get<std::string>().find("malformed HTTP request") != std::string::npos);
+    REQUIRE(kaoko.Get("/healthz").status == 200);
+  }
+  SECTION("chunks that add up to more than the body limit are refused with 413, however small each one is") {
+    std::vector<std::string> pieces{head};
+    const std::string chunk = fmt::format("{:x}\r\n{}\r\n", 8 * 1024, std::string(8 * 1024, 'x'));
+    for (int i = 0; i < 9; ++i) pieces.push_back(chunk);  // 72 KiB in 8 KiB chunks, over the 64 KiB limit
+    pieces.push_back("0\r\n\r\n");
+    auto res = RawHttp(kaoko.http_port(), pieces, 1);
+    REQUIRE(res[0].status == 413);
+    REQUIRE(json::parse(res[0].body)["error"].get<std::string>().find("larger than") != std::string::npos);
+    REQUIRE(kaoko.Get("/healthz").status == 200);
+  }
+  SECTION("a request cut off in the middle of a chunk gets no answer and breaks nothing") {
+    {
+      namespace asio = boost::asio;
+      asio::io_context io;
+      asio::ip::tcp::socket s(io);
+      s.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(kaoko.http_port())));
+      asio::write(s, asio::buffer(head + "40\r\n{\"action\":"));
+    }  // closed here
+    REQUIRE(kaoko.Get("/healthz").status == 200);
+    REQUIRE(kaoko.running());
+  }
 }
