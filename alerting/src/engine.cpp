@@ -596,10 +596,29 @@ void Restore(StationTrack& t, const Decisive& d) {
 std::int64_t Millis(TimePoint t) { return t.time_since_epoch().count(); }
 }  // namespace
 
+// Where a station's count of unsaved readings starts after its first save: its own phase in [0, save_every_readings).
+// Stations read in step (each one reading per round, as a network started together or a bench's round-robin load
+// does) would otherwise all reach their periodic save in the same batch: at 31,000 readings/s over 150,000 stations
+// that was a burst of 150,000 state rows every 64 rounds, which held ingest up for seconds, and the backlog never
+// drained (docs/benchmarks.md). With a phase each, a round holds about 1/save_every_readings of the saves; a station
+// still saves at least every save_every_readings readings.
+std::uint32_t Engine::SavePhase(std::size_t idx) const {
+  const std::uint32_t n = options_.save_every_readings;
+  return n == 0 ? 0 : static_cast<std::uint32_t>(idx % n);
+}
+
 Effects Engine::OnReading(const Reading& reading, TimePoint now) {
-  Effects fx;
   const std::size_t idx = StationIndex(reading.station);
-  if (idx == kNoStation) return fx;
+  if (idx == kNoStation) return {};
+  return OnReading(idx, reading, now);
+}
+
+Effects Engine::OnReading(std::size_t idx, const Reading& reading, TimePoint now) {
+  Effects fx;
+  if (idx >= tracks_.size() || network_->stations[idx].id != reading.station) {
+    idx = StationIndex(reading.station);
+    if (idx == kNoStation) return fx;
+  }
   StationTrack& track = tracks_[idx];
   const Decisive before = DecisiveOf(track);
   // A reading below the highest seq so far, or older than the newest (late), cannot be told apart from the others in
@@ -1407,6 +1426,7 @@ void Engine::ImportState(EngineState state) {
     if (dst.max_seq < dst.latest_seq) dst.max_seq = dst.latest_seq;
     if (dst.health_incident && !open_.count(*dst.health_incident)) dst.health_incident.reset();
     if (dst.latest_ts) saved_latest_ms_[idx] = Millis(*dst.latest_ts);
+    unsaved_readings_[idx] = SavePhase(idx);  // saved states all come back at once: each station at its own phase
   }
   station_deadline_ = TimePoint::max();
   for (const StationTrack& t : tracks_) LowerStationDeadline(StationDeadline(t));
@@ -1435,7 +1455,8 @@ std::vector<std::int64_t> Engine::DirtyIncidents() const { return dirty_incident
 
 void Engine::ClearDirty() {
   for (std::size_t i : dirty_station_list_) {
-    unsaved_readings_[i] = 0;
+    // The first save of a station starts its count at its phase (SavePhase); every later one at zero.
+    unsaved_readings_[i] = saved_latest_ms_[i] == std::numeric_limits<std::int64_t>::min() ? SavePhase(i) : 0;
     const StationTrack& t = tracks_[i];
     saved_latest_ms_[i] = t.latest_ts ? Millis(*t.latest_ts) : std::numeric_limits<std::int64_t>::min();
   }

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <map>
+
 #include "kaoko/alerting/cap.hpp"
 #include "kaoko/alerting/engine.hpp"
 #include "test_network.hpp"
@@ -303,4 +305,69 @@ TEST_CASE("cap: the tambon document maps levels and confirmation and escapes tex
     CHECK(xml.find("<responseType>Evacuate</responseType>") != std::string::npos);
     CHECK(xml.substr(xml.find("<identifier>"), 40) != before);
   }
+}
+
+TEST_CASE("state: stations read in step reach their periodic save at different rounds, each within the bound",
+          "[alerting]") {
+  Network net = TonHong();
+  for (int i = 0; i < 60; ++i) {
+    net.stations.push_back(MakeStation(fmt::format("load-{:02}", i), "kaoko", "สถานีทดสอบ", "Test gauge",
+                                       Th(900, "ก", "a"), Th(950, "ข", "b"), Th(990, "ค", "c")));
+  }
+  net.BuildIndex();
+  const std::size_t stations = net.stations.size();
+  EngineOptions options;
+  options.save_every_readings = 16;
+  options.save_every = std::chrono::hours(24 * 365);
+  Engine engine(net, options);
+  std::map<std::string, int> last_save;  // round of each station's last save
+  std::size_t most_in_a_round = 0;
+  for (int round = 1; round <= 60; ++round) {
+    for (const Station& s : net.stations) {
+      // A steady level, alternating by half a centimetre (never stuck, never a fast rise), far below watch.
+      auto fx = engine.OnReading(MakeReading(s.id, static_cast<std::uint64_t>(round), T0() + round * 1min,
+                                             100 + 0.5 * (round % 2)),
+                                 T0() + round * 1min);
+      REQUIRE(fx.alerts.empty());
+    }
+    const auto saved = engine.DirtyStations();
+    if (round == 1) {
+      REQUIRE(saved.size() == stations);  // a station's first reading is always saved
+    } else {
+      most_in_a_round = std::max(most_in_a_round, saved.size());
+    }
+    for (const auto& id : saved) last_save[id] = round;
+    for (const Station& s : net.stations) {
+      INFO(s.id << " in round " << round);
+      REQUIRE(round - last_save[s.id] < 16);  // never more than save_every_readings readings unsaved
+    }
+    engine.ClearDirty();
+  }
+  // In step, every station would save in the same round, once every 16 (all 65 at once); each at its own phase, a
+  // round holds about a sixteenth of them.
+  REQUIRE(most_in_a_round <= stations / 4);
+  REQUIRE(most_in_a_round > 0);
+}
+
+TEST_CASE("engine: a reading given with its station's position is evaluated as without; a wrong position is looked up",
+          "[alerting]") {
+  Network net = TonHong();
+  net.BuildIndex();
+  const auto bridge = static_cast<std::size_t>(net.StationIndex("kaoko-bridge"));
+  REQUIRE(bridge != 0);
+  for (std::size_t given : {bridge, std::size_t{0}, net.stations.size() + 5}) {
+    INFO("position given: " << given);
+    Engine by_id(net), by_position(net);
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+      const Reading r = MakeReading("kaoko-bridge", seq, T0() + seq * 5min, 255 + static_cast<double>(seq));
+      const Effects a = by_id.OnReading(r, T0() + seq * 5min);
+      const Effects b = by_position.OnReading(given, r, T0() + seq * 5min);
+      REQUIRE(a.alerts.size() == b.alerts.size());
+    }
+    REQUIRE(by_position.Alert("kaoko")->level == Level::kWatch);
+    REQUIRE(by_position.FindStationTrack("kaoko-bridge")->max_seq == 3);
+    REQUIRE(by_position.FindStationTrack(net.stations[0].id)->max_seq == 0);  // the station at 0 saw nothing
+  }
+  Engine engine(net);
+  REQUIRE(engine.OnReading(bridge, MakeReading("ghost", 1, T0(), 900), T0()).Empty());  // unknown: ignored
 }

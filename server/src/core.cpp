@@ -697,7 +697,8 @@ void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch
     ++b.accepted;
     if (options_.tap) options_.tap->ReadingStored(t.name, r, now);
     b.latest.emplace_back(&slot, store::StoredReading{{}, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v});
-    alerting::Effects fx = engine_.OnReading({t.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v}, now);
+    alerting::Effects fx = engine_.OnReading(static_cast<std::size_t>(idx),
+                                             {t.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v}, now);
     if (!fx.alerts.empty()) b.alert_causes.push_back(in.arrived);
     Apply(std::move(fx));
   } else {

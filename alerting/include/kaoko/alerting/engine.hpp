@@ -33,7 +33,8 @@ struct EngineOptions {
   // A station's evaluation state is saved (DirtyStations) when something a restart could not rebuild changes — its
   // level, what it triggered, its faults, a silence, a late or out-of-sequence reading, a status message — and
   // otherwise after this many readings or this much reading time, whichever comes first. A restart replays the
-  // stored readings since (Replay), so these bound the replay.
+  // stored readings since (Replay), so these bound the replay. (Each station's count starts at its own phase after
+  // its first save, so that stations reading in step do not all reach their periodic save at once.)
   std::uint32_t save_every_readings = 64;
   Seconds save_every{std::chrono::hours(3)};
 };
@@ -57,6 +58,9 @@ class Engine {
 
   // A stored, validated reading. Returns the effects (usually none). Unknown stations are ignored.
   [[nodiscard]] Effects OnReading(const Reading& reading, TimePoint now);
+  // The same, for a caller that already has the station's position in Network::stations (Network::StationIndex):
+  // no second look-up. A position that is not reading.station's is looked up again.
+  [[nodiscard]] Effects OnReading(std::size_t station_index, const Reading& reading, TimePoint now);
   // A watcher report. Returns exactly one receipt (the same one again for a repeated user+id) and the incident's
   // effects.
   [[nodiscard]] Effects OnReport(const Report& report, TimePoint now);
@@ -168,6 +172,7 @@ class Engine {
   void HealthChanged(std::size_t station_index, unsigned before, TimePoint now, Effects& fx);
   MonitorResult Evaluate(std::size_t index, const Reading& reading, TimePoint now, Effects& fx);
   void MarkStationDirty(std::size_t index);
+  std::uint32_t SavePhase(std::size_t index) const;
   void MarkStationTouched(std::size_t index);
   void LowerStationDeadline(std::optional<TimePoint> t);
   std::optional<TimePoint> StationDeadline(const StationTrack& t) const;
