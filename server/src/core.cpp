@@ -409,10 +409,9 @@ bool Core::ProcessSegment(std::vector<Inbound>& batch, std::size_t begin, std::s
     cap_view_ = std::move(cap);
   }
   if (alerts_changed) {
-    const auto published = t5;
-    if (alert_trace_) TraceAlerts(b, {t0, t1, t2, t3, t4, t5}, published);
-    for (auto arrived : b.alert_causes) {
-      metrics_.alert_latency.Observe(std::chrono::duration<double>(published - arrived).count());
+    if (alert_trace_) TraceAlerts(b, {t0, t1, t2, t3, t4, t5});
+    for (auto arrived : b.alert_causes) {  // t5: the effects were handed to MQTT
+      metrics_.alert_latency.Observe(std::chrono::duration<double>(t5 - arrived).count());
     }
   }
   if (options_.tap) options_.tap->Committed(now);
@@ -427,15 +426,15 @@ bool Core::ProcessSegment(std::vector<Inbound>& batch, std::size_t begin, std::s
 
 // One line per reading that caused an alert: when it arrived and its alert was published (steady-clock nanoseconds,
 // comparable with other processes' CLOCK_MONOTONIC on the same machine), then where the time went, in microseconds.
-void Core::TraceAlerts(const Batch& b, const std::array<std::chrono::steady_clock::time_point, 6>& t,
-                       std::chrono::steady_clock::time_point published) {
+// t[5] is when the effects were handed to MQTT: the alert's "published".
+void Core::TraceAlerts(const Batch& b, const std::array<std::chrono::steady_clock::time_point, 6>& t) {
   auto us = [](auto from, auto to) { return std::chrono::duration_cast<std::chrono::microseconds>(to - from).count(); };
   auto ns = [](auto at) { return std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count(); };
   for (auto arrived : b.alert_causes) {
     fmt::print(alert_trace_.get(),
                "arrived_ns={} published_ns={} batch={} queued_us={} handle_us={} advance_us={} save_us={} commit_us={} "
                "publish_us={}\n",
-               ns(arrived), ns(published), b.size, us(arrived, t[0]), us(t[0], t[1]), us(t[1], t[2]), us(t[2], t[3]),
+               ns(arrived), ns(t[5]), b.size, us(arrived, t[0]), us(t[0], t[1]), us(t[1], t[2]), us(t[2], t[3]),
                us(t[3], t[4]), us(t[4], t[5]));
   }
   std::fflush(alert_trace_.get());

@@ -230,8 +230,7 @@ class Core {
   std::priority_queue<AckWait, std::vector<AckWait>, std::greater<>> acks_waiting_;
   void PublishAck(StationSlot& slot, std::int64_t now_ms);
   bool meta_whole_ = false;  // engine_meta still holds every village's state (an older kaoko's): SaveEngine moves it
-  void TraceAlerts(const Batch& b, const std::array<std::chrono::steady_clock::time_point, 6>& t,
-                   std::chrono::steady_clock::time_point published);
+  void TraceAlerts(const Batch& b, const std::array<std::chrono::steady_clock::time_point, 6>& t);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> alert_trace_{nullptr, &std::fclose};
 
   mutable std::mutex queue_mu_;
