@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <malloc.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -82,7 +83,38 @@ Core::Core(const alerting::Network& network, store::Store& writer, Publisher& pu
   malloc_trim(0);
 }
 
+void Core::MergeRecent(bool force) {
+  if (!options_.merge_rows) {
+    options_.merge_rows = std::clamp<std::int64_t>(8 * static_cast<std::int64_t>(network_.stations.size()), 50'000,
+                                                   1'200'000);
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now < merge_retry_at_) return;
+  try {
+    const std::int64_t waiting = store_.RecentReadings();
+    if (!waiting || (!force && waiting < options_.merge_rows)) return;
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::int64_t moved = store_.MergeRecent();
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    metrics_.Count("kaoko_readings_merged_total", "merges");
+    metrics_.Count("kaoko_readings_merged_total", "readings", static_cast<std::uint64_t>(moved));
+    if (log::ShouldLog("readings_merged")) {
+      log::Info("store", "moved {} readings into the archive in {:.2f} s", moved, took);
+    }
+  } catch (const std::exception& e) {
+    // A full disk fails every merge: not again after every batch, but in ten seconds.
+    merge_retry_at_ = now + std::chrono::seconds(10);
+    metrics_.Count("kaoko_readings_merged_total", "failed");
+    if (log::ShouldLog("merge_error")) {
+      log::Warn("store", "moving recent readings into the archive failed (tried again later; they stay readable): {}",
+                e.what());
+    }
+  }
+}
+
 void Core::LoadEngine(bool announce) {
+  // The replay below reads readings by station: from the archive by its key once readings_recent is empty.
+  MergeRecent(/*force=*/true);
   alerting::EngineState state;
   bool any = false;
   meta_whole_ = false;
@@ -230,6 +262,7 @@ void Core::Run(std::stop_token stop) {
       std::this_thread::sleep_for(options_.retry_after_db_error);
     }
     AckDue(clock::now());
+    MergeRecent();
     if (stop.stop_requested()) {
       std::lock_guard lock(queue_mu_);
       if (queue_.empty()) break;

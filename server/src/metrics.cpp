@@ -20,6 +20,9 @@ constexpr FamilyInfo kFamilies[] = {
     {"kaoko_cap_truncated_total", "where", "CAP documents too large for MQTT, published with only the most severe incidents."},
     {"kaoko_decisions_total", "result", "Decisions handled, by result."},
     {"kaoko_mqtt_events_total", "event", "MQTT connection and publish events (docs/operations.md)."},
+    {"kaoko_readings_merged_total", "what",
+     "Readings moved from readings_recent into the archive (readings), in how many merges (merges), and merges that "
+     "failed (failed)."},
     {"kaoko_retention_rows_total", "kind",
      "Retention: raw readings folded and deleted (raw_deleted), hourly rows written (hourly_written)."},
     {"kaoko_tier_journal_entries_total", "what",

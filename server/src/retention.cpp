@@ -47,9 +47,7 @@ DownsampleResult DownsampleStep(Store& store, TimePoint cutoff, std::int64_t max
       // highest seq is then the day's.
       std::int64_t day_hi = 0;
       if (days.IsNull(2)) {
-        Stmt top(db, "SELECT MAX(seq) FROM readings WHERE station = ?");
-        top.Bind(1, station);
-        day_hi = top.Step() && !top.IsNull(0) ? top.Int(0) : days.Int(1);
+        day_hi = store.MaxSeq(station).value_or(days.Int(1));
       } else {
         day_hi = days.Int(2);
       }
@@ -66,12 +64,15 @@ DownsampleResult DownsampleStep(Store& store, TimePoint cutoff, std::int64_t max
   }
   if (end > start) {
     // Fold, merging into an hour folded before (a late reading): the mean weighted by the counts.
+    // From the archive alone unless readings_recent holds some of them (a reading that came very late): the view
+    // would scan the whole recent table, which has no index.
+    const bool recent = store.HasRecentReadings(station, lo, hi, FromMs(start), FromMs(end));
     Stmt fold(db,
-              "INSERT INTO readings_hourly (station, hour, n, level_min_cm, level_mean_cm, level_max_cm, rain_mm, "
+              std::string("INSERT INTO readings_hourly (station, hour, n, level_min_cm, level_mean_cm, level_max_cm, rain_mm, "
               "battery_min_v) "
               "SELECT station, (ts / 3600000) * 3600000 AS h, COUNT(*), MIN(level_cm), AVG(level_cm), MAX(level_cm), "
-              "SUM(rain_mm), MIN(battery_v) FROM readings "
-              "WHERE station = ? AND seq >= ? AND seq <= ? AND ts >= ? AND ts < ? GROUP BY h "
+              "SUM(rain_mm), MIN(battery_v) FROM ") + (recent ? "readings" : "readings_archive") +
+              " WHERE station = ? AND seq >= ? AND seq <= ? AND ts >= ? AND ts < ? GROUP BY h "
               "ON CONFLICT (station, hour) DO UPDATE SET "
               "n = n + excluded.n, "
               "level_mean_cm = (level_mean_cm * n + excluded.level_mean_cm * excluded.n) / (n + excluded.n), "
@@ -84,9 +85,7 @@ DownsampleResult DownsampleStep(Store& store, TimePoint cutoff, std::int64_t max
               "ELSE MIN(battery_min_v, excluded.battery_min_v) END");
     fold.Bind(1, station).Bind(2, lo).Bind(3, hi).Bind(4, start).Bind(5, end).Run();
     result.hourly_written = sqlite3_changes(db);
-    Stmt drop(db, "DELETE FROM readings WHERE station = ? AND seq >= ? AND seq <= ? AND ts >= ? AND ts < ?");
-    drop.Bind(1, station).Bind(2, lo).Bind(3, hi).Bind(4, start).Bind(5, end).Run();
-    result.raw_deleted = sqlite3_changes(db);
+    result.raw_deleted = store.DeleteReadings(station, lo, hi, FromMs(start), FromMs(end));
   } else {
     end = start + kDayMs;  // reading_days said so but has no row from there: forget the day all the same
   }

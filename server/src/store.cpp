@@ -143,6 +143,24 @@ const char* const kMigrations[] = {
     CREATE TABLE engine_villages (village TEXT PRIMARY KEY, state TEXT NOT NULL);
     CREATE TABLE engine_seen (n INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, state TEXT NOT NULL);
     )sql",
+    // 8: readings in two tables (issue 7, docs/architecture.md "Readings in two tables"). Clustered by (station, seq),
+    // every reading of a large network lands on a page of its own station: once each station has a page's worth, a
+    // commit of N readings writes N pages (4 KB each) to the WAL and again at the checkpoint, and with 150,000
+    // stations the writes grew with the table until ingest fell behind. New readings are now appended to
+    // readings_recent (a rowid table: a commit writes a few pages) and moved into readings_archive, in key order and
+    // many per station at once, by Store::MergeRecent. The view `readings` is both, so every query reads as before.
+    R"sql(
+    ALTER TABLE readings RENAME TO readings_archive;
+    CREATE TABLE readings_recent (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt,
+      level_cm REAL GENERATED ALWAYS AS (CASE typeof(lv) WHEN 'integer' THEN lv / 10.0 ELSE lv END) VIRTUAL,
+      rain_mm REAL GENERATED ALWAYS AS (CASE typeof(rn) WHEN 'integer' THEN rn / 10.0 ELSE rn END) VIRTUAL,
+      battery_v REAL GENERATED ALWAYS AS (CASE typeof(bt) WHEN 'integer' THEN bt / 100.0 ELSE bt END) VIRTUAL);
+    CREATE VIEW readings AS
+      SELECT station, seq, ts, lv, rn, bt, level_cm, rain_mm, battery_v FROM readings_archive
+      UNION ALL
+      SELECT station, seq, ts, lv, rn, bt, level_cm, rain_mm, battery_v FROM readings_recent;
+    )sql",
 };
 
 std::int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
@@ -326,6 +344,7 @@ void Store::Commit() { Exec("COMMIT"); }
 void Store::Rollback() noexcept {
   if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   open_days_.clear();  // what NoteReadingDay wrote in the transaction is gone: read it again
+  recent_valid_ = false;  // and so may be readings InsertReading noted as in readings_recent
   // So may be a station's row that StationKey added in it: its id must not be handed out again (its readings would
   // belong to no station). Read the keys again.
   station_keys_.clear();
@@ -379,15 +398,131 @@ Insert Store::InsertReading(std::string_view station, const wire::ReadingMsg& r)
 }
 
 Insert Store::InsertReading(std::int64_t key, const wire::ReadingMsg& r) {
-  Stmt& s = Prepared(2, "INSERT OR IGNORE INTO readings (station, seq, ts, lv, rn, bt) VALUES (?, ?, ?, ?, ?, ?)");
-  s.Bind(1, key).Bind(2, static_cast<std::int64_t>(r.seq)).Bind(3, Ms(r.ts));
+  EnsureRecentIndex();
+  StationSeqs& seqs = Seqs(key);
+  LoadMax(key, seqs);
+  const auto seq = static_cast<std::int64_t>(r.seq);
+  // The usual case, a station's next reading, needs no look-up: only a seq at or below its highest can be stored.
+  if (seqs.has_max && seq <= seqs.max) {
+    if (InRecent(seqs, seq)) return Insert::kDuplicate;
+    Stmt& q = Prepared(40, "SELECT 1 FROM readings_archive WHERE station = ? AND seq = ?");
+    q.Bind(1, key).Bind(2, seq);
+    const bool found = q.Step();
+    q.Reset();
+    if (found) return Insert::kDuplicate;
+  }
+  Stmt& s = Prepared(2, "INSERT INTO readings_recent (station, seq, ts, lv, rn, bt) VALUES (?, ?, ?, ?, ?, ?)");
+  s.Bind(1, key).Bind(2, seq).Bind(3, Ms(r.ts));
   BindScaled(s, 4, r.level_cm, 10);
   BindScaled(s, 5, r.rain_mm, 10);
   BindScaled(s, 6, r.battery_v, 100);
   s.Run();
-  if (!sqlite3_changes(db_)) return Insert::kDuplicate;
-  NoteReadingDay(key, static_cast<std::int64_t>(r.seq), DayOf(Ms(r.ts)));
+  seqs.recent.push_back({seq, Ms(r.ts)});
+  ++recent_rows_;
+  if (!seqs.has_max || seq > seqs.max) seqs.max = seq;
+  seqs.has_max = true;
+  NoteReadingDay(key, seq, DayOf(Ms(r.ts)));
   return Insert::kStored;
+}
+
+Store::StationSeqs& Store::Seqs(std::int64_t key) {
+  const auto k = static_cast<std::size_t>(key < 0 ? 0 : key);
+  if (k >= seqs_.size()) seqs_.resize(k + 1);
+  return seqs_[k];
+}
+
+// The recent seqs are the only index of readings_recent: after a rollback (which may have taken rows the writer had
+// noted) they are read again from the table, whose size MergeRecent bounds.
+void Store::EnsureRecentIndex() {
+  if (recent_valid_) return;
+  for (auto& s : seqs_) s = StationSeqs{};
+  recent_rows_ = 0;
+  Stmt s(db_, "SELECT station, seq, ts FROM readings_recent");
+  while (s.Step()) {
+    Seqs(s.Int(0)).recent.push_back({s.Int(1), s.Int(2)});
+    ++recent_rows_;
+  }
+  recent_valid_ = true;
+}
+
+bool Store::InRecent(const StationSeqs& s, std::int64_t seq) const {
+  return std::any_of(s.recent.begin(), s.recent.end(), [seq](const RecentRow& r) { return r.seq == seq; });
+}
+
+void Store::LoadMax(std::int64_t key, StationSeqs& s) {
+  if (s.max_known) return;
+  Stmt& q = Prepared(41, "SELECT MAX(seq) FROM readings_archive WHERE station = ?");
+  q.Bind(1, key);
+  if (q.Step() && !q.IsNull(0)) {
+    s.max = q.Int(0);
+    s.has_max = true;
+  }
+  q.Reset();
+  for (const auto& r : s.recent) {
+    if (!s.has_max || r.seq > s.max) s.max = r.seq;
+    s.has_max = true;
+  }
+  s.max_known = true;
+}
+
+std::optional<std::int64_t> Store::MaxSeq(std::int64_t key) {
+  EnsureRecentIndex();
+  StationSeqs& s = Seqs(key);
+  LoadMax(key, s);
+  return s.has_max ? std::optional<std::int64_t>(s.max) : std::nullopt;
+}
+
+bool Store::HasRecentReadings(std::int64_t key, std::int64_t lo, std::int64_t hi, TimePoint since, TimePoint until) {
+  EnsureRecentIndex();
+  const StationSeqs& s = Seqs(key);
+  return std::any_of(s.recent.begin(), s.recent.end(), [&](const RecentRow& r) {
+    return r.seq >= lo && r.seq <= hi && r.ts >= Ms(since) && r.ts < Ms(until);
+  });
+}
+
+std::int64_t Store::DeleteReadings(std::int64_t key, std::int64_t lo, std::int64_t hi, TimePoint since,
+                                  TimePoint until) {
+  Stmt& a = Prepared(42,
+                     "DELETE FROM readings_archive WHERE station = ? AND seq >= ? AND seq <= ? AND ts >= ? AND ts < ?");
+  a.Bind(1, key).Bind(2, lo).Bind(3, hi).Bind(4, Ms(since)).Bind(5, Ms(until)).Run();
+  std::int64_t n = sqlite3_changes(db_);
+  if (HasRecentReadings(key, lo, hi, since, until)) {
+    // Rare (a reading that came in very late): a scan of readings_recent, and its index is read again.
+    Stmt r(db_, "DELETE FROM readings_recent WHERE station = ? AND seq >= ? AND seq <= ? AND ts >= ? AND ts < ?");
+    r.Bind(1, key).Bind(2, lo).Bind(3, hi).Bind(4, Ms(since)).Bind(5, Ms(until)).Run();
+    n += sqlite3_changes(db_);
+    recent_valid_ = false;
+  }
+  return n;
+}
+
+std::int64_t Store::RecentReadings() {
+  EnsureRecentIndex();
+  return recent_rows_;
+}
+
+std::int64_t Store::MergeRecent() {
+  if (!sqlite3_get_autocommit(db_)) throw std::logic_error("MergeRecent inside a transaction");
+  EnsureRecentIndex();
+  if (recent_rows_ == 0) return 0;
+  Begin();
+  std::int64_t moved = 0;
+  try {
+    // In key order, so that each station's new readings go onto its pages together: a merge writes about one page
+    // per station rather than one per reading. OR IGNORE: InsertReading never lets a duplicate in; should one be
+    // there all the same (a file written by hand), the archive's copy stands and the merge still goes through.
+    Exec("INSERT OR IGNORE INTO readings_archive (station, seq, ts, lv, rn, bt) "
+         "SELECT station, seq, ts, lv, rn, bt FROM readings_recent ORDER BY station, seq");
+    moved = sqlite3_changes(db_);
+    Exec("DELETE FROM readings_recent");
+    Commit();
+  } catch (...) {
+    Rollback();
+    throw;
+  }
+  for (auto& s : seqs_) s.recent.clear();
+  recent_rows_ = 0;
+  return moved;
 }
 
 // Keeps reading_days covering every stored reading (migration 6) with as few writes as possible: a station's newest
@@ -421,11 +556,16 @@ void Store::NoteReadingDay(std::int64_t key, std::int64_t seq, std::int64_t day)
       // Close the open day at the highest seq it holds (read from the table after a restart).
       std::int64_t hi = open.max;
       if (!open.max_known) {
+        // The archive by its key, and readings_recent by the writer's own index of it (the table has none).
         Stmt& m = Prepared(23,
-                           "SELECT MAX(seq) FROM readings WHERE station = ? AND seq >= ? AND ts >= ? AND ts < ?");
+                           "SELECT MAX(seq) FROM readings_archive WHERE station = ? AND seq >= ? AND ts >= ? AND "
+                           "ts < ?");
         m.Bind(1, key).Bind(2, open.lo).Bind(3, open.day * kDayMs).Bind(4, (open.day + 1) * kDayMs);
         hi = m.Step() && !m.IsNull(0) ? m.Int(0) : open.lo;
         m.Reset();
+        for (const RecentRow& r : Seqs(key).recent) {
+          if (r.seq >= open.lo && r.ts >= open.day * kDayMs && r.ts < (open.day + 1) * kDayMs) hi = std::max(hi, r.seq);
+        }
       }
       Stmt& c = Prepared(24, "UPDATE reading_days SET hi = ? WHERE station = ? AND day = ?");
       c.Bind(1, std::max(hi, open.lo)).Bind(2, key).Bind(3, open.day).Run();

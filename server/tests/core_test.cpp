@@ -210,7 +210,7 @@ TEST_CASE("core: every well-addressed report gets exactly one receipt", "[core]"
 TEST_CASE("core: a batch the database refuses is neither acked nor receipted", "[core]") {
   Fixture f;
   // Make the readings table refuse writes the way a full disk does for a whole transaction.
-  f.db->Exec("CREATE TRIGGER refuse BEFORE INSERT ON readings BEGIN SELECT RAISE(ABORT, 'disk is full'); END");
+  f.db->Exec("CREATE TRIGGER refuse BEFORE INSERT ON readings_recent BEGIN SELECT RAISE(ABORT, 'disk is full'); END");
   std::vector<server::Inbound> batch{{kBridge, Reading(1, 1)},
                                      {"kaoko/v1/tonhong/kaoko/report/somchai",
                                       R"({"id":"r-1","ts":"2026-11-27T04:20:00Z","concern":"watch"})"}};
@@ -512,4 +512,33 @@ TEST_CASE("core: a batch rolled back after the engine saw it is decided once whe
   REQUIRE(orphans.Step());
   REQUIRE(orphans.Int(0) == 0);
   REQUIRE(f.metrics.readings_accepted == 1);
+}
+
+TEST_CASE("core: recent readings move into the archive past merge_rows, and at a restart; a repeat stays a duplicate",
+          "[core]") {
+  Fixture f;
+  server::CoreOptions o;
+  o.clock = [] { return *wire::ParseTime("2026-11-27T05:00:00Z"); };
+  o.merge_rows = 4;
+  f.core = std::make_unique<server::Core>(f.net, *f.db, f.pub, f.metrics, o);
+  f.Feed({{kBridge, Reading(1, 250, "2026-11-27T04:10:00Z")}, {kBridge, Reading(2, 251, "2026-11-27T04:20:00Z")},
+          {kBridge, Reading(3, 252, "2026-11-27T04:30:00Z")}});
+  f.core->MergeRecent();
+  REQUIRE(f.db->RecentReadings() == 3);  // below merge_rows: left alone
+  f.Feed({{kBridge, Reading(4, 253, "2026-11-27T04:40:00Z")}, {kBridge, Reading(2, 251, "2026-11-27T04:20:00Z")}});
+  f.core->MergeRecent();
+  REQUIRE(f.db->RecentReadings() == 0);
+  REQUIRE(f.db->CountReadings() == 4);
+  REQUIRE(f.metrics.Render().find("kaoko_readings_merged_total{what=\"readings\"} 4") != std::string::npos);
+  f.Feed({{kBridge, Reading(3, 252, "2026-11-27T04:30:00Z")}, {kBridge, Reading(5, 254, "2026-11-27T04:50:00Z")}});
+  REQUIRE(f.metrics.readings_duplicate == 2);
+  REQUIRE(f.db->RecentReadings() == 1);
+  // A restart (kill -9 before a merge: the reading is only in readings_recent) merges it before the engine replays.
+  f.core.reset();
+  f.core = std::make_unique<server::Core>(f.net, *f.db, f.pub, f.metrics, o);
+  REQUIRE(f.db->RecentReadings() == 0);
+  REQUIRE(f.db->CountReadings() == 5);
+  f.Feed({{kBridge, Reading(5, 254, "2026-11-27T04:50:00Z")}});
+  REQUIRE(f.metrics.readings_duplicate == 3);
+  REQUIRE(f.db->CountReadings() == 5);
 }

@@ -173,6 +173,22 @@ const std::vector<Seed>& Seeds() {
          CHECK(villages[0].find(R"("incident":17)") != std::string::npos);
          CHECK(seen.size() == 1);
        }},
+      {8,
+       // A reading not yet merged, in readings_recent, the temple's first of the day after (its day opens, the one
+       // before closes at seq 8): read through the view as the archive's are.
+       R"sql(
+       INSERT INTO readings_recent (station, seq, ts, lv, rn, bt) VALUES (2, 9, 1795926600000, 1822, NULL, 369);
+       UPDATE reading_days SET hi = 8 WHERE station = 2 AND day = 20785;
+       INSERT INTO reading_days (station, day, lo, hi) VALUES (2, 20786, 9, NULL);
+       )sql",
+       [](store::Store& s) {
+         auto days = s.Readings("kaoko-temple", T("2026-11-28T00:00:00Z"), T("2026-11-30T00:00:00Z"), 100);
+         REQUIRE(days.size() == 2);
+         CHECK(days[1].seq == 9);
+         CHECK(days[1].level_cm == 182.2);
+         CHECK(s.RecentReadings() == 1);
+         CHECK(s.MaxSeq(2) == 9);
+       }},
   };
   return seeds;
 }

@@ -166,3 +166,25 @@ TEST_CASE("retention: the readings series is hourly where folded and raw elsewhe
     CHECK(store::PointTime(from_half_past[0]) == T("2026-01-01T01:00:00Z"));
   }
 }
+
+TEST_CASE("retention: a day with readings in both the archive and the recent table is folded once (migration 8)",
+          "[retention]") {
+  ScratchDir tmp("retention");
+  auto s = Open(tmp);
+  Minutely(*s, "kaoko-bridge", T("2026-01-01T00:00:00Z"), 720, 1);
+  REQUIRE(s->MergeRecent() == 720);
+  Minutely(*s, "kaoko-bridge", T("2026-01-01T12:00:00Z"), 720, 721);   // the rest of the day, not merged yet
+  Minutely(*s, "kaoko-bridge", T("2026-01-02T00:00:00Z"), 1440, 1441);  // the next day, not merged yet
+  auto r = Step(*s, T("2026-01-02T12:00:00Z"));
+  CHECK(r.raw_deleted == 1440);
+  CHECK(r.hourly_written == 24);
+  CHECK(s->CountReadings() == 1440);
+  CHECK(s->RecentReadings() == 1440);
+  store::Stmt n(s->db(), "SELECT SUM(n), COUNT(*) FROM readings_hourly");
+  REQUIRE(n.Step());
+  CHECK(n.Int(0) == 1440);
+  CHECK(n.Int(1) == 24);
+  // What is left merges as usual and is read back whole.
+  CHECK(s->MergeRecent() == 1440);
+  CHECK(s->Readings("kaoko-bridge", T("2026-01-01T00:00:00Z"), T("2026-01-03T00:00:00Z"), 5000).size() == 1440);
+}

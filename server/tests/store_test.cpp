@@ -144,3 +144,109 @@ TEST_CASE("store: a station first seen in a rolled-back batch gets a key that ex
   REQUIRE(rows[0].level_cm == 2);
   REQUIRE(s->Readings("old", T("2026-11-27T00:00:00Z"), T("2026-11-28T00:00:00Z"), 10).size() == 1);
 }
+
+TEST_CASE("store: readings move from the recent table into the archive, readable alike and stored once (migration 8)",
+          "[store]") {
+  ScratchDir tmp("store");
+  auto s = std::move(*store::Store::Open(tmp.db()));
+  auto count = [&](const char* table) {
+    store::Stmt q(s->db(), std::string("SELECT COUNT(*) FROM ") + table);
+    q.Step();
+    return q.Int(0);
+  };
+  s->Begin();
+  REQUIRE(s->InsertReading("bridge", R(1, "2026-11-27T04:10:00Z", 250)) == store::Insert::kStored);
+  REQUIRE(s->InsertReading("bridge", R(2, "2026-11-27T04:20:00Z", 255)) == store::Insert::kStored);
+  REQUIRE(s->InsertReading("temple", R(7, "2026-11-27T04:25:00Z", 100)) == store::Insert::kStored);
+  s->Commit();
+  REQUIRE(count("readings_recent") == 3);
+  REQUIRE(count("readings_archive") == 0);
+  REQUIRE(s->RecentReadings() == 3);
+  const auto before = s->Readings("bridge", T("2026-11-27T00:00:00Z"), T("2026-11-28T00:00:00Z"), 100);
+  REQUIRE(before.size() == 2);
+
+  s->Begin();
+  REQUIRE_THROWS_AS(s->MergeRecent(), std::logic_error);  // never inside the caller's transaction
+  s->Rollback();
+  REQUIRE(s->MergeRecent() == 3);
+  REQUIRE(count("readings_recent") == 0);
+  REQUIRE(count("readings_archive") == 3);
+  REQUIRE(s->RecentReadings() == 0);
+  REQUIRE(s->MergeRecent() == 0);
+  const auto after = s->Readings("bridge", T("2026-11-27T00:00:00Z"), T("2026-11-28T00:00:00Z"), 100);
+  REQUIRE(after.size() == 2);
+  REQUIRE(after[1].seq == before[1].seq);
+  REQUIRE(after[1].level_cm == 255);
+
+  // A repeat of a reading now in the archive is still a duplicate; a seq below the highest that was never stored
+  // (a gap the station fills later) is stored, and so is the next one; the highest seq counts both tables.
+  s->Begin();
+  REQUIRE(s->InsertReading("bridge", R(2, "2026-11-27T04:20:00Z", 999)) == store::Insert::kDuplicate);
+  REQUIRE(s->InsertReading("temple", R(5, "2026-11-27T04:05:00Z", 90)) == store::Insert::kStored);
+  REQUIRE(s->InsertReading("temple", R(5, "2026-11-27T04:05:00Z", 91)) == store::Insert::kDuplicate);
+  REQUIRE(s->InsertReading("bridge", R(3, "2026-11-27T04:30:00Z", 260)) == store::Insert::kStored);
+  s->Commit();
+  REQUIRE(s->MaxSeq(s->KnownStationKey("bridge")) == 3);
+  REQUIRE(s->MaxSeq(s->KnownStationKey("temple")) == 7);
+  REQUIRE_FALSE(s->MaxSeq(s->StationKey("silent")));
+  REQUIRE(s->CountReadings() == 5);
+  REQUIRE(s->Reading(s->KnownStationKey("temple"), 5)->level_cm == 90);
+  REQUIRE(s->MergeRecent() == 2);
+  REQUIRE(s->CountReadings() == 5);
+}
+
+TEST_CASE("store: after a rollback or a restart the recent readings are known again from the table", "[store]") {
+  ScratchDir tmp("store");
+  {
+    auto s = std::move(*store::Store::Open(tmp.db()));
+    s->Begin();
+    REQUIRE(s->InsertReading("bridge", R(1, "2026-11-27T04:10:00Z", 250)) == store::Insert::kStored);
+    REQUIRE(s->InsertReading("bridge", R(2, "2026-11-27T04:20:00Z", 255)) == store::Insert::kStored);
+    s->Commit();
+    s->Begin();
+    REQUIRE(s->InsertReading("bridge", R(3, "2026-11-27T04:30:00Z", 260)) == store::Insert::kStored);
+    s->Rollback();
+    s->Begin();
+    // Seq 3 was rolled back: it is stored now. Seq 2 is still a duplicate, found in the recent table's rows.
+    REQUIRE(s->InsertReading("bridge", R(3, "2026-11-27T04:30:00Z", 261)) == store::Insert::kStored);
+    REQUIRE(s->InsertReading("bridge", R(2, "2026-11-27T04:20:00Z", 999)) == store::Insert::kDuplicate);
+    s->Commit();
+    REQUIRE(s->RecentReadings() == 3);
+  }
+  // A restart with the readings still in readings_recent (a kill before a merge).
+  auto s = std::move(*store::Store::Open(tmp.db()));
+  REQUIRE(s->RecentReadings() == 3);
+  s->Begin();
+  REQUIRE(s->InsertReading("bridge", R(1, "2026-11-27T04:10:00Z", 999)) == store::Insert::kDuplicate);
+  REQUIRE(s->InsertReading("bridge", R(3, "2026-11-27T04:30:00Z", 999)) == store::Insert::kDuplicate);
+  REQUIRE(s->InsertReading("bridge", R(4, "2026-11-27T04:40:00Z", 265)) == store::Insert::kStored);
+  s->Commit();
+  REQUIRE(s->CountReadings() == 4);
+  REQUIRE(s->Reading(s->KnownStationKey("bridge"), 3)->level_cm == 261);
+}
+
+TEST_CASE("store: a day closed after a restart counts its readings in both tables", "[store]") {
+  ScratchDir tmp("store");
+  {
+    auto s = std::move(*store::Store::Open(tmp.db()));
+    s->Begin();
+    s->InsertReading("bridge", R(1, "2026-11-27T04:10:00Z", 250));
+    s->Commit();
+    REQUIRE(s->MergeRecent() == 1);
+    s->Begin();
+    s->InsertReading("bridge", R(2, "2026-11-27T20:00:00Z", 255));
+    s->InsertReading("bridge", R(3, "2026-11-27T23:50:00Z", 260));
+    s->Commit();
+  }
+  auto s = std::move(*store::Store::Open(tmp.db()));
+  s->Begin();
+  s->InsertReading("bridge", R(4, "2026-11-28T00:10:00Z", 265));  // the 27th closes: its highest seq is 3
+  s->Commit();
+  store::Stmt day(s->db(), "SELECT lo, hi FROM reading_days WHERE day = ?");
+  day.Bind(1, std::int64_t{T("2026-11-27T00:00:00Z").time_since_epoch().count() / 86'400'000});
+  REQUIRE(day.Step());
+  REQUIRE(day.Int(0) == 1);
+  REQUIRE(day.Int(1) == 3);
+  REQUIRE(s->Readings("bridge", T("2026-11-27T00:00:00Z"), T("2026-11-27T23:59:59Z"), 100).size() == 3);
+  REQUIRE(s->Readings("bridge", T("2026-11-27T00:00:00Z"), T("2026-11-28T23:59:59Z"), 100).size() == 4);
+}

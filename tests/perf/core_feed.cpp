@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
       store::Stmt station((*db)->db(), "INSERT INTO stations (name) VALUES (?) RETURNING id");
       store::Stmt fill((*db)->db(), R"sql(
         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
-        INSERT INTO readings (station, seq, ts, lv, rn, bt)
+        INSERT INTO readings_archive (station, seq, ts, lv, rn, bt)
           SELECT ?1, i, ?3 + k * 600000 + ((?1 - 1) % 600) * 1000,
                  700 + ((?1 - 1) % 30) * 10 + (CASE WHEN ph < 30 THEN ph ELSE 60 - ph END) * 10 + ((k % 3) + 3) % 3,
                  (m % 9 = 0) * 2 * (m % 5), 380 + m % 13

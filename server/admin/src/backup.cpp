@@ -50,7 +50,7 @@ std::string Exec(sqlite3* db, const char* sql) {
 }
 
 bool HasTable(sqlite3* db, const char* name) {
-  store::Stmt s(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
+  store::Stmt s(db, "SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?");
   s.Bind(1, std::string_view(name));
   s.Step();
   return s.Int(0) > 0;
@@ -90,17 +90,31 @@ Result<DatabaseSummary> Summarize(sqlite3* db, const std::string& path) {
   if (HasTable(db, "readings_hourly")) s.hourly_rows = Count(db, "readings_hourly");
   if (HasTable(db, "incidents")) s.incidents = Count(db, "incidents");
   // The newest reading: from schema 6 within the seq range of each station's newest day (reading_days); before it,
-  // one seek per station on the index readings_by_time (station, ts).
+  // one seek per station on the index readings_by_time (station, ts). From schema 8 the archive so, and the recent
+  // table (no index, at most the core's merge_rows) in one scan.
+  const bool two_tables = HasTable(db, "readings_archive");
+  const std::string day_query = fmt::format(
+      "SELECT s.name, (SELECT MAX(r.ts) FROM reading_days d JOIN {} r ON r.station = "
+      "d.station AND r.seq >= d.lo AND r.seq <= COALESCE(d.hi, 9223372036854775807) "
+      "WHERE d.station = s.id AND d.day = (SELECT MAX(day) FROM reading_days WHERE station = "
+      "s.id)) AS newest FROM stations s WHERE newest IS NOT NULL ORDER BY newest DESC LIMIT 1",
+      two_tables ? "readings_archive" : "readings");
   store::Stmt newest(db, HasTable(db, "reading_days")
-                             ? "SELECT s.name, (SELECT MAX(r.ts) FROM reading_days d JOIN readings r ON r.station = "
-                               "d.station AND r.seq >= d.lo AND r.seq <= COALESCE(d.hi, 9223372036854775807) "
-                               "WHERE d.station = s.id AND d.day = (SELECT MAX(day) FROM reading_days WHERE station = "
-                               "s.id)) AS newest FROM stations s WHERE newest IS NOT NULL ORDER BY newest DESC LIMIT 1"
+                             ? std::string_view(day_query)
                              : "SELECT s.name, (SELECT MAX(r.ts) FROM readings r WHERE r.station = s.id) AS newest "
                                "FROM stations s WHERE newest IS NOT NULL ORDER BY newest DESC LIMIT 1");
   if (newest.Step()) {
     s.newest_station = newest.Text(0);
     s.newest_reading = wire::TimePoint(std::chrono::milliseconds(newest.Int(1)));
+  }
+  if (two_tables) {
+    store::Stmt recent(db,
+                       "SELECT s.name, r.ts FROM readings_recent r JOIN stations s ON s.id = r.station "
+                       "ORDER BY r.ts DESC LIMIT 1");
+    if (recent.Step() && (!s.newest_reading || recent.Int(1) > s.newest_reading->time_since_epoch().count())) {
+      s.newest_station = recent.Text(0);
+      s.newest_reading = wire::TimePoint(std::chrono::milliseconds(recent.Int(1)));
+    }
   }
   std::error_code ec;
   auto size = fs::file_size(path, ec);

@@ -106,6 +106,10 @@ struct CoreOptions {
   // A file to append one line to per reading that caused an alert: where its time went (Core::TraceAlerts). For
   // measurement only (./kaoko bench sets KAOKO_ALERT_TRACE); empty: none.
   std::string alert_trace;
+  // How many readings readings_recent gathers before the core merges them into the archive (Store::MergeRecent,
+  // docs/architecture.md "Readings in two tables"): more per station means fewer pages written per reading, and a
+  // longer pause and more memory (16 bytes a reading). 0: eight per configured station, within [50,000, 1,200,000].
+  std::int64_t merge_rows = 0;
 };
 
 class Core {
@@ -136,6 +140,9 @@ class Core {
   void AckDue(std::chrono::steady_clock::time_point now);
   // Publishes every pending ack now, due or not (at shutdown; tests).
   void FlushAcks();
+  // Merges readings_recent into the archive when it holds merge_rows or more (or `force`: any). Never throws: a
+  // failure is logged and counted, and the readings stay where they are, readable. Between batches only.
+  void MergeRecent(bool force = false);
 
   // Runs an engine command (silence, drill) on the core thread and waits for it; the effects are stored and
   // published like any other. Returns the engine's refusal, if any. Thread-safe.
@@ -241,6 +248,7 @@ class Core {
   // Engine effects not yet committed (a failed batch drops them with the engine's state: ReloadEngine).
   alerting::Effects pending_;
   bool engine_touched_ = false;  // the engine's counters, alerts or sirens may have changed since the last save
+  std::chrono::steady_clock::time_point merge_retry_at_{};  // after a failed merge (MergeRecent)
   bool engine_stale_ = false;    // a batch was rolled back and the engine could not be read back yet
   std::vector<PendingCommand> commands_;  // guarded by queue_mu_
   std::function<void(const std::vector<LiveEvent>&)> observer_;

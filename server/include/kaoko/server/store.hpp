@@ -149,6 +149,11 @@ class Store {
   void LoadStationKeys();
 
   // Writes inside the caller's transaction. Duplicates by (station, seq) / (user, id) are not stored again.
+  // A reading is appended to readings_recent (in arrival order: a commit writes a few pages whatever the stations)
+  // and moved into readings_archive, clustered by (station, seq), by MergeRecent; the view `readings` is both
+  // (migration 8, docs/architecture.md "Readings in two tables"). Duplicates are found without an index on the recent
+  // table: seqs above the station's highest are new, the rest are looked up in the recent seqs kept in memory and by
+  // key in the archive.
   Insert InsertReading(std::string_view station, const wire::ReadingMsg& r);
   Insert InsertReading(std::int64_t station_key, const wire::ReadingMsg& r);
   Insert InsertRefusedReading(std::string_view station, std::uint64_t seq, std::optional<TimePoint> ts,
@@ -178,6 +183,21 @@ class Store {
   // may since have been deleted (the day then starts earlier than the station's oldest reading).
   std::vector<std::pair<std::int64_t, TimePoint>> OldestReadingDays(TimePoint before);
   std::int64_t CountReadings();
+
+  // Readings in readings_recent, not yet merged into the archive.
+  std::int64_t RecentReadings();
+  // Moves every reading of readings_recent into readings_archive in (station, seq) order, in a transaction of its
+  // own (not inside the caller's: throws std::logic_error then). Returns how many moved. Throws on a database error
+  // (nothing moved: the readings stay in readings_recent, as readable as before).
+  std::int64_t MergeRecent();
+  // The station's highest stored seq (0 and false when it has none). Inside or outside a transaction.
+  std::optional<std::int64_t> MaxSeq(std::int64_t station_key);
+  // Deletes the station's readings with seq in [lo, hi] and ts in [since, until) from both tables; returns how many.
+  // Inside the caller's transaction (retention).
+  std::int64_t DeleteReadings(std::int64_t station_key, std::int64_t lo, std::int64_t hi, TimePoint since,
+                              TimePoint until);
+  // Whether readings_recent holds a reading of the station with seq in [lo, hi] and ts in [since, until).
+  bool HasRecentReadings(std::int64_t station_key, std::int64_t lo, std::int64_t hi, TimePoint since, TimePoint until);
   // Whether a report (user, id) is already stored; if so, the incident recorded for it (0 for none).
   std::optional<std::int64_t> ReportIncident(std::string_view user, std::string_view id);
 
@@ -213,6 +233,23 @@ class Store {
   Stmt& Prepared(int slot, std::string_view sql);
   void NoteReadingDay(std::int64_t key, std::int64_t seq, std::int64_t day);
 
+  // What the writer knows of a station's seqs (migration 8): its highest stored seq, and the (seq, ts) of each of its
+  // readings in readings_recent — all of them, whenever recent_valid_ (else read again from the table).
+  struct RecentRow {
+    std::int64_t seq;
+    std::int64_t ts;
+  };
+  struct StationSeqs {
+    std::int64_t max = 0;
+    bool max_known = false;
+    bool has_max = false;
+    std::vector<RecentRow> recent;
+  };
+  StationSeqs& Seqs(std::int64_t key);
+  void EnsureRecentIndex();
+  bool InRecent(const StationSeqs& s, std::int64_t seq) const;
+  void LoadMax(std::int64_t key, StationSeqs& s);
+
   // A station's newest (open) day in reading_days, as the writer last saw it.
   struct OpenDay {
     std::int64_t day = 0;
@@ -240,6 +277,9 @@ class Store {
   std::vector<Stmt> prepared_;
   std::unordered_map<std::string, std::int64_t> station_keys_;
   OpenDays open_days_;
+  std::vector<StationSeqs> seqs_;  // by station key
+  bool recent_valid_ = false;
+  std::int64_t recent_rows_ = 0;
 };
 
 }  // namespace kaoko::store
