@@ -233,10 +233,14 @@ std::string RenderCap(const Network& network, const std::vector<const Incident*>
 }
 
 std::string RenderCapBounded(const Network& network, const std::vector<const Incident*>& incidents, TimePoint now,
-                             std::size_t max_bytes, std::size_t* omitted) {
+                             std::size_t max_bytes, std::size_t* omitted, const std::string* whole) {
   if (omitted) *omitted = 0;
-  std::string whole = Render(network, incidents, now, 0, 0);
-  if (max_bytes == 0 || whole.size() <= max_bytes) return whole;
+  if (whole) {
+    if (max_bytes == 0 || whole->size() <= max_bytes) return *whole;
+  } else {
+    std::string doc = Render(network, incidents, now, 0, 0);
+    if (max_bytes == 0 || doc.size() <= max_bytes) return doc;
+  }
   std::vector<const Incident*> floods;
   for (const Incident* inc : incidents) {
     if (inc && inc->kind == IncidentKind::kFlood) floods.push_back(inc);

@@ -1323,14 +1323,14 @@ StationHealth Engine::Health(std::string_view station, TimePoint now) const {
   return HealthOf(t.problems, t.last_heard, network_->stations[idx], options_.stale_intervals, now);
 }
 
-std::string Engine::Cap(TimePoint now, std::size_t max_bytes, std::size_t* omitted) const {
+std::string Engine::Cap(TimePoint now, std::size_t max_bytes, std::size_t* omitted, const std::string* whole) const {
   std::vector<const Incident*> real;
   std::vector<const Incident*> drills;
   for (const auto& [id, inc] : open_) {
     if (inc.kind != IncidentKind::kFlood) continue;
     (inc.exercise ? drills : real).push_back(&inc);
   }
-  return RenderCapBounded(*network_, real.empty() ? drills : real, now, max_bytes, omitted);
+  return RenderCapBounded(*network_, real.empty() ? drills : real, now, max_bytes, omitted, whole);
 }
 
 // ------------------------------------------------------------------------------------------------ state

@@ -252,6 +252,12 @@ TEST_CASE("cap: bounded for MQTT, the most severe incidents are kept and the not
   REQUIRE(part.size() <= bound);
   REQUIRE(omitted > 0);
   REQUIRE(omitted < all.size());
+  // Given the whole document the caller already rendered, the same bounded one (and the whole one when it fits).
+  std::size_t omitted_again = 0;
+  CHECK(RenderCapBounded(net, ptrs, T0() + 2h, bound, &omitted_again, &whole) == part);
+  CHECK(omitted_again == omitted);
+  CHECK(RenderCapBounded(net, ptrs, T0() + 2h, whole.size(), &omitted_again, &whole) == whole);
+  CHECK(omitted_again == 0);
   auto count = [](const std::string& s, const std::string& what) {
     std::size_t n = 0;
     for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;

@@ -94,7 +94,8 @@ void Core::MergeRecent(bool force) {
     const std::int64_t waiting = store_.RecentReadings();
     if (!waiting || (!force && waiting < options_.merge_rows)) return;
     const auto t0 = std::chrono::steady_clock::now();
-    const std::int64_t moved = store_.MergeRecent();
+    // One part (a sixteenth of the stations) at a time, so that ingest waits a sixteenth as long; all at a start.
+    const std::int64_t moved = store_.MergeRecent(force ? -1 : store_.FullestRecentPart());
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     metrics_.Count("kaoko_readings_merged_total", "merges");
     metrics_.Count("kaoko_readings_merged_total", "readings", static_cast<std::uint64_t>(moved));
@@ -431,7 +432,7 @@ bool Core::ProcessSegment(std::vector<Inbound>& batch, std::size_t begin, std::s
       // Over the broker's max_packet_size the broker would drop kaoko's connection (and again after every
       // reconnect): the retained topic gets the most severe incidents that fit; GET /api/v1/cap keeps them all.
       std::size_t omitted = 0;
-      publisher_.Publish(wire::CapTopic(network_.tambon), engine_.Cap(now, kMaxCapPublishBytes, &omitted), true);
+      publisher_.Publish(wire::CapTopic(network_.tambon), engine_.Cap(now, kMaxCapPublishBytes, &omitted, &cap), true);
       metrics_.Count("kaoko_cap_truncated_total", "mqtt");
       if (log::ShouldLog("cap_truncated")) {
         log::Warn("core", "CAP document of {} bytes is over the MQTT bound of {}: published without {} of the least "

@@ -146,20 +146,54 @@ const char* const kMigrations[] = {
     // 8: readings in two tables (issue 7, docs/architecture.md "Readings in two tables"). Clustered by (station, seq),
     // every reading of a large network lands on a page of its own station: once each station has a page's worth, a
     // commit of N readings writes N pages (4 KB each) to the WAL and again at the checkpoint, and with 150,000
-    // stations the writes grew with the table until ingest fell behind. New readings are now appended to
-    // readings_recent (a rowid table: a commit writes a few pages) and moved into readings_archive, in key order and
-    // many per station at once, by Store::MergeRecent. The view `readings` is both, so every query reads as before.
+    // stations the writes grew with the table until ingest fell behind. New readings are now appended to a rowid
+    // table (a commit writes a few pages) and moved into readings_archive, in key order and many per station at once,
+    // by Store::MergeRecent. The new readings are split over 16 such tables by station key (key % 16), so that one
+    // merge touches a sixteenth of the stations' pages and ingest waits a sixteenth as long for it. The view
+    // readings_recent is the 16, and the view readings is the archive and them, so every query reads as before.
     R"sql(
     ALTER TABLE readings RENAME TO readings_archive;
-    CREATE TABLE readings_recent (
-      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt,
-      level_cm REAL GENERATED ALWAYS AS (CASE typeof(lv) WHEN 'integer' THEN lv / 10.0 ELSE lv END) VIRTUAL,
-      rain_mm REAL GENERATED ALWAYS AS (CASE typeof(rn) WHEN 'integer' THEN rn / 10.0 ELSE rn END) VIRTUAL,
-      battery_v REAL GENERATED ALWAYS AS (CASE typeof(bt) WHEN 'integer' THEN bt / 100.0 ELSE bt END) VIRTUAL);
+    CREATE TABLE readings_recent_00 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_01 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_02 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_03 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_04 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_05 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_06 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_07 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_08 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_09 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_10 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_11 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_12 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_13 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_14 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_15 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE VIEW readings_recent AS
+      SELECT station, seq, ts, lv, rn, bt FROM readings_recent_00
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_01
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_02
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_03
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_04
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_05
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_06
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_07
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_08
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_09
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_10
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_11
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_12
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_13
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_14
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_15;
     CREATE VIEW readings AS
       SELECT station, seq, ts, lv, rn, bt, level_cm, rain_mm, battery_v FROM readings_archive
       UNION ALL
-      SELECT station, seq, ts, lv, rn, bt, level_cm, rain_mm, battery_v FROM readings_recent;
+      SELECT station, seq, ts, lv, rn, bt,
+        CASE typeof(lv) WHEN 'integer' THEN lv / 10.0 ELSE lv END,
+        CASE typeof(rn) WHEN 'integer' THEN rn / 10.0 ELSE rn END,
+        CASE typeof(bt) WHEN 'integer' THEN bt / 100.0 ELSE bt END
+      FROM readings_recent;
     )sql",
 };
 
@@ -411,7 +445,10 @@ Insert Store::InsertReading(std::int64_t key, const wire::ReadingMsg& r) {
     q.Reset();
     if (found) return Insert::kDuplicate;
   }
-  Stmt& s = Prepared(2, "INSERT INTO readings_recent (station, seq, ts, lv, rn, bt) VALUES (?, ?, ?, ?, ?, ?)");
+  const int part = RecentPart(key);
+  Stmt& s = Prepared(50 + part, fmt::format("INSERT INTO readings_recent_{:02d} (station, seq, ts, lv, rn, bt) "
+                                            "VALUES (?, ?, ?, ?, ?, ?)",
+                                            part));
   s.Bind(1, key).Bind(2, seq).Bind(3, Ms(r.ts));
   BindScaled(s, 4, r.level_cm, 10);
   BindScaled(s, 5, r.rain_mm, 10);
@@ -419,6 +456,7 @@ Insert Store::InsertReading(std::int64_t key, const wire::ReadingMsg& r) {
   s.Run();
   seqs.recent.push_back({seq, Ms(r.ts)});
   ++recent_rows_;
+  ++recent_part_rows_[part];
   if (!seqs.has_max || seq > seqs.max) seqs.max = seq;
   seqs.has_max = true;
   NoteReadingDay(key, seq, DayOf(Ms(r.ts)));
@@ -437,10 +475,12 @@ void Store::EnsureRecentIndex() {
   if (recent_valid_) return;
   for (auto& s : seqs_) s = StationSeqs{};
   recent_rows_ = 0;
+  std::fill(std::begin(recent_part_rows_), std::end(recent_part_rows_), 0);
   Stmt s(db_, "SELECT station, seq, ts FROM readings_recent");
   while (s.Step()) {
     Seqs(s.Int(0)).recent.push_back({s.Int(1), s.Int(2)});
     ++recent_rows_;
+    ++recent_part_rows_[RecentPart(s.Int(0))];
   }
   recent_valid_ = true;
 }
@@ -488,7 +528,9 @@ std::int64_t Store::DeleteReadings(std::int64_t key, std::int64_t lo, std::int64
   std::int64_t n = sqlite3_changes(db_);
   if (HasRecentReadings(key, lo, hi, since, until)) {
     // Rare (a reading that came in very late): a scan of readings_recent, and its index is read again.
-    Stmt r(db_, "DELETE FROM readings_recent WHERE station = ? AND seq >= ? AND seq <= ? AND ts >= ? AND ts < ?");
+    Stmt r(db_, fmt::format("DELETE FROM readings_recent_{:02d} WHERE station = ? AND seq >= ? AND seq <= ? AND "
+                            "ts >= ? AND ts < ?",
+                            RecentPart(key)));
     r.Bind(1, key).Bind(2, lo).Bind(3, hi).Bind(4, Ms(since)).Bind(5, Ms(until)).Run();
     n += sqlite3_changes(db_);
     recent_valid_ = false;
@@ -501,27 +543,42 @@ std::int64_t Store::RecentReadings() {
   return recent_rows_;
 }
 
-std::int64_t Store::MergeRecent() {
+int Store::FullestRecentPart() {
+  EnsureRecentIndex();
+  return static_cast<int>(std::max_element(std::begin(recent_part_rows_), std::end(recent_part_rows_)) -
+                          std::begin(recent_part_rows_));
+}
+
+std::int64_t Store::MergeRecent(int part) {
   if (!sqlite3_get_autocommit(db_)) throw std::logic_error("MergeRecent inside a transaction");
   EnsureRecentIndex();
-  if (recent_rows_ == 0) return 0;
+  if (part >= 0) return MergeRecentPart(part % kRecentParts);
+  std::int64_t moved = 0;
+  for (int p = 0; p < kRecentParts; ++p) moved += MergeRecentPart(p);
+  return moved;
+}
+
+std::int64_t Store::MergeRecentPart(int part) {
+  if (recent_part_rows_[part] == 0) return 0;
   Begin();
   std::int64_t moved = 0;
   try {
     // In key order, so that each station's new readings go onto its pages together: a merge writes about one page
     // per station rather than one per reading. OR IGNORE: InsertReading never lets a duplicate in; should one be
     // there all the same (a file written by hand), the archive's copy stands and the merge still goes through.
-    Exec("INSERT OR IGNORE INTO readings_archive (station, seq, ts, lv, rn, bt) "
-         "SELECT station, seq, ts, lv, rn, bt FROM readings_recent ORDER BY station, seq");
-    moved = sqlite3_changes(db_);
-    Exec("DELETE FROM readings_recent");
+    Exec(fmt::format("INSERT OR IGNORE INTO readings_archive (station, seq, ts, lv, rn, bt) "
+                     "SELECT station, seq, ts, lv, rn, bt FROM readings_recent_{0:02d} ORDER BY station, seq; "
+                     "DELETE FROM readings_recent_{0:02d}",
+                     part));
+    moved = recent_part_rows_[part];
     Commit();
   } catch (...) {
     Rollback();
     throw;
   }
-  for (auto& s : seqs_) s.recent.clear();
-  recent_rows_ = 0;
+  for (std::size_t k = static_cast<std::size_t>(part); k < seqs_.size(); k += kRecentParts) seqs_[k].recent.clear();
+  recent_rows_ -= recent_part_rows_[part];
+  recent_part_rows_[part] = 0;
   return moved;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <random>
 
@@ -209,8 +210,12 @@ TEST_CASE("core: every well-addressed report gets exactly one receipt", "[core]"
 
 TEST_CASE("core: a batch the database refuses is neither acked nor receipted", "[core]") {
   Fixture f;
-  // Make the readings table refuse writes the way a full disk does for a whole transaction.
-  f.db->Exec("CREATE TRIGGER refuse BEFORE INSERT ON readings_recent BEGIN SELECT RAISE(ABORT, 'disk is full'); END");
+  // Make the readings tables refuse writes the way a full disk does for a whole transaction.
+  for (int p = 0; p < store::Store::kRecentParts; ++p) {
+    f.db->Exec(fmt::format("CREATE TRIGGER refuse_{0:02d} BEFORE INSERT ON readings_recent_{0:02d} "
+                           "BEGIN SELECT RAISE(ABORT, 'disk is full'); END",
+                           p));
+  }
   std::vector<server::Inbound> batch{{kBridge, Reading(1, 1)},
                                      {"kaoko/v1/tonhong/kaoko/report/somchai",
                                       R"({"id":"r-1","ts":"2026-11-27T04:20:00Z","concern":"watch"})"}};
@@ -219,7 +224,7 @@ TEST_CASE("core: a batch the database refuses is neither acked nor receipted", "
   REQUIRE(f.pub.sent.empty());
   REQUIRE(f.core->DbProblem());
   REQUIRE(f.metrics.db_errors == 1);
-  f.db->Exec("DROP TRIGGER refuse");
+  for (int p = 0; p < store::Store::kRecentParts; ++p) f.db->Exec(fmt::format("DROP TRIGGER refuse_{:02d}", p));
   REQUIRE(f.core->ProcessBatch(batch));
   REQUIRE_FALSE(f.core->DbProblem());
   f.core->FlushAcks();
@@ -274,6 +279,31 @@ TEST_CASE("core: an alert is committed and published before the rest of its batc
     f.core->FlushAcks();
     REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack") ==
             std::vector<std::string>{R"({"stored":[[1,3]]})"});
+  }
+  SECTION("a command given with the batch runs once, in its first part, and is answered once that part commits") {
+    f.db->Exec("CREATE TRIGGER refuse BEFORE INSERT ON reports BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    batch.push_back({"kaoko/v1/tonhong/kaoko/report/somchai",
+                     R"({"id":"r-2","ts":"2026-11-27T04:20:00Z","concern":"watch"})"});
+    int runs = 0;
+    std::int64_t stored_when_run = -1;
+    std::vector<server::Core::PendingCommand> commands(1);
+    commands[0].run = [&](wire::TimePoint) {
+      ++runs;
+      stored_when_run = f.db->CountReadings();
+      return server::CommandResult{};
+    };
+    commands[0].done = std::make_shared<std::promise<server::CommandResult>>();
+    auto answer = commands[0].done->get_future();
+    // The first part (the command, readings 1 and 2, the alert) commits; the second (readings 3, 4 and the report)
+    // is refused by the database: the command was part of what committed, so its answer is "done", given once.
+    REQUIRE_FALSE(f.core->ProcessBatch(batch, &commands));
+    REQUIRE(runs == 1);
+    REQUIRE(stored_when_run == 0);
+    REQUIRE(answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready);
+    REQUIRE_FALSE(answer.get().error);
+    REQUIRE(stored_when_alerted == std::vector<std::int64_t>{2});
+    REQUIRE(batch.size() == 3);
+    REQUIRE(f.db->CountReadings() == 2);
   }
 }
 

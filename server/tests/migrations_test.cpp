@@ -174,10 +174,10 @@ const std::vector<Seed>& Seeds() {
          CHECK(seen.size() == 1);
        }},
       {8,
-       // A reading not yet merged, in readings_recent, the temple's first of the day after (its day opens, the one
+       // A reading not yet merged, in readings_recent (part 02: station key 2 % 16), the temple's first of the day after (its day opens, the one
        // before closes at seq 8): read through the view as the archive's are.
        R"sql(
-       INSERT INTO readings_recent (station, seq, ts, lv, rn, bt) VALUES (2, 9, 1795926600000, 1822, NULL, 369);
+       INSERT INTO readings_recent_02 (station, seq, ts, lv, rn, bt) VALUES (2, 9, 1795926600000, 1822, NULL, 369);
        UPDATE reading_days SET hi = 8 WHERE station = 2 AND day = 20785;
        INSERT INTO reading_days (station, day, lo, hi) VALUES (2, 20786, 9, NULL);
        )sql",

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
@@ -249,4 +250,38 @@ TEST_CASE("store: a day closed after a restart counts its readings in both table
   REQUIRE(day.Int(1) == 3);
   REQUIRE(s->Readings("bridge", T("2026-11-27T00:00:00Z"), T("2026-11-27T23:59:59Z"), 100).size() == 3);
   REQUIRE(s->Readings("bridge", T("2026-11-27T00:00:00Z"), T("2026-11-28T23:59:59Z"), 100).size() == 4);
+}
+
+TEST_CASE("store: a merge of one part moves only the readings of its stations (key % 16)", "[store]") {
+  ScratchDir tmp("store");
+  auto s = std::move(*store::Store::Open(tmp.db()));
+  s->Begin();
+  // 40 stations, keys 1..40: part p holds the stations whose key % 16 is p (parts 1..8 hold three, the rest two).
+  for (int i = 1; i <= 40; ++i) {
+    const std::string name = fmt::format("st-{:02d}", i);
+    REQUIRE(s->StationKey(name) == i);
+    for (std::uint64_t seq = 1; seq <= 2; ++seq) s->InsertReading(name, R(seq, "2026-11-27T04:10:00Z", 100 + i));
+  }
+  s->Commit();
+  REQUIRE(s->RecentReadings() == 80);
+  const int fullest = s->FullestRecentPart();
+  REQUIRE(fullest >= 1);
+  REQUIRE(fullest <= 8);
+  REQUIRE(s->MergeRecent(fullest) == 6);
+  REQUIRE(s->RecentReadings() == 74);
+  store::Stmt archived(s->db(), "SELECT DISTINCT station % 16 FROM readings_archive");
+  REQUIRE(archived.Step());
+  REQUIRE(archived.Int(0) == fullest);
+  REQUIRE_FALSE(archived.Step());
+  // Every reading still reads back, once, and a repeat of a merged one is still a duplicate.
+  REQUIRE(s->CountReadings() == 80);
+  s->Begin();
+  REQUIRE(s->InsertReading(fmt::format("st-{:02d}", fullest), R(2, "2026-11-27T04:10:00Z", 0)) ==
+          store::Insert::kDuplicate);
+  REQUIRE(s->InsertReading(fmt::format("st-{:02d}", fullest + 1), R(2, "2026-11-27T04:10:00Z", 0)) ==
+          store::Insert::kDuplicate);
+  s->Commit();
+  REQUIRE(s->MergeRecent() == 74);
+  REQUIRE(s->RecentReadings() == 0);
+  REQUIRE(s->CountReadings() == 80);
 }

@@ -36,9 +36,10 @@ std::string RenderCap(const Network& network, const std::vector<const Incident*>
 // whose packet exceeds its max_packet_size, so a tambon with a hundred open incidents (about 3 KB each) would lose
 // its connection over and over. When the whole document does not fit, it keeps the most severe incidents (level,
 // then the latest update) that fit, and its <note> says how many are left out and where the whole document is
-// (GET /api/v1/cap). `omitted` (optional) receives that count. Thread-safe (pure).
+// (GET /api/v1/cap). `omitted` (optional) receives that count. `whole` (optional): the whole document as RenderCap
+// gave it for the same arguments, when the caller has it already (it is not rendered again). Thread-safe (pure).
 std::string RenderCapBounded(const Network& network, const std::vector<const Incident*>& incidents, TimePoint now,
-                             std::size_t max_bytes, std::size_t* omitted = nullptr);
+                             std::size_t max_bytes, std::size_t* omitted = nullptr, const std::string* whole = nullptr);
 
 // Escapes & < > " ' for XML text and attributes. Thread-safe.
 std::string XmlEscape(std::string_view text);

@@ -94,7 +94,9 @@ class Engine {
   StationHealth Health(std::string_view station, TimePoint now) const;
   // The tambon's CAP 1.2 document for the active flood incidents (see cap.hpp for the choices).
   // `max_bytes` bounds it (RenderCapBounded: the most severe that fit, and a note); 0 = the whole document.
-  std::string Cap(TimePoint now, std::size_t max_bytes = 0, std::size_t* omitted = nullptr) const;
+  // `whole`: this same state's whole document, when the caller rendered it already (not rendered again).
+  std::string Cap(TimePoint now, std::size_t max_bytes = 0, std::size_t* omitted = nullptr,
+                  const std::string* whole = nullptr) const;
   // The earliest time Advance has something to do; nullopt when nothing is pending.
   std::optional<TimePoint> NextDeadline() const;
 

@@ -184,12 +184,17 @@ class Store {
   std::vector<std::pair<std::int64_t, TimePoint>> OldestReadingDays(TimePoint before);
   std::int64_t CountReadings();
 
+  // New readings are split over kRecentParts tables by station key (readings_recent_00 … _15: key % 16).
+  static constexpr int kRecentParts = 16;
   // Readings in readings_recent, not yet merged into the archive.
   std::int64_t RecentReadings();
-  // Moves every reading of readings_recent into readings_archive in (station, seq) order, in a transaction of its
-  // own (not inside the caller's: throws std::logic_error then). Returns how many moved. Throws on a database error
-  // (nothing moved: the readings stay in readings_recent, as readable as before).
-  std::int64_t MergeRecent();
+  // The part holding the most readings.
+  int FullestRecentPart();
+  // Moves every reading of one part of readings_recent (`part`, or every part when -1, each in turn) into
+  // readings_archive in (station, seq) order, in a transaction of its own (not inside the caller's: throws
+  // std::logic_error then). Returns how many moved. Throws on a database error (nothing of that part moved: its
+  // readings stay where they were, as readable as before).
+  std::int64_t MergeRecent(int part = -1);
   // The station's highest stored seq (0 and false when it has none). Inside or outside a transaction.
   std::optional<std::int64_t> MaxSeq(std::int64_t station_key);
   // Deletes the station's readings with seq in [lo, hi] and ts in [since, until) from both tables; returns how many.
@@ -249,6 +254,8 @@ class Store {
   void EnsureRecentIndex();
   bool InRecent(const StationSeqs& s, std::int64_t seq) const;
   void LoadMax(std::int64_t key, StationSeqs& s);
+  static int RecentPart(std::int64_t key) { return static_cast<int>(((key % kRecentParts) + kRecentParts) % kRecentParts); }
+  std::int64_t MergeRecentPart(int part);
 
   // A station's newest (open) day in reading_days, as the writer last saw it.
   struct OpenDay {
@@ -280,6 +287,7 @@ class Store {
   std::vector<StationSeqs> seqs_;  // by station key
   bool recent_valid_ = false;
   std::int64_t recent_rows_ = 0;
+  std::int64_t recent_part_rows_[kRecentParts] = {};
 };
 
 }  // namespace kaoko::store
