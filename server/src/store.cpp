@@ -549,37 +549,55 @@ int Store::FullestRecentPart() {
                           std::begin(recent_part_rows_));
 }
 
-std::int64_t Store::MergeRecent(int part) {
+std::int64_t Store::MergeRecent(int part, std::int64_t max_rows) {
   if (!sqlite3_get_autocommit(db_)) throw std::logic_error("MergeRecent inside a transaction");
   EnsureRecentIndex();
-  if (part >= 0) return MergeRecentPart(part % kRecentParts);
+  if (part >= 0) return MergeRecentPart(part % kRecentParts, max_rows);
   std::int64_t moved = 0;
-  for (int p = 0; p < kRecentParts; ++p) moved += MergeRecentPart(p);
+  for (int p = 0; p < kRecentParts; ++p) moved += MergeRecentPart(p, max_rows);
   return moved;
 }
 
-std::int64_t Store::MergeRecentPart(int part) {
+std::int64_t Store::MergeRecentPart(int part, std::int64_t max_rows) {
   if (recent_part_rows_[part] == 0) return 0;
+  // The slice: the part's stations (key % 16 == part) from its cursor on, until they hold max_rows readings; the
+  // memory index says how many each holds. Past the last station, from the first again.
+  const auto step = static_cast<std::size_t>(kRecentParts);
+  const auto first_of_part = static_cast<std::size_t>(part);
+  std::size_t first = max_rows > 0 ? merge_cursor_[part] : first_of_part;
+  if (first < first_of_part || first % step != first_of_part || first >= seqs_.size()) first = first_of_part;
+  std::size_t last = first;
+  std::int64_t rows = 0;
+  for (int pass = 0; pass < 2 && rows == 0; ++pass) {
+    if (pass == 1) first = first_of_part;
+    for (std::size_t k = first; k < seqs_.size(); k += step) {
+      rows += static_cast<std::int64_t>(seqs_[k].recent.size());
+      last = k;
+      if (max_rows > 0 && rows >= max_rows) break;
+    }
+  }
+  if (rows == 0) return 0;
+  const bool whole = first == first_of_part && last + step >= seqs_.size();
   Begin();
-  std::int64_t moved = 0;
   try {
     // In key order, so that each station's new readings go onto its pages together: a merge writes about one page
     // per station rather than one per reading. OR IGNORE: InsertReading never lets a duplicate in; should one be
     // there all the same (a file written by hand), the archive's copy stands and the merge still goes through.
+    const std::string where = whole ? std::string() : fmt::format(" WHERE station >= {} AND station <= {}", first, last);
     Exec(fmt::format("INSERT OR IGNORE INTO readings_archive (station, seq, ts, lv, rn, bt) "
-                     "SELECT station, seq, ts, lv, rn, bt FROM readings_recent_{0:02d} ORDER BY station, seq; "
-                     "DELETE FROM readings_recent_{0:02d}",
-                     part));
-    moved = recent_part_rows_[part];
+                     "SELECT station, seq, ts, lv, rn, bt FROM readings_recent_{0:02d}{1} ORDER BY station, seq; "
+                     "DELETE FROM readings_recent_{0:02d}{1}",
+                     part, where));
     Commit();
   } catch (...) {
     Rollback();
     throw;
   }
-  for (std::size_t k = static_cast<std::size_t>(part); k < seqs_.size(); k += kRecentParts) seqs_[k].recent.clear();
-  recent_rows_ -= recent_part_rows_[part];
-  recent_part_rows_[part] = 0;
-  return moved;
+  for (std::size_t k = first; k <= last; k += step) seqs_[k].recent.clear();
+  recent_rows_ -= rows;
+  recent_part_rows_[part] -= rows;
+  merge_cursor_[part] = last + step;
+  return rows;
 }
 
 // Keeps reading_days covering every stored reading (migration 6) with as few writes as possible: a station's newest

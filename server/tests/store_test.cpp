@@ -285,3 +285,45 @@ TEST_CASE("store: a merge of one part moves only the readings of its stations (k
   REQUIRE(s->RecentReadings() == 0);
   REQUIRE(s->CountReadings() == 80);
 }
+
+TEST_CASE("store: a part merges in slices of its stations, each going on where the last ended", "[store]") {
+  ScratchDir tmp("store");
+  auto s = std::move(*store::Store::Open(tmp.db()));
+  s->Begin();
+  // Keys 1..40; part 1 holds stations 1, 17 and 33, two readings each.
+  for (int i = 1; i <= 40; ++i) {
+    const std::string name = fmt::format("st-{:02d}", i);
+    REQUIRE(s->StationKey(name) == i);
+    for (std::uint64_t seq = 1; seq <= 2; ++seq) s->InsertReading(name, R(seq, "2026-11-27T04:10:00Z", 100 + i));
+  }
+  s->Commit();
+  auto archived = [&] {
+    std::vector<std::int64_t> out;
+    store::Stmt q(s->db(), "SELECT DISTINCT station FROM readings_archive ORDER BY station");
+    while (q.Step()) out.push_back(q.Int(0));
+    return out;
+  };
+  REQUIRE(s->MergeRecent(1, 2) == 2);  // station 1 holds 2: the slice ends there
+  REQUIRE(archived() == std::vector<std::int64_t>{1});
+  REQUIRE(s->MergeRecent(1, 3) == 4);  // 17 (2, below 3) and 33
+  REQUIRE(archived() == std::vector<std::int64_t>{1, 17, 33});
+  REQUIRE(s->RecentReadings() == 74);
+  // New readings of station 1 and 17; the next slice starts from the first station again (33 was the last).
+  s->Begin();
+  REQUIRE(s->InsertReading("st-17", R(3, "2026-11-27T04:20:00Z", 1)) == store::Insert::kStored);
+  REQUIRE(s->InsertReading("st-17", R(2, "2026-11-27T04:10:00Z", 1)) == store::Insert::kDuplicate);
+  REQUIRE(s->InsertReading("st-01", R(3, "2026-11-27T04:20:00Z", 1)) == store::Insert::kStored);
+  s->Commit();
+  REQUIRE(s->MergeRecent(1, 1) == 1);  // station 1's one
+  REQUIRE(s->MergeRecent(1, 1) == 1);  // station 17's one
+  REQUIRE(s->MergeRecent(1, 1) == 0);  // nothing left in part 1
+  REQUIRE(s->RecentReadings() == 74);
+  REQUIRE(s->CountReadings() == 82);
+  REQUIRE(s->Readings("st-17", T("2026-11-27T00:00:00Z"), T("2026-11-28T00:00:00Z"), 10).size() == 3);
+  // A restart finds the rest where it was.
+  s.reset();
+  s = std::move(*store::Store::Open(tmp.db()));
+  REQUIRE(s->RecentReadings() == 74);
+  REQUIRE(s->MergeRecent() == 74);
+  REQUIRE(s->CountReadings() == 82);
+}

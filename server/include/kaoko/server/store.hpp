@@ -190,11 +190,14 @@ class Store {
   std::int64_t RecentReadings();
   // The part holding the most readings.
   int FullestRecentPart();
-  // Moves every reading of one part of readings_recent (`part`, or every part when -1, each in turn) into
+  // Moves the readings of one part of readings_recent (`part`, or every part when -1, each in turn) into
   // readings_archive in (station, seq) order, in a transaction of its own (not inside the caller's: throws
-  // std::logic_error then). Returns how many moved. Throws on a database error (nothing of that part moved: its
-  // readings stay where they were, as readable as before).
-  std::int64_t MergeRecent(int part = -1);
+  // std::logic_error then). With `max_rows`, only a slice of the part: its stations from where the last slice of the
+  // part ended, in key order, until they hold max_rows readings (at least one station; the next slice goes on from
+  // there, and after the last station from the first), so that ingest waits for a slice, not a whole part.
+  // Returns how many moved. Throws on a database error (nothing of that slice moved: its readings stay where they
+  // were, as readable as before).
+  std::int64_t MergeRecent(int part = -1, std::int64_t max_rows = 0);
   // The station's highest stored seq (0 and false when it has none). Inside or outside a transaction.
   std::optional<std::int64_t> MaxSeq(std::int64_t station_key);
   // Deletes the station's readings with seq in [lo, hi] and ts in [since, until) from both tables; returns how many.
@@ -255,7 +258,7 @@ class Store {
   bool InRecent(const StationSeqs& s, std::int64_t seq) const;
   void LoadMax(std::int64_t key, StationSeqs& s);
   static int RecentPart(std::int64_t key) { return static_cast<int>(((key % kRecentParts) + kRecentParts) % kRecentParts); }
-  std::int64_t MergeRecentPart(int part);
+  std::int64_t MergeRecentPart(int part, std::int64_t max_rows);
 
   // A station's newest (open) day in reading_days, as the writer last saw it.
   struct OpenDay {
@@ -288,6 +291,7 @@ class Store {
   bool recent_valid_ = false;
   std::int64_t recent_rows_ = 0;
   std::int64_t recent_part_rows_[kRecentParts] = {};
+  std::size_t merge_cursor_[kRecentParts] = {};  // the station key each part's next slice starts from
 };
 
 }  // namespace kaoko::store
