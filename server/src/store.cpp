@@ -153,22 +153,38 @@ const char* const kMigrations[] = {
     // readings_recent is the 16, and the view readings is the archive and them, so every query reads as before.
     R"sql(
     ALTER TABLE readings RENAME TO readings_archive;
-    CREATE TABLE readings_recent_00 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_01 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_02 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_03 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_04 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_05 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_06 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_07 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_08 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_09 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_10 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_11 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_12 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_13 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_14 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
-    CREATE TABLE readings_recent_15 (station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_00 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_01 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_02 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_03 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_04 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_05 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_06 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_07 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_08 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_09 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_10 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_11 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_12 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_13 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_14 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
+    CREATE TABLE readings_recent_15 (
+      station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
     CREATE VIEW readings_recent AS
       SELECT station, seq, ts, lv, rn, bt FROM readings_recent_00
       UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_01

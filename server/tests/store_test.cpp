@@ -252,17 +252,24 @@ TEST_CASE("store: a day closed after a restart counts its readings in both table
   REQUIRE(s->Readings("bridge", T("2026-11-27T00:00:00Z"), T("2026-11-28T23:59:59Z"), 100).size() == 4);
 }
 
+namespace {
+// Stations st-01 … st-40 (keys 1..40), two readings each (seq 1 and 2), unmerged.
+void FortyStations(store::Store& s) {
+  s.Begin();
+  for (int i = 1; i <= 40; ++i) {
+    const std::string name = fmt::format("st-{:02d}", i);
+    REQUIRE(s.StationKey(name) == i);
+    for (std::uint64_t seq = 1; seq <= 2; ++seq) s.InsertReading(name, R(seq, "2026-11-27T04:10:00Z", 100 + i));
+  }
+  s.Commit();
+}
+}  // namespace
+
 TEST_CASE("store: a merge of one part moves only the readings of its stations (key % 16)", "[store]") {
   ScratchDir tmp("store");
   auto s = std::move(*store::Store::Open(tmp.db()));
-  s->Begin();
   // 40 stations, keys 1..40: part p holds the stations whose key % 16 is p (parts 1..8 hold three, the rest two).
-  for (int i = 1; i <= 40; ++i) {
-    const std::string name = fmt::format("st-{:02d}", i);
-    REQUIRE(s->StationKey(name) == i);
-    for (std::uint64_t seq = 1; seq <= 2; ++seq) s->InsertReading(name, R(seq, "2026-11-27T04:10:00Z", 100 + i));
-  }
-  s->Commit();
+  FortyStations(*s);
   REQUIRE(s->RecentReadings() == 80);
   const int fullest = s->FullestRecentPart();
   REQUIRE(fullest >= 1);
@@ -289,14 +296,8 @@ TEST_CASE("store: a merge of one part moves only the readings of its stations (k
 TEST_CASE("store: a part merges in slices of its stations, each going on where the last ended", "[store]") {
   ScratchDir tmp("store");
   auto s = std::move(*store::Store::Open(tmp.db()));
-  s->Begin();
   // Keys 1..40; part 1 holds stations 1, 17 and 33, two readings each.
-  for (int i = 1; i <= 40; ++i) {
-    const std::string name = fmt::format("st-{:02d}", i);
-    REQUIRE(s->StationKey(name) == i);
-    for (std::uint64_t seq = 1; seq <= 2; ++seq) s->InsertReading(name, R(seq, "2026-11-27T04:10:00Z", 100 + i));
-  }
-  s->Commit();
+  FortyStations(*s);
   auto archived = [&] {
     std::vector<std::int64_t> out;
     store::Stmt q(s->db(), "SELECT DISTINCT station FROM readings_archive ORDER BY station");
