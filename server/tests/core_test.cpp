@@ -572,3 +572,40 @@ TEST_CASE("core: recent readings move into the archive past merge_rows, and at a
   REQUIRE(f.metrics.readings_duplicate == 3);
   REQUIRE(f.db->CountReadings() == 5);
 }
+
+TEST_CASE("core: a merge the database refuses leaves the readings readable and ingest going, and waits to try again",
+          "[core]") {
+  Fixture f;
+  server::CoreOptions o;
+  o.clock = [] { return *wire::ParseTime("2026-11-27T05:00:00Z"); };
+  o.merge_rows = 2;
+  f.core = std::make_unique<server::Core>(f.net, *f.db, f.pub, f.metrics, o);
+  f.Feed({{kBridge, Reading(1, 250, "2026-11-27T04:10:00Z")}, {kBridge, Reading(2, 251, "2026-11-27T04:20:00Z")}});
+  // The archive refuses what a full disk would.
+  f.db->Exec("CREATE TRIGGER refuse BEFORE INSERT ON readings_archive "
+             "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+  auto failed = [&] {
+    const std::string m = f.metrics.Render();
+    const std::string key = "kaoko_readings_merged_total{what=\"failed\"} ";
+    const auto at = m.find(key);
+    return at == std::string::npos ? 0 : std::stoi(m.substr(at + key.size()));
+  };
+  f.core->MergeRecent();  // never throws
+  REQUIRE(failed() == 1);
+  REQUIRE(f.db->RecentReadings() == 2);
+  REQUIRE(f.db->CountReadings() == 2);
+  REQUIRE(f.db->Readings("kaoko-bridge", *wire::ParseTime("2026-11-27T00:00:00Z"),
+                         *wire::ParseTime("2026-11-28T00:00:00Z"), 10)
+              .size() == 2);
+  // Ingest goes on, duplicates are still found, and the next batch does not try again at once (ten seconds).
+  f.Feed({{kBridge, Reading(3, 252, "2026-11-27T04:30:00Z")}, {kBridge, Reading(2, 251, "2026-11-27T04:20:00Z")}});
+  REQUIRE(f.metrics.readings_accepted == 3);
+  REQUIRE(f.metrics.readings_duplicate == 1);
+  f.core->MergeRecent();
+  REQUIRE(failed() == 1);
+  f.db->Exec("DROP TRIGGER refuse");
+  f.core->MergeRecent(/*force=*/true);  // a start or a rollback does not wait
+  REQUIRE(f.db->RecentReadings() == 0);
+  REQUIRE(f.db->CountReadings() == 3);
+  REQUIRE(failed() == 1);
+}
