@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -395,6 +396,7 @@ void Store::Rollback() noexcept {
   if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   open_days_.clear();  // what NoteReadingDay wrote in the transaction is gone: read it again
   recent_valid_ = false;  // and so may be readings InsertReading noted as in readings_recent
+  unmerged_.reset();
   // So may be a station's row that StationKey added in it: its id must not be handed out again (its readings would
   // belong to no station). Read the keys again.
   station_keys_.clear();
@@ -471,6 +473,7 @@ Insert Store::InsertReading(std::int64_t key, const wire::ReadingMsg& r) {
   BindScaled(s, 6, r.battery_v, 100);
   s.Run();
   seqs.recent.push_back({seq, Ms(r.ts)});
+  unmerged_.reset();
   ++recent_rows_;
   ++recent_part_rows_[part];
   if (!seqs.has_max || seq > seqs.max) seqs.max = seq;
@@ -550,6 +553,7 @@ std::int64_t Store::DeleteReadings(std::int64_t key, std::int64_t lo, std::int64
     r.Bind(1, key).Bind(2, lo).Bind(3, hi).Bind(4, Ms(since)).Bind(5, Ms(until)).Run();
     n += sqlite3_changes(db_);
     recent_valid_ = false;
+    unmerged_.reset();
   }
   return n;
 }
@@ -610,6 +614,7 @@ std::int64_t Store::MergeRecentPart(int part, std::int64_t max_rows) {
     throw;
   }
   for (std::size_t k = first; k <= last; k += step) seqs_[k].recent.clear();
+  unmerged_.reset();
   recent_rows_ -= rows;
   recent_part_rows_[part] -= rows;
   merge_cursor_[part] = last + step;
@@ -712,9 +717,30 @@ std::vector<std::pair<std::int64_t, TimePoint>> Store::OldestReadingDays(TimePoi
   return out;
 }
 
+const std::vector<StoredReading>* Store::Unmerged(std::int64_t key) {
+  EnsureRecentIndex();
+  if (recent_rows_ == 0 || Seqs(key).recent.empty()) return nullptr;
+  if (!unmerged_) {
+    unmerged_ = std::make_unique<std::unordered_map<std::int64_t, std::vector<StoredReading>>>();
+    Stmt s(db_,
+           "SELECT station, seq, ts, CASE typeof(lv) WHEN 'integer' THEN lv / 10.0 ELSE lv END, "
+           "CASE typeof(rn) WHEN 'integer' THEN rn / 10.0 ELSE rn END, "
+           "CASE typeof(bt) WHEN 'integer' THEN bt / 100.0 ELSE bt END FROM readings_recent");
+    while (s.Step()) {
+      (*unmerged_)[s.Int(0)].push_back(StoredReading{{}, static_cast<std::uint64_t>(s.Int(1)), FromMs(s.Int(2)),
+                                                     s.Double(3), s.OptDouble(4), s.OptDouble(5)});
+    }
+    for (auto& [k, rows] : *unmerged_) {
+      std::sort(rows.begin(), rows.end(), [](const StoredReading& x, const StoredReading& y) { return x.seq < y.seq; });
+    }
+  }
+  auto it = unmerged_->find(key);
+  return it == unmerged_->end() ? nullptr : &it->second;
+}
+
 std::optional<StoredReading> Store::Reading(std::int64_t key, std::uint64_t seq) {
   Stmt& s = Prepared(30,
-                     "SELECT seq, ts, level_cm, rain_mm, battery_v FROM readings WHERE station = ? AND seq = ?");
+                     "SELECT seq, ts, level_cm, rain_mm, battery_v FROM readings_archive WHERE station = ? AND seq = ?");
   s.Bind(1, key).Bind(2, static_cast<std::int64_t>(seq));
   std::optional<StoredReading> out;
   if (s.Step()) {
@@ -722,19 +748,38 @@ std::optional<StoredReading> Store::Reading(std::int64_t key, std::uint64_t seq)
                         s.OptDouble(4)};
   }
   s.Reset();
+  if (!out) {
+    if (const auto* rows = Unmerged(key)) {
+      auto it = std::lower_bound(rows->begin(), rows->end(), seq,
+                                 [](const StoredReading& r, std::uint64_t v) { return r.seq < v; });
+      if (it != rows->end() && it->seq == seq) out = *it;
+    }
+  }
   return out;
 }
 
 void Store::ForEachReadingAfter(std::int64_t key, std::uint64_t seq,
                                 const std::function<void(const StoredReading&)>& fn) {
   if (seq >= static_cast<std::uint64_t>(kNoSeqLimit)) return;
+  // The archive by its key, and the unmerged readings from memory, in one seq order.
+  const auto* rows = Unmerged(key);
+  std::size_t next = 0;
+  if (rows) {
+    next = static_cast<std::size_t>(std::upper_bound(rows->begin(), rows->end(), seq,
+                                                     [](std::uint64_t v, const StoredReading& r) { return v < r.seq; }) -
+                                    rows->begin());
+  }
   Stmt s(db_,
-         "SELECT seq, ts, level_cm, rain_mm, battery_v FROM readings WHERE station = ? AND seq > ? ORDER BY seq");
+         "SELECT seq, ts, level_cm, rain_mm, battery_v FROM readings_archive WHERE station = ? AND seq > ? "
+         "ORDER BY seq");
   s.Bind(1, key).Bind(2, static_cast<std::int64_t>(seq));
   while (s.Step()) {
-    fn(StoredReading{{}, static_cast<std::uint64_t>(s.Int(0)), FromMs(s.Int(1)), s.Double(2), s.OptDouble(3),
-                     s.OptDouble(4)});
+    StoredReading r{{}, static_cast<std::uint64_t>(s.Int(0)), FromMs(s.Int(1)), s.Double(2), s.OptDouble(3),
+                    s.OptDouble(4)};
+    while (rows && next < rows->size() && (*rows)[next].seq < r.seq) fn((*rows)[next++]);
+    fn(r);
   }
+  while (rows && next < rows->size()) fn((*rows)[next++]);
 }
 
 Insert Store::InsertRefusedReading(std::string_view station, std::uint64_t seq, std::optional<TimePoint> ts,

@@ -328,3 +328,37 @@ TEST_CASE("store: a part merges in slices of its stations, each going on where t
   REQUIRE(s->MergeRecent() == 74);
   REQUIRE(s->CountReadings() == 82);
 }
+
+TEST_CASE("store: a station's readings after a seq come in seq order from the archive and the unmerged alike",
+          "[store]") {
+  ScratchDir tmp("store");
+  auto s = std::move(*store::Store::Open(tmp.db()));
+  const std::int64_t key = s->StationKey("bridge");
+  auto after = [&](std::uint64_t seq) {
+    std::vector<std::pair<std::uint64_t, double>> out;
+    s->ForEachReadingAfter(key, seq, [&](const store::StoredReading& r) { out.emplace_back(r.seq, r.level_cm); });
+    return out;
+  };
+  using Rows = std::vector<std::pair<std::uint64_t, double>>;
+  s->Begin();
+  s->InsertReading(key, R(1, "2026-11-27T04:10:00Z", 250.5));
+  s->InsertReading(key, R(3, "2026-11-27T04:30:00Z", 252.5));
+  s->Commit();
+  REQUIRE(s->MergeRecent() == 2);
+  s->Begin();
+  s->InsertReading(key, R(4, "2026-11-27T04:40:00Z", 253.5));
+  s->InsertReading(key, R(2, "2026-11-27T04:20:00Z", 251.5));  // a gap filled late, below the archive's highest
+  s->Commit();
+  REQUIRE(after(0) == Rows{{1, 250.5}, {2, 251.5}, {3, 252.5}, {4, 253.5}});
+  REQUIRE(after(2) == Rows{{3, 252.5}, {4, 253.5}});
+  REQUIRE(after(4).empty());
+  REQUIRE(s->Reading(key, 2)->level_cm == 251.5);
+  REQUIRE(s->Reading(key, 3)->level_cm == 252.5);
+  REQUIRE_FALSE(s->Reading(key, 9));
+  // A new reading is seen at once (what was read of the unmerged ones is dropped at a write).
+  s->Begin();
+  s->InsertReading(key, R(5, "2026-11-27T04:50:00Z", 254.5));
+  s->Commit();
+  REQUIRE(after(3) == Rows{{4, 253.5}, {5, 254.5}});
+  REQUIRE(s->Reading(key, 5)->level_cm == 254.5);
+}

@@ -292,6 +292,11 @@ class Store {
   std::int64_t recent_rows_ = 0;
   std::int64_t recent_part_rows_[kRecentParts] = {};
   std::size_t merge_cursor_[kRecentParts] = {};  // the station key each part's next slice starts from
+  // Every unmerged reading by station, in seq order, read in one scan when Reading or ForEachReadingAfter first
+  // needs one (a restart or a rollback whose merge failed: the view would scan the recent tables once per
+  // station); dropped at the next write.
+  std::unique_ptr<std::unordered_map<std::int64_t, std::vector<StoredReading>>> unmerged_;
+  const std::vector<StoredReading>* Unmerged(std::int64_t key);
 };
 
 }  // namespace kaoko::store
