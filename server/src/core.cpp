@@ -69,6 +69,10 @@ Core::Core(const alerting::Network& network, store::Store& writer, Publisher& pu
     alert_trace_.reset(std::fopen(options_.alert_trace.c_str(), "a"));
     if (!alert_trace_) log::Error("core", "cannot open the alert trace {}: {}", options_.alert_trace, std::strerror(errno));
   }
+  if (!options_.merge_rows) {
+    options_.merge_rows = std::clamp<std::int64_t>(8 * static_cast<std::int64_t>(network_.stations.size()), 50'000,
+                                                   1'200'000);
+  }
   store_.LoadStationKeys();
   slots_.resize(network_.stations.size());
   for (std::size_t i = 0; i < network_.stations.size(); ++i) {
@@ -84,10 +88,6 @@ Core::Core(const alerting::Network& network, store::Store& writer, Publisher& pu
 }
 
 void Core::MergeRecent(bool force) {
-  if (!options_.merge_rows) {
-    options_.merge_rows = std::clamp<std::int64_t>(8 * static_cast<std::int64_t>(network_.stations.size()), 50'000,
-                                                   1'200'000);
-  }
   const auto now = std::chrono::steady_clock::now();
   if (!force && now < merge_retry_at_) return;
   try {

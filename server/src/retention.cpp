@@ -68,8 +68,8 @@ DownsampleResult DownsampleStep(Store& store, TimePoint cutoff, std::int64_t max
     // would scan the whole recent table, which has no index.
     const bool recent = store.HasRecentReadings(station, lo, hi, FromMs(start), FromMs(end));
     Stmt fold(db,
-              std::string("INSERT INTO readings_hourly (station, hour, n, level_min_cm, level_mean_cm, level_max_cm, rain_mm, "
-              "battery_min_v) "
+              std::string("INSERT INTO readings_hourly (station, hour, n, level_min_cm, level_mean_cm, level_max_cm, "
+                          "rain_mm, battery_min_v) "
               "SELECT station, (ts / 3600000) * 3600000 AS h, COUNT(*), MIN(level_cm), AVG(level_cm), MAX(level_cm), "
               "SUM(rain_mm), MIN(battery_v) FROM ") + (recent ? "readings" : "readings_archive") +
               " WHERE station = ? AND seq >= ? AND seq <= ? AND ts >= ? AND ts < ? GROUP BY h "

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -151,7 +152,8 @@ const char* const kMigrations[] = {
     // table (a commit writes a few pages) and moved into readings_archive, in key order and many per station at once,
     // by Store::MergeRecent. The new readings are split over 16 such tables by station key (key % 16), so that one
     // merge touches a sixteenth of the stations' pages and ingest waits a sixteenth as long for it. The view
-    // readings_recent is the 16, and the view readings is the archive and them, so every query reads as before.
+    // readings_recent is the 16 (with level_cm, rain_mm and battery_v read back as the archive's generated columns
+    // read them), and the view readings is the archive and them, so every query reads as before.
     R"sql(
     ALTER TABLE readings RENAME TO readings_archive;
     CREATE TABLE readings_recent_00 (
@@ -187,7 +189,11 @@ const char* const kMigrations[] = {
     CREATE TABLE readings_recent_15 (
       station INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, lv NOT NULL, rn, bt);
     CREATE VIEW readings_recent AS
-      SELECT station, seq, ts, lv, rn, bt FROM readings_recent_00
+      SELECT station, seq, ts, lv, rn, bt,
+        CASE typeof(lv) WHEN 'integer' THEN lv / 10.0 ELSE lv END AS level_cm,
+        CASE typeof(rn) WHEN 'integer' THEN rn / 10.0 ELSE rn END AS rain_mm,
+        CASE typeof(bt) WHEN 'integer' THEN bt / 100.0 ELSE bt END AS battery_v
+      FROM (SELECT station, seq, ts, lv, rn, bt FROM readings_recent_00
       UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_01
       UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_02
       UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_03
@@ -202,15 +208,11 @@ const char* const kMigrations[] = {
       UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_12
       UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_13
       UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_14
-      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_15;
+      UNION ALL SELECT station, seq, ts, lv, rn, bt FROM readings_recent_15);
     CREATE VIEW readings AS
       SELECT station, seq, ts, lv, rn, bt, level_cm, rain_mm, battery_v FROM readings_archive
       UNION ALL
-      SELECT station, seq, ts, lv, rn, bt,
-        CASE typeof(lv) WHEN 'integer' THEN lv / 10.0 ELSE lv END,
-        CASE typeof(rn) WHEN 'integer' THEN rn / 10.0 ELSE rn END,
-        CASE typeof(bt) WHEN 'integer' THEN bt / 100.0 ELSE bt END
-      FROM readings_recent;
+      SELECT station, seq, ts, lv, rn, bt, level_cm, rain_mm, battery_v FROM readings_recent;
     )sql",
 };
 
@@ -218,6 +220,19 @@ std::int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
 TimePoint FromMs(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 
 constexpr std::int64_t kDayMs = 86'400'000;
+
+// The insert into each part of readings_recent (migration 8), written once: InsertReading runs for every reading.
+const std::string& RecentInsertSql(int part) {
+  static const auto sql = [] {
+    std::array<std::string, Store::kRecentParts> all;
+    for (int p = 0; p < Store::kRecentParts; ++p) {
+      all[static_cast<std::size_t>(p)] = fmt::format(
+          "INSERT INTO readings_recent_{:02d} (station, seq, ts, lv, rn, bt) VALUES (?, ?, ?, ?, ?, ?)", p);
+    }
+    return all;
+  }();
+  return sql[static_cast<std::size_t>(part)];
+}
 constexpr std::int64_t kNoSeqLimit = std::numeric_limits<std::int64_t>::max();
 // The UTC day of a ts as reading_days counts it: SQLite's integer division (towards zero), so that SQL and C++ agree.
 std::int64_t DayOf(std::int64_t ts_ms) { return ts_ms / kDayMs; }
@@ -464,9 +479,7 @@ Insert Store::InsertReading(std::int64_t key, const wire::ReadingMsg& r) {
     if (found) return Insert::kDuplicate;
   }
   const int part = RecentPart(key);
-  Stmt& s = Prepared(50 + part, fmt::format("INSERT INTO readings_recent_{:02d} (station, seq, ts, lv, rn, bt) "
-                                            "VALUES (?, ?, ?, ?, ?, ?)",
-                                            part));
+  Stmt& s = Prepared(50 + part, RecentInsertSql(part));
   s.Bind(1, key).Bind(2, seq).Bind(3, Ms(r.ts));
   BindScaled(s, 4, r.level_cm, 10);
   BindScaled(s, 5, r.rain_mm, 10);
@@ -603,7 +616,8 @@ std::int64_t Store::MergeRecentPart(int part, std::int64_t max_rows) {
     // In key order, so that each station's new readings go onto its pages together: a merge writes about one page
     // per station rather than one per reading. OR IGNORE: InsertReading never lets a duplicate in; should one be
     // there all the same (a file written by hand), the archive's copy stands and the merge still goes through.
-    const std::string where = whole ? std::string() : fmt::format(" WHERE station >= {} AND station <= {}", first, last);
+    const std::string where =
+        whole ? std::string() : fmt::format(" WHERE station >= {} AND station <= {}", first, last);
     Exec(fmt::format("INSERT OR IGNORE INTO readings_archive (station, seq, ts, lv, rn, bt) "
                      "SELECT station, seq, ts, lv, rn, bt FROM readings_recent_{0:02d}{1} ORDER BY station, seq; "
                      "DELETE FROM readings_recent_{0:02d}{1}",
@@ -660,7 +674,8 @@ void Store::NoteReadingDay(std::int64_t key, std::int64_t seq, std::int64_t day)
         hi = m.Step() && !m.IsNull(0) ? m.Int(0) : open.lo;
         m.Reset();
         for (const RecentRow& r : Seqs(key).recent) {
-          if (r.seq >= open.lo && r.ts >= open.day * kDayMs && r.ts < (open.day + 1) * kDayMs) hi = std::max(hi, r.seq);
+          const bool that_day = r.ts >= open.day * kDayMs && r.ts < (open.day + 1) * kDayMs;
+          if (r.seq >= open.lo && that_day) hi = std::max(hi, r.seq);
         }
       }
       Stmt& c = Prepared(24, "UPDATE reading_days SET hi = ? WHERE station = ? AND day = ?");
@@ -722,16 +737,14 @@ const std::vector<StoredReading>* Store::Unmerged(std::int64_t key) {
   if (recent_rows_ == 0 || Seqs(key).recent.empty()) return nullptr;
   if (!unmerged_) {
     unmerged_ = std::make_unique<std::unordered_map<std::int64_t, std::vector<StoredReading>>>();
-    Stmt s(db_,
-           "SELECT station, seq, ts, CASE typeof(lv) WHEN 'integer' THEN lv / 10.0 ELSE lv END, "
-           "CASE typeof(rn) WHEN 'integer' THEN rn / 10.0 ELSE rn END, "
-           "CASE typeof(bt) WHEN 'integer' THEN bt / 100.0 ELSE bt END FROM readings_recent");
+    Stmt s(db_, "SELECT station, seq, ts, level_cm, rain_mm, battery_v FROM readings_recent");
     while (s.Step()) {
       (*unmerged_)[s.Int(0)].push_back(StoredReading{{}, static_cast<std::uint64_t>(s.Int(1)), FromMs(s.Int(2)),
                                                      s.Double(3), s.OptDouble(4), s.OptDouble(5)});
     }
     for (auto& [k, rows] : *unmerged_) {
-      std::sort(rows.begin(), rows.end(), [](const StoredReading& x, const StoredReading& y) { return x.seq < y.seq; });
+      std::sort(rows.begin(), rows.end(),
+                [](const StoredReading& x, const StoredReading& y) { return x.seq < y.seq; });
     }
   }
   auto it = unmerged_->find(key);
