@@ -42,12 +42,14 @@ struct Fixture {
   Recorder pub;
   server::Metrics metrics;
   std::unique_ptr<server::Core> core;
-  Fixture() {
+  server::CoreOptions options;
+  // merge_rows: CoreOptions::merge_rows (0: the core's default).
+  explicit Fixture(std::int64_t merge_rows = 0) {
     std::filesystem::create_directories(dir);
     db = std::move(*store::Store::Open((dir / "k.db").string()));
-    server::CoreOptions o;
-    o.clock = [] { return *wire::ParseTime("2026-11-27T05:00:00Z"); };
-    core = std::make_unique<server::Core>(net, *db, pub, metrics, o);
+    options.clock = [] { return *wire::ParseTime("2026-11-27T05:00:00Z"); };
+    options.merge_rows = merge_rows;
+    core = std::make_unique<server::Core>(net, *db, pub, metrics, options);
   }
   ~Fixture() { std::filesystem::remove_all(dir); }
   void Feed(std::vector<std::pair<std::string, std::string>> msgs) {
@@ -546,11 +548,7 @@ TEST_CASE("core: a batch rolled back after the engine saw it is decided once whe
 
 TEST_CASE("core: recent readings move into the archive past merge_rows, and at a restart; a repeat stays a duplicate",
           "[core]") {
-  Fixture f;
-  server::CoreOptions o;
-  o.clock = [] { return *wire::ParseTime("2026-11-27T05:00:00Z"); };
-  o.merge_rows = 4;
-  f.core = std::make_unique<server::Core>(f.net, *f.db, f.pub, f.metrics, o);
+  Fixture f(/*merge_rows=*/4);
   f.Feed({{kBridge, Reading(1, 250, "2026-11-27T04:10:00Z")}, {kBridge, Reading(2, 251, "2026-11-27T04:20:00Z")},
           {kBridge, Reading(3, 252, "2026-11-27T04:30:00Z")}});
   f.core->MergeRecent();
@@ -565,7 +563,7 @@ TEST_CASE("core: recent readings move into the archive past merge_rows, and at a
   REQUIRE(f.db->RecentReadings() == 1);
   // A restart (kill -9 before a merge: the reading is only in readings_recent) merges it before the engine replays.
   f.core.reset();
-  f.core = std::make_unique<server::Core>(f.net, *f.db, f.pub, f.metrics, o);
+  f.core = std::make_unique<server::Core>(f.net, *f.db, f.pub, f.metrics, f.options);
   REQUIRE(f.db->RecentReadings() == 0);
   REQUIRE(f.db->CountReadings() == 5);
   f.Feed({{kBridge, Reading(5, 254, "2026-11-27T04:50:00Z")}});
@@ -575,11 +573,7 @@ TEST_CASE("core: recent readings move into the archive past merge_rows, and at a
 
 TEST_CASE("core: a merge the database refuses leaves the readings readable and ingest going, and waits to try again",
           "[core]") {
-  Fixture f;
-  server::CoreOptions o;
-  o.clock = [] { return *wire::ParseTime("2026-11-27T05:00:00Z"); };
-  o.merge_rows = 2;
-  f.core = std::make_unique<server::Core>(f.net, *f.db, f.pub, f.metrics, o);
+  Fixture f(/*merge_rows=*/2);
   f.Feed({{kBridge, Reading(1, 250, "2026-11-27T04:10:00Z")}, {kBridge, Reading(2, 251, "2026-11-27T04:20:00Z")}});
   // The archive refuses what a full disk would.
   f.db->Exec("CREATE TRIGGER refuse BEFORE INSERT ON readings_archive "

@@ -193,6 +193,27 @@ TEST_CASE("backup: into a directory with --keep, never over an existing file, no
     REQUIRE(b->summary.newest_station == "kaoko-bridge");
     REQUIRE(b->summary.newest_reading == Minute(10));
   }
+  SECTION("the newest reading is found in the archive and among the unmerged readings alike (migration 8)") {
+    {
+      auto s = OpenStore(db);
+      REQUIRE(s->MergeRecent() == 10);  // minutes 1..10 in the archive
+      Fill(*s, "kaoko-temple", 3, 4);   // minutes 3 and 4, unmerged: older than the archive's newest
+    }
+    auto b = BackupDatabase(db, dir / "backups");
+    REQUIRE(b.ok());
+    REQUIRE(b->summary.readings == 12);
+    REQUIRE(b->summary.newest_station == "kaoko-bridge");
+    REQUIRE(b->summary.newest_reading == Minute(10));
+    {
+      auto s = OpenStore(db);
+      Fill(*s, "kaoko-temple", 11, 11);  // minute 11, unmerged: now the newest
+    }
+    fs::create_directories(dir / "later");  // a backup file is named by the second: never over the first
+    auto c = BackupDatabase(db, dir / "later");
+    REQUIRE(c.ok());
+    REQUIRE(c->summary.newest_station == "kaoko-temple");
+    REQUIRE(c->summary.newest_reading == Minute(11));
+  }
   SECTION("a directory that does not exist is not taken for a file name") {
     auto b = BackupDatabase(db, dir / "nightly/");
     REQUIRE_FALSE(b.ok());
