@@ -6,6 +6,9 @@
 #include <new>
 #include <stdexcept>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 namespace kaoko::alerting {
 
 const char* ToString(Level level) {
@@ -94,7 +97,52 @@ Text::Text(std::string_view text) {
   std::memcpy(block_ + sizeof n, text.data(), text.size());
 }
 
-Text::~Text() { ::operator delete(block_); }
+Text::Text(std::string_view text, TextArena& arena) {
+  if (text.empty()) return;
+  block_ = reinterpret_cast<char*>(reinterpret_cast<std::uintptr_t>(arena.Add(text)) | kInArena);
+}
+
+Text::~Text() {
+  if (!in_arena()) ::operator delete(block_);
+}
+
+namespace {
+constexpr std::size_t kChunkBytes = std::size_t{4} << 20;  // 4 MiB of address space; pages are used as written
+
+std::size_t PageSize() {
+  static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return page;
+}
+}  // namespace
+
+TextArena::~TextArena() {
+  for (const Chunk& c : chunks_) ::munmap(c.base, c.size);
+}
+
+char* TextArena::Add(std::string_view text) {
+  if (text.size() > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("a Text holds at most 4 GiB");
+  const auto n = static_cast<std::uint32_t>(text.size());
+  const std::size_t need = (sizeof n + text.size() + 1) & ~std::size_t{1};  // the next block at an even address
+  if (chunks_.empty() || chunks_.back().on_file || chunks_.back().size - chunks_.back().used < need) {
+    const std::size_t page = PageSize();
+    const std::size_t size = std::max(kChunkBytes, (need + page - 1) / page * page);
+    void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) throw std::bad_alloc();
+    chunks_.push_back({static_cast<char*>(base), size, 0, false});
+  }
+  Chunk& c = chunks_.back();
+  char* block = c.base + c.used;
+  std::memcpy(block, &n, sizeof n);
+  std::memcpy(block + sizeof n, text.data(), text.size());
+  c.used += need;
+  return block;
+}
+
+std::size_t TextArena::bytes() const {
+  std::size_t n = 0;
+  for (const Chunk& c : chunks_) n += c.used;
+  return n;
+}
 
 const Village* Network::FindVillage(std::string_view id) const { return FindById(villages, village_index, id); }
 const Station* Network::FindStation(std::string_view id) const { return FindById(stations, station_index, id); }

@@ -130,7 +130,7 @@ void NormalizeWindows(StationTrack& t) {
   const std::size_t cap = t.recent.size();
   if (cap > 0) {
     const std::size_t head = t.recent_head % cap;
-    const std::size_t count = std::min(t.recent_count, cap);
+    const std::size_t count = std::min<std::size_t>(t.recent_count, cap);
     for (std::size_t k = 0; k < count; ++k) ring.push_back(t.recent[(head + cap - count + k) % cap]);
     if (ring.size() > StationTrack::kRecentCapacity) {
       ring.erase(ring.begin(), ring.end() - static_cast<std::ptrdiff_t>(StationTrack::kRecentCapacity));

@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "kaoko/alerting/network.hpp"
 
 using namespace kaoko::alerting;
@@ -87,4 +91,57 @@ TEST_CASE("network: a Text keeps its bytes through copies, moves and assignment"
   std::string with_nul("a\0b", 3);  // the length is stored, so a NUL inside is kept
   REQUIRE(Text(with_nul).size() == 3);
   REQUIRE(Text(with_nul) == with_nul);
+}
+
+TEST_CASE("network: Texts kept in an arena stay where they are, and copies of them own their bytes", "[alerting]") {
+  auto arena = std::make_unique<TextArena>();
+  REQUIRE(arena->bytes() == 0);
+  REQUIRE(Text("", *arena).empty());  // an empty text takes no room
+  REQUIRE(arena->bytes() == 0);
+
+  // Texts of every length from 1 to 40 bytes, odd ones too: each block starts at an even address (the tag bit).
+  std::vector<std::string> words;
+  std::vector<Text> texts;
+  for (int n = 1; n <= 40; ++n) {
+    words.push_back(std::string(static_cast<std::size_t>(n), static_cast<char>('a' + n % 26)));
+    texts.emplace_back(words.back(), *arena);
+  }
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    REQUIRE(texts[i].in_arena());
+    REQUIRE(texts[i] == words[i]);
+    REQUIRE(texts[i].size() == words[i].size());
+  }
+  REQUIRE(arena->chunks().size() == 1);
+  REQUIRE(arena->bytes() >= 40 * 4 + 820);
+
+  // A move keeps the bytes where they are; a copy owns its own, so it outlives the arena.
+  const char* where = texts[5].view().data();
+  Text moved = std::move(texts[5]);
+  REQUIRE(moved.in_arena());
+  REQUIRE(moved.view().data() == where);
+  Text copy = moved;
+  REQUIRE_FALSE(copy.in_arena());
+  REQUIRE(copy == words[5]);
+  Text assigned;
+  assigned = texts[7];
+  REQUIRE_FALSE(assigned.in_arena());
+
+  // More than one chunk's worth (4 MiB): a new chunk is taken; a text larger than a chunk gets one of its own.
+  const std::string thai = "ขั้นบันไดท่าน้ำหน้าวัด";
+  std::vector<Text> many;
+  for (int i = 0; i < 100'000; ++i) many.emplace_back(thai + std::to_string(i), *arena);
+  const std::string big(5u << 20, 'x');
+  Text huge(big, *arena);
+  REQUIRE(arena->chunks().size() >= 3);
+  REQUIRE(many.front() == thai + "0");
+  REQUIRE(many.back() == thai + "99999");
+  REQUIRE(huge.size() == big.size());
+  REQUIRE(huge == big);
+  for (const auto& c : arena->chunks()) REQUIRE(c.used <= c.size);
+
+  arena.reset();  // the arena's texts go with it; the copies stay
+  texts.clear();
+  many.clear();
+  REQUIRE(copy == words[5]);
+  REQUIRE(assigned == words[7]);
 }

@@ -224,3 +224,53 @@ TEST_CASE("health: spike, stuck and low battery", "[alerting]") {
     REQUIRE_FALSE((b.track.problems & kProblemLowBattery));  // exactly the limit is not low
   }
 }
+
+TEST_CASE("monitor: a track's Maybe reads, writes and compares as std::optional does", "[alerting]") {
+  using std::chrono::milliseconds;
+  const TimePoint t0{milliseconds(1'764'000'000'000)};
+  Maybe<TimePoint> when;
+  REQUIRE_FALSE(when.has_value());
+  REQUIRE_FALSE(static_cast<bool>(when));
+  REQUIRE(when == std::nullopt);
+  REQUIRE(when < t0);  // none is less than any value, as with std::optional
+  REQUIRE(when.value_or(t0) == t0);
+  REQUIRE_THROWS_AS(when.value(), std::bad_optional_access);
+  REQUIRE(std::optional<TimePoint>(when) == std::nullopt);
+
+  when = t0;
+  REQUIRE(when.has_value());
+  REQUIRE(*when == t0);
+  REQUIRE(when == t0);
+  REQUIRE(when > t0 - milliseconds(1));
+  REQUIRE(when <= t0);
+  REQUIRE(when->time_since_epoch() == t0.time_since_epoch());
+  REQUIRE(std::optional<TimePoint>(when) == t0);
+  REQUIRE(when != Maybe<TimePoint>());
+  when = std::nullopt;
+  REQUIRE_FALSE(when.has_value());
+  when = std::optional<TimePoint>(t0 + milliseconds(5));
+  REQUIRE(when == t0 + milliseconds(5));
+  when.reset();
+  REQUIRE(when == Maybe<TimePoint>());
+
+  // A double's none is a NaN, which no reading carries (ingest refuses non-finite numbers); 0 is a value.
+  Maybe<double> cm;
+  REQUIRE_FALSE(cm.has_value());
+  cm = 0.0;
+  REQUIRE(cm.has_value());
+  REQUIRE(cm == 0.0);
+  cm = -12.5;
+  REQUIRE(cm < 0.0);
+  REQUIRE(Maybe<double>() < cm);
+  REQUIRE(Maybe<double>() == Maybe<double>());
+
+  Maybe<std::int64_t> incident;
+  REQUIRE_FALSE(incident.has_value());
+  incident = 0;
+  REQUIRE(incident.has_value());
+  REQUIRE(incident.value() == 0);
+
+  // Eight of them in a track for each of up to 150,000 stations: each as wide as its value.
+  STATIC_REQUIRE(sizeof(Maybe<TimePoint>) == sizeof(TimePoint));
+  STATIC_REQUIRE(sizeof(Maybe<double>) == sizeof(double));
+}

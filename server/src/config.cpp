@@ -2,13 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
 #include <unordered_set>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace kaoko::config {
 namespace {
@@ -138,7 +145,7 @@ class Reader {
 };
 
 alerting::Threshold ReadThreshold(const Reader& r, const toml::table& station, std::string_view key,
-                                  const std::string& context) {
+                                  const std::string& context, alerting::TextArena& arena) {
   const toml::node* n = station.get(key);
   if (!n) r.Fail(station.source(), fmt::format("{} is missing its '{}' threshold", context, key));
   alerting::Threshold th;
@@ -153,13 +160,14 @@ alerting::Threshold ReadThreshold(const Reader& r, const toml::table& station, s
   std::string sub = fmt::format("the {} threshold of {}", key, context);
   r.CheckKeys(t, {"cm", "landmark_th", "landmark_en"}, sub);
   th.cm = r.Num(t, "cm", sub, true);
-  th.landmark_th = r.Str(t, "landmark_th", sub, false);
-  th.landmark_en = r.Str(t, "landmark_en", sub, false);
+  th.landmark_th = alerting::Text(r.Str(t, "landmark_th", sub, false), arena);
+  th.landmark_en = alerting::Text(r.Str(t, "landmark_en", sub, false), arena);
   return th;
 }
 
 Network Build(const toml::table& root, const Reader& r) {
   Network net;
+  net.texts = std::make_shared<alerting::TextArena>();  // the stations' names and landmarks (network.hpp, Text)
   r.CheckKeys(root, {"tambon", "escalation", "health", "rain", "villages", "stations", "people"}, "the network file");
 
   const toml::table* tambon = r.Table(root, "tambon", "the network file");
@@ -247,11 +255,11 @@ Network Build(const toml::table& root, const Reader& r) {
     if (!net.FindVillage(st.village)) {
       r.Fail(s->get("village")->source(), fmt::format("{} names village '{}', which is not in [[villages]]", ctx, st.village));
     }
-    st.name_th = r.Str(*s, "name_th", ctx, true);
-    st.name_en = r.Str(*s, "name_en", ctx, true);
-    st.watch = ReadThreshold(r, *s, "watch", ctx);
-    st.warning = ReadThreshold(r, *s, "warning", ctx);
-    st.critical = ReadThreshold(r, *s, "critical", ctx);
+    st.name_th = alerting::Text(r.Str(*s, "name_th", ctx, true), *net.texts);
+    st.name_en = alerting::Text(r.Str(*s, "name_en", ctx, true), *net.texts);
+    st.watch = ReadThreshold(r, *s, "watch", ctx, *net.texts);
+    st.warning = ReadThreshold(r, *s, "warning", ctx, *net.texts);
+    st.critical = ReadThreshold(r, *s, "critical", ctx, *net.texts);
     if (!(st.watch.cm < st.warning.cm && st.warning.cm < st.critical.cm)) {
       r.Fail(s->source(), fmt::format("{}: thresholds must rise: watch {} < warning {} < critical {}", ctx, st.watch.cm,
                                       st.warning.cm, st.critical.cm));
@@ -332,6 +340,85 @@ Result<alerting::Network> LoadNetwork(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return ParseNetwork(text.str(), path);
+}
+
+}  // namespace kaoko::config
+
+namespace kaoko::config {
+
+namespace {
+// A file without a name in `dir`: O_TMPFILE where the file system has it, else a named one unlinked at once.
+int OpenAnonymousFile(const std::string& dir, std::string* why) {
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  std::string name = (std::filesystem::path(dir) / ".kaoko-texts-XXXXXX").string();
+  fd = ::mkostemp(name.data(), O_CLOEXEC);
+  if (fd < 0) {
+    *why = fmt::format("cannot create a file in {}: {}", dir, std::strerror(errno));
+    return -1;
+  }
+  ::unlink(name.c_str());
+  return fd;
+}
+
+bool WriteAll(int fd, const char* data, std::size_t n, off_t at) {
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, data, n, at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    data += w;
+    n -= static_cast<std::size_t>(w);
+    at += w;
+  }
+  return true;
+}
+}  // namespace
+
+Result<std::size_t> MoveTextsToFile(alerting::Network& network, const std::string& dir) {
+  if (!network.texts) return std::size_t{0};
+  auto& chunks = network.texts->chunks();
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::string why;
+  int fd = OpenAnonymousFile(dir, &why);
+  if (fd < 0) return MakeError("texts", why);
+  std::size_t moved = 0;
+  off_t at = 0;
+  for (auto& c : chunks) {
+    if (c.on_file || c.used == 0) continue;
+    const std::size_t len = (c.used + page - 1) / page * page;  // whole pages (the rest of the last one is zero)
+    if (!WriteAll(fd, c.base, len, at)) {
+      why = fmt::format("cannot write the station texts to {}: {}", dir, std::strerror(errno));
+      break;
+    }
+    // Map the file elsewhere, check it reads back the same, then move that mapping over the chunk's pages in one
+    // step (mremap): the chunk is never without its bytes, and on any failure it keeps its own.
+    void* file = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, at);
+    if (file == MAP_FAILED) {
+      why = fmt::format("cannot map the station texts' file: {}", std::strerror(errno));
+      break;
+    }
+    if (std::memcmp(file, c.base, c.used) != 0) {
+      ::munmap(file, len);
+      why = "the station texts read back differently from the file";
+      break;
+    }
+    if (::mremap(file, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, c.base) == MAP_FAILED) {
+      why = fmt::format("cannot map the station texts' file: {}", std::strerror(errno));
+      ::munmap(file, len);
+      break;
+    }
+    // The check above brought every page in; let them go (they stay in the page cache, and come back when read).
+    ::madvise(c.base, len, MADV_DONTNEED);
+    // The chunk's address space past `len` stays anonymous and untouched (it costs nothing).
+    if (len < c.size) ::munmap(c.base + len, c.size - len);
+    c.size = len;
+    c.on_file = true;
+    moved += c.used;
+    at += static_cast<off_t>(len);
+  }
+  ::close(fd);  // the mappings keep the file; it goes with them
+  if (!why.empty()) return MakeError("texts", why);
+  return moved;
 }
 
 }  // namespace kaoko::config

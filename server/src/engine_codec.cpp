@@ -60,6 +60,10 @@ template <typename T>
 json Opt(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
 }
+template <typename T>
+json Opt(const alerting::Maybe<T>& v) {
+  return Opt(std::optional<T>(v));
+}
 
 // dump() throws on invalid UTF-8 by default; state text can carry a truncated Thai byte sequence, and losing the
 // whole incident over it would be worse than a replacement character.
@@ -235,6 +239,12 @@ class Reader {
     T value{};
     Value(v, value);
     if (!error_) out = std::move(value);
+  }
+  template <typename T>
+  void Value(const json& v, alerting::Maybe<T>& out) {
+    std::optional<T> value = out;
+    Value(v, value);
+    out = value;
   }
 
   // A fixed-size member array: exactly N elements.

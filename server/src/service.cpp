@@ -50,6 +50,14 @@ class ServiceImpl : public Service {
     auto lock = store::DatabaseLock::Acquire(options_.db_path, "kaoko-server");
     if (!lock) return lock.error();
     db_lock_.emplace(std::move(*lock));
+    // The stations' names and landmarks go to a nameless file beside the database, read when used (config.hpp).
+    auto db_dir = std::filesystem::absolute(options_.db_path).parent_path().string();
+    if (auto moved = config::MoveTextsToFile(network_, db_dir); !moved) {
+      log::Warn("service", "the station texts stay in memory: {}", moved.error().reason);
+    } else if (*moved >= (std::size_t{1} << 20)) {
+      log::Info("service", "station texts: {:.1f} MB moved to a file beside the database, read from it when used",
+                static_cast<double>(*moved) / 1e6);
+    }
     std::error_code ec;
     auto before = std::filesystem::exists(options_.db_path, ec) ? PeekSchemaVersion(options_.db_path) : std::nullopt;
     auto writer = store::Store::Open(options_.db_path);

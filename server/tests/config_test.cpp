@@ -1,6 +1,18 @@
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <sys/resource.h>
 
 #include "kaoko/server/config.hpp"
+#include "scratch_dir.hpp"
 
 using kaoko::config::IsIdentifier;
 using kaoko::config::LoadNetwork;
@@ -129,4 +141,114 @@ TEST_CASE("config: a wrong file names the file, the line and what is wrong", "[c
     REQUIRE_FALSE(net.ok());
     REQUIRE(net.error().reason.find("cannot open") != std::string::npos);
   }
+}
+
+namespace {
+// kMinimal with `n` more stations, each with its own Thai and English name and landmarks (about 330 bytes of them).
+std::string WithStations(int n) {
+  std::string text = kMinimal;
+  for (int i = 0; i < n; ++i) {
+    text += fmt::format(
+        "[[stations]]\nid = \"g{0}\"\nvillage = \"down\"\nname_th = \"สถานีวัดระดับน้ำที่ {0}\"\nname_en = \"Gauge {0}\"\n"
+        "watch = {{ cm = 150, landmark_th = \"ขั้นบันไดท่าน้ำ {0}\", landmark_en = \"the pier steps {0}\" }}\n"
+        "warning = {{ cm = 210, landmark_th = \"คอสะพาน {0}\", landmark_en = \"the bridge approach {0}\" }}\n"
+        "critical = {{ cm = 280, landmark_th = \"ถนนหน้าโรงเรียน {0}\", landmark_en = \"the road by school {0}\" }}\n",
+        i);
+  }
+  return text;
+}
+
+// Every station text of `net`, as plain strings.
+std::vector<std::string> AllTexts(const kaoko::alerting::Network& net) {
+  std::vector<std::string> out;
+  for (const auto& s : net.stations) {
+    for (const kaoko::alerting::Text* t : {&s.name_th, &s.name_en, &s.watch.landmark_th, &s.watch.landmark_en,
+                                           &s.warning.landmark_th, &s.warning.landmark_en, &s.critical.landmark_th,
+                                           &s.critical.landmark_en}) {
+      out.push_back(t->str());
+    }
+  }
+  return out;
+}
+
+// The line of /proc/self/maps for the mapping that holds `address`.
+std::string MappingOf(const void* address) {
+  std::ifstream maps("/proc/self/maps");
+  const auto a = reinterpret_cast<std::uintptr_t>(address);
+  for (std::string line; std::getline(maps, line);) {
+    std::uintptr_t lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx", &lo, &hi) == 2 && a >= lo && a < hi) return line;
+  }
+  return {};
+}
+}  // namespace
+
+TEST_CASE("config: the station texts move to a nameless file and read the same", "[config]") {
+  kaoko::server_test::ScratchDir scratch("texts");
+  auto net = ParseNetwork(WithStations(20'000), "big.toml");  // about 6.6 MB of texts: two chunks
+  REQUIRE(net);
+  REQUIRE(net->texts);
+  const auto before = AllTexts(*net);
+  REQUIRE(before[8] == "สถานีวัดระดับน้ำที่ 0");
+  REQUIRE(before.back() == "the road by school 19999");
+  REQUIRE(net->stations[1].name_th.in_arena());
+  const std::size_t bytes = net->texts->bytes();
+  REQUIRE(net->texts->chunks().size() == 2);
+
+  auto moved = kaoko::config::MoveTextsToFile(*net, scratch.dir().string());
+  REQUIRE(moved);
+  REQUIRE(*moved == bytes);
+  for (const auto& c : net->texts->chunks()) {
+    REQUIRE(c.on_file);
+    // The chunk's pages are now those of a deleted file, not anonymous memory.
+    const std::string mapping = MappingOf(c.base);
+    INFO(mapping);
+    REQUIRE(mapping.find("(deleted)") != std::string::npos);
+  }
+  REQUIRE(AllTexts(*net) == before);  // every Text still points at its bytes
+  REQUIRE(std::filesystem::is_empty(scratch.dir()));  // nothing is left behind in the database's directory
+
+  // Texts added after the move go to a new chunk in memory; moving again moves only that one.
+  kaoko::alerting::Text late("ป้ายใหม่", *net->texts);
+  REQUIRE(late == "ป้ายใหม่");
+  REQUIRE_FALSE(net->texts->chunks().back().on_file);
+  auto again = kaoko::config::MoveTextsToFile(*net, scratch.dir().string());
+  REQUIRE(again);
+  REQUIRE(*again == net->texts->chunks().back().used);
+  REQUIRE(late == "ป้ายใหม่");
+  REQUIRE(AllTexts(*net) == before);
+
+  // A copy of the network owns its texts and outlives the original.
+  auto copy = std::make_unique<kaoko::alerting::Network>(*net);
+  net = kaoko::MakeError("gone", "the original is gone");
+  REQUIRE(AllTexts(*copy) == before);
+}
+
+TEST_CASE("config: texts that cannot move to a file stay in memory, whole", "[config]") {
+  kaoko::server_test::ScratchDir scratch("texts-fail");
+  auto net = ParseNetwork(WithStations(200), "small.toml");
+  REQUIRE(net);
+  const auto before = AllTexts(*net);
+
+  SECTION("a directory that is not there") {
+    auto moved = kaoko::config::MoveTextsToFile(*net, (scratch.dir() / "missing").string());
+    REQUIRE_FALSE(moved);
+    REQUIRE(moved.error().reason.find("missing") != std::string::npos);
+  }
+  SECTION("a file that cannot be written (the disk is full: here, the file-size limit)") {
+    struct rlimit was {};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &was) == 0);
+    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // else the write past the limit ends the process
+    struct rlimit small = was;
+    small.rlim_cur = 4096;  // the texts take more than one page
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+    auto moved = kaoko::config::MoveTextsToFile(*net, scratch.dir().string());
+    ::setrlimit(RLIMIT_FSIZE, &was);
+    std::signal(SIGXFSZ, old_handler);
+    REQUIRE_FALSE(moved);
+    REQUIRE(moved.error().reason.find("cannot write the station texts") != std::string::npos);
+  }
+  for (const auto& c : net->texts->chunks()) REQUIRE_FALSE(c.on_file);
+  REQUIRE(AllTexts(*net) == before);
+  REQUIRE(std::filesystem::is_empty(scratch.dir()));
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <string>
@@ -32,15 +33,21 @@ enum class Role { kWatcher, kCommittee, kHeadman, kDeputy, kTao };
 const char* ToString(Role role);  // "watcher", "committee", "headman", "deputy", "tao"
 std::optional<Role> ParseRole(std::string_view text);
 
-// An immutable text in one heap block, one pointer wide (a std::string is four): for the texts every station of a
-// large network carries. 150,000 stations with three thresholds, each with a Thai and an English landmark, held
-// about 20 MB more as std::string (docs/benchmarks.md, "Memory"). Copies copy the text; empty holds nothing.
+class TextArena;
+
+// An immutable text, one pointer wide (a std::string is four): for the texts every station of a large network
+// carries. It lives in a heap block of its own, or in a TextArena (made with the arena: the network loader keeps
+// every station's names and landmarks there, and kaoko-server can then move them to a file, docs/architecture.md
+// "Station texts"). 150,000 stations hold about 45 MB of them. A copy owns its bytes, wherever the original lived;
+// a move keeps them where they are. Empty holds nothing.
 class Text {
  public:
   Text() = default;
   Text(std::string_view text);  // NOLINT(google-explicit-constructor): a Text is assigned like a string
   Text(const std::string& text) : Text(std::string_view(text)) {}  // NOLINT(google-explicit-constructor)
   Text(const char* text) : Text(std::string_view(text)) {}          // NOLINT(google-explicit-constructor)
+  // The text kept in `arena`, which must outlive this Text and everything it is moved into.
+  Text(std::string_view text, TextArena& arena);
   Text(const Text& other) : Text(other.view()) {}
   Text(Text&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
   Text& operator=(const Text& other) {
@@ -54,22 +61,57 @@ class Text {
   ~Text();
 
   std::string_view view() const {
-    if (!block_) return {};
+    const char* b = block();
+    if (!b) return {};
     std::uint32_t n = 0;
-    std::memcpy(&n, block_, sizeof n);
-    return {block_ + sizeof n, n};
+    std::memcpy(&n, b, sizeof n);
+    return {b + sizeof n, n};
   }
   operator std::string_view() const { return view(); }  // NOLINT(google-explicit-constructor)
   std::string str() const { return std::string(view()); }
   bool empty() const { return block_ == nullptr; }
   std::size_t size() const { return view().size(); }
+  // True when the bytes live in a TextArena.
+  bool in_arena() const { return (reinterpret_cast<std::uintptr_t>(block_) & kInArena) != 0; }
   friend bool operator==(const Text& a, const Text& b) { return a.view() == b.view(); }
   friend bool operator==(const Text& a, std::string_view b) { return a.view() == b; }
   friend bool operator==(const Text& a, const char* b) { return a.view() == std::string_view(b); }
   friend bool operator==(const Text& a, const std::string& b) { return a.view() == std::string_view(b); }
 
  private:
-  char* block_ = nullptr;  // the length (4 bytes, unaligned), then the bytes; nullptr when empty
+  static constexpr std::uintptr_t kInArena = 1;  // the low bit of block_ (blocks start at even addresses)
+  const char* block() const {
+    return reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(block_) & ~kInArena);
+  }
+  // The length (4 bytes, unaligned), then the bytes; nullptr when empty. Tagged with kInArena when not owned.
+  char* block_ = nullptr;
+};
+
+// Where the texts of a large network are kept: blocks appended to chunks of whole pages, which never move and are
+// never freed before the arena. Because the chunks are page-aligned memory of their own, kaoko-server can write
+// them to a file and map that file over them (server: MoveTextsToFile): every Text stays valid, and the pages are
+// then read from disk when a text is used instead of being held in memory. Not thread-safe while texts are added;
+// reading is.
+class TextArena {
+ public:
+  struct Chunk {
+    char* base = nullptr;    // page-aligned
+    std::size_t size = 0;    // bytes reserved (whole pages)
+    std::size_t used = 0;    // bytes written
+    bool on_file = false;    // mapped from a file (server: MoveTextsToFile)
+  };
+  TextArena() = default;
+  TextArena(const TextArena&) = delete;
+  TextArena& operator=(const TextArena&) = delete;
+  ~TextArena();
+  // A block (the length, then the bytes) at an even address.
+  char* Add(std::string_view text);
+  std::vector<Chunk>& chunks() { return chunks_; }
+  const std::vector<Chunk>& chunks() const { return chunks_; }
+  std::size_t bytes() const;  // written, over all chunks
+
+ private:
+  std::vector<Chunk> chunks_;
 };
 
 // A named threshold: centimetres above the station's gauge datum, with the landmark the village knows it by.
@@ -82,8 +124,8 @@ struct Threshold {
 struct Station {
   std::string id;
   std::string village;  // village id
-  std::string name_th;
-  std::string name_en;
+  Text name_th;
+  Text name_en;
   Threshold watch;
   Threshold warning;
   Threshold critical;
@@ -163,6 +205,9 @@ struct Network {
   EscalationPolicy escalation;
   HealthPolicy health;
   RainPolicy rain;
+  // Where the stations' names and landmarks are kept when the loader made them (shared by copies of the network;
+  // a copy's own texts are its own). Null for a network built by hand.
+  std::shared_ptr<TextArena> texts;
 
   // Look-ups; nullptr when absent. After BuildIndex (the network loader calls it) they are a hash look-up, else a
   // linear scan (fine for a tambon built by hand; not for 150,000 stations).

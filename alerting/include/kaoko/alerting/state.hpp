@@ -3,7 +3,10 @@
 // back after a restart, so that every pending deadline resumes; the engine itself never does I/O.
 #pragma once
 
+#include <cmath>
+#include <compare>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,6 +87,74 @@ struct Incident {
   std::uint64_t revision = 0;          // bumped on every change; CAP identifiers derive from it
 };
 
+// An optional value in the space of the value alone: "none" is a value T never takes (the earliest time point, a
+// NaN, the lowest int64). A StationTrack holds eight of them for each of up to 150,000 stations, which as
+// std::optional took 64 bytes more each (docs/benchmarks.md, "Memory"). Reads, writes and compares as std::optional
+// does (none is less than any value), and converts to and from it.
+template <typename T>
+struct MaybeNone;
+template <typename Clock, typename Duration>
+struct MaybeNone<std::chrono::time_point<Clock, Duration>> {
+  static constexpr auto value() { return std::chrono::time_point<Clock, Duration>::min(); }
+  static constexpr bool is(const std::chrono::time_point<Clock, Duration>& v) { return v == value(); }
+};
+template <>
+struct MaybeNone<double> {
+  static constexpr double value() { return std::numeric_limits<double>::quiet_NaN(); }
+  static bool is(double v) { return std::isnan(v); }
+};
+template <>
+struct MaybeNone<std::int64_t> {
+  static constexpr std::int64_t value() { return std::numeric_limits<std::int64_t>::min(); }
+  static constexpr bool is(std::int64_t v) { return v == value(); }
+};
+
+template <typename T>
+class Maybe {
+ public:
+  using value_type = T;
+  constexpr Maybe() = default;
+  constexpr Maybe(std::nullopt_t) {}                      // NOLINT(google-explicit-constructor)
+  constexpr Maybe(const T& v) : v_(v) {}                  // NOLINT(google-explicit-constructor)
+  constexpr Maybe(const std::optional<T>& o) : v_(o ? *o : MaybeNone<T>::value()) {}  // NOLINT
+  operator std::optional<T>() const {                     // NOLINT(google-explicit-constructor)
+    return has_value() ? std::optional<T>(v_) : std::nullopt;
+  }
+  Maybe& operator=(std::nullopt_t) {
+    reset();
+    return *this;
+  }
+
+  bool has_value() const { return !MaybeNone<T>::is(v_); }
+  explicit operator bool() const { return has_value(); }
+  const T& operator*() const { return v_; }
+  T& operator*() { return v_; }
+  const T* operator->() const { return &v_; }
+  const T& value() const {
+    if (!has_value()) throw std::bad_optional_access();
+    return v_;
+  }
+  T value_or(const T& other) const { return has_value() ? v_ : other; }
+  void reset() { v_ = MaybeNone<T>::value(); }
+
+  friend bool operator==(const Maybe& a, const Maybe& b) {
+    return a.has_value() == b.has_value() && (!a.has_value() || a.v_ == b.v_);
+  }
+  friend bool operator==(const Maybe& a, const T& b) { return a.has_value() && a.v_ == b; }
+  friend bool operator==(const Maybe& a, std::nullopt_t) { return !a.has_value(); }
+  friend auto operator<=>(const Maybe& a, const T& b) -> std::compare_three_way_result_t<T> {
+    if (!a.has_value()) return std::strong_ordering::less;
+    return a.v_ <=> b;
+  }
+  friend auto operator<=>(const Maybe& a, const Maybe& b) -> std::compare_three_way_result_t<T> {
+    if (!a.has_value() || !b.has_value()) return a.has_value() <=> b.has_value();
+    return a.v_ <=> b.v_;
+  }
+
+ private:
+  T v_ = MaybeNone<T>::value();
+};
+
 struct RecentReading {
   TimePoint ts{};
   double level_cm = 0;
@@ -97,39 +168,39 @@ struct StationTrack {
 
   std::string station;
   Level threshold_level = Level::kNormal;  // from the thresholds, with persistence and hysteresis
-  bool fast_rise = false;                   // rising faster than fast_rise_cm_per_hour
-  bool rain_watch = false;                  // rain over RainPolicy 1 h / 24 h
   Level level = Level::kNormal;             // effective: threshold_level (+1 on fast rise), >= watch on heavy rain
   Level triggered_level = Level::kNormal;   // highest level already passed to an incident since it last fell
+  bool fast_rise = false;                   // rising faster than fast_rise_cm_per_hour
+  bool rain_watch = false;                  // rain over RainPolicy 1 h / 24 h
+  bool moving = false;      // the last accepted reading differed from the one before
   int over_count[3] = {0, 0, 0};            // consecutive readings >= watch / warning / critical
   TimePoint over_since[3] = {};             // ts of the first of those readings
-  std::optional<TimePoint> latest_ts;       // newest reading ts evaluated
+  Maybe<TimePoint> latest_ts;               // newest reading ts evaluated
   std::uint64_t latest_seq = 0;
   std::uint64_t max_seq = 0;                // highest seq evaluated (a restart replays the stored readings above it)
-  std::optional<double> latest_level_cm;    // newest reading (even if suspect)
-  std::optional<double> accepted_cm;        // newest reading that was not suspect
-  std::optional<double> battery_v;
-  std::optional<TimePoint> last_heard;      // engine time of the last reading or status online
-  std::optional<TimePoint> watching_since;  // engine time this station was first checked for silence
+  Maybe<double> latest_level_cm;            // newest reading (even if suspect)
+  Maybe<double> accepted_cm;                // newest reading that was not suspect
+  Maybe<double> battery_v;
+  Maybe<TimePoint> last_heard;              // engine time of the last reading or status online
+  Maybe<TimePoint> watching_since;          // engine time this station was first checked for silence
   // Accepted readings of the last fast_rise_window, oldest first, at most kRecentCapacity. Read as a ring of
   // recent.size() slots: recent_count of them ending just before recent_head (the engine keeps head 0 and count =
   // size; an older layout with a head is converted by NormalizeWindows).
   std::vector<RecentReading> recent;
-  std::size_t recent_head = 0;
-  std::size_t recent_count = 0;
+  std::uint32_t recent_head = 0;
+  std::uint32_t recent_count = 0;
   std::vector<std::int64_t> rain_bucket;    // ten-minute buckets (ts / 10 min) of the last 24 h that had rain, sorted
   std::vector<double> rain_mm;              // rain in that bucket
   double rain_1h_mm = 0;
   double rain_24h_mm = 0;
   double rise_cm_per_hour = 0;
-  int same_count = 0;       // readings in a row with exactly the same value
-  bool moving = false;      // the last accepted reading differed from the one before
-  int suspect_run = 0;      // suspect readings in a row that agree with each other
   double suspect_cm = 0;
+  int same_count = 0;       // readings in a row with exactly the same value
+  int suspect_run = 0;      // suspect readings in a row that agree with each other
   int good_run = 0;         // accepted readings in a row since the last suspect one
   unsigned problems = 0;    // StationProblem bits
-  std::optional<TimePoint> silenced_until;  // under maintenance: raises nothing, faults suppressed
-  std::optional<std::int64_t> health_incident;
+  Maybe<TimePoint> silenced_until;          // under maintenance: raises nothing, faults suppressed
+  Maybe<std::int64_t> health_incident;
 };
 
 // A report or decision already handled, with the receipt it got (for idempotency).
