@@ -383,7 +383,7 @@ struct Arrivals {
 };
 
 struct KaokoResult {
-  double start_s = 0, idle_rss = 0, peak_rss = 0;
+  double start_s = 0, idle_rss = 0, warm_rss = 0, peak_rss = 0;  // warm: after one reading from each station
   std::uint64_t warmup = 0;
   double sustained = 0, sustained_s = 0, cpu_us = 0;
   std::uint64_t sustained_n = 0;
@@ -482,6 +482,10 @@ class Orchestrator {
       auto t1 = WaitStored(*kaoko, c, n, cap(n));
       r_.Finish(c);
       base = n;
+      if (t1 && k.warm_rss == 0) {
+        k.warm_rss = RssMiB(kaoko->pid());
+        Progress("   every station has read once: {:.0f} MiB resident", k.warm_rss);
+      }
       if (t1) return true;
       // Too slow to finish even this: its figures are the ones the table shows.
       const double cpu1 = CpuSeconds(kaoko->pid());
@@ -1019,11 +1023,14 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
   } else {
     rows.push_back({"Node-RED 4 peer", "not run: " + peer.why_not, na, na, na, na});
   }
-  rows.push_back({fmt::format("kaoko-server resident memory, {} stations configured: idle / peak", stations),
-                  fmt::format("{:.0f} / {:.0f} MiB (healthy {:.1f} s after start)", k.idle_rss, k.peak_rss, k.start_s),
+  const double idle_mb = k.idle_rss * 1.048576;  // the goal is in MB (10^6 bytes), VmRSS in KiB
+  rows.push_back({fmt::format("kaoko-server resident memory, {} stations configured: idle / after one reading from "
+                              "each / peak (loading the network file)", stations),
+                  fmt::format("{:.0f} / {:.0f} / {:.0f} MiB (idle {:.0f} MB; healthy {:.1f} s after start)",
+                              k.idle_rss, k.warm_rss, k.peak_rss, idle_mb, k.start_s),
                   peer_ok ? fmt::format("Node-RED idle {:.0f} MiB (same stations loaded)", peer.idle_rss_mib)
                           : "Node-RED: not run",
-                  peer_ok ? Ratio(k.idle_rss, peer.idle_rss_mib) : na, na, na});
+                  peer_ok ? Ratio(k.idle_rss, peer.idle_rss_mib) : na, "idle < 100 MB", YesNo(idle_mb < 100)});
   rows.push_back({"Bytes on disk per stored reading (page_count × page_size ÷ rows)",
                   fmt::format("{:.0f} B ({} rows)", k.bytes_per_reading, Thousands(static_cast<double>(k.rows))),
                   peer_ok ? fmt::format("Node-RED {:.0f} B per row", peer.bytes_per_row) : "Node-RED: not run",
@@ -1090,7 +1097,8 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
         stations, o.probe_rate, o.latency_seconds, SpreadText(peer.arrival_ms));
   }
   out += "- Memory: VmRSS 2 s after kaoko-server became healthy with the whole network configured and no reading "
-         "yet; peak = VmHWM at the end. Disk: `PRAGMA page_count × page_size` ÷ rows after every run, the service "
+         "yet; then right after the warm-up (one reading from every station); peak = VmHWM at the end (reached while "
+         "the network file is parsed). Disk: `PRAGMA page_count × page_size` ÷ rows after every run, the service "
          "stopped: the whole file (stations, their evaluation state, incidents, indexes), so few rows make it large.\n";
   out += "- Figures \"measured elsewhere\" are issue 7's orientation figures (another run, same kind of machine); the "
          "goals are judged against the references measured in this run.\n";
