@@ -77,9 +77,10 @@ Engine::Engine(const Network& network, EngineOptions options) : network_(&networ
   tracks_.reserve(network.stations.size());
   for (std::size_t i = 0; i < network.stations.size(); ++i) {
     const Station& s = network.stations[i];
-    villages_[s.village].stations.push_back(i);
+    villages_[s.village].stations.push_back(static_cast<std::uint32_t>(i));
     tracks_.push_back(NewStationTrack(s));
   }
+  for (auto& [id, vp] : villages_) vp.stations.shrink_to_fit();
   station_dirty_.assign(tracks_.size(), 0);
   unsaved_readings_.assign(tracks_.size(), 0);
   saved_latest_ms_.assign(tracks_.size(), std::numeric_limits<std::int64_t>::min());
@@ -110,15 +111,15 @@ Incident* Engine::Open(std::int64_t id) {
 }
 
 void Engine::MarkStationDirty(std::size_t index) {
-  if (!(station_dirty_[index] & 1)) dirty_station_list_.push_back(index);
-  if (!(station_dirty_[index] & 2)) touched_station_list_.push_back(index);
+  if (!(station_dirty_[index] & 1)) dirty_station_list_.push_back(static_cast<std::uint32_t>(index));
+  if (!(station_dirty_[index] & 2)) touched_station_list_.push_back(static_cast<std::uint32_t>(index));
   station_dirty_[index] = 3;
 }
 
 void Engine::MarkStationTouched(std::size_t index) {
   if (!(station_dirty_[index] & 2)) {
     station_dirty_[index] |= 2;
-    touched_station_list_.push_back(index);
+    touched_station_list_.push_back(static_cast<std::uint32_t>(index));
   }
 }
 
@@ -657,11 +658,13 @@ MonitorResult Engine::Evaluate(std::size_t idx, const Reading& reading, TimePoin
     std::string d_th;
     std::string d_en;
     if (th) {
-      d_th = fmt::format("น้ำถึง{} ที่{} ({:.0f} ซม.)", th->landmark_th, station.name_th, reading.level_cm);
-      d_en = fmt::format("water at {} at {} ({:.0f} cm)", th->landmark_en, station.name_en, reading.level_cm);
+      d_th = fmt::format("น้ำถึง{} ที่{} ({:.0f} ซม.)", station.landmark_th(track.threshold_level), station.name_th(),
+                         reading.level_cm);
+      d_en = fmt::format("water at {} at {} ({:.0f} cm)", station.landmark_en(track.threshold_level), station.name_en(),
+                         reading.level_cm);
     } else {
-      d_th = fmt::format("ระดับน้ำที่{} {:.0f} ซม.", station.name_th, reading.level_cm);
-      d_en = fmt::format("water at {} is {:.0f} cm", station.name_en, reading.level_cm);
+      d_th = fmt::format("ระดับน้ำที่{} {:.0f} ซม.", station.name_th(), reading.level_cm);
+      d_en = fmt::format("water at {} is {:.0f} cm", station.name_en(), reading.level_cm);
     }
     if (track.fast_rise) {
       d_th += fmt::format(" น้ำขึ้นเร็ว {:.0f} ซม./ชม.", track.rise_cm_per_hour);
@@ -753,11 +756,12 @@ Effects Engine::OnReport(const Report& report, TimePoint now) {
   std::string d_th = fmt::format("ผู้เฝ้าระวัง {} รายงาน", person->name_th);
   std::string d_en = fmt::format("watcher {} reports", person->name_en);
   if (station && report.level_cm) {
-    d_th += fmt::format(" น้ำ {:.0f} ซม. ที่{}", *report.level_cm, station->name_th);
-    d_en += fmt::format(" water at {:.0f} cm at {}", *report.level_cm, station->name_en);
-    if (const Threshold* th = ThresholdOf(*station, RawLevel(*station, *report.level_cm))) {
-      d_th += fmt::format(" (ถึง{})", th->landmark_th);
-      d_en += fmt::format(" ({})", th->landmark_en);
+    d_th += fmt::format(" น้ำ {:.0f} ซม. ที่{}", *report.level_cm, station->name_th());
+    d_en += fmt::format(" water at {:.0f} cm at {}", *report.level_cm, station->name_en());
+    const Level reached = RawLevel(*station, *report.level_cm);
+    if (ThresholdOf(*station, reached)) {
+      d_th += fmt::format(" (ถึง{})", station->landmark_th(reached));
+      d_en += fmt::format(" ({})", station->landmark_en(reached));
     }
   } else {
     d_en += fmt::format(" {}", ToString(report.concern));
@@ -991,8 +995,8 @@ void Engine::HealthChanged(std::size_t idx, unsigned before, TimePoint now, Effe
   const Village* v = network_->FindVillage(s.village);
   auto describe = [&](Incident& i) {
     i.problems = after;
-    i.detail_th = fmt::format("{}: {}", s.name_th, ProblemNames(after, true));
-    i.detail_en = fmt::format("{}: {}", s.name_en, ProblemNames(after));
+    i.detail_th = fmt::format("{}: {}", s.name_th(), ProblemNames(after, true));
+    i.detail_en = fmt::format("{}: {}", s.name_en(), ProblemNames(after));
     RefreshHeadline(i, v);
   };
   if (!inc) {
@@ -1135,10 +1139,10 @@ Effects Engine::Advance(TimePoint now) {
         t.triggered_level = t.level;
         const Threshold* th = ThresholdOf(s, t.threshold_level);
         (void)Trigger(s.village, t.level, TriggerSource{"station", s.id, now, t.level},
-                      th ? fmt::format("น้ำถึง{} ที่{}", th->landmark_th, s.name_th)
-                         : fmt::format("ระดับน้ำที่{}", s.name_th),
-                      th ? fmt::format("water at {} at {}", th->landmark_en, s.name_en)
-                         : fmt::format("water at {}", s.name_en),
+                      th ? fmt::format("น้ำถึง{} ที่{}", s.landmark_th(t.threshold_level), s.name_th())
+                         : fmt::format("ระดับน้ำที่{}", s.name_th()),
+                      th ? fmt::format("water at {} at {}", s.landmark_en(t.threshold_level), s.name_en())
+                         : fmt::format("water at {}", s.name_en()),
                       "station", s.id, now, fx);
       }
     }
@@ -1211,13 +1215,13 @@ Effects Engine::Silence(std::string_view station, TimePoint until, std::string_v
   if (until <= now) {
     t.silenced_until.reset();
     LowerStationDeadline(StationDeadline(t));
-    th = fmt::format("ยกเลิกการปิดเสียงสถานี {} โดย {}", s.name_th, by_user);
-    en = fmt::format("maintenance of {} ended by {}", s.name_en, by_user);
+    th = fmt::format("ยกเลิกการปิดเสียงสถานี {} โดย {}", s.name_th(), by_user);
+    en = fmt::format("maintenance of {} ended by {}", s.name_en(), by_user);
   } else {
     t.silenced_until = until;
     LowerStationDeadline(until);
-    th = fmt::format("ปิดเสียงสถานี {} เพื่อซ่อมบำรุงถึง {} น. โดย {}", s.name_th, text::ThaiClock(until), by_user);
-    en = fmt::format("{} silenced for maintenance until {} by {}", s.name_en, FormatUtc(until), by_user);
+    th = fmt::format("ปิดเสียงสถานี {} เพื่อซ่อมบำรุงถึง {} น. โดย {}", s.name_th(), text::ThaiClock(until), by_user);
+    en = fmt::format("{} silenced for maintenance until {} by {}", s.name_en(), FormatUtc(until), by_user);
   }
   if (auto it = village_flood_.find(s.village); it != village_flood_.end()) {
     if (Incident* inc = Open(it->second)) {
@@ -1386,7 +1390,8 @@ EngineState Engine::ExportState() const {
   s.next_incident = next_incident_;
   s.next_notification = next_notification_;
   for (const auto& [id, inc] : open_) s.incidents.push_back(inc);
-  s.stations = tracks_;
+  s.stations.reserve(tracks_.size());
+  for (std::size_t i = 0; i < tracks_.size(); ++i) s.stations.push_back({network_->stations[i].id, tracks_[i]});
   for (const Village& v : network_->villages) {
     if (auto it = alerts_.find(v.id); it != alerts_.end()) s.alerts.push_back(it->second);
     if (auto it = sirens_.find(v.id); it != sirens_.end()) s.sirens.push_back(it->second);
@@ -1417,11 +1422,11 @@ void Engine::ImportState(EngineState state) {
   for (std::size_t i = 0; i < tracks_.size(); ++i) tracks_[i] = NewStationTrack(network_->stations[i]);
   unsaved_readings_.assign(tracks_.size(), 0);
   saved_latest_ms_.assign(tracks_.size(), std::numeric_limits<std::int64_t>::min());
-  for (StationTrack& t : state.stations) {
-    const std::size_t idx = StationIndex(t.station);
+  for (SavedTrack& saved : state.stations) {
+    const std::size_t idx = StationIndex(saved.station);
     if (idx == kNoStation) continue;
     StationTrack& dst = tracks_[idx];
-    dst = std::move(t);
+    dst = std::move(saved.track);
     NormalizeWindows(dst);  // a state saved by an earlier kaoko: its fixed ring and rain slots
     if (dst.max_seq < dst.latest_seq) dst.max_seq = dst.latest_seq;
     if (dst.health_incident && !open_.count(*dst.health_incident)) dst.health_incident.reset();

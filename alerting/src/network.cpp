@@ -1,6 +1,9 @@
 #include "kaoko/alerting/network.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <string>
 #include <functional>
 #include <limits>
 #include <new>
@@ -60,12 +63,14 @@ std::optional<Role> ParseRole(std::string_view text) {
 }
 
 namespace {
-using Index = std::vector<std::pair<std::size_t, std::uint32_t>>;
+using Index = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
+
+std::uint32_t HashOf(std::string_view id) { return static_cast<std::uint32_t>(std::hash<std::string_view>{}(id)); }
 
 template <typename T>
 const T* FindById(const std::vector<T>& items, const Index& index, std::string_view id) {
   if (index.size() == items.size() && !items.empty()) {
-    const std::size_t h = std::hash<std::string_view>{}(id);
+    const std::uint32_t h = HashOf(id);
     for (auto it = std::lower_bound(index.begin(), index.end(), std::make_pair(h, std::uint32_t{0}));
          it != index.end() && it->first == h; ++it) {
       if (it->second < items.size() && items[it->second].id == id) return &items[it->second];
@@ -81,29 +86,95 @@ Index MakeIndex(const std::vector<T>& items) {
   Index index;
   index.reserve(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
-    index.emplace_back(std::hash<std::string_view>{}(items[i].id), static_cast<std::uint32_t>(i));
+    index.emplace_back(HashOf(items[i].id), static_cast<std::uint32_t>(i));
   }
   std::sort(index.begin(), index.end());
   return index;
 }
 }  // namespace
 
-Text::Text(std::string_view text) {
-  if (text.empty()) return;
-  if (text.size() > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("a Text holds at most 4 GiB");
-  const auto n = static_cast<std::uint32_t>(text.size());
-  block_ = static_cast<char*>(::operator new(sizeof n + text.size()));
-  std::memcpy(block_, &n, sizeof n);
-  std::memcpy(block_ + sizeof n, text.data(), text.size());
+namespace {
+// The block of a StationTexts: each text as its length (4 bytes) and its bytes, in Field order; empty when all are.
+std::string MakeBlock(const StationTexts::Values& values) {
+  std::size_t n = 0;
+  for (std::string_view v : values) {
+    if (v.size() > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("a text holds at most 4 GiB");
+    n += v.size();
+  }
+  if (n == 0) return {};
+  std::string block;
+  block.reserve(n + 4 * values.size());
+  for (std::string_view v : values) {
+    const auto len = static_cast<std::uint32_t>(v.size());
+    block.append(reinterpret_cast<const char*>(&len), sizeof len);
+    block.append(v);
+  }
+  return block;
+}
+}  // namespace
+
+StationTexts::StationTexts(const Values& values) {
+  const std::string b = MakeBlock(values);
+  if (b.empty()) return;
+  block_ = static_cast<char*>(::operator new(b.size()));
+  std::memcpy(block_, b.data(), b.size());
 }
 
-Text::Text(std::string_view text, TextArena& arena) {
-  if (text.empty()) return;
-  block_ = reinterpret_cast<char*>(reinterpret_cast<std::uintptr_t>(arena.Add(text)) | kInArena);
+StationTexts::StationTexts(const Values& values, TextArena& arena) {
+  const std::string b = MakeBlock(values);
+  if (b.empty()) return;
+  block_ = reinterpret_cast<char*>(reinterpret_cast<std::uintptr_t>(arena.Add(b)) | kInArena);
 }
 
-Text::~Text() {
+StationTexts::~StationTexts() {
   if (!in_arena()) ::operator delete(block_);
+}
+
+std::string_view StationTexts::get(Field field) const {
+  const char* p = block();
+  if (!p || field < 0 || field >= kCount) return {};
+  for (int i = 0;; ++i) {
+    std::uint32_t n = 0;
+    std::memcpy(&n, p, sizeof n);
+    if (i == field) return {p + sizeof n, n};
+    p += sizeof n + n;
+  }
+}
+
+StationTexts::Values StationTexts::values() const {
+  Values v{};
+  for (int i = 0; i < kCount; ++i) v[static_cast<std::size_t>(i)] = get(static_cast<Field>(i));
+  return v;
+}
+
+void StationTexts::set(Field field, std::string_view text) {
+  if (field < 0 || field >= kCount) return;
+  std::array<std::string, kCount> copy;  // the new text may be a view into this block
+  for (int i = 0; i < kCount; ++i) copy[static_cast<std::size_t>(i)] = std::string(get(static_cast<Field>(i)));
+  copy[static_cast<std::size_t>(field)] = std::string(text);
+  Values v{};
+  for (int i = 0; i < kCount; ++i) v[static_cast<std::size_t>(i)] = copy[static_cast<std::size_t>(i)];
+  *this = StationTexts(v);
+}
+
+std::string_view Station::landmark_th(Level level) const {
+  switch (level) {
+    case Level::kWatch: return texts.get(StationTexts::kWatchTh);
+    case Level::kWarning: return texts.get(StationTexts::kWarningTh);
+    case Level::kCritical: return texts.get(StationTexts::kCriticalTh);
+    case Level::kNormal: break;
+  }
+  return {};
+}
+
+std::string_view Station::landmark_en(Level level) const {
+  switch (level) {
+    case Level::kWatch: return texts.get(StationTexts::kWatchEn);
+    case Level::kWarning: return texts.get(StationTexts::kWarningEn);
+    case Level::kCritical: return texts.get(StationTexts::kCriticalEn);
+    case Level::kNormal: break;
+  }
+  return {};
 }
 
 namespace {
@@ -119,10 +190,8 @@ TextArena::~TextArena() {
   for (const Chunk& c : chunks_) ::munmap(c.base, c.size);
 }
 
-char* TextArena::Add(std::string_view text) {
-  if (text.size() > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("a Text holds at most 4 GiB");
-  const auto n = static_cast<std::uint32_t>(text.size());
-  const std::size_t need = (sizeof n + text.size() + 1) & ~std::size_t{1};  // the next block at an even address
+char* TextArena::Add(std::string_view bytes) {
+  const std::size_t need = (bytes.size() + 1) & ~std::size_t{1};  // the next block at an even address
   if (chunks_.empty() || chunks_.back().on_file || chunks_.back().size - chunks_.back().used < need) {
     const std::size_t page = PageSize();
     const std::size_t size = std::max(kChunkBytes, (need + page - 1) / page * page);
@@ -132,8 +201,7 @@ char* TextArena::Add(std::string_view text) {
   }
   Chunk& c = chunks_.back();
   char* block = c.base + c.used;
-  std::memcpy(block, &n, sizeof n);
-  std::memcpy(block + sizeof n, text.data(), text.size());
+  std::memcpy(block, bytes.data(), bytes.size());
   c.used += need;
   return block;
 }

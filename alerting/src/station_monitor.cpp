@@ -116,9 +116,8 @@ bool Compact(const StationTrack& t) {
 
 }  // namespace
 
-StationTrack NewStationTrack(const Station& station) {
+StationTrack NewStationTrack(const Station& /*station*/) {
   StationTrack t;
-  t.station = station.id;
   return t;
 }
 

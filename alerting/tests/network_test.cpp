@@ -57,91 +57,111 @@ TEST_CASE("network: a station's position is found with and without the index, an
   REQUIRE(n.StationIndex("a") == -1);
 }
 
-TEST_CASE("network: a Text keeps its bytes through copies, moves and assignment", "[alerting]") {
-  Text empty;
-  REQUIRE(empty.empty());
-  REQUIRE(empty.size() == 0);
-  REQUIRE(empty == "");
-  REQUIRE(Text(std::string()).empty());  // an empty string holds no block
+TEST_CASE("network: a station's texts keep their bytes through copies, moves and assignment", "[alerting]") {
+  StationTexts empty;
+  for (int f = 0; f < StationTexts::kCount; ++f) REQUIRE(empty.get(static_cast<StationTexts::Field>(f)).empty());
+  REQUIRE(StationTexts(StationTexts::Values{}).get(StationTexts::kNameTh).empty());  // all empty: no block
 
-  const std::string thai = "คอสะพาน บ้านเก้ากอ";  // multi-byte UTF-8, longer than std::string's inline buffer
-  Text a = thai;
-  REQUIRE(a.size() == thai.size());
-  REQUIRE(a == thai);
-  REQUIRE(a.str() == thai);
-  REQUIRE(fmt::format("น้ำถึง{}", a) == "น้ำถึง" + thai);
+  const std::string thai = "คอสะพาน บ้านเก้ากอ";  // multi-byte UTF-8
+  std::string with_nul("a\0b", 3);                 // the lengths are stored, so a NUL inside is kept
+  StationTexts a({"สะพานบ้านเก้ากอ", "Kao Ko bridge", "", "", thai, "the bridge approach", with_nul, "x"});
+  REQUIRE(a.get(StationTexts::kNameTh) == "สะพานบ้านเก้ากอ");
+  REQUIRE(a.get(StationTexts::kNameEn) == "Kao Ko bridge");
+  REQUIRE(a.get(StationTexts::kWatchTh).empty());
+  REQUIRE(a.get(StationTexts::kWarningTh) == thai);
+  REQUIRE(a.get(StationTexts::kWarningEn) == "the bridge approach");
+  REQUIRE(a.get(StationTexts::kCriticalTh) == with_nul);
+  REQUIRE(a.get(StationTexts::kCriticalTh).size() == 3);
+  REQUIRE(a.get(StationTexts::kCriticalEn) == "x");
+  REQUIRE(a.get(static_cast<StationTexts::Field>(99)).empty());
+  REQUIRE_FALSE(a.in_arena());
 
-  Text b = a;  // a copy owns its own bytes
-  REQUIRE(b == a);
-  REQUIRE(b.view().data() != a.view().data());
-  a = "the bridge approach";
-  REQUIRE(a == "the bridge approach");
-  REQUIRE(b == thai);
+  StationTexts b = a;  // a copy owns its own bytes
+  REQUIRE(b.values() == a.values());
+  REQUIRE(b.get(StationTexts::kNameTh).data() != a.get(StationTexts::kNameTh).data());
+  a.set(StationTexts::kNameEn, "the new bridge");
+  REQUIRE(a.get(StationTexts::kNameEn) == "the new bridge");
+  REQUIRE(a.get(StationTexts::kWarningTh) == thai);  // the others stay
+  REQUIRE(b.get(StationTexts::kNameEn) == "Kao Ko bridge");
+  a.set(StationTexts::kNameTh, a.get(StationTexts::kWarningTh));  // from its own bytes
+  REQUIRE(a.get(StationTexts::kNameTh) == thai);
 
-  Text c = std::move(b);
-  REQUIRE(c == thai);
-  b = c;  // a moved-from Text can be assigned again
-  REQUIRE(b == thai);
-  const Text& same = b;
-  b = same;  // self-assignment keeps the text
-  REQUIRE(b == thai);
-  c = Text();
-  REQUIRE(c.empty());
+  StationTexts c = std::move(b);
+  REQUIRE(c.get(StationTexts::kNameEn) == "Kao Ko bridge");
+  b = c;  // a moved-from one can be assigned again
+  REQUIRE(b.get(StationTexts::kNameEn) == "Kao Ko bridge");
+  const StationTexts& same = b;
+  b = same;  // self-assignment keeps the texts
+  REQUIRE(b.get(StationTexts::kNameEn) == "Kao Ko bridge");
+  c = StationTexts();
+  REQUIRE(c.get(StationTexts::kNameEn).empty());
 
-  std::string with_nul("a\0b", 3);  // the length is stored, so a NUL inside is kept
-  REQUIRE(Text(with_nul).size() == 3);
-  REQUIRE(Text(with_nul) == with_nul);
+  // The station reads them by level.
+  Station s;
+  s.texts = a;
+  REQUIRE(s.name_th() == thai);
+  REQUIRE(s.name_en() == "the new bridge");
+  REQUIRE(s.landmark_th(Level::kWarning) == thai);
+  REQUIRE(s.landmark_en(Level::kWarning) == "the bridge approach");
+  REQUIRE(s.landmark_th(Level::kWatch).empty());
+  REQUIRE(s.landmark_en(Level::kCritical) == "x");
+  REQUIRE(s.landmark_th(Level::kNormal).empty());
 }
 
-TEST_CASE("network: Texts kept in an arena stay where they are, and copies of them own their bytes", "[alerting]") {
+TEST_CASE("network: texts kept in an arena stay where they are, and copies of them own their bytes", "[alerting]") {
   auto arena = std::make_unique<TextArena>();
   REQUIRE(arena->bytes() == 0);
-  REQUIRE(Text("", *arena).empty());  // an empty text takes no room
+  REQUIRE_FALSE(StationTexts(StationTexts::Values{}, *arena).in_arena());  // all empty: takes no room
   REQUIRE(arena->bytes() == 0);
 
-  // Texts of every length from 1 to 40 bytes, odd ones too: each block starts at an even address (the tag bit).
+  // Blocks of every length from 33 to 72 bytes, odd ones too: each starts at an even address (the tag bit).
   std::vector<std::string> words;
-  std::vector<Text> texts;
+  std::vector<StationTexts> texts;
   for (int n = 1; n <= 40; ++n) {
     words.push_back(std::string(static_cast<std::size_t>(n), static_cast<char>('a' + n % 26)));
-    texts.emplace_back(words.back(), *arena);
+    texts.emplace_back(StationTexts::Values{words.back()}, *arena);
   }
   for (std::size_t i = 0; i < texts.size(); ++i) {
     REQUIRE(texts[i].in_arena());
-    REQUIRE(texts[i] == words[i]);
-    REQUIRE(texts[i].size() == words[i].size());
+    REQUIRE(texts[i].get(StationTexts::kNameTh) == words[i]);
+    REQUIRE(texts[i].get(StationTexts::kCriticalEn).empty());
+    REQUIRE(reinterpret_cast<std::uintptr_t>(texts[i].get(StationTexts::kNameTh).data() - 4) % 2 == 0);
   }
   REQUIRE(arena->chunks().size() == 1);
-  REQUIRE(arena->bytes() >= 40 * 4 + 820);
+  REQUIRE(arena->bytes() >= 40 * 32 + 820);
 
   // A move keeps the bytes where they are; a copy owns its own, so it outlives the arena.
-  const char* where = texts[5].view().data();
-  Text moved = std::move(texts[5]);
+  const char* where = texts[5].get(StationTexts::kNameTh).data();
+  StationTexts moved = std::move(texts[5]);
   REQUIRE(moved.in_arena());
-  REQUIRE(moved.view().data() == where);
-  Text copy = moved;
+  REQUIRE(moved.get(StationTexts::kNameTh).data() == where);
+  StationTexts copy = moved;
   REQUIRE_FALSE(copy.in_arena());
-  REQUIRE(copy == words[5]);
-  Text assigned;
+  REQUIRE(copy.get(StationTexts::kNameTh) == words[5]);
+  StationTexts assigned;
   assigned = texts[7];
   REQUIRE_FALSE(assigned.in_arena());
 
-  // More than one chunk's worth (4 MiB): a new chunk is taken; a text larger than a chunk gets one of its own.
+  // More than one chunk's worth (4 MiB): a new chunk is taken; a block larger than a chunk gets one of its own.
   const std::string thai = "ขั้นบันไดท่าน้ำหน้าวัด";
-  std::vector<Text> many;
-  for (int i = 0; i < 100'000; ++i) many.emplace_back(thai + std::to_string(i), *arena);
+  std::vector<StationTexts> many;
+  std::vector<std::string> names;
+  for (int i = 0; i < 100'000; ++i) {
+    names.push_back(thai + std::to_string(i));
+    many.emplace_back(StationTexts::Values{names.back(), "", "", "", "", "", "", "en"}, *arena);
+  }
   const std::string big(5u << 20, 'x');
-  Text huge(big, *arena);
+  StationTexts huge(StationTexts::Values{"", big}, *arena);
   REQUIRE(arena->chunks().size() >= 3);
-  REQUIRE(many.front() == thai + "0");
-  REQUIRE(many.back() == thai + "99999");
-  REQUIRE(huge.size() == big.size());
-  REQUIRE(huge == big);
+  REQUIRE(many.front().get(StationTexts::kNameTh) == thai + "0");
+  REQUIRE(many.back().get(StationTexts::kNameTh) == thai + "99999");
+  REQUIRE(many.back().get(StationTexts::kCriticalEn) == "en");
+  REQUIRE(huge.get(StationTexts::kNameEn) == big);
   for (const auto& c : arena->chunks()) REQUIRE(c.used <= c.size);
 
   arena.reset();  // the arena's texts go with it; the copies stay
   texts.clear();
   many.clear();
-  REQUIRE(copy == words[5]);
-  REQUIRE(assigned == words[7]);
+  REQUIRE(copy.get(StationTexts::kNameTh) == words[5]);
+  REQUIRE(assigned.get(StationTexts::kNameTh) == words[7]);
 }

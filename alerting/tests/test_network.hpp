@@ -13,18 +13,23 @@ namespace kaoko::alerting::testing {
 
 using namespace std::chrono_literals;
 
-inline Threshold Th(double cm, std::string th, std::string en) { return Threshold{cm, std::move(th), std::move(en)}; }
+// A threshold with its landmark, as the network file gives it.
+struct ThresholdSpec {
+  double cm = 0;
+  std::string th;
+  std::string en;
+};
+inline ThresholdSpec Th(double cm, std::string th, std::string en) { return {cm, std::move(th), std::move(en)}; }
 
-inline Station MakeStation(std::string id, std::string village, std::string th, std::string en, Threshold w,
-                           Threshold wa, Threshold c) {
+inline Station MakeStation(std::string id, std::string village, std::string th, std::string en, ThresholdSpec w,
+                           ThresholdSpec wa, ThresholdSpec c) {
   Station s;
   s.id = std::move(id);
   s.village = std::move(village);
-  s.name_th = std::move(th);
-  s.name_en = std::move(en);
-  s.watch = std::move(w);
-  s.warning = std::move(wa);
-  s.critical = std::move(c);
+  s.texts = StationTexts({th, en, w.th, w.en, wa.th, wa.en, c.th, c.en});
+  s.watch.cm = w.cm;
+  s.warning.cm = wa.cm;
+  s.critical.cm = c.cm;
   return s;
 }
 

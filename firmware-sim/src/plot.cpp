@@ -92,7 +92,7 @@ std::string GnuplotScript(const alerting::Network& network, const Scenario& scen
       if (v.id == s.village) break;
       travel += static_cast<double>(v.travel_to_next.count()) / 3600.0;
     }
-    g += fmt::format("set title \"{} — {} ({}; {:.1f} h below the first village)\"\n", s.id, Escape(s.name_en.str()),
+    g += fmt::format("set title \"{} — {} ({}; {:.1f} h below the first village)\"\n", s.id, Escape(std::string(s.name_en())),
                      village ? Escape(village->name_en) : s.village, travel);
     g += i + 1 == n ? "set format x '%g'\nset xlabel 'simulated hours'\n" : "set format x ''\nunset xlabel\n";
     double top = std::max({s.critical.cm * 1.15, s.critical.cm + 40, peak[i] * 1.08});

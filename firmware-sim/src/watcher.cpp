@@ -53,11 +53,7 @@ Report Watcher::Make(SimTime at, double level_cm, const std::string& trend, Leve
   r.scripted = scripted;
   r.wrong = wrong;
   if (note.empty()) {
-    const auto& s = config_.station;
-    const alerting::Text& landmark = concern == Level::kCritical  ? s.critical.landmark_th
-                                     : concern == Level::kWarning ? s.warning.landmark_th
-                                                                  : s.watch.landmark_th;
-    note = ThaiNote(concern, trend, landmark.str());
+    note = ThaiNote(concern, trend, std::string(config_.station.landmark_th(concern)));
   }
   nlohmann::ordered_json j;
   j["id"] = r.id;

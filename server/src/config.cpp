@@ -144,8 +144,9 @@ class Reader {
   std::string name_;
 };
 
+// A threshold; its landmarks, when named, into *landmark_th and *landmark_en.
 alerting::Threshold ReadThreshold(const Reader& r, const toml::table& station, std::string_view key,
-                                  const std::string& context, alerting::TextArena& arena) {
+                                  const std::string& context, std::string* landmark_th, std::string* landmark_en) {
   const toml::node* n = station.get(key);
   if (!n) r.Fail(station.source(), fmt::format("{} is missing its '{}' threshold", context, key));
   alerting::Threshold th;
@@ -160,14 +161,14 @@ alerting::Threshold ReadThreshold(const Reader& r, const toml::table& station, s
   std::string sub = fmt::format("the {} threshold of {}", key, context);
   r.CheckKeys(t, {"cm", "landmark_th", "landmark_en"}, sub);
   th.cm = r.Num(t, "cm", sub, true);
-  th.landmark_th = alerting::Text(r.Str(t, "landmark_th", sub, false), arena);
-  th.landmark_en = alerting::Text(r.Str(t, "landmark_en", sub, false), arena);
+  *landmark_th = r.Str(t, "landmark_th", sub, false);
+  *landmark_en = r.Str(t, "landmark_en", sub, false);
   return th;
 }
 
 Network Build(const toml::table& root, const Reader& r) {
   Network net;
-  net.texts = std::make_shared<alerting::TextArena>();  // the stations' names and landmarks (network.hpp, Text)
+  net.texts = std::make_shared<alerting::TextArena>();  // the stations' names and landmarks (network.hpp, StationTexts)
   r.CheckKeys(root, {"tambon", "escalation", "health", "rain", "villages", "stations", "people"}, "the network file");
 
   const toml::table* tambon = r.Table(root, "tambon", "the network file");
@@ -255,11 +256,16 @@ Network Build(const toml::table& root, const Reader& r) {
     if (!net.FindVillage(st.village)) {
       r.Fail(s->get("village")->source(), fmt::format("{} names village '{}', which is not in [[villages]]", ctx, st.village));
     }
-    st.name_th = alerting::Text(r.Str(*s, "name_th", ctx, true), *net.texts);
-    st.name_en = alerting::Text(r.Str(*s, "name_en", ctx, true), *net.texts);
-    st.watch = ReadThreshold(r, *s, "watch", ctx, *net.texts);
-    st.warning = ReadThreshold(r, *s, "warning", ctx, *net.texts);
-    st.critical = ReadThreshold(r, *s, "critical", ctx, *net.texts);
+    using T = alerting::StationTexts;
+    std::array<std::string, T::kCount> texts;
+    texts[T::kNameTh] = r.Str(*s, "name_th", ctx, true);
+    texts[T::kNameEn] = r.Str(*s, "name_en", ctx, true);
+    st.watch = ReadThreshold(r, *s, "watch", ctx, &texts[T::kWatchTh], &texts[T::kWatchEn]);
+    st.warning = ReadThreshold(r, *s, "warning", ctx, &texts[T::kWarningTh], &texts[T::kWarningEn]);
+    st.critical = ReadThreshold(r, *s, "critical", ctx, &texts[T::kCriticalTh], &texts[T::kCriticalEn]);
+    T::Values views;
+    for (std::size_t i = 0; i < texts.size(); ++i) views[i] = texts[i];
+    st.texts = T(views, *net.texts);
     if (!(st.watch.cm < st.warning.cm && st.warning.cm < st.critical.cm)) {
       r.Fail(s->source(), fmt::format("{}: thresholds must rise: watch {} < warning {} < critical {}", ctx, st.watch.cm,
                                       st.warning.cm, st.critical.cm));

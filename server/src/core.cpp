@@ -77,7 +77,6 @@ Core::Core(const alerting::Network& network, store::Store& writer, Publisher& pu
   slots_.resize(network_.stations.size());
   for (std::size_t i = 0; i < network_.stations.size(); ++i) {
     const auto& st = network_.stations[i];
-    slots_[i].station = &st;
     slots_[i].key = store_.KnownStationKey(st.id);
   }
   LoadEngine();
@@ -169,10 +168,10 @@ void Core::LoadEngine(bool announce) {
   for (StationSlot& s : slots_) {
     StationSlot* slot = &s;
     if (!slot->key) continue;  // no reading ever stored
-    const alerting::StationTrack* t = engine_.FindStationTrack(slot->station->id);
+    const alerting::StationTrack* t = engine_.FindStationTrack(StationOf(*slot).id);
     if (!t) continue;
     store_.ForEachReadingAfter(slot->key, t->max_seq, [&](const store::StoredReading& r) {
-      engine_.Replay({slot->station->id, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v}, now);
+      engine_.Replay({StationOf(*slot).id, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v}, now);
       ++replayed;
     });
     // The dashboard's newest reading: the one the engine evaluated last (the newest by its own time).
@@ -373,11 +372,12 @@ bool Core::ProcessSegment(std::vector<Inbound>& batch, std::size_t begin, std::s
     for (auto& [slot, online] : b.status) slot->online = online ? 1 : 0;
   }
   for (auto& [slot, seq] : b.acks) {
-    if (slot->pending_acks.empty() && !slot->ack_waiting) acking_.push_back(slot);
-    slot->pending_acks.push_back(seq);
+    auto& pending = pending_acks_[slot];
+    if (pending.empty() && !slot->ack_waiting) acking_.push_back(slot);
+    pending.push_back(seq);
   }
   // The stations whose state moved: their view is redrawn below (the others have not changed).
-  const std::vector<std::size_t> touched = engine_.TouchedStations();
+  const std::vector<std::uint32_t> touched = engine_.TouchedStations();
   engine_.ClearDirty();
   engine_touched_ = false;
   // Committed: now it may be announced. Engine effects first (alerts, sirens, notifications, receipts), in order,
@@ -406,10 +406,10 @@ bool Core::ProcessSegment(std::vector<Inbound>& batch, std::size_t begin, std::s
     }
     for (auto& [slot, reading] : newest) {
       live.push_back({"reading", fmt::format(R"({{"station":"{}","seq":{},"ts":"{}","level_cm":{},"level":"{}","health":"{}"}})",
-                                             slot->station->id, reading->seq, wire::FormatTime(reading->ts),
+                                             StationOf(*slot).id, reading->seq, wire::FormatTime(reading->ts),
                                              reading->level_cm, alerting::ToString(slot->level),
                                              alerting::ToString(alerting::HealthOf(
-                                                 slot->problems, OptTime(slot->last_heard), *slot->station,
+                                                 slot->problems, OptTime(slot->last_heard), StationOf(*slot),
                                                  options_.engine.stale_intervals, now)))});
     }
     for (const auto& a : pending_.alerts) live.push_back({"alert", RenderAlert(a)});
@@ -509,7 +509,7 @@ void Core::SaveEngine() {
     engine_touched_ = true;
   }
   for (const auto& id : engine_.DirtyStations()) {
-    if (const alerting::StationTrack* t = engine_.FindStationTrack(id)) store_.UpsertStationTrack(id, EncodeStationTrack(*t));
+    if (const alerting::StationTrack* t = engine_.FindStationTrack(id)) store_.UpsertStationTrack(id, EncodeStationTrack(id, *t));
   }
   // Village alert states, sirens and remembered messages: only those that changed, one row each. A database from an
   // older kaoko kept them all in engine_meta: the first save moves them over (then engine_meta holds the counters).
@@ -545,12 +545,12 @@ void Core::SaveEngine() {
 
 // Redraws the views of the stations the batch touched (all of them when `touched` is null) and, when an alert
 // changed, the villages'. Work per batch follows what the batch did, not the size of the network.
-void Core::RefreshViews(TimePoint now, const std::vector<std::size_t>* touched) {
+void Core::RefreshViews(TimePoint now, const std::vector<std::uint32_t>* touched) {
   std::optional<std::vector<alerting::AlertState>> villages;
   if (villages_stale_ || !touched) villages = engine_.Alerts();
   villages_stale_ = false;
   auto refresh = [&](StationSlot& slot) {
-    const alerting::StationTrack* t = engine_.FindStationTrack(slot.station->id);
+    const alerting::StationTrack* t = engine_.FindStationTrack(StationOf(slot).id);
     if (!t) return;
     slot.level = t->level;
     slot.problems = t->problems;
@@ -560,7 +560,7 @@ void Core::RefreshViews(TimePoint now, const std::vector<std::size_t>* touched) 
   std::lock_guard lock(view_mu_);
   if (villages) villages_view_ = std::move(*villages);
   if (touched) {
-    for (std::size_t i : *touched) {
+    for (std::uint32_t i : *touched) {
       if (i < slots_.size()) refresh(slots_[i]);
     }
   } else {
@@ -624,10 +624,12 @@ CommandResult Core::Decide(const std::string& user, const wire::DecisionMsg& dec
 void Core::SetObserver(std::function<void(const std::vector<LiveEvent>&)> observer) { observer_ = std::move(observer); }
 
 void Core::PublishAck(StationSlot& slot, std::int64_t now_ms) {
-  auto ranges = wire::ToRanges(std::move(slot.pending_acks));
-  slot.pending_acks.clear();
+  auto it = pending_acks_.find(&slot);
+  if (it == pending_acks_.end()) return;
+  auto ranges = wire::ToRanges(std::move(it->second));
+  pending_acks_.erase(it);
   slot.acked_at = now_ms;
-  publisher_.Publish(wire::AckTopic(network_.tambon, slot.station->village, slot.station->id), wire::RenderAck(ranges),
+  publisher_.Publish(wire::AckTopic(network_.tambon, StationOf(slot).village, StationOf(slot).id), wire::RenderAck(ranges),
                      false);
   ++metrics_.acks_published;
 }
@@ -636,7 +638,7 @@ void Core::AckDue(std::chrono::steady_clock::time_point now) {
   const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   const std::int64_t interval = options_.ack_interval.count();
   for (StationSlot* slot : acking_) {
-    if (slot->pending_acks.empty() || slot->ack_waiting) continue;
+    if (!pending_acks_.count(slot) || slot->ack_waiting) continue;
     if (slot->acked_at == kNone || now_ms - slot->acked_at >= interval) {
       PublishAck(*slot, now_ms);
     } else {
@@ -649,7 +651,7 @@ void Core::AckDue(std::chrono::steady_clock::time_point now) {
     StationSlot* slot = acks_waiting_.top().second;
     acks_waiting_.pop();
     slot->ack_waiting = false;
-    if (!slot->pending_acks.empty()) PublishAck(*slot, now_ms);
+    PublishAck(*slot, now_ms);  // if it has acks to send
   }
 }
 
@@ -657,14 +659,14 @@ void Core::FlushAcks() {
   const std::int64_t now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   for (StationSlot* slot : acking_) {
-    if (!slot->pending_acks.empty()) PublishAck(*slot, now_ms);
+    PublishAck(*slot, now_ms);  // if it has acks to send
   }
   acking_.clear();
   while (!acks_waiting_.empty()) {
     StationSlot* slot = acks_waiting_.top().second;
     acks_waiting_.pop();
     slot->ack_waiting = false;
-    if (!slot->pending_acks.empty()) PublishAck(*slot, now_ms);
+    PublishAck(*slot, now_ms);  // if it has acks to send
   }
 }
 
@@ -707,13 +709,13 @@ void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch
                   MakeError("unknown_station", fmt::format("station '{}' is not in the network file", t.name)), in);
   }
   StationSlot& slot = slots_[static_cast<std::size_t>(idx)];
-  if (slot.station->village != t.village) {
+  if (StationOf(slot).village != t.village) {
     return Refuse(b, kReadingsRejected,
                   MakeError("wrong_village", fmt::format("station '{}' belongs to village '{}', not '{}'", t.name,
-                                                         slot.station->village, t.village)),
+                                                         StationOf(slot).village, t.village)),
                   in);
   }
-  auto parsed = wire::ParseReading(in.payload, *slot.station, now);
+  auto parsed = wire::ParseReading(in.payload, StationOf(slot), now);
   if (parsed.refused) {
     Refuse(b, kReadingsRejected, parsed.refused->error, in);
     if (parsed.refused->seq_if_known) {
@@ -727,7 +729,7 @@ void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch
   }
   const wire::ReadingMsg& r = *parsed.reading;
   if (!slot.key) {
-    slot.key = store_.StationKey(slot.station->id);
+    slot.key = store_.StationKey(StationOf(slot).id);
     b.new_keys.push_back(&slot);
   }
   if (store_.InsertReading(slot.key, r) == store::Insert::kStored) {
@@ -746,7 +748,7 @@ void Core::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch
 
 void Core::HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
   const int idx = network_.StationIndex(t.name);
-  if (idx < 0 || slots_[static_cast<std::size_t>(idx)].station->village != t.village) {
+  if (idx < 0 || network_.stations[static_cast<std::size_t>(idx)].village != t.village) {
     return Refuse(b, kMessagesRejected,
                   MakeError("unknown_station", fmt::format("station '{}' of village '{}' is not in the network file",
                                                            t.name, t.village)),
@@ -856,9 +858,9 @@ std::vector<StationView> Core::Stations() const {
   out.reserve(slots_.size());
   for (const StationSlot& slot : slots_) {
     StationView& v = out.emplace_back();
-    v.station = slot.station;
+    v.station = &StationOf(slot);
     if (slot.latest_ts != kNone) {
-      v.latest = store::StoredReading{slot.station->id,
+      v.latest = store::StoredReading{StationOf(slot).id,
                                       slot.latest_seq,
                                       *OptTime(slot.latest_ts),
                                       slot.latest_level_cm,
@@ -870,7 +872,7 @@ std::vector<StationView> Core::Stations() const {
     if (slot.online >= 0) v.online = slot.online == 1;
     v.last_seen = OptTime(slot.last_seen);
     // Health moves with the clock (a station goes stale by staying silent): as of now, not of the last batch.
-    v.health = alerting::ToString(alerting::HealthOf(slot.problems, OptTime(slot.last_heard), *slot.station,
+    v.health = alerting::ToString(alerting::HealthOf(slot.problems, OptTime(slot.last_heard), StationOf(slot),
                                                      options_.engine.stale_intervals, now));
     v.level = slot.level;
     v.problems = alerting::ProblemNames(slot.problems);

@@ -531,12 +531,12 @@ class TrackWriter {
 
 }  // namespace
 
-std::string EncodeStationTrack(const alerting::StationTrack& t) {
+std::string EncodeStationTrack(std::string_view station, const alerting::StationTrack& t) {
   std::string out;
   out.reserve(512 + 40 * t.recent.size() + 48 * t.rain_bucket.size());
   TrackWriter w(out);
   w.Key("v").Int(kVersion);
-  w.Key("station").Str(t.station);
+  w.Key("station").Str(station);
   w.Key("threshold_level").Str(alerting::ToString(t.threshold_level));
   w.Key("fast_rise").Bool(t.fast_rise);
   w.Key("rain_watch").Bool(t.rain_watch);
@@ -609,14 +609,15 @@ std::string EncodeStationTrack(const alerting::StationTrack& t) {
   return out;
 }
 
-Result<alerting::StationTrack> DecodeStationTrack(std::string_view text) {
-  return Guarded<alerting::StationTrack>("station track", [&]() -> Result<alerting::StationTrack> {
+Result<alerting::SavedTrack> DecodeStationTrack(std::string_view text) {
+  return Guarded<alerting::SavedTrack>("station track", [&]() -> Result<alerting::SavedTrack> {
     auto parsed = ParseObject(text, "station track");
     if (!parsed.ok()) return parsed.error();
     const json& j = *parsed;
-    alerting::StationTrack t;
+    alerting::SavedTrack saved;
+    alerting::StationTrack& t = saved.track;
     Reader r("station track");
-    r.Field(j, "station", t.station);
+    r.Field(j, "station", saved.station);
     r.Field(j, "threshold_level", t.threshold_level);
     r.Field(j, "fast_rise", t.fast_rise);
     r.Field(j, "rain_watch", t.rain_watch);
@@ -685,7 +686,7 @@ Result<alerting::StationTrack> DecodeStationTrack(std::string_view text) {
                        fmt::format("station track: recent_head {} / recent_count {} do not fit a ring of {}",
                                    t.recent_head, t.recent_count, t.recent.size()));
     }
-    return t;
+    return saved;
   });
 }
 

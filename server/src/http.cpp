@@ -43,8 +43,9 @@ Response ErrorJson(const Request& req, http::status status, std::string_view mes
   return Json(req, status, json{{"error", message}});
 }
 
-json ThresholdJson(const alerting::Threshold& t) {
-  return json{{"cm", t.cm}, {"landmark_th", t.landmark_th}, {"landmark_en", t.landmark_en}};
+json ThresholdJson(const alerting::Station& s, alerting::Level level) {
+  const alerting::Threshold* t = alerting::ThresholdOf(s, level);
+  return json{{"cm", t->cm}, {"landmark_th", s.landmark_th(level)}, {"landmark_en", s.landmark_en(level)}};
 }
 
 json ReadingJson(const store::StoredReading& r) {
@@ -354,12 +355,12 @@ Response HttpApi::Route(const Request& req, const std::string& client) {
       const auto& st = *view.station;
       json j{{"id", st.id},
              {"village", st.village},
-             {"name_th", st.name_th},
-             {"name_en", st.name_en},
+             {"name_th", st.name_th()},
+             {"name_en", st.name_en()},
              {"thresholds",
-              {{"watch", ThresholdJson(st.watch)},
-               {"warning", ThresholdJson(st.warning)},
-               {"critical", ThresholdJson(st.critical)}}},
+              {{"watch", ThresholdJson(st, alerting::Level::kWatch)},
+               {"warning", ThresholdJson(st, alerting::Level::kWarning)},
+               {"critical", ThresholdJson(st, alerting::Level::kCritical)}}},
              {"latest", view.latest ? ReadingJson(*view.latest) : json(nullptr)},
              {"health", view.health},
              {"level", alerting::ToString(view.level)},

@@ -81,7 +81,7 @@ TEST_CASE("config: the shipped Ton Hong network loads", "[config]") {
   const auto* bridge = net->FindStation("kaoko-bridge");
   REQUIRE(bridge != nullptr);
   REQUIRE(bridge->watch.cm == 250);
-  REQUIRE(bridge->watch.landmark_en == "the temple steps");
+  REQUIRE(bridge->landmark_en(kaoko::alerting::Level::kWatch) == "the temple steps");
   REQUIRE(net->villages.front().travel_to_next == std::chrono::minutes(60));
   REQUIRE(net->escalation.auto_resolve_after == std::chrono::hours(6));
   // Every role is represented so the demo can show each screen.
@@ -98,7 +98,7 @@ TEST_CASE("config: a minimal file loads with defaults", "[config]") {
   INFO((net ? "" : net.error().reason));
   REQUIRE(net.ok());
   REQUIRE(net->villages[0].travel_to_next == std::chrono::minutes(45));
-  REQUIRE(net->stations[0].warning.landmark_th == "ขั้นบันไดวัด");
+  REQUIRE(net->stations[0].landmark_th(kaoko::alerting::Level::kWarning) == "ขั้นบันไดวัด");
   REQUIRE(net->stations[0].persistence_readings == 2);
   REQUIRE(net->people[1].village.empty());
 }
@@ -162,11 +162,7 @@ std::string WithStations(int n) {
 std::vector<std::string> AllTexts(const kaoko::alerting::Network& net) {
   std::vector<std::string> out;
   for (const auto& s : net.stations) {
-    for (const kaoko::alerting::Text* t : {&s.name_th, &s.name_en, &s.watch.landmark_th, &s.watch.landmark_en,
-                                           &s.warning.landmark_th, &s.warning.landmark_en, &s.critical.landmark_th,
-                                           &s.critical.landmark_en}) {
-      out.push_back(t->str());
-    }
+    for (std::string_view t : s.texts.values()) out.emplace_back(t);
   }
   return out;
 }
@@ -191,7 +187,7 @@ TEST_CASE("config: the station texts move to a nameless file and read the same",
   const auto before = AllTexts(*net);
   REQUIRE(before[8] == "สถานีวัดระดับน้ำที่ 0");
   REQUIRE(before.back() == "the road by school 19999");
-  REQUIRE(net->stations[1].name_th.in_arena());
+  REQUIRE(net->stations[1].texts.in_arena());
   const std::size_t bytes = net->texts->bytes();
   REQUIRE(net->texts->chunks().size() == 2);
 
@@ -205,17 +201,17 @@ TEST_CASE("config: the station texts move to a nameless file and read the same",
     INFO(mapping);
     REQUIRE(mapping.find("(deleted)") != std::string::npos);
   }
-  REQUIRE(AllTexts(*net) == before);  // every Text still points at its bytes
+  REQUIRE(AllTexts(*net) == before);  // every station's texts still point at their bytes
   REQUIRE(std::filesystem::is_empty(scratch.dir()));  // nothing is left behind in the database's directory
 
   // Texts added after the move go to a new chunk in memory; moving again moves only that one.
-  kaoko::alerting::Text late("ป้ายใหม่", *net->texts);
-  REQUIRE(late == "ป้ายใหม่");
+  kaoko::alerting::StationTexts late({"ป้ายใหม่"}, *net->texts);
+  REQUIRE(late.get(kaoko::alerting::StationTexts::kNameTh) == "ป้ายใหม่");
   REQUIRE_FALSE(net->texts->chunks().back().on_file);
   auto again = kaoko::config::MoveTextsToFile(*net, scratch.dir().string());
   REQUIRE(again);
   REQUIRE(*again == net->texts->chunks().back().used);
-  REQUIRE(late == "ป้ายใหม่");
+  REQUIRE(late.get(kaoko::alerting::StationTexts::kNameTh) == "ป้ายใหม่");
   REQUIRE(AllTexts(*net) == before);
 
   // A copy of the network owns its texts and outlives the original.

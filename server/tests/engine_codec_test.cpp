@@ -117,7 +117,6 @@ void CheckSame(const Incident& a, const Incident& b) {
 
 StationTrack FullTrack() {
   StationTrack t;
-  t.station = "kk-bridge";
   t.threshold_level = Level::kWarning;
   t.fast_rise = true;
   t.rain_watch = true;
@@ -166,7 +165,6 @@ StationTrack FullTrack() {
 }
 
 void CheckSame(const StationTrack& a, const StationTrack& b) {
-  CHECK(a.station == b.station);
   CHECK(a.threshold_level == b.threshold_level);
   CHECK(a.fast_rise == b.fast_rise);
   CHECK(a.rain_watch == b.rain_watch);
@@ -242,10 +240,11 @@ TEST_CASE("codec: a fully populated incident round-trips exactly", "[codec]") {
 
 TEST_CASE("codec: a station track with a full ring and rain buckets round-trips exactly", "[codec]") {
   const StationTrack in = FullTrack();
-  const std::string text = server::EncodeStationTrack(in);
+  const std::string text = server::EncodeStationTrack("kk-bridge", in);
   auto out = server::DecodeStationTrack(text);
   REQUIRE(out.ok());
-  CheckSame(in, *out);
+  CHECK(out->station == "kk-bridge");
+  CheckSame(in, out->track);
 
   SECTION("dry rain slots cost nothing") {
     const json j = json::parse(text);
@@ -255,9 +254,9 @@ TEST_CASE("codec: a station track with a full ring and rain buckets round-trips 
   }
   SECTION("a default track (no buffers yet) round-trips too") {
     const StationTrack empty;
-    auto back = server::DecodeStationTrack(server::EncodeStationTrack(empty));
+    auto back = server::DecodeStationTrack(server::EncodeStationTrack("kk-bridge", empty));
     REQUIRE(back.ok());
-    CheckSame(empty, *back);
+    CheckSame(empty, back->track);
   }
   SECTION("a ring head past the ring is refused, not handed to the engine") {
     json j = json::parse(text);
@@ -278,19 +277,20 @@ TEST_CASE("codec: a station track with a full ring and rain buckets round-trips 
     j.erase("max_seq");
     auto back = server::DecodeStationTrack(j.dump());
     REQUIRE(back.ok());
-    CHECK(back->max_seq == in.latest_seq);
+    CHECK(back->track.max_seq == in.latest_seq);
   }
   SECTION("the direct writer gives what the JSON DOM would, value for value") {
     StationTrack odd = in;
-    odd.station = "สถานี \"q\"\n";
+    const std::string station = "สถานี \"q\"\n";
     odd.suspect_cm = -0.0;
     odd.rain_1h_mm = 1e-300;
     odd.rain_24h_mm = 1e300;
-    auto back = server::DecodeStationTrack(server::EncodeStationTrack(odd));
+    auto back = server::DecodeStationTrack(server::EncodeStationTrack(station, odd));
     REQUIRE(back.ok());
-    CheckSame(odd, *back);
-    CHECK(std::signbit(back->suspect_cm));
-    CHECK(json::parse(server::EncodeStationTrack(odd)).at("station") == odd.station);
+    CHECK(back->station == station);
+    CheckSame(odd, back->track);
+    CHECK(std::signbit(back->track.suspect_cm));
+    CHECK(json::parse(server::EncodeStationTrack(station, odd)).at("station") == station);
   }
   SECTION("a huge rain buffer is refused before it is allocated") {
     json j = json::parse(text);
@@ -315,7 +315,7 @@ TEST_CASE("codec: engine meta round-trips alerts, sirens and seen messages", "[c
   CHECK(json::parse(text).count("incidents") == 0);
   EngineState out;
   out.incidents.push_back(Incident{});
-  out.stations.push_back(StationTrack{});
+  out.stations.push_back(SavedTrack{});
   auto ok = server::DecodeEngineMeta(text, out);
   REQUIRE(ok.ok());
   CHECK(*ok);
@@ -390,7 +390,8 @@ TEST_CASE("codec: malformed input is an error or the defaults, never a crash", "
     CheckSame(Incident{}, *i);
     auto t = server::DecodeStationTrack("{}");
     REQUIRE(t.ok());
-    CheckSame(StationTrack{}, *t);
+    CHECK(t->station.empty());
+    CheckSame(StationTrack{}, t->track);
     EngineState s;
     s.next_incident = 77;
     s.alerts.push_back(AlertState{});
@@ -456,7 +457,7 @@ TEST_CASE("codec: malformed input is an error or the defaults, never a crash", "
   }
   SECTION("a mangled copy of a real row never crashes") {
     // A cheap stand-in for the fuzzer: every prefix and every one-byte change of a real encoding.
-    const std::string text = server::EncodeStationTrack(FullTrack()) + server::EncodeIncident(FullIncident());
+    const std::string text = server::EncodeStationTrack("kk-bridge", FullTrack()) + server::EncodeIncident(FullIncident());
     for (std::size_t n = 0; n < text.size(); n += 7) {
       (void)server::DecodeStationTrack(std::string_view(text).substr(0, n));
       (void)server::DecodeIncident(std::string_view(text).substr(n));

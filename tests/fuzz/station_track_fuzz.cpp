@@ -17,11 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     KAOKO_FUZZ_CHECK(!track.error().reason.empty());
     return 0;
   }
-  KAOKO_FUZZ_CHECK(track->rain_bucket.size() == track->rain_mm.size());
-  const std::string once = server::EncodeStationTrack(*track);
+  KAOKO_FUZZ_CHECK(track->track.rain_bucket.size() == track->track.rain_mm.size());
+  const std::string once = server::EncodeStationTrack(track->station, track->track);
   auto again = server::DecodeStationTrack(once);
   KAOKO_FUZZ_CHECK(again.ok());
-  KAOKO_FUZZ_CHECK(server::EncodeStationTrack(*again) == once);
+  KAOKO_FUZZ_CHECK(server::EncodeStationTrack(again->station, again->track) == once);
 
 #if KAOKO_FUZZ_MONITOR
   // The next reading after a restart, through the station monitor as the engine would run it.
@@ -37,13 +37,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const alerting::TimePoint now = *wire::ParseTime("2026-11-27T04:15:00Z");
   alerting::Reading reading;
   reading.station = station.id;
-  reading.seq = track->latest_seq + 1;
+  reading.seq = track->track.latest_seq + 1;
   reading.ts = now;
   reading.level_cm = 320;
   reading.rain_mm = 4.2;
   reading.battery_v = 3.9;
   (void)alerting::ApplyReading(station, alerting::HealthPolicy{}, alerting::RainPolicy{}, alerting::MonitorOptions{},
-                               *track, reading, now, true);
+                               track->track, reading, now, true);
 #endif
   return 0;
 }

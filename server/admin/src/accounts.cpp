@@ -243,7 +243,7 @@ Result<AccountSet> MergeNetwork(const alerting::Network& network, const std::opt
                                  password_for(std::string(kServiceAccount)), "kaoko service", true});
   for (const alerting::Station& s : network.stations) {
     set.accounts.push_back(
-        Account{s.id, AccountRole::kStation, {s.village}, password_for(s.id), fmt::format("{} / {}", s.name_th, s.name_en), true});
+        Account{s.id, AccountRole::kStation, {s.village}, password_for(s.id), fmt::format("{} / {}", s.name_th(), s.name_en()), true});
   }
   for (const alerting::Person& p : network.people) {
     Account a{p.id, p.role == alerting::Role::kTao ? AccountRole::kTao : AccountRole::kPerson, {}, password_for(p.id),

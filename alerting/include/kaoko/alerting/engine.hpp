@@ -124,7 +124,7 @@ class Engine {
   std::vector<std::int64_t> DirtyIncidents() const;
   // Indexes (in Network::stations) of every station whose track changed at all since the last ClearDirty(), the
   // dirty ones included: what a view of the stations must redraw.
-  const std::vector<std::size_t>& TouchedStations() const { return touched_station_list_; }
+  const std::vector<std::uint32_t>& TouchedStations() const { return touched_station_list_; }
   // Villages whose alert state or siren changed, and messages remembered (for duplicate detection), since the last
   // ClearDirty(): saved row by row, so that a batch's save does not grow with the network.
   std::vector<std::string> DirtyVillages() const;
@@ -137,7 +137,7 @@ class Engine {
     std::vector<const Person*> headmen;
     std::vector<const Person*> deputies;
     std::vector<const Person*> everyone;
-    std::vector<std::size_t> stations;  // indexes into network_->stations
+    std::vector<std::uint32_t> stations;  // indexes into network_->stations
   };
 
   Incident* Open(std::int64_t id);
@@ -199,8 +199,8 @@ class Engine {
 
   std::vector<StationTrack> tracks_;  // parallel to network_->stations
   std::vector<char> station_dirty_;   // 1: to be saved; 2: touched only
-  std::vector<std::size_t> dirty_station_list_;
-  std::vector<std::size_t> touched_station_list_;
+  std::vector<std::uint32_t> dirty_station_list_;    // positions in network_->stations (four bytes: 150,000 of them)
+  std::vector<std::uint32_t> touched_station_list_;
   std::vector<std::uint32_t> unsaved_readings_;  // readings evaluated since the station's state was last saved
   std::vector<std::int64_t> saved_latest_ms_;    // its newest reading's ts (ms) when last saved; INT64_MIN: never
   // No station has anything for Advance to do before this (a lower bound; Advance scans the stations only from it).

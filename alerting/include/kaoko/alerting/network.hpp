@@ -3,6 +3,7 @@
 // library stays free of I/O. Everything here is immutable after load and safe to read from any thread.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -18,9 +19,11 @@
 namespace kaoko::alerting {
 
 using Seconds = std::chrono::seconds;
+// Seconds in four bytes (68 years either way), for what each of up to 150,000 stations carries; reads as Seconds.
+using Seconds32 = std::chrono::duration<std::int32_t>;
 
 // Alert levels, ordered: a larger value is more severe.
-enum class Level { kNormal = 0, kWatch = 1, kWarning = 2, kCritical = 3 };
+enum class Level : std::uint8_t { kNormal = 0, kWatch = 1, kWarning = 2, kCritical = 3 };
 
 // Wire names ("normal", "watch", "warning", "critical").
 const char* ToString(Level level);
@@ -35,55 +38,45 @@ std::optional<Role> ParseRole(std::string_view text);
 
 class TextArena;
 
-// An immutable text, one pointer wide (a std::string is four): for the texts every station of a large network
-// carries. It lives in a heap block of its own, or in a TextArena (made with the arena: the network loader keeps
-// every station's names and landmarks there, and kaoko-server can then move them to a file, docs/architecture.md
-// "Station texts"). 150,000 stations hold about 45 MB of them. A copy owns its bytes, wherever the original lived;
-// a move keeps them where they are. Empty holds nothing.
-class Text {
+// A station's names and landmarks (Thai and English: its name, and the landmark of each threshold) in one block, one
+// pointer wide: for the texts every station of a large network carries, about 300 bytes each. The block lives on the
+// heap, or in a TextArena (the network loader keeps every station's there, and kaoko-server can then move them to
+// a file: docs/architecture.md, "Station texts"). A copy owns its bytes, wherever the original lived; a move keeps
+// them where they are. Read them through Station (name_th(), landmark_th(level), …).
+class StationTexts {
  public:
-  Text() = default;
-  Text(std::string_view text);  // NOLINT(google-explicit-constructor): a Text is assigned like a string
-  Text(const std::string& text) : Text(std::string_view(text)) {}  // NOLINT(google-explicit-constructor)
-  Text(const char* text) : Text(std::string_view(text)) {}          // NOLINT(google-explicit-constructor)
-  // The text kept in `arena`, which must outlive this Text and everything it is moved into.
-  Text(std::string_view text, TextArena& arena);
-  Text(const Text& other) : Text(other.view()) {}
-  Text(Text&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
-  Text& operator=(const Text& other) {
-    if (this != &other) *this = Text(other);
+  enum Field : int { kNameTh, kNameEn, kWatchTh, kWatchEn, kWarningTh, kWarningEn, kCriticalTh, kCriticalEn, kCount };
+  using Values = std::array<std::string_view, kCount>;
+
+  StationTexts() = default;
+  explicit StationTexts(const Values& values);            // on the heap
+  StationTexts(const Values& values, TextArena& arena);   // in `arena`, which must outlive it and its moves
+  StationTexts(const StationTexts& other) : StationTexts(other.values()) {}
+  StationTexts(StationTexts&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
+  StationTexts& operator=(const StationTexts& other) {
+    if (this != &other) *this = StationTexts(other);
     return *this;
   }
-  Text& operator=(Text&& other) noexcept {
+  StationTexts& operator=(StationTexts&& other) noexcept {
     std::swap(block_, other.block_);
     return *this;
   }
-  ~Text();
+  ~StationTexts();
 
-  std::string_view view() const {
-    const char* b = block();
-    if (!b) return {};
-    std::uint32_t n = 0;
-    std::memcpy(&n, b, sizeof n);
-    return {b + sizeof n, n};
-  }
-  operator std::string_view() const { return view(); }  // NOLINT(google-explicit-constructor)
-  std::string str() const { return std::string(view()); }
-  bool empty() const { return block_ == nullptr; }
-  std::size_t size() const { return view().size(); }
+  std::string_view get(Field field) const;
+  Values values() const;
+  // Replaces one text (the block is made again on the heap).
+  void set(Field field, std::string_view text);
   // True when the bytes live in a TextArena.
   bool in_arena() const { return (reinterpret_cast<std::uintptr_t>(block_) & kInArena) != 0; }
-  friend bool operator==(const Text& a, const Text& b) { return a.view() == b.view(); }
-  friend bool operator==(const Text& a, std::string_view b) { return a.view() == b; }
-  friend bool operator==(const Text& a, const char* b) { return a.view() == std::string_view(b); }
-  friend bool operator==(const Text& a, const std::string& b) { return a.view() == std::string_view(b); }
 
  private:
   static constexpr std::uintptr_t kInArena = 1;  // the low bit of block_ (blocks start at even addresses)
   const char* block() const {
     return reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(block_) & ~kInArena);
   }
-  // The length (4 bytes, unaligned), then the bytes; nullptr when empty. Tagged with kInArena when not owned.
+  // kCount times (the length, 4 bytes unaligned, then the bytes); nullptr when every text is empty. Tagged with
+  // kInArena when not owned.
   char* block_ = nullptr;
 };
 
@@ -104,8 +97,8 @@ class TextArena {
   TextArena(const TextArena&) = delete;
   TextArena& operator=(const TextArena&) = delete;
   ~TextArena();
-  // A block (the length, then the bytes) at an even address.
-  char* Add(std::string_view text);
+  // A copy of `bytes` at an even address, kept as long as the arena.
+  char* Add(std::string_view bytes);
   std::vector<Chunk>& chunks() { return chunks_; }
   const std::vector<Chunk>& chunks() const { return chunks_; }
   std::size_t bytes() const;  // written, over all chunks
@@ -114,24 +107,22 @@ class TextArena {
   std::vector<Chunk> chunks_;
 };
 
-// A named threshold: centimetres above the station's gauge datum, with the landmark the village knows it by.
+// A threshold: centimetres above the station's gauge datum. The landmark the village knows it by is among the
+// station's texts (Station::landmark_th).
 struct Threshold {
   double cm = 0;
-  Text landmark_th;
-  Text landmark_en;
 };
 
 struct Station {
   std::string id;
   std::string village;  // village id
-  Text name_th;
-  Text name_en;
+  StationTexts texts;   // its names and the landmarks of its thresholds
   Threshold watch;
   Threshold warning;
   Threshold critical;
   // A level is entered when the reading stays over its threshold for this many readings OR this long.
   int persistence_readings = 2;
-  Seconds persistence_time{std::chrono::minutes(10)};
+  Seconds32 persistence_time{std::chrono::minutes(10)};
   // A level is left only when the reading falls below threshold - hysteresis.
   double hysteresis_cm = 10;
   // A rise faster than this (cm per hour) lifts the level by one.
@@ -140,10 +131,16 @@ struct Station {
   double min_level_cm = -100;
   double max_level_cm = 2000;
   // Reading interval the firmware is configured for (normal / fast); used by health checks and the simulator.
-  Seconds interval{std::chrono::minutes(10)};
-  Seconds fast_interval{std::chrono::minutes(1)};
+  Seconds32 interval{std::chrono::minutes(10)};
+  Seconds32 fast_interval{std::chrono::minutes(1)};
   double lat = 0;
   double lon = 0;
+
+  std::string_view name_th() const { return texts.get(StationTexts::kNameTh); }
+  std::string_view name_en() const { return texts.get(StationTexts::kNameEn); }
+  // The landmark of a level's threshold ("คอสะพาน", "the bridge approach"); empty for normal or when none is named.
+  std::string_view landmark_th(Level level) const;
+  std::string_view landmark_en(Level level) const;
 };
 
 struct Village {
@@ -222,18 +219,11 @@ struct Network {
   // matches its index is scanned instead). The index holds positions, so a copy of the network stays valid.
   void BuildIndex();
 
-  // (hash of the id, position), sorted; see BuildIndex.
-  std::vector<std::pair<std::size_t, std::uint32_t>> village_index;
-  std::vector<std::pair<std::size_t, std::uint32_t>> station_index;
-  std::vector<std::pair<std::size_t, std::uint32_t>> person_index;
+  // (hash of the id, its low 32 bits; position), sorted; see BuildIndex. Eight bytes a station: a look-up compares
+  // the ids of the few that share a hash.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> village_index;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> station_index;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> person_index;
 };
 
 }  // namespace kaoko::alerting
-
-template <>
-struct fmt::formatter<kaoko::alerting::Text> : fmt::formatter<std::string_view> {
-  template <typename Context>
-  auto format(const kaoko::alerting::Text& text, Context& ctx) const {
-    return fmt::formatter<std::string_view>::format(text.view(), ctx);
-  }
-};

@@ -166,7 +166,8 @@ struct StationTrack {
   static constexpr std::size_t kRainBuckets = 144;    // ten-minute buckets: 24 hours of rain
   static constexpr std::int64_t kRainBucketSeconds = 600;
 
-  std::string station;
+  // (Whose track it is follows from where it is: the engine keeps one per network station, in the same order; a
+  // saved one travels as a SavedTrack.)
   Level threshold_level = Level::kNormal;  // from the thresholds, with persistence and hysteresis
   Level level = Level::kNormal;             // effective: threshold_level (+1 on fast rise), >= watch on heavy rain
   Level triggered_level = Level::kNormal;   // highest level already passed to an incident since it last fell
@@ -203,6 +204,12 @@ struct StationTrack {
   Maybe<std::int64_t> health_incident;
 };
 
+// A station's evaluation state with the station it belongs to, as saved and restored.
+struct SavedTrack {
+  std::string station;
+  StationTrack track;
+};
+
 // A report or decision already handled, with the receipt it got (for idempotency).
 struct SeenMessage {
   std::string key;  // "r|user|id" or "d|user|id"
@@ -214,7 +221,7 @@ struct EngineState {
   std::int64_t next_incident = 1;
   std::int64_t next_notification = 1;
   std::vector<Incident> incidents;     // open incidents
-  std::vector<StationTrack> stations;  // one per network station
+  std::vector<SavedTrack> stations;    // one per network station
   std::vector<AlertState> alerts;      // the last alert state published per village
   std::vector<Siren> sirens;           // the last siren state published per village
   std::vector<SeenMessage> seen;       // oldest first, bounded by EngineOptions::seen_capacity

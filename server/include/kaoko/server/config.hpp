@@ -23,7 +23,7 @@ Result<alerting::Network> ParseNetwork(std::string_view text, const std::string&
 
 // Moves the network's station texts (names and landmarks, kept in network.texts by the loader) out of memory: their
 // pages are written to a file in `dir` that has no name (O_TMPFILE; else created and unlinked at once) and that file
-// is mapped over them, read-only. Every Text stays valid; a text is then read from disk (through the page cache,
+// is mapped over them, read-only. Every station's texts stay valid; a text is then read from disk (through the page cache,
 // which the kernel may drop and read again) when an alert or a page uses it. With 150,000 stations that is about
 // 45 MB less resident memory (docs/architecture.md, "Station texts"). Returns the bytes moved. On any error (a
 // full disk, a directory that does not allow it) the texts stay in memory, whole, and the error says why. Not

@@ -176,8 +176,6 @@ class Core {
   // for none. The view fields are guarded by view_mu_ (written on the core thread).
   static constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::min();
   struct StationSlot {
-    const alerting::Station* station = nullptr;
-    std::vector<std::uint64_t> pending_acks;  // seqs committed since the last ack (core thread only)
     std::int64_t key = 0;                     // the store's station key (0: none yet)
     std::uint64_t latest_seq = 0;             // the newest reading by its own ts (when latest_ts != kNone)
     std::int64_t latest_ts = kNone;
@@ -187,12 +185,16 @@ class Core {
     std::int64_t last_seen = kNone;       // when a reading last arrived (kaoko's clock)
     std::int64_t last_heard = kNone;      // the engine's, for the health
     std::int64_t silenced_until = kNone;
+    std::int64_t acked_at = kNone;        // the last ack, steady-clock milliseconds (core thread only)
     unsigned problems = 0;                // the engine's fault bits
     alerting::Level level = alerting::Level::kNormal;
     std::int8_t online = -1;              // -1 unknown, 0 offline, 1 online (the station's status message)
     bool ack_waiting = false;             // in acks_waiting_ (core thread only)
-    std::int64_t acked_at = kNone;        // the last ack, steady-clock milliseconds (core thread only)
   };
+  // The station of a slot (slots_ is parallel to network_.stations).
+  const alerting::Station& StationOf(const StationSlot& slot) const {
+    return network_.stations[static_cast<std::size_t>(&slot - slots_.data())];
+  }
   struct Outgoing {
     std::string topic;
     std::string payload;
@@ -216,7 +218,7 @@ class Core {
   void SaveEngine();
   alerting::Effects DecideOnCore(const std::string& user, const std::string& village, const wire::DecisionMsg& d,
                                  const std::string& via, TimePoint now);
-  void RefreshViews(TimePoint now, const std::vector<std::size_t>* touched);
+  void RefreshViews(TimePoint now, const std::vector<std::uint32_t>* touched);
   static void SetLatest(StationSlot& slot, const store::StoredReading& r);
   void LoadEngine(bool announce = true);
   // After a rolled-back batch: the engine as the database last committed it (LoadEngine), its uncommitted effects
@@ -233,6 +235,9 @@ class Core {
   // Slots with pending_acks (core thread only): those not yet looked at by AckDue, and those waiting for their
   // ack_interval to pass (a min-heap on the time they fall due, steady-clock milliseconds).
   std::vector<StationSlot*> acking_;
+  // The seqs committed since a station's last ack, for the stations that have some (core thread only): kept here,
+  // not in every slot, because at any moment few of 150,000 stations have an ack to send.
+  std::unordered_map<const StationSlot*, std::vector<std::uint64_t>> pending_acks_;
   using AckWait = std::pair<std::int64_t, StationSlot*>;
   std::priority_queue<AckWait, std::vector<AckWait>, std::greater<>> acks_waiting_;
   void PublishAck(StationSlot& slot, std::int64_t now_ms);

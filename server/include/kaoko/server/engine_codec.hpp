@@ -32,12 +32,12 @@ std::string EncodeIncident(const alerting::Incident& incident);
 // Returns the incident, or an error (code "bad_json", "bad_type" or "bad_value") naming what is wrong. Never throws.
 Result<alerting::Incident> DecodeIncident(std::string_view json);
 
-// Returns one station's evaluation state as compact JSON. Does not throw.
-std::string EncodeStationTrack(const alerting::StationTrack& track);
+// Returns one station's evaluation state, with the station's id, as compact JSON. Does not throw.
+std::string EncodeStationTrack(std::string_view station, const alerting::StationTrack& track);
 // Returns the station's evaluation state, or an error naming what is wrong. The ring and rain buffers come back with
 // exactly the sizes and contents they were encoded with; a head or count that does not fit its ring is an error,
 // since the engine would index past it. Never throws.
-Result<alerting::StationTrack> DecodeStationTrack(std::string_view json);
+Result<alerting::SavedTrack> DecodeStationTrack(std::string_view json);
 
 // Returns everything in the engine state except `incidents` and `stations` (those are stored one row each):
 // next_incident, next_notification, alerts, sirens and seen. Does not throw.
