@@ -208,6 +208,12 @@ TEST_CASE("tier: an edge's village network holds its own stations and its own in
   REQUIRE(edge.StationIndex("kaoko-bridge") >= 0);
   REQUIRE(edge.stations[static_cast<std::size_t>(edge.StationIndex("kaoko-temple"))].id == "kaoko-temple");
   REQUIRE(edge.StationIndex("thonhong-bridge") == -1);  // another village's station
+  // Its stations own their texts: they outlive the tambon's network and its arena.
+  REQUIRE_FALSE(edge.texts);
+  const auto& bridge = edge.stations[static_cast<std::size_t>(edge.StationIndex("kaoko-bridge"))];
+  REQUIRE_FALSE(bridge.texts.in_arena());
+  REQUIRE(bridge.name_th() == full.FindStation("kaoko-bridge")->name_th());
+  REQUIRE_FALSE(bridge.name_th().empty());
   REQUIRE(edge.FindVillage("thonhong") == nullptr);
 }
 

@@ -221,6 +221,9 @@ class Core {
   void RefreshViews(TimePoint now, const std::vector<std::uint32_t>* touched);
   static void SetLatest(StationSlot& slot, const store::StoredReading& r);
   void LoadEngine(bool announce = true);
+  // malloc_trim when the queue is empty, at most once a minute (Run).
+  void GiveBackMemory();
+  std::chrono::steady_clock::time_point last_trim_ = std::chrono::steady_clock::now();
   // After a rolled-back batch: the engine as the database last committed it (LoadEngine), its uncommitted effects
   // dropped. Throws when the state cannot be read back (engine_stale_ then stays set and the next batch tries again).
   void ReloadEngine();
