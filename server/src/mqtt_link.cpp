@@ -225,6 +225,14 @@ void MqttLink::Publish(const std::string& topic, const std::string& payload, boo
   if (wake) out_cv_.notify_one();
 }
 
+void MqttLink::SimulateLostPublishForTest(const std::string& topic, const std::string& payload) {
+  std::lock_guard lock(out_mu_);
+  const std::uint64_t seq = next_seq_++;
+  in_client_.emplace(seq, Outgoing{seq, topic, payload, false});
+  last_completion_ = std::chrono::steady_clock::now() - std::chrono::seconds(31);
+  GaugesLocked();
+}
+
 std::size_t MqttLink::Outstanding() const {
   std::lock_guard lock(out_mu_);
   return urgent_.size() + acks_.size() + in_client_.size();

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "kaoko/server/metrics.hpp"
@@ -178,4 +179,90 @@ TEST_CASE("mqtt link: publishing on through a broker restart, the window never s
                     << metrics.mqtt_out_queued.load());
   // Everything published, before, during and after the restart, leaves kaoko's hands.
   CHECK(WaitFor([&] { return link->Outstanding() == 0; }, 60s));
+}
+
+TEST_CASE("mqtt link: a client damaged by the Paho fault is replaced, and nothing it held is lost", "[mqtt_link]") {
+  Broker broker;
+  // A persistent subscriber: the broker keeps its queue across the restart.
+  {
+    MqttClient officer(broker.url(), "officer-niran", broker.Password("officer-niran"), "officer-rebuild", false);
+    officer.Subscribe("kaoko/v1/tonhong/#");
+  }
+  Metrics metrics;
+  std::mutex in_mu;
+  std::vector<std::string> inbound;  // what the link receives (the service's subscriptions)
+  auto o = Options(broker, "kaoko-link-rebuild");
+  o.max_inflight = 16;
+  auto link = std::make_unique<MqttLink>(o, metrics, [&](kaoko::server::Inbound in) {
+    std::lock_guard lock(in_mu);
+    inbound.push_back(in.payload);
+  });
+  link->Start();
+  REQUIRE(WaitFor([&] { return link->connected(); }, 15s));
+
+  // The fault as it happens: the connection is gone with publishes in the client's hands (the window's 16), and
+  // the client is damaged. The replacement never reconnects the old client: what it held must come from our copies.
+  broker.Stop();
+  REQUIRE(WaitFor([&] { return !link->connected(); }, 30s));
+  constexpr int kAcks = 500;
+  for (int i = 0; i < kAcks; ++i) link->Publish(AckTopic(i), R"({"stored":[[1,1]]})", false);
+  REQUIRE(WaitFor([&] { return metrics.mqtt_out_in_client.load() == 16; }, 10s));
+  link->SimulateClientFaultForTest();
+  REQUIRE(WaitFor([&] { return metrics.Get("kaoko_mqtt_events_total", "client_rebuilt") == 1; }, 10s));
+  CHECK(link->Outstanding() == kAcks);
+  broker.Start();
+  REQUIRE(WaitFor([&] { return link->connected(); }, 60s));
+  link->Publish(kAlert, R"({"level":"watch"})", true);  // the new client publishes on
+  REQUIRE(WaitFor([&] { return link->Outstanding() == 0; }, 60s));
+
+  MqttClient officer(broker.url(), "officer-niran", broker.Password("officer-niran"), "officer-rebuild", false);
+  REQUIRE(officer.WaitForMessages(kAcks + 1, 60s));
+  std::this_thread::sleep_for(300ms);
+  std::set<std::string> acks;
+  int alerts = 0;
+  for (const auto& m : officer.Received()) {
+    if (m.topic == kAlert) ++alerts;
+    else acks.insert(m.topic);
+  }
+  CHECK(acks.size() == kAcks);  // every one, the 16 the damaged client held included
+  CHECK(alerts == 1);
+  CHECK(metrics.Get("kaoko_mqtt_events_total", "publish_dropped") == 0);
+
+  // The new client took the same session and subscriptions: a station's reading still reaches the service.
+  MqttClient station(broker.url(), "kaoko-bridge", broker.Password("kaoko-bridge"));
+  station.Publish("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/reading",
+                  R"({"seq":1,"ts":"2026-11-27T04:15:00Z","level_cm":120})");
+  CHECK(WaitFor(
+      [&] {
+        std::lock_guard lock(in_mu);
+        return !inbound.empty();
+      },
+      15s));
+  link->Stop();
+}
+
+TEST_CASE("mqtt link: a publish the MQTT client never completed goes out again", "[mqtt_link]") {
+  Broker broker;
+  MqttClient officer(broker.url(), "officer-niran", broker.Password("officer-niran"));
+  officer.Subscribe("kaoko/v1/tonhong/#");
+  Metrics metrics;
+  auto link = Connected(Options(broker, "kaoko-link-window"), metrics);
+  CHECK(metrics.Get("kaoko_mqtt_events_total", "publish_window_resync") == 0);
+
+  // Counted as in Paho's hands for 31 s, but Paho holds no such publish: the window's safety net sends it again.
+  link->SimulateLostPublishForTest(kAlert, R"({"level":"warning"})");
+  CHECK(link->Outstanding() == 1);
+  REQUIRE(officer.WaitForMessages(1, 15s));
+  CHECK(officer.Received().front().topic == kAlert);
+  CHECK(officer.Received().front().payload == R"({"level":"warning"})");
+  REQUIRE(WaitFor([&] { return link->Outstanding() == 0; }, 10s));
+  CHECK(metrics.Get("kaoko_mqtt_events_total", "publish_window_resync") == 1);
+  CHECK(metrics.mqtt_out_in_client.load() == 0);
+
+  // A window that is merely slow is left alone: a publish completed recently is not sent twice.
+  link->Publish(kAlert, R"({"level":"normal"})", true);
+  REQUIRE(officer.WaitForMessages(2, 15s));
+  std::this_thread::sleep_for(1s);
+  CHECK(officer.Received().size() == 2);
+  CHECK(metrics.Get("kaoko_mqtt_events_total", "publish_window_resync") == 1);
 }

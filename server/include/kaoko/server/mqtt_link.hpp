@@ -64,6 +64,14 @@ class MqttLink : public Publisher, private mqtt::callback {
   // Publishes queued and not yet acknowledged by the broker. Thread-safe.
   std::size_t Outstanding() const;
 
+  // For tests only (tests/integration/mqtt_link_test.cpp): the two faults Rebuild and CheckWindow answer, which no
+  // broker or network event causes on purpose. Thread-safe.
+  // As after the Paho fault described at Rebuild: the connector replaces the client within about 250 ms.
+  void SimulateClientFaultForTest() { rebuild_ = true; }
+  // A publish counted as handed to Paho that Paho never got nor completed, its last completion 31 s ago: the
+  // connector's CheckWindow finds it within about 250 ms.
+  void SimulateLostPublishForTest(const std::string& topic, const std::string& payload);
+
  private:
   struct Outgoing {
     std::uint64_t seq = 0;  // publish order: what is handed to Paho again goes back in this order
