@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <string>
 #include <functional>
 #include <limits>
 #include <new>
 #include <stdexcept>
+#include <string>
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -147,44 +147,26 @@ StationTexts::Values StationTexts::values() const {
   return v;
 }
 
-void StationTexts::set(Field field, std::string_view text) {
-  if (field < 0 || field >= kCount) return;
-  std::array<std::string, kCount> copy;  // the new text may be a view into this block
-  for (int i = 0; i < kCount; ++i) copy[static_cast<std::size_t>(i)] = std::string(get(static_cast<Field>(i)));
-  copy[static_cast<std::size_t>(field)] = std::string(text);
-  Values v{};
-  for (int i = 0; i < kCount; ++i) v[static_cast<std::size_t>(i)] = copy[static_cast<std::size_t>(i)];
-  *this = StationTexts(v);
+namespace {
+// The field of a level's landmark: watch, warning and critical follow each other, Thai then English.
+std::string_view Landmark(const StationTexts& texts, Level level, int english) {
+  if (level == Level::kNormal) return {};
+  const int field = StationTexts::kWatchTh + 2 * (static_cast<int>(level) - static_cast<int>(Level::kWatch)) + english;
+  return texts.get(static_cast<StationTexts::Field>(field));
 }
+}  // namespace
 
-std::string_view Station::landmark_th(Level level) const {
-  switch (level) {
-    case Level::kWatch: return texts.get(StationTexts::kWatchTh);
-    case Level::kWarning: return texts.get(StationTexts::kWarningTh);
-    case Level::kCritical: return texts.get(StationTexts::kCriticalTh);
-    case Level::kNormal: break;
-  }
-  return {};
-}
-
-std::string_view Station::landmark_en(Level level) const {
-  switch (level) {
-    case Level::kWatch: return texts.get(StationTexts::kWatchEn);
-    case Level::kWarning: return texts.get(StationTexts::kWarningEn);
-    case Level::kCritical: return texts.get(StationTexts::kCriticalEn);
-    case Level::kNormal: break;
-  }
-  return {};
-}
+std::string_view Station::landmark_th(Level level) const { return Landmark(texts, level, 0); }
+std::string_view Station::landmark_en(Level level) const { return Landmark(texts, level, 1); }
 
 namespace {
 constexpr std::size_t kChunkBytes = std::size_t{4} << 20;  // 4 MiB of address space; pages are used as written
+}  // namespace
 
-std::size_t PageSize() {
+std::size_t TextArena::PageSize() {
   static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   return page;
 }
-}  // namespace
 
 TextArena::~TextArena() {
   for (const Chunk& c : chunks_) ::munmap(c.base, c.size);

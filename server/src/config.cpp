@@ -348,10 +348,6 @@ Result<alerting::Network> LoadNetwork(const std::string& path) {
   return ParseNetwork(text.str(), path);
 }
 
-}  // namespace kaoko::config
-
-namespace kaoko::config {
-
 namespace {
 // A file without a name in `dir`: O_TMPFILE where the file system has it, else a named one unlinked at once.
 int OpenAnonymousFile(const std::string& dir, std::string* why) {
@@ -383,7 +379,7 @@ bool WriteAll(int fd, const char* data, std::size_t n, off_t at) {
 Result<std::size_t> MoveTextsToFile(alerting::Network& network, const std::string& dir) {
   if (!network.texts) return std::size_t{0};
   auto& chunks = network.texts->chunks();
-  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t page = alerting::TextArena::PageSize();
   std::string why;
   int fd = OpenAnonymousFile(dir, &why);
   if (fd < 0) return MakeError("texts", why);
@@ -423,7 +419,11 @@ Result<std::size_t> MoveTextsToFile(alerting::Network& network, const std::strin
     at += static_cast<off_t>(len);
   }
   ::close(fd);  // the mappings keep the file; it goes with them
-  if (!why.empty()) return MakeError("texts", why);
+  if (!why.empty()) {
+    // Chunks are moved one by one: those before the failure stay on file, the rest in memory.
+    if (moved > 0) why += fmt::format(" ({} bytes had already moved to the file; the rest stay in memory)", moved);
+    return MakeError("texts", why);
+  }
   return moved;
 }
 

@@ -167,6 +167,20 @@ std::vector<std::string> AllTexts(const kaoko::alerting::Network& net) {
   return out;
 }
 
+// MoveTextsToFile with files limited to `bytes` (RLIMIT_FSIZE): a write past it fails as on a full disk.
+kaoko::Result<std::size_t> MoveWithFileLimit(kaoko::alerting::Network& net, const std::string& dir, std::size_t bytes) {
+  struct rlimit was {};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &was) == 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // else the write past the limit ends the process
+  struct rlimit small = was;
+  small.rlim_cur = bytes;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  auto moved = kaoko::config::MoveTextsToFile(net, dir);
+  ::setrlimit(RLIMIT_FSIZE, &was);
+  std::signal(SIGXFSZ, old_handler);
+  return moved;
+}
+
 // The line of /proc/self/maps for the mapping that holds `address`.
 std::string MappingOf(const void* address) {
   std::ifstream maps("/proc/self/maps");
@@ -232,19 +246,43 @@ TEST_CASE("config: texts that cannot move to a file stay in memory, whole", "[co
     REQUIRE(moved.error().reason.find("missing") != std::string::npos);
   }
   SECTION("a file that cannot be written (the disk is full: here, the file-size limit)") {
-    struct rlimit was {};
-    REQUIRE(::getrlimit(RLIMIT_FSIZE, &was) == 0);
-    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // else the write past the limit ends the process
-    struct rlimit small = was;
-    small.rlim_cur = 4096;  // the texts take more than one page
-    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
-    auto moved = kaoko::config::MoveTextsToFile(*net, scratch.dir().string());
-    ::setrlimit(RLIMIT_FSIZE, &was);
-    std::signal(SIGXFSZ, old_handler);
+    // The texts take more than one page.
+    auto moved = MoveWithFileLimit(*net, scratch.dir().string(), 4096);
     REQUIRE_FALSE(moved);
     REQUIRE(moved.error().reason.find("cannot write the station texts") != std::string::npos);
   }
   for (const auto& c : net->texts->chunks()) REQUIRE_FALSE(c.on_file);
+  REQUIRE(AllTexts(*net) == before);
+  REQUIRE(std::filesystem::is_empty(scratch.dir()));
+}
+
+TEST_CASE("config: texts that stop moving half-way are all still readable, and the error says how far it got", "[config]") {
+  kaoko::server_test::ScratchDir scratch("texts-half");
+  auto net = ParseNetwork(WithStations(20'000), "big.toml");  // two chunks
+  REQUIRE(net);
+  const auto before = AllTexts(*net);
+  auto& chunks = net->texts->chunks();
+  REQUIRE(chunks.size() == 2);
+  const std::size_t page = kaoko::alerting::TextArena::PageSize();
+  const std::size_t first = (chunks[0].used + page - 1) / page * page;
+
+  // The file may hold the first chunk and not a byte more: the second one's write fails (the disk is full).
+  auto moved = MoveWithFileLimit(*net, scratch.dir().string(), first);
+
+  REQUIRE_FALSE(moved);
+  INFO(moved.error().reason);
+  CHECK(moved.error().reason.find("cannot write the station texts") != std::string::npos);
+  CHECK(moved.error().reason.find(fmt::format("{} bytes had already moved", chunks[0].used)) != std::string::npos);
+  CHECK(chunks[0].on_file);
+  CHECK(MappingOf(chunks[0].base).find("(deleted)") != std::string::npos);
+  CHECK_FALSE(chunks[1].on_file);
+  REQUIRE(AllTexts(*net) == before);  // on file or in memory, every text reads the same
+
+  // Space again: the rest moves on the next try.
+  auto again = kaoko::config::MoveTextsToFile(*net, scratch.dir().string());
+  REQUIRE(again);
+  CHECK(*again == chunks[1].used);
+  CHECK(chunks[1].on_file);
   REQUIRE(AllTexts(*net) == before);
   REQUIRE(std::filesystem::is_empty(scratch.dir()));
 }

@@ -65,8 +65,6 @@ class StationTexts {
 
   std::string_view get(Field field) const;
   Values values() const;
-  // Replaces one text (the block is made again on the heap).
-  void set(Field field, std::string_view text);
   // True when the bytes live in a TextArena.
   bool in_arena() const { return (reinterpret_cast<std::uintptr_t>(block_) & kInArena) != 0; }
 
@@ -82,9 +80,9 @@ class StationTexts {
 
 // Where the texts of a large network are kept: blocks appended to chunks of whole pages, which never move and are
 // never freed before the arena. Because the chunks are page-aligned memory of their own, kaoko-server can write
-// them to a file and map that file over them (server: MoveTextsToFile): every Text stays valid, and the pages are
-// then read from disk when a text is used instead of being held in memory. Not thread-safe while texts are added;
-// reading is.
+// them to a file and map that file over them (server: MoveTextsToFile): every StationTexts stays valid, and the
+// pages are then read from disk when a text is used instead of being held in memory. Not thread-safe while texts are
+// added; reading is.
 class TextArena {
  public:
   struct Chunk {
@@ -102,6 +100,7 @@ class TextArena {
   std::vector<Chunk>& chunks() { return chunks_; }
   const std::vector<Chunk>& chunks() const { return chunks_; }
   std::size_t bytes() const;  // written, over all chunks
+  static std::size_t PageSize();  // the system's; chunks are whole pages
 
  private:
   std::vector<Chunk> chunks_;

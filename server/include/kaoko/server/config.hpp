@@ -26,8 +26,9 @@ Result<alerting::Network> ParseNetwork(std::string_view text, const std::string&
 // is mapped over them, read-only. Every station's texts stay valid; a text is then read from disk (through the page cache,
 // which the kernel may drop and read again) when an alert or a page uses it. With 150,000 stations that is about
 // 45 MB less resident memory (docs/architecture.md, "Station texts"). Returns the bytes moved. On any error (a
-// full disk, a directory that does not allow it) the texts stay in memory, whole, and the error says why. Not
-// thread-safe: call it before anything reads the network.
+// full disk, a directory that does not allow it) the texts not yet moved stay in memory, whole, every text stays
+// readable, and the error says why (and how many bytes had moved, chunks going one by one). Not thread-safe: call it
+// before anything reads the network.
 Result<std::size_t> MoveTextsToFile(alerting::Network& network, const std::string& dir);
 
 }  // namespace kaoko::config
