@@ -355,7 +355,7 @@ TEST_CASE("state: stations read in step reach their periodic save at different r
   REQUIRE(most_in_a_round > 0);
 }
 
-TEST_CASE("engine: a reading given with its station's position is evaluated as without; a wrong position is looked up",
+TEST_CASE("engine: a reading given with its station's position is evaluated as without, and a wrong position is looked up",
           "[alerting]") {
   Network net = TonHong();
   net.BuildIndex();

@@ -221,7 +221,7 @@ TEST_CASE("responder: an officer off duty only reads", "[unit][responder]") {
   CHECK(Run(r, kStart, 30min, true).empty());
 }
 
-TEST_CASE("responder: same seed, same delays; receipts are counted with the reason of a refusal",
+TEST_CASE("responder: same seed, same delays, and receipts are counted with the reason of a refusal",
           "[unit][responder]") {
   auto once = [](std::uint64_t seed) {
     Responder r(For("kittisak"), seed, 1);

@@ -85,7 +85,7 @@ TEST_CASE("river: the same seed gives the same levels, another seed others", "[u
   CHECK(differs);
 }
 
-TEST_CASE("river: base flow is steady and stays below watch; rating curves are monotonic", "[unit][river]") {
+TEST_CASE("river: base flow is steady and stays below watch, and rating curves are monotonic", "[unit][river]") {
   auto net = testing::TonHong();
   Scenario s;
   s.duration = std::chrono::hours(6);

@@ -7,7 +7,7 @@
 
 using namespace kaoko::sim;
 
-TEST_CASE("ack: ranges parse; malformed payloads are refused whole without a crash", "[unit][ack]") {
+TEST_CASE("ack: ranges parse, and malformed payloads are refused whole without a crash", "[unit][ack]") {
   auto ok = ParseAck(R"({"stored": [[1000, 1039], [1041, 1042]], "extra": 1})");
   REQUIRE(ok.ok());
   REQUIRE(ok->size() == 2);

@@ -43,7 +43,7 @@ TEST_CASE("watcher: reports a rising river with the contract's fields and a Thai
   CHECK_FALSE(j["note"].get<std::string>().empty());
 }
 
-TEST_CASE("watcher: quiet while the river is calm; a scripted false alarm goes out anyway", "[unit][watcher]") {
+TEST_CASE("watcher: quiet while the river is calm, and a scripted false alarm goes out anyway", "[unit][watcher]") {
   WatcherConfig c = Somchai();
   c.events.push_back({2.0, "somchai", "warning", 330.0, "rising", "น้ำขึ้นเร็ว ถึงคอสะพานแล้ว"});
   Watcher w(c, 1, 1, kStart);

@@ -870,12 +870,24 @@ alerting::Effects Core::DecideOnCore(const std::string& user, const std::string&
   return engine_.OnDecision(ad, now);
 }
 
-std::vector<StationView> Core::Stations() const {
+std::vector<StationView> Core::Stations(std::string_view village) const {
   const TimePoint now = Now();
+  // One village's stations are found before the lock (the network does not change): the core's commits, which take
+  // the same lock, then wait only for the few views copied, not for a scan of every station.
+  std::vector<const StationSlot*> chosen;
+  if (village.empty()) {
+    chosen.reserve(slots_.size());
+    for (const StationSlot& slot : slots_) chosen.push_back(&slot);
+  } else {
+    for (std::size_t i = 0; i < network_.stations.size(); ++i) {
+      if (network_.stations[i].village == village) chosen.push_back(&slots_[i]);
+    }
+  }
   std::vector<StationView> out;
+  out.reserve(chosen.size());
   std::lock_guard lock(view_mu_);
-  out.reserve(slots_.size());
-  for (const StationSlot& slot : slots_) {
+  for (const StationSlot* chosen_slot : chosen) {
+    const StationSlot& slot = *chosen_slot;
     StationView& v = out.emplace_back();
     v.station = &StationOf(slot);
     if (slot.latest_ts != kNone) {
@@ -900,9 +912,14 @@ std::vector<StationView> Core::Stations() const {
   return out;
 }
 
-std::vector<alerting::AlertState> Core::Villages() const {
+std::vector<alerting::AlertState> Core::Villages(std::string_view village) const {
   std::lock_guard lock(view_mu_);
-  return villages_view_;
+  if (village.empty()) return villages_view_;
+  std::vector<alerting::AlertState> out;
+  for (const auto& a : villages_view_) {
+    if (a.village == village) out.push_back(a);
+  }
+  return out;
 }
 
 std::string Core::Cap() const {

@@ -214,6 +214,11 @@ const char* const kMigrations[] = {
       UNION ALL
       SELECT station, seq, ts, lv, rn, bt, level_cm, rain_mm, battery_v FROM readings_recent;
     )sql",
+    // 9: one village's incidents, newest first, without reading the others' (a village's pages ask for their own;
+    // on a network of thousands of villages the newest thousand may all be other villages').
+    R"sql(
+    CREATE INDEX incidents_by_village ON incidents (village, closed, id);
+    )sql",
 };
 
 std::int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
@@ -995,14 +1000,21 @@ void Store::ForEachStationTrack(const std::function<void(std::string_view)>& fn)
   while (s.Step()) fn(s.View(0));
 }
 
-std::vector<IncidentRow> Store::Incidents(bool open_only, int limit) {
+std::vector<IncidentRow> Store::Incidents(bool open_only, int limit, std::string_view village) {
   std::vector<IncidentRow> out;
-  Stmt& s = Prepared(open_only ? 17 : 18,
-                     open_only ? "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
-                                 "FROM incidents WHERE closed IS NULL ORDER BY id DESC LIMIT ?"
-                               : "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
-                                 "FROM incidents ORDER BY id DESC LIMIT ?");
+  static constexpr const char* kSql[] = {
+      "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
+      "FROM incidents ORDER BY id DESC LIMIT ?",
+      "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
+      "FROM incidents WHERE closed IS NULL ORDER BY id DESC LIMIT ?",
+      "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
+      "FROM incidents WHERE village = ?2 ORDER BY id DESC LIMIT ?1",
+      "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
+      "FROM incidents WHERE village = ?2 AND closed IS NULL ORDER BY id DESC LIMIT ?1"};
+  const int which = (village.empty() ? 0 : 2) + (open_only ? 1 : 0);
+  Stmt& s = Prepared(34 + which, kSql[which]);
   s.Bind(1, std::int64_t{limit});
+  if (!village.empty()) s.Bind(2, village);
   while (s.Step()) {
     IncidentRow r{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5) != 0, FromMs(s.Int(6)),
                   FromMs(s.Int(7)), std::nullopt, s.Text(9)};

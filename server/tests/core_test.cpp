@@ -122,7 +122,7 @@ TEST_CASE("core: the dashboard shows the newest reading by its own time, not by 
   }
 }
 
-TEST_CASE("core: a station's status is shown; an unknown station, a wrong village or a bad state is refused", "[core]") {
+TEST_CASE("core: a station's status is shown, and an unknown station, a wrong village or a bad state is refused", "[core]") {
   Fixture f;
   f.Feed({{"kaoko/v1/tonhong/kaoko/station/kaoko-bridge/status", R"({"state":"offline"})"},
           {"kaoko/v1/tonhong/kaoko/station/ghost/status", R"({"state":"online"})"},
@@ -546,7 +546,7 @@ TEST_CASE("core: a batch rolled back after the engine saw it is decided once whe
   REQUIRE(f.metrics.readings_accepted == 1);
 }
 
-TEST_CASE("core: recent readings move into the archive past merge_rows, and at a restart; a repeat stays a duplicate",
+TEST_CASE("core: recent readings move into the archive past merge_rows, and at a restart, and a repeat stays a duplicate",
           "[core]") {
   Fixture f(/*merge_rows=*/4);
   f.Feed({{kBridge, Reading(1, 250, "2026-11-27T04:10:00Z")}, {kBridge, Reading(2, 251, "2026-11-27T04:20:00Z")},

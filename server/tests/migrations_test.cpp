@@ -189,6 +189,17 @@ const std::vector<Seed>& Seeds() {
          CHECK(s.RecentReadings() == 1);
          CHECK(s.MaxSeq(2) == 9);
        }},
+      {9,
+       // An index, no rows of its own: a village's incidents, found by it, are those an older release stored.
+       "",
+       [](store::Store& s) {
+         auto kaoko = s.Incidents(/*open_only=*/false, 10, "kaoko");
+         REQUIRE(kaoko.size() == 2);
+         CHECK(kaoko[0].id == 17);
+         CHECK(kaoko[1].id == 16);
+         REQUIRE(s.Incidents(/*open_only=*/true, 10, "kaoko").size() == 1);
+         CHECK(s.Incidents(/*open_only=*/false, 10, "huaiphan").empty());
+       }},
   };
   return seeds;
 }

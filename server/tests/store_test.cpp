@@ -362,3 +362,37 @@ TEST_CASE("store: a station's readings after a seq come in seq order from the ar
   REQUIRE(after(3) == Rows{{4, 253.5}, {5, 254.5}});
   REQUIRE(s->Reading(key, 5)->level_cm == 254.5);
 }
+
+TEST_CASE("store: one village's incidents, newest first, however many the other villages have", "[store]") {
+  ScratchDir tmp("store");
+  auto s = std::move(*store::Store::Open(tmp.db()));
+  const auto t = store::TimePoint(std::chrono::milliseconds(1'795'000'000'000));
+  s->Begin();
+  // Ids 1..12: a, b, b, a, b, b, …; every third one closed.
+  for (std::int64_t id = 1; id <= 12; ++id) {
+    store::IncidentRow row{id, "flood", id % 3 == 1 ? "a" : "b", "open", "watch", false, t, t, std::nullopt, "{}"};
+    if (id % 4 == 0) row.closed = t;
+    s->UpsertIncident(row);
+  }
+  s->Commit();
+  auto ids = [](const std::vector<store::IncidentRow>& rows) {
+    std::vector<std::int64_t> out;
+    for (const auto& r : rows) out.push_back(r.id);
+    return out;
+  };
+  // Village a has 1, 4, 7, 10 (4 closed): its newest two, open or not; then its open ones.
+  REQUIRE(ids(s->Incidents(/*open_only=*/false, 2, "a")) == std::vector<std::int64_t>{10, 7});
+  REQUIRE(ids(s->Incidents(/*open_only=*/true, 10, "a")) == std::vector<std::int64_t>{10, 7, 1});
+  REQUIRE(ids(s->Incidents(/*open_only=*/true, 3, "b")) == std::vector<std::int64_t>{11, 9, 6});
+  REQUIRE(s->Incidents(/*open_only=*/false, 10, "nobody").empty());
+  // Without a village: every village's, as before.
+  REQUIRE(ids(s->Incidents(/*open_only=*/false, 3)) == std::vector<std::int64_t>{12, 11, 10});
+  REQUIRE(ids(s->Incidents(/*open_only=*/true, 3)) == std::vector<std::int64_t>{11, 10, 9});
+  // The look-up goes by the index, not through every incident.
+  store::Stmt plan(s->db(), "EXPLAIN QUERY PLAN SELECT id FROM incidents WHERE village = 'a' AND closed IS NULL "
+                            "ORDER BY id DESC LIMIT 5");
+  std::string how;
+  while (plan.Step()) how += std::string(plan.Text(3)) + "\n";
+  INFO(how);
+  REQUIRE(how.find("incidents_by_village") != std::string::npos);
+}

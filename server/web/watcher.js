@@ -18,7 +18,8 @@
   const save = () => localStorage.setItem(OUTBOX, JSON.stringify(outbox.slice(-50)));
 
   // ---- stations of my village, with their latest reading and landmarks
-  const stations = ((await K.api('GET', '/api/v1/stations')).data || []).filter((s) => s.village === me.village);
+  const stations = ((await K.api('GET', '/api/v1/stations?village=' + encodeURIComponent(me.village))).data || [])
+    .filter((s) => s.village === me.village);
   const box = $('stations');
   box.style.gridTemplateColumns = stations.length > 1 ? 'repeat(2, 1fr)' : '1fr';
   stations.forEach((s, i) => {
@@ -45,7 +46,8 @@
 
   // ---- my village's alert
   async function showAlert() {
-    const v = ((await K.api('GET', '/api/v1/villages')).data || []).find((x) => x.village === me.village);
+    const v = ((await K.api('GET', '/api/v1/villages?village=' + encodeURIComponent(me.village))).data || [])
+      .find((x) => x.village === me.village);
     if (v) renderAlert(v);
   }
   function renderAlert(v) {

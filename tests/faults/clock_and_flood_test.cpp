@@ -64,7 +64,7 @@ std::set<std::uint64_t> AckedSeqs(const MqttClient& client) {
 }  // namespace
 
 TEST_CASE("faults: stations with clocks hours wrong: future readings refused, counted, kept and acked (not resent "
-          "forever); past readings stored at their own time",
+          "forever), and past readings stored at their own time",
           "[faults][integration]") {
   Broker broker;
   TempDir dir;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "kaoko/server/store.hpp"
 #include "kaoko/testing/harness.hpp"
@@ -135,6 +136,60 @@ TEST_CASE("people's API: state-changing endpoints refuse no session, bad CSRF, w
   REQUIRE(HttpRequest(port, "POST", "/api/v1/logout", "", {{"Cookie", committee.cookie}, {"X-CSRF-Token", committee.csrf}})
               .status == 200);
   RequireJsonError(HttpRequest(port, "GET", "/api/v1/me", "", {{"Cookie", committee.cookie}}), 401, "log in");
+}
+
+TEST_CASE("people's API: a village's pages ask for their own (?village=): only its stations, alert state and "
+          "incidents, and a person's waiting asks are their village's",
+          "[integration]") {
+  Broker broker;
+  TempDir dir;
+  ServiceProcess kaoko(broker, dir.path() + "/kaoko.db");
+  const int port = kaoko.http_port();
+  OpenIncident(broker, kaoko);  // incident 1, Ban Kao Ko
+  REQUIRE(MosquittoPub(broker.port(), "anan", broker.Password("anan"), "kaoko/v1/tonhong/huaiphan/report/anan",
+                       R"({"id":"r-1","ts":"2026-11-27T04:25:00Z","concern":"warning","station":"huaiphan-weir",)"
+                       R"("level_cm":300,"trend":"rising"})") == 0);
+  REQUIRE(WaitFor([&] { return kaoko.Get("/api/v1/incidents/2").status == 200; }, 10s));
+  REQUIRE(json::parse(kaoko.Get("/api/v1/incidents/2").body)["village"] == "huaiphan");
+
+  auto ids = [&](const std::string& target, const char* field) {
+    auto res = kaoko.Get(target);
+    INFO(target << " → " << res.status << " " << res.body);
+    REQUIRE(res.status == 200);
+    std::set<std::string> out;
+    for (const auto& e : json::parse(res.body)) out.insert(e[field].is_string() ? e[field].get<std::string>() : e[field].dump());
+    return out;
+  };
+  using Set = std::set<std::string>;
+  REQUIRE(ids("/api/v1/stations", "id").size() == 6);
+  REQUIRE(ids("/api/v1/stations?village=kaoko", "id") == Set{"kaoko-bridge", "kaoko-temple"});
+  REQUIRE(ids("/api/v1/stations?village=huaiphan", "id") == Set{"huaiphan-weir"});
+  REQUIRE(ids("/api/v1/villages", "village").size() == 5);
+  REQUIRE(ids("/api/v1/villages?village=huaiphan", "village") == Set{"huaiphan"});
+  auto huaiphan = json::parse(kaoko.Get("/api/v1/villages?village=huaiphan").body)[0];
+  REQUIRE(huaiphan["incident"] == 2);
+  REQUIRE(huaiphan["name_en"].get<std::string>().find("Huai") != std::string::npos);
+  REQUIRE(ids("/api/v1/incidents?status=all", "id") == Set{"1", "2"});
+  REQUIRE(ids("/api/v1/incidents?status=all&village=kaoko", "id") == Set{"1"});
+  REQUIRE(ids("/api/v1/incidents?village=huaiphan", "id") == Set{"2"});
+  REQUIRE(ids("/api/v1/incidents?village=pakkhlong", "id").empty());  // a village without incidents: an empty list
+
+  // The committee of each village is asked about its own incident only.
+  for (auto [user, incident] : {std::pair{"prasert", "1"}, std::pair{"kanya", "2"}}) {
+    Login who = LogIn(port, user);
+    auto res = HttpRequest(port, "GET", "/api/v1/me/notifications", "", {{"Cookie", who.cookie}});
+    INFO(user << ": " << res.body);
+    REQUIRE(res.status == 200);
+    Set asked;
+    for (const auto& n : json::parse(res.body)) asked.insert(n["incident"].dump());
+    REQUIRE(asked == Set{incident});
+  }
+
+  for (const std::string list : {"stations", "villages", "incidents"}) {
+    RequireJsonError(kaoko.Get("/api/v1/" + list + "?village=ghost"), 404, "no village 'ghost'");
+    RequireJsonError(kaoko.Get("/api/v1/" + list + "?village="), 400, "village is empty");
+  }
+  RequireJsonError(kaoko.Get("/api/v1/incidents?village=kaoko&status=maybe"), 400, "open or all");
 }
 
 TEST_CASE("people's API: the session cookie is HttpOnly and SameSite=Strict, and /me gives the CSRF token",

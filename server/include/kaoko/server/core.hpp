@@ -162,9 +162,9 @@ class Core {
   // The engine, for a CoreTap (core thread only).
   const alerting::Engine& engine() const { return engine_; }
 
-  // Snapshots for the HTTP API; thread-safe.
-  std::vector<StationView> Stations() const;
-  std::vector<alerting::AlertState> Villages() const;
+  // Snapshots for the HTTP API; thread-safe. With a village: only its stations (its alert state).
+  std::vector<StationView> Stations(std::string_view village = {}) const;
+  std::vector<alerting::AlertState> Villages(std::string_view village = {}) const;
   std::string Cap() const;
   TimePoint Now() const;
   std::optional<std::string> DbProblem() const;  // empty when the last commit worked

@@ -227,8 +227,8 @@ class Store {
   std::vector<std::string> StationTracks();
   // The same, one row at a time without keeping them (the text is valid during the call only).
   void ForEachStationTrack(const std::function<void(std::string_view)>& fn);
-  // Newest first.
-  std::vector<IncidentRow> Incidents(bool open_only, int limit);
+  // Newest first; only `village`'s when it is not empty.
+  std::vector<IncidentRow> Incidents(bool open_only, int limit, std::string_view village = {});
   std::optional<IncidentRow> Incident(std::int64_t id);
   std::vector<TimelineRow> Timeline(std::int64_t incident);
 
