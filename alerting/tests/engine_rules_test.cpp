@@ -337,6 +337,15 @@ TEST_CASE("state: stations read in step reach their periodic save at different r
       REQUIRE(fx.alerts.empty());
     }
     const auto saved = engine.DirtyStations();
+    // The same stations by position, and each one's track by position is its track by id.
+    const auto& positions = engine.DirtyStationPositions();
+    REQUIRE(positions.size() == saved.size());
+    for (std::size_t k = 0; k < positions.size(); ++k) {
+      REQUIRE(net.stations[positions[k]].id == saved[k]);
+      REQUIRE(engine.TrackAt(positions[k]) == engine.FindStationTrack(saved[k]));
+      REQUIRE(engine.TrackAt(positions[k]) != nullptr);
+    }
+    REQUIRE(engine.TrackAt(net.stations.size()) == nullptr);
     if (round == 1) {
       REQUIRE(saved.size() == stations);  // a station's first reading is always saved
     } else {

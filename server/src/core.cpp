@@ -184,7 +184,7 @@ void Core::LoadEngine(bool announce) {
   for (StationSlot& s : slots_) {
     StationSlot* slot = &s;
     if (!slot->key) continue;  // no reading ever stored
-    const alerting::StationTrack* t = engine_.FindStationTrack(StationOf(*slot).id);
+    const alerting::StationTrack* t = engine_.TrackAt(static_cast<std::size_t>(slot - slots_.data()));
     if (!t) continue;
     store_.ForEachReadingAfter(slot->key, t->max_seq, [&](const store::StoredReading& r) {
       engine_.Replay({StationOf(*slot).id, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v}, now);
@@ -527,8 +527,9 @@ void Core::SaveEngine() {
                            EncodeIncident(*inc)});
     engine_touched_ = true;
   }
-  for (const auto& id : engine_.DirtyStations()) {
-    if (const alerting::StationTrack* t = engine_.FindStationTrack(id)) store_.UpsertStationTrack(id, EncodeStationTrack(id, *t));
+  for (std::uint32_t i : engine_.DirtyStationPositions()) {
+    const std::string& id = network_.stations[i].id;
+    if (const alerting::StationTrack* t = engine_.TrackAt(i)) store_.UpsertStationTrack(id, EncodeStationTrack(id, *t));
   }
   // Village alert states, sirens and remembered messages: only those that changed, one row each. A database from an
   // older kaoko kept them all in engine_meta: the first save moves them over (then engine_meta holds the counters).
@@ -569,7 +570,7 @@ void Core::RefreshViews(TimePoint now, const std::vector<std::uint32_t>* touched
   if (villages_stale_ || !touched) villages = engine_.Alerts();
   villages_stale_ = false;
   auto refresh = [&](StationSlot& slot) {
-    const alerting::StationTrack* t = engine_.FindStationTrack(StationOf(slot).id);
+    const alerting::StationTrack* t = engine_.TrackAt(static_cast<std::size_t>(&slot - slots_.data()));
     if (!t) return;
     slot.level = t->level;
     slot.problems = t->problems;

@@ -90,6 +90,11 @@ class Engine {
   std::vector<const Incident*> OpenIncidents() const;
   // Evaluation state of a station (level, latest reading, problems); nullptr for an unknown station.
   const StationTrack* FindStationTrack(std::string_view station) const;
+  // The same by the station's position in Network::stations (as TouchedStations and DirtyStationPositions give
+  // them): no look-up of the id. nullptr past the end.
+  const StationTrack* TrackAt(std::size_t position) const {
+    return position < tracks_.size() ? &tracks_[position] : nullptr;
+  }
   // Health of a station at `now` (suspect = a fault other than offline).
   StationHealth Health(std::string_view station, TimePoint now) const;
   // The tambon's CAP 1.2 document for the active flood incidents (see cap.hpp for the choices).
@@ -121,6 +126,8 @@ class Engine {
   // for incremental saves. A station is listed when something a restart could not rebuild changed, or when
   // EngineOptions::save_every_readings / save_every have passed since its last save.
   std::vector<std::string> DirtyStations() const;
+  // The same as positions in Network::stations.
+  const std::vector<std::uint32_t>& DirtyStationPositions() const { return dirty_station_list_; }
   std::vector<std::int64_t> DirtyIncidents() const;
   // Indexes (in Network::stations) of every station whose track changed at all since the last ClearDirty(), the
   // dirty ones included: what a view of the stations must redraw.
