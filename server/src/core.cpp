@@ -73,12 +73,12 @@ Core::Core(const alerting::Network& network, store::Store& writer, Publisher& pu
     options_.merge_rows = std::clamp<std::int64_t>(8 * static_cast<std::int64_t>(network_.stations.size()), 50'000,
                                                    1'200'000);
   }
-  store_.LoadStationKeys();
   slots_.resize(network_.stations.size());
-  for (std::size_t i = 0; i < network_.stations.size(); ++i) {
-    const auto& st = network_.stations[i];
-    slots_[i].key = store_.KnownStationKey(st.id);
-  }
+  // Each station's key, kept in its slot (the store does not cache them); a station no longer in the network keeps
+  // its readings under its key, unused.
+  store_.ForEachStationKey([&](std::string_view name, std::int64_t key) {
+    if (const int idx = network_.StationIndex(name); idx >= 0) slots_[static_cast<std::size_t>(idx)].key = key;
+  });
   LoadEngine();
   RefreshViews(Now(), nullptr);
   // Loading a large network and the engine's state freed a lot (the TOML document, the stored states' text): give

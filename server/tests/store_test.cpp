@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "kaoko/server/store.hpp"
 #include "scratch_dir.hpp"
@@ -144,6 +145,15 @@ TEST_CASE("store: a station first seen in a rolled-back batch gets a key that ex
   REQUIRE(rows.size() == 1);
   REQUIRE(rows[0].level_cm == 2);
   REQUIRE(s->Readings("old", T("2026-11-27T00:00:00Z"), T("2026-11-28T00:00:00Z"), 10).size() == 1);
+  // Every station with a key, in one scan, as the service reads them at start: a key rolled back is not among them.
+  s->Begin();
+  REQUIRE(s->StationKey("gone") > 0);
+  s->Rollback();
+  std::map<std::string, std::int64_t> keys;
+  s->ForEachStationKey([&](std::string_view name, std::int64_t key) { keys.emplace(name, key); });
+  REQUIRE(keys == std::map<std::string, std::int64_t>{{"old", s->KnownStationKey("old")}, {"new", s->KnownStationKey("new")}});
+  REQUIRE(keys["old"] != keys["new"]);
+  REQUIRE(s->KnownStationKey("gone") == 0);
 }
 
 TEST_CASE("store: readings move from the recent table into the archive, readable alike and stored once (migration 8)",

@@ -384,6 +384,7 @@ struct Arrivals {
 
 struct KaokoResult {
   double start_s = 0, idle_rss = 0, warm_rss = 0, peak_rss = 0;  // warm: after one reading from each station
+  double restart_rss = 0, restart_s = 0;  // idle again after a restart on the run's database (0: not measured)
   std::uint64_t warmup = 0;
   double sustained = 0, sustained_s = 0, cpu_us = 0;
   std::uint64_t sustained_n = 0;
@@ -617,6 +618,20 @@ class Orchestrator {
                     k.rejected == 0;
     Progress("   {} readings in the database, {} sent to this kaoko", Thousands(static_cast<double>(k.rows)),
              Thousands(static_cast<double>(k.expected)));
+    // Idle again, as a TAO's PC is after a restart: on this database, where every station has read (a new database
+    // has none of the stations' keys and stored states; this one has them all, and its readings). Only when kaoko
+    // was not behind: the broker then holds nothing for it, and it stays idle.
+    if (!behind) {
+      const auto t_start = std::chrono::steady_clock::now();
+      ServiceProcess again(r_.broker, db, std::vector<std::string>{"--network", network_}, false);
+      if (again.WaitHealthy(300s)) {
+        k.restart_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+        std::this_thread::sleep_for(2s);
+        k.restart_rss = RssMiB(again.pid());
+        Progress("   restarted on it: healthy after {:.1f} s, {:.0f} MiB resident", k.restart_s, k.restart_rss);
+      }
+      again.Kill(SIGTERM);
+    }
     r_.ClearSession("kaoko-" + o_.net.tambon);
   }
 
@@ -1023,14 +1038,25 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
   } else {
     rows.push_back({"Node-RED 4 peer", "not run: " + peer.why_not, na, na, na, na});
   }
-  const double idle_mb = k.idle_rss * 1.048576;  // the goal is in MB (10^6 bytes), VmRSS in KiB
+  // The goal is in MB (10^6 bytes), VmRSS in KiB; judged on each idle figure, on a new database and restarted.
+  const double idle_mb = k.idle_rss * 1.048576, restart_mb = k.restart_rss * 1.048576;
+  const std::string memory_met =
+      k.restart_rss <= 0 || (idle_mb < 100) == (restart_mb < 100)
+          ? YesNo(idle_mb < 100 && (k.restart_rss <= 0 || restart_mb < 100))
+          : fmt::format("{} on a new database, {} after a restart ({:.0f} MB)", YesNo(idle_mb < 100),
+                        YesNo(restart_mb < 100), restart_mb);
+  const std::string restarted =
+      k.restart_rss > 0 ? fmt::format("{:.0f} MiB, healthy {:.1f} s after start", k.restart_rss, k.restart_s)
+                        : std::string("not measured (kaoko was behind)");
   rows.push_back({fmt::format("kaoko-server resident memory, {} stations configured: idle / after one reading from "
-                              "each / peak (loading the network file)", stations),
-                  fmt::format("{:.0f} / {:.0f} / {:.0f} MiB (idle {:.0f} MB; healthy {:.1f} s after start)",
-                              k.idle_rss, k.warm_rss, k.peak_rss, idle_mb, k.start_s),
+                              "each / idle after a restart on the run's database / peak (loading the network file)",
+                              stations),
+                  fmt::format("{:.0f} / {:.0f} / {} / {:.0f} MiB (idle {:.0f} MB on a new database; healthy "
+                              "{:.1f} s after the first start)",
+                              k.idle_rss, k.warm_rss, restarted, k.peak_rss, idle_mb, k.start_s),
                   peer_ok ? fmt::format("Node-RED idle {:.0f} MiB (same stations loaded)", peer.idle_rss_mib)
                           : "Node-RED: not run",
-                  peer_ok ? Ratio(k.idle_rss, peer.idle_rss_mib) : na, "idle < 100 MB", YesNo(idle_mb < 100)});
+                  peer_ok ? Ratio(k.idle_rss, peer.idle_rss_mib) : na, "idle < 100 MB", memory_met});
   rows.push_back({"Bytes on disk per stored reading (page_count × page_size ÷ rows)",
                   fmt::format("{:.0f} B ({} rows)", k.bytes_per_reading, Thousands(static_cast<double>(k.rows))),
                   peer_ok ? fmt::format("Node-RED {:.0f} B per row", peer.bytes_per_row) : "Node-RED: not run",
@@ -1097,7 +1123,9 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
         stations, o.probe_rate, o.latency_seconds, SpreadText(peer.arrival_ms));
   }
   out += "- Memory: VmRSS 2 s after kaoko-server became healthy with the whole network configured and no reading "
-         "yet; then right after the warm-up (one reading from every station); peak = VmHWM at the end (reached while "
+         "yet; then right after the warm-up (one reading from every station); then 2 s after it became healthy again, "
+         "restarted on the last run's database (every station has read; millions of readings stored), with nothing "
+         "waiting for it at the broker; peak = VmHWM at the end of the last run (reached while "
          "the network file is parsed). Disk: `PRAGMA page_count × page_size` ÷ rows after every run, the service "
          "stopped: the whole file (stations, their evaluation state, incidents, indexes), so few rows make it large.\n";
   out += "- Figures \"measured elsewhere\" are issue 7's orientation figures (another run, same kind of machine); the "

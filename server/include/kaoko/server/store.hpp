@@ -141,12 +141,13 @@ class Store {
   void Rollback() noexcept;
   void Exec(std::string_view sql);
 
-  // The stable integer key of a station name (created on first use). Cached.
+  // The stable integer key of a station name (created on first use, in the caller's transaction). Not cached: ask
+  // once per station and keep it.
   std::int64_t StationKey(std::string_view station);
-  // The key of a station name, or 0 when it has none yet (never creates one). Cached.
+  // The key of a station name, or 0 when it has none yet (never creates one).
   std::int64_t KnownStationKey(std::string_view station);
-  // Reads every station's key into the cache at once (the service does this at start).
-  void LoadStationKeys();
+  // Every station that has a key, in one scan (the service does this at start); the name is valid during the call.
+  void ForEachStationKey(const std::function<void(std::string_view name, std::int64_t key)>& fn);
 
   // Writes inside the caller's transaction. Duplicates by (station, seq) / (user, id) are not stored again.
   // A reading is appended to readings_recent (in arrival order: a commit writes a few pages whatever the stations)
@@ -285,7 +286,6 @@ class Store {
   sqlite3* db_;
   int schema_version_ = 0;
   std::vector<Stmt> prepared_;
-  std::unordered_map<std::string, std::int64_t> station_keys_;
   OpenDays open_days_;
   std::vector<StationSeqs> seqs_;  // by station key
   bool recent_valid_ = false;
