@@ -367,7 +367,7 @@ Response HttpApi::Route(const Request& req, const std::string& client) {
   // thousand incidents may all be other villages'.
   std::string village;
   const bool listing = seg.size() == 1 && (seg[0] == "villages" || seg[0] == "stations" || seg[0] == "incidents");
-  if (auto it = target.query.find("village"); listing && it != target.query.end()) {
+  if (auto it = target.query.find("village"); listing && get && it != target.query.end()) {
     village = it->second;
     if (village.empty()) {
       return ErrorJson(req, http::status::bad_request, "village is empty: give a village id or leave it out");

@@ -190,6 +190,8 @@ TEST_CASE("people's API: a village's pages ask for their own (?village=): only i
     RequireJsonError(kaoko.Get("/api/v1/" + list + "?village="), 400, "village is empty");
   }
   RequireJsonError(kaoko.Get("/api/v1/incidents?village=kaoko&status=maybe"), 400, "open or all");
+  // The method is judged first: a list is only read.
+  RequireJsonError(HttpRequest(port, "DELETE", "/api/v1/stations?village=ghost"), 405, "not allowed");
 }
 
 TEST_CASE("people's API: the session cookie is HttpOnly and SameSite=Strict, and /me gives the CSRF token",
