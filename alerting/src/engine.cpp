@@ -1449,13 +1449,6 @@ void Engine::ImportState(EngineState state) {
   ClearDirty();
 }
 
-std::vector<std::string> Engine::DirtyStations() const {
-  std::vector<std::string> out;
-  out.reserve(dirty_station_list_.size());
-  for (std::size_t i : dirty_station_list_) out.push_back(network_->stations[i].id);
-  return out;
-}
-
 std::vector<std::int64_t> Engine::DirtyIncidents() const { return dirty_incidents_; }
 
 void Engine::ClearDirty() {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 
 #include "kaoko/alerting/cap.hpp"
 #include "kaoko/alerting/engine.hpp"
@@ -336,15 +337,16 @@ TEST_CASE("state: stations read in step reach their periodic save at different r
                                  T0() + round * 1min);
       REQUIRE(fx.alerts.empty());
     }
-    const auto saved = engine.DirtyStations();
-    // The same stations by position, and each one's track by position is its track by id.
+    // The stations to save, by position, each once; each one's track by position is its track by id.
     const auto& positions = engine.DirtyStationPositions();
-    REQUIRE(positions.size() == saved.size());
-    for (std::size_t k = 0; k < positions.size(); ++k) {
-      REQUIRE(net.stations[positions[k]].id == saved[k]);
-      REQUIRE(engine.TrackAt(positions[k]) == engine.FindStationTrack(saved[k]));
-      REQUIRE(engine.TrackAt(positions[k]) != nullptr);
+    std::vector<std::string> saved;
+    for (std::uint32_t i : positions) {
+      REQUIRE(i < net.stations.size());
+      saved.push_back(net.stations[i].id);
+      REQUIRE(engine.TrackAt(i) != nullptr);
+      REQUIRE(engine.TrackAt(i) == engine.FindStationTrack(net.stations[i].id));
     }
+    REQUIRE(std::set<std::string>(saved.begin(), saved.end()).size() == saved.size());
     REQUIRE(engine.TrackAt(net.stations.size()) == nullptr);
     if (round == 1) {
       REQUIRE(saved.size() == stations);  // a station's first reading is always saved

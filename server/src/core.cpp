@@ -873,44 +873,48 @@ alerting::Effects Core::DecideOnCore(const std::string& user, const std::string&
 
 std::vector<StationView> Core::Stations(std::string_view village) const {
   const TimePoint now = Now();
+  std::vector<StationView> out;
+  if (village.empty()) {
+    out.reserve(slots_.size());
+    std::lock_guard lock(view_mu_);
+    for (const StationSlot& slot : slots_) out.push_back(ViewOf(slot, now));
+    return out;
+  }
   // One village's stations are found before the lock (the network does not change): the core's commits, which take
   // the same lock, then wait only for the few views copied, not for a scan of every station.
-  std::vector<const StationSlot*> chosen;
-  if (village.empty()) {
-    chosen.reserve(slots_.size());
-    for (const StationSlot& slot : slots_) chosen.push_back(&slot);
-  } else {
-    for (std::size_t i = 0; i < network_.stations.size(); ++i) {
-      if (network_.stations[i].village == village) chosen.push_back(&slots_[i]);
-    }
+  std::vector<std::size_t> positions;
+  for (std::size_t i = 0; i < network_.stations.size(); ++i) {
+    if (network_.stations[i].village == village) positions.push_back(i);
   }
-  std::vector<StationView> out;
-  out.reserve(chosen.size());
+  out.reserve(positions.size());
   std::lock_guard lock(view_mu_);
-  for (const StationSlot* chosen_slot : chosen) {
-    const StationSlot& slot = *chosen_slot;
-    StationView& v = out.emplace_back();
-    v.station = &StationOf(slot);
-    if (slot.latest_ts != kNone) {
-      v.latest = store::StoredReading{StationOf(slot).id,
-                                      slot.latest_seq,
-                                      *OptTime(slot.latest_ts),
-                                      slot.latest_level_cm,
-                                      std::isnan(slot.latest_rain_mm) ? std::nullopt
-                                                                      : std::optional<double>(slot.latest_rain_mm),
-                                      std::isnan(slot.latest_battery_v) ? std::nullopt
-                                                                        : std::optional<double>(slot.latest_battery_v)};
-    }
-    if (slot.online >= 0) v.online = slot.online == 1;
-    v.last_seen = OptTime(slot.last_seen);
-    // Health moves with the clock (a station goes stale by staying silent): as of now, not of the last batch.
-    v.health = alerting::ToString(alerting::HealthOf(slot.problems, OptTime(slot.last_heard), StationOf(slot),
-                                                     options_.engine.stale_intervals, now));
-    v.level = slot.level;
-    v.problems = alerting::ProblemNames(slot.problems);
-    v.silenced_until = OptTime(slot.silenced_until);
-  }
+  for (std::size_t i : positions) out.push_back(ViewOf(slots_[i], now));
   return out;
+}
+
+// Under view_mu_.
+StationView Core::ViewOf(const StationSlot& slot, TimePoint now) const {
+  StationView v;
+  v.station = &StationOf(slot);
+  if (slot.latest_ts != kNone) {
+    v.latest = store::StoredReading{StationOf(slot).id,
+                                    slot.latest_seq,
+                                    *OptTime(slot.latest_ts),
+                                    slot.latest_level_cm,
+                                    std::isnan(slot.latest_rain_mm) ? std::nullopt
+                                                                    : std::optional<double>(slot.latest_rain_mm),
+                                    std::isnan(slot.latest_battery_v) ? std::nullopt
+                                                                      : std::optional<double>(slot.latest_battery_v)};
+  }
+  if (slot.online >= 0) v.online = slot.online == 1;
+  v.last_seen = OptTime(slot.last_seen);
+  // Health moves with the clock (a station goes stale by staying silent): as of now, not of the last batch.
+  v.health = alerting::ToString(alerting::HealthOf(slot.problems, OptTime(slot.last_heard), StationOf(slot),
+                                                   options_.engine.stale_intervals, now));
+  v.level = slot.level;
+  v.problems = alerting::ProblemNames(slot.problems);
+  v.silenced_until = OptTime(slot.silenced_until);
+  return v;
 }
 
 std::vector<alerting::AlertState> Core::Villages(std::string_view village) const {

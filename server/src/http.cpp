@@ -30,15 +30,20 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using json = nlohmann::json;
 
-Response Json(const Request& req, http::status status, const json& body) {
+// A JSON answer from its text.
+Response JsonText(const Request& req, http::status status, std::string body) {
   Response res{status, req.version()};
   res.set(http::field::content_type, "application/json; charset=utf-8");
   res.set(http::field::cache_control, "no-store");
   res.keep_alive(req.keep_alive());
-  res.body() = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  res.body() = std::move(body);
   res.prepare_payload();
   return res;
 }
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+Response Json(const Request& req, http::status status, const json& body) { return JsonText(req, status, Dump(body)); }
 
 // A long list written one element at a time: only one element's tree is ever built (the trees of 150,000 stations
 // at once took 600 MB more than the text they make).
@@ -47,17 +52,11 @@ class JsonList {
   void Reserve(std::size_t bytes) { body_.reserve(bytes); }
   void Add(const json& element) {
     body_ += body_.empty() ? '[' : ',';
-    body_ += element.dump(-1, ' ', false, json::error_handler_t::replace);
+    body_ += Dump(element);
   }
   Response Done(const Request& req, http::status status) {
     body_ += body_.empty() ? "[]" : "]";
-    Response res{status, req.version()};
-    res.set(http::field::content_type, "application/json; charset=utf-8");
-    res.set(http::field::cache_control, "no-store");
-    res.keep_alive(req.keep_alive());
-    res.body() = std::move(body_);
-    res.prepare_payload();
-    return res;
+    return JsonText(req, status, std::move(body_));
   }
 
  private:

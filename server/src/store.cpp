@@ -500,12 +500,7 @@ void Store::EnsureRecentIndex() {
   // One entry per station key, sized once: grown key by key, the vector's doubling left up to twice the room.
   {
     Stmt keys(db_, "SELECT MAX(id) FROM stations");
-    if (keys.Step() && !keys.IsNull(0) && keys.Int(0) > 0) {
-      const auto want = static_cast<std::size_t>(keys.Int(0)) + 1;
-      if (want > seqs_.capacity()) {
-        seqs_.reserve(want);
-      }
-    }
+    if (keys.Step() && !keys.IsNull(0) && keys.Int(0) > 0) seqs_.reserve(static_cast<std::size_t>(keys.Int(0)) + 1);
   }
   recent_rows_ = 0;
   std::fill(std::begin(recent_part_rows_), std::end(recent_part_rows_), 0);
@@ -998,42 +993,45 @@ void Store::ForEachStationTrack(const std::function<void(std::string_view)>& fn)
   while (s.Step()) fn(s.View(0));
 }
 
+namespace {
+// The columns IncidentOf reads, in its order.
+constexpr const char* kIncidentColumns =
+    "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state FROM incidents";
+IncidentRow IncidentOf(Stmt& s) {
+  IncidentRow r{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5) != 0, FromMs(s.Int(6)),
+                FromMs(s.Int(7)), std::nullopt, s.Text(9)};
+  if (!s.IsNull(8)) r.closed = FromMs(s.Int(8));
+  return r;
+}
+}  // namespace
+
 std::vector<IncidentRow> Store::Incidents(bool open_only, int limit, std::string_view village) {
-  std::vector<IncidentRow> out;
-  static constexpr const char* kSql[] = {
-      "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
-      "FROM incidents ORDER BY id DESC LIMIT ?",
-      "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
-      "FROM incidents WHERE closed IS NULL ORDER BY id DESC LIMIT ?",
-      "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
-      "FROM incidents WHERE village = ?2 ORDER BY id DESC LIMIT ?1",
-      "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
-      "FROM incidents WHERE village = ?2 AND closed IS NULL ORDER BY id DESC LIMIT ?1"};
-  const int which = (village.empty() ? 0 : 2) + (open_only ? 1 : 0);
-  Stmt& s = Prepared(34 + which, kSql[which]);
+  // ?1 the limit, ?2 the village; each of the four prepared once.
+  static const std::array<std::string, 4> kSql = [] {
+    constexpr const char* where[] = {"", " WHERE closed IS NULL", " WHERE village = ?2",
+                                     " WHERE village = ?2 AND closed IS NULL"};
+    std::array<std::string, 4> sql;
+    for (std::size_t i = 0; i < sql.size(); ++i) {
+      sql[i] = fmt::format("{}{} ORDER BY id DESC LIMIT ?1", kIncidentColumns, where[i]);
+    }
+    return sql;
+  }();
+  const std::size_t which = (village.empty() ? 0 : 2) + (open_only ? 1 : 0);
+  Stmt& s = Prepared(34 + static_cast<int>(which), kSql[which]);
   s.Bind(1, std::int64_t{limit});
   if (!village.empty()) s.Bind(2, village);
-  while (s.Step()) {
-    IncidentRow r{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5) != 0, FromMs(s.Int(6)),
-                  FromMs(s.Int(7)), std::nullopt, s.Text(9)};
-    if (!s.IsNull(8)) r.closed = FromMs(s.Int(8));
-    out.push_back(std::move(r));
-  }
+  std::vector<IncidentRow> out;
+  while (s.Step()) out.push_back(IncidentOf(s));
   s.Reset();
   return out;
 }
 
 std::optional<IncidentRow> Store::Incident(std::int64_t id) {
-  Stmt& s = Prepared(19,
-                     "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state "
-                     "FROM incidents WHERE id = ?");
+  static const std::string kSql = fmt::format("{} WHERE id = ?", kIncidentColumns);
+  Stmt& s = Prepared(19, kSql);
   s.Bind(1, id);
   std::optional<IncidentRow> out;
-  if (s.Step()) {
-    out = IncidentRow{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5) != 0, FromMs(s.Int(6)),
-                      FromMs(s.Int(7)), std::nullopt, s.Text(9)};
-    if (!s.IsNull(8)) out->closed = FromMs(s.Int(8));
-  }
+  if (s.Step()) out = IncidentOf(s);
   s.Reset();
   return out;
 }

@@ -603,3 +603,42 @@ TEST_CASE("core: a merge the database refuses leaves the readings readable and i
   REQUIRE(f.db->CountReadings() == 3);
   REQUIRE(failed() == 1);
 }
+
+TEST_CASE("core: a restart with a station gone from the network file keeps every other station's key and readings",
+          "[core]") {
+  Fixture f;
+  const std::string temple = "kaoko/v1/tonhong/kaoko/station/kaoko-temple/reading";
+  f.Feed({{kBridge, Reading(1, 250)}, {temple, Reading(1, 120)}});
+  const std::int64_t bridge_key = f.db->KnownStationKey("kaoko-bridge");
+  REQUIRE(bridge_key > 0);
+  REQUIRE(f.db->KnownStationKey("kaoko-temple") > 0);
+  // The temple is taken out of the network file; the database still has its key and its reading.
+  f.core.reset();
+  auto gone = std::find_if(f.net.stations.begin(), f.net.stations.end(),
+                           [](const alerting::Station& s) { return s.id == "kaoko-temple"; });
+  REQUIRE(gone != f.net.stations.end());
+  f.net.stations.erase(gone);
+  f.net.BuildIndex();
+  f.core = std::make_unique<server::Core>(f.net, *f.db, f.pub, f.metrics, f.options);
+  // The bridge found its key again at start: a repeat is a duplicate, a new reading goes under the same key.
+  f.Feed({{kBridge, Reading(1, 250)}, {kBridge, Reading(2, 251, "2026-11-27T04:25:00Z")}});
+  REQUIRE(f.metrics.readings_duplicate == 1);
+  REQUIRE(f.db->KnownStationKey("kaoko-bridge") == bridge_key);
+  store::Stmt keys(f.db->db(), "SELECT COUNT(*) FROM stations");
+  REQUIRE(keys.Step());
+  REQUIRE(keys.Int(0) == 2);
+  REQUIRE(f.db->CountReadings() == 3);  // the temple's reading stays, under its key
+  // The temple is refused now, as any station the network does not have.
+  f.Feed({{temple, Reading(2, 121)}});
+  REQUIRE(f.db->CountReadings() == 3);
+  // The station now in the temple's place along the list reads for the first time: under a key of its own.
+  f.Feed({{"kaoko/v1/tonhong/thonhong/station/thonhong-bridge/reading", Reading(1, 90)}});
+  const auto day = [&](const std::string& station) {
+    return f.db->Readings(station, *wire::ParseTime("2026-11-27T00:00:00Z"), *wire::ParseTime("2026-11-28T00:00:00Z"),
+                          10).size();
+  };
+  REQUIRE(day("thonhong-bridge") == 1);
+  REQUIRE(day("kaoko-bridge") == 2);
+  REQUIRE(day("kaoko-temple") == 1);
+  REQUIRE(f.db->KnownStationKey("thonhong-bridge") != bridge_key);
+}

@@ -18,8 +18,8 @@
       K.api('GET', '/api/v1/me/notifications'), K.api('GET', '/api/v1/incidents' + own + '&status=all'),
       K.api('GET', '/api/v1/stations' + own), K.api('GET', '/api/v1/villages' + own)]);
     todo = n.data || [];
-    incidents = (inc.data || []).filter((i) => i.village === me.village && i.kind === 'flood').slice(0, 20);
-    stations = (st.data || []).filter((s) => s.village === me.village);
+    incidents = (inc.data || []).filter((i) => i.kind === 'flood').slice(0, 20);
+    stations = st.data || [];
     const v = (vil.data || []).find((x) => x.village === me.village);
     if (v) {
       $('alert').className = 'banner bg-' + v.level;

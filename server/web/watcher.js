@@ -18,8 +18,7 @@
   const save = () => localStorage.setItem(OUTBOX, JSON.stringify(outbox.slice(-50)));
 
   // ---- stations of my village, with their latest reading and landmarks
-  const stations = ((await K.api('GET', '/api/v1/stations?village=' + encodeURIComponent(me.village))).data || [])
-    .filter((s) => s.village === me.village);
+  const stations = (await K.api('GET', '/api/v1/stations?village=' + encodeURIComponent(me.village))).data || [];
   const box = $('stations');
   box.style.gridTemplateColumns = stations.length > 1 ? 'repeat(2, 1fr)' : '1fr';
   stations.forEach((s, i) => {

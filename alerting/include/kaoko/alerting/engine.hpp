@@ -30,11 +30,11 @@ struct EngineOptions {
   std::size_t closed_capacity = 256;
   // A station with no reading for this many reading intervals is shown as "stale" (before offline_after).
   int stale_intervals = 3;
-  // A station's evaluation state is saved (DirtyStations) when something a restart could not rebuild changes — its
-  // level, what it triggered, its faults, a silence, a late or out-of-sequence reading, a status message — and
-  // otherwise after this many readings or this much reading time, whichever comes first. A restart replays the
-  // stored readings since (Replay), so these bound the replay. (Each station's count starts at its own phase after
-  // its first save, so that stations reading in step do not all reach their periodic save at once.)
+  // A station's evaluation state is saved (DirtyStationPositions) when something a restart could not rebuild
+  // changes — its level, what it triggered, its faults, a silence, a late or out-of-sequence reading, a status
+  // message — and otherwise after this many readings or this much reading time, whichever comes first. A restart
+  // replays the stored readings since (Replay), so these bound the replay. (Each station's count starts at its own
+  // phase after its first save, so that stations reading in step do not all reach their periodic save at once.)
   std::uint32_t save_every_readings = 64;
   Seconds save_every{std::chrono::hours(3)};
 };
@@ -125,8 +125,7 @@ class Engine {
   // Stations whose state must be saved and incidents changed since the last ClearDirty() (closed incidents included),
   // for incremental saves. A station is listed when something a restart could not rebuild changed, or when
   // EngineOptions::save_every_readings / save_every have passed since its last save.
-  std::vector<std::string> DirtyStations() const;
-  // The same as positions in Network::stations.
+  // As positions in Network::stations.
   const std::vector<std::uint32_t>& DirtyStationPositions() const { return dirty_station_list_; }
   std::vector<std::int64_t> DirtyIncidents() const;
   // Indexes (in Network::stations) of every station whose track changed at all since the last ClearDirty(), the

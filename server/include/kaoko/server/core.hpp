@@ -191,6 +191,8 @@ class Core {
     std::int8_t online = -1;              // -1 unknown, 0 offline, 1 online (the station's status message)
     bool ack_waiting = false;             // in acks_waiting_ (core thread only)
   };
+  // What the HTTP API shows of a slot's station (Stations).
+  StationView ViewOf(const StationSlot& slot, TimePoint now) const;
   // The station of a slot (slots_ is parallel to network_.stations).
   const alerting::Station& StationOf(const StationSlot& slot) const {
     return network_.stations[static_cast<std::size_t>(&slot - slots_.data())];
