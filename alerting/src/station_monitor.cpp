@@ -78,17 +78,24 @@ void SumRain(StationTrack& t, TimePoint latest) {
   t.rain_24h_mm = h24;
 }
 
-// The ring of accepted readings for the fast-rise rate, oldest first: at most kRecentCapacity, and only those inside
-// fast_rise_window of the newest (an older one can never be the rate's base again, since only newer readings are
-// evaluated). recent_head is 0 and recent_count is the size: the ring read from slot 0.
+// The ring of accepted readings for the fast-rise rate, oldest first: the bases a later reading's rate can be
+// measured from. Only those inside fast_rise_window of the newest (an older one can never be a base again, since
+// only newer readings are evaluated), and at least fast_rise_window / (kRecentCapacity - 1) apart: a reading that
+// close to the last one kept is not kept (the older one is the better base), so that the ring spans the whole
+// window however often the station reads, in at most kRecentCapacity readings. recent_head is 0 and recent_count is
+// the size: the ring read from slot 0.
 void PushRecent(StationTrack& t, const MonitorOptions& o, TimePoint ts, double cm) {
   std::size_t drop = 0;
   while (drop < t.recent.size() && ts - t.recent[drop].ts > o.fast_rise_window) ++drop;
-  if (t.recent.size() - drop >= StationTrack::kRecentCapacity) drop = t.recent.size() - StationTrack::kRecentCapacity + 1;
+  const auto spacing = o.fast_rise_window / static_cast<int>(StationTrack::kRecentCapacity - 1);
+  const bool keep = t.recent.size() == drop || ts - t.recent.back().ts >= spacing;
+  if (keep && t.recent.size() - drop >= StationTrack::kRecentCapacity) {
+    drop = t.recent.size() - StationTrack::kRecentCapacity + 1;
+  }
   if (drop > 0) t.recent.erase(t.recent.begin(), t.recent.begin() + static_cast<std::ptrdiff_t>(drop));
-  t.recent.push_back(RecentReading{ts, cm});
+  if (keep) t.recent.push_back(RecentReading{ts, cm});
   t.recent_head = 0;
-  t.recent_count = t.recent.size();
+  t.recent_count = static_cast<std::uint32_t>(t.recent.size());
 }
 
 // Rate in cm/hour between the newest reading and the oldest one inside the window; nullopt when they are too close.
@@ -130,10 +137,10 @@ void NormalizeWindows(StationTrack& t) {
   if (cap > 0) {
     const std::size_t head = t.recent_head % cap;
     const std::size_t count = std::min<std::size_t>(t.recent_count, cap);
-    for (std::size_t k = 0; k < count; ++k) ring.push_back(t.recent[(head + cap - count + k) % cap]);
-    if (ring.size() > StationTrack::kRecentCapacity) {
-      ring.erase(ring.begin(), ring.end() - static_cast<std::ptrdiff_t>(StationTrack::kRecentCapacity));
-    }
+    // The newest kRecentCapacity of them (a ring saved by a kaoko that kept more), in a block of just their size.
+    const std::size_t keep = std::min(count, StationTrack::kRecentCapacity);
+    ring.reserve(keep);
+    for (std::size_t k = count - keep; k < count; ++k) ring.push_back(t.recent[(head + cap - count + k) % cap]);
   }
   t.recent = std::move(ring);
   t.recent_head = 0;

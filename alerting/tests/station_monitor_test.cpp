@@ -120,6 +120,64 @@ TEST_CASE("levels: a fast rise lifts the level by one", "[alerting]") {
   }
 }
 
+TEST_CASE("levels: a fast rise is measured over the window, however often a station reads", "[alerting]") {
+  Bench b;
+  const auto t0 = T0();
+  SECTION("a reading every 10 s rising at 60 cm/h is a fast rise once 10 minutes have passed") {
+    // A station that reads every 10 s sends 60 readings in the minimum span: the rate's base must still be there.
+    for (int s = 0; s <= 20 * 60; s += 10) {
+      b.Feed(200 + s / 60.0, t0 + std::chrono::seconds(s));
+      if (s < 10 * 60) REQUIRE_FALSE(b.track.fast_rise);
+    }
+    REQUIRE(b.track.fast_rise);
+    REQUIRE(b.track.rise_cm_per_hour == Approx(60));
+    REQUIRE(b.track.level == Level::kWatch);
+  }
+  SECTION("a rate that is fast only over the last minutes of a dense hour is judged over the hour") {
+    // Level for 50 minutes, then 20 cm in 10 minutes: 120 cm/h over those 10 minutes, but 20 cm/h over the hour
+    // (the window), under the 30 cm/h of the station: not a fast rise.
+    for (int s = 0; s <= 50 * 60; s += 10) b.Feed(200 + (s / 10 % 2) * 0.5, t0 + std::chrono::seconds(s));
+    for (int s = 10; s <= 10 * 60; s += 10) b.Feed(200 + s / 30.0, t0 + 50min + std::chrono::seconds(s));
+    REQUIRE(b.track.rise_cm_per_hour == Approx(20).margin(2.5));
+    REQUIRE_FALSE(b.track.fast_rise);
+  }
+  SECTION("the ring keeps at most kRecentCapacity readings, spread over the window") {
+    for (int s = 0; s <= 2 * 3600; s += 5) b.Feed(200 + (s / 5 % 2) * 0.5, t0 + std::chrono::seconds(s));
+    REQUIRE(b.track.recent.size() <= StationTrack::kRecentCapacity);
+    REQUIRE(b.track.recent.size() >= StationTrack::kRecentCapacity - 1);
+    const auto newest = t0 + std::chrono::seconds(2 * 3600);
+    REQUIRE(newest - b.track.recent.front().ts <= b.options.fast_rise_window);
+    REQUIRE(newest - b.track.recent.front().ts >= b.options.fast_rise_window - b.options.fast_rise_window / 7);
+  }
+}
+
+TEST_CASE("levels: a ring saved by an earlier kaoko (32 slots with a head) comes back as its newest readings", "[alerting]") {
+  Bench b;
+  const auto t0 = T0();
+  // 32 readings a minute apart, rising 1 cm a minute, written as a ring whose oldest is in slot 5.
+  b.track.recent.resize(32);
+  for (std::size_t k = 0; k < 32; ++k) {
+    b.track.recent[(5 + k) % 32] = RecentReading{t0 + std::chrono::minutes(k), 200.0 + static_cast<double>(k)};
+  }
+  b.track.recent_head = 5;
+  b.track.recent_count = 32;
+  b.track.latest_ts = t0 + 31min;
+  b.track.accepted_cm = 231;
+  NormalizeWindows(b.track);
+  REQUIRE(b.track.recent.size() == StationTrack::kRecentCapacity);
+  REQUIRE(b.track.recent.capacity() == StationTrack::kRecentCapacity);  // no room kept for the 24 dropped
+  REQUIRE(b.track.recent_head == 0);
+  REQUIRE(b.track.recent_count == StationTrack::kRecentCapacity);
+  for (std::size_t k = 0; k < b.track.recent.size(); ++k) {
+    REQUIRE(b.track.recent[k].ts == t0 + std::chrono::minutes(24 + k));  // the newest 8, oldest first
+    REQUIRE(b.track.recent[k].level_cm == Approx(224 + static_cast<double>(k)));
+  }
+  // The next reading is measured from the oldest kept (24 minutes in): 11 cm in 11 minutes = 60 cm/h, fast.
+  b.Feed(235, t0 + 35min);
+  REQUIRE(b.track.rise_cm_per_hour == Approx(60));
+  REQUIRE(b.track.fast_rise);
+}
+
 TEST_CASE("levels: rain over 1 h or 24 h raises watch", "[alerting]") {
   Bench b;
   SECTION("35 mm within the hour") {

@@ -33,6 +33,7 @@ struct Options {
   std::string record;                // --record FILE: write the table between the bench markers of FILE
   bool quick = false;
   std::string network_file;          // --network FILE: use this network file instead of generating one
+  std::string keep;                  // --keep DIR: copy the last run's database and the network there (a diagnosis)
   std::string peer_stations;         // the stations and thresholds as JSON for the peer (written by the orchestrator)
 };
 

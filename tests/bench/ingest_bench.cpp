@@ -621,6 +621,14 @@ class Orchestrator {
     // Idle again, as a TAO's PC is after a restart: on this database, where every station has read (a new database
     // has none of the stations' keys and stored states; this one has them all, and its readings). Only when kaoko
     // was not behind: the broker then holds nothing for it, and it stays idle.
+    if (!o_.keep.empty()) {  // for a diagnosis by hand (heaptrack, a restart): the database as this run left it
+      std::filesystem::create_directories(o_.keep);
+      for (const std::string& f : {db, network_}) {
+        std::filesystem::copy_file(f, o_.keep + "/" + std::filesystem::path(f).filename().string(),
+                                   std::filesystem::copy_options::overwrite_existing);
+      }
+      Progress("   the database and the network copied to {}", o_.keep);
+    }
     if (!behind) {
       const auto t_start = std::chrono::steady_clock::now();
       ServiceProcess again(r_.broker, db, std::vector<std::string>{"--network", network_}, false);
@@ -1161,6 +1169,7 @@ Usage: kaoko-bench [options]          (normally through ./kaoko bench)
   --peer-full-readings N  readings for the peer run with synchronous=FULL [3000; quick 1000; 0: none]
   --no-peer             do not run the Node-RED peer
   --network FILE        kaoko's network file instead of generating one (station ids s000000…, villages v00000…)
+  --keep DIR            copy the last run's database and the network into DIR (to profile a restart by hand)
   --record FILE         also write the table into FILE between <!-- bench:start --> and <!-- bench:end -->
 Modes run by the orchestrator itself: kaoko-bench publish …, kaoko-bench count-subscriber …
 )";
@@ -1305,6 +1314,7 @@ int main(int argc, char** argv) {
       else if (a == "--no-peer") o.peer = false;
       else if (a == "--network") o.network_file = next();
       else if (a == "--record") o.record = next();
+      else if (a == "--keep") o.keep = next();
       else if (a == "--help" || a == "-h") {
         fmt::print("{}", kUsage);
         return 0;

@@ -162,7 +162,7 @@ struct RecentReading {
 
 // Evaluation state of one station: level with persistence and hysteresis, fast rise, rain, health.
 struct StationTrack {
-  static constexpr std::size_t kRecentCapacity = 32;  // ring for the fast-rise rate
+  static constexpr std::size_t kRecentCapacity = 8;  // the fast-rise rate's bases: one per 1/7 of its window
   static constexpr std::size_t kRainBuckets = 144;    // ten-minute buckets: 24 hours of rain
   static constexpr std::int64_t kRainBucketSeconds = 600;
 
@@ -184,7 +184,8 @@ struct StationTrack {
   Maybe<double> battery_v;
   Maybe<TimePoint> last_heard;              // engine time of the last reading or status online
   Maybe<TimePoint> watching_since;          // engine time this station was first checked for silence
-  // Accepted readings of the last fast_rise_window, oldest first, at most kRecentCapacity. Read as a ring of
+  // Accepted readings of the last fast_rise_window, oldest first, at most kRecentCapacity, at least
+  // fast_rise_window / (kRecentCapacity - 1) apart (the bases of the fast-rise rate). Read as a ring of
   // recent.size() slots: recent_count of them ending just before recent_head (the engine keeps head 0 and count =
   // size; an older layout with a head is converted by NormalizeWindows).
   std::vector<RecentReading> recent;

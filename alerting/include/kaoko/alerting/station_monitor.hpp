@@ -1,6 +1,6 @@
 // Per-station evaluation of one reading: the level with persistence and hysteresis, a fast rise, rain, and the
 // station's health (stuck, spike, low battery). Pure: it updates a StationTrack and says what changed; the engine
-// decides what that means for incidents. O(1) per reading: the fast-rise ring holds at most 32 readings and only
+// decides what that means for incidents. O(1) per reading: the fast-rise ring holds at most 8 readings and only
 // those of the last fast_rise_window, the rain only the buckets of the last 24 hours that had rain (a dry, idle
 // station holds no buffer at all).
 #pragma once
@@ -55,7 +55,9 @@ void NormalizeWindows(StationTrack& track);
 //    row OR for persistence_time between the first and the latest of those readings (by reading ts).
 //  - A level is left when a reading is < threshold - hysteresis_cm (equal to threshold - hysteresis stays).
 //  - Fast rise: (newest - oldest reading in fast_rise_window) per hour > fast_rise_cm_per_hour (strictly), when
-//    the two are at least fast_rise_min_span apart; lifts the level by one (capped at critical).
+//    the two are at least fast_rise_min_span apart; lifts the level by one (capped at critical). The oldest is the
+//    oldest kept: readings are kept for this at least fast_rise_window / 7 apart (8.6 minutes of an hour), so it is
+//    at most that much younger than the window, however often the station reads.
 //  - Rain: the sum over the last hour >= watch_mm_1h or over 24 h >= watch_mm_24h raises the level to watch.
 //  - A reading not newer than the newest seen adds its rain but changes nothing else.
 MonitorResult ApplyReading(const Station& station, const HealthPolicy& health, const RainPolicy& rain,
