@@ -595,6 +595,32 @@ void Restore(StationTrack& t, const Decisive& d) {
 }
 
 std::int64_t Millis(TimePoint t) { return t.time_since_epoch().count(); }
+
+// What a station's rise says, in Thai and English: the landmark of the level it reached (or the level in cm under
+// the first threshold), the fast rise and the heavy rain when they are part of it. `cm`: the reading, when one
+// raised it (none when a station's maintenance ended with the water still up: its last accepted reading then).
+std::pair<std::string, std::string> RiseText(const Station& station, const StationTrack& track, std::optional<double> cm) {
+  if (!cm && track.accepted_cm) cm = *track.accepted_cm;
+  const std::string cm_th = cm ? fmt::format(" ({:.0f} ซม.)", *cm) : "";
+  const std::string cm_en = cm ? fmt::format(" ({:.0f} cm)", *cm) : "";
+  std::pair<std::string, std::string> d;
+  if (ThresholdOf(station, track.threshold_level)) {
+    d.first = fmt::format("น้ำถึง{} ที่{}{}", station.landmark_th(track.threshold_level), station.name_th(), cm_th);
+    d.second = fmt::format("water at {} at {}{}", station.landmark_en(track.threshold_level), station.name_en(), cm_en);
+  } else {
+    d.first = fmt::format("ระดับน้ำที่{}{}", station.name_th(), cm_th);
+    d.second = fmt::format("water at {}{}", station.name_en(), cm_en);
+  }
+  if (track.fast_rise) {
+    d.first += fmt::format(" น้ำขึ้นเร็ว {:.0f} ซม./ชม.", track.rise_cm_per_hour);
+    d.second += fmt::format(", rising fast ({:.0f} cm/h)", track.rise_cm_per_hour);
+  }
+  if (track.rain_watch) {
+    d.first += fmt::format(" ฝนตกหนัก {:.0f} มม. ใน 1 ชม. / {:.0f} มม. ใน 24 ชม.", track.rain_1h_mm, track.rain_24h_mm);
+    d.second += fmt::format(", heavy rain ({:.0f} mm in 1 h, {:.0f} mm in 24 h)", track.rain_1h_mm, track.rain_24h_mm);
+  }
+  return d;
+}
 }  // namespace
 
 // Where a station's count of unsaved readings starts after its first save: its own phase in [0, save_every_readings).
@@ -654,26 +680,7 @@ MonitorResult Engine::Evaluate(std::size_t idx, const Reading& reading, TimePoin
   if (Silenced(track, now)) return res;  // under maintenance: its readings raise nothing
   if (track.level > track.triggered_level) {
     track.triggered_level = track.level;
-    const Threshold* th = ThresholdOf(station, track.threshold_level);
-    std::string d_th;
-    std::string d_en;
-    if (th) {
-      d_th = fmt::format("น้ำถึง{} ที่{} ({:.0f} ซม.)", station.landmark_th(track.threshold_level), station.name_th(),
-                         reading.level_cm);
-      d_en = fmt::format("water at {} at {} ({:.0f} cm)", station.landmark_en(track.threshold_level), station.name_en(),
-                         reading.level_cm);
-    } else {
-      d_th = fmt::format("ระดับน้ำที่{} {:.0f} ซม.", station.name_th(), reading.level_cm);
-      d_en = fmt::format("water at {} is {:.0f} cm", station.name_en(), reading.level_cm);
-    }
-    if (track.fast_rise) {
-      d_th += fmt::format(" น้ำขึ้นเร็ว {:.0f} ซม./ชม.", track.rise_cm_per_hour);
-      d_en += fmt::format(", rising fast ({:.0f} cm/h)", track.rise_cm_per_hour);
-    }
-    if (track.rain_watch) {
-      d_th += fmt::format(" ฝนตกหนัก {:.0f} มม. ใน 1 ชม. / {:.0f} มม. ใน 24 ชม.", track.rain_1h_mm, track.rain_24h_mm);
-      d_en += fmt::format(", heavy rain ({:.0f} mm in 1 h, {:.0f} mm in 24 h)", track.rain_1h_mm, track.rain_24h_mm);
-    }
+    auto [d_th, d_en] = RiseText(station, track, reading.level_cm);
     const Level level = track.level;
     (void)Trigger(station.village, level, TriggerSource{"station", station.id, reading.ts, level}, std::move(d_th),
                   std::move(d_en), "station", station.id, now, fx);
@@ -1137,13 +1144,9 @@ Effects Engine::Advance(TimePoint now) {
         // Still up after the maintenance: raise it now rather than at the next reading.
         const Station& s = network_->stations[i];
         t.triggered_level = t.level;
-        const Threshold* th = ThresholdOf(s, t.threshold_level);
-        (void)Trigger(s.village, t.level, TriggerSource{"station", s.id, now, t.level},
-                      th ? fmt::format("น้ำถึง{} ที่{}", s.landmark_th(t.threshold_level), s.name_th())
-                         : fmt::format("ระดับน้ำที่{}", s.name_th()),
-                      th ? fmt::format("water at {} at {}", s.landmark_en(t.threshold_level), s.name_en())
-                         : fmt::format("water at {}", s.name_en()),
-                      "station", s.id, now, fx);
+        auto [d_th, d_en] = RiseText(s, t, std::nullopt);
+        (void)Trigger(s.village, t.level, TriggerSource{"station", s.id, now, t.level}, std::move(d_th),
+                      std::move(d_en), "station", s.id, now, fx);
       }
     }
     if (Silenced(t, now)) continue;

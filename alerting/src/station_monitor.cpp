@@ -78,6 +78,17 @@ void SumRain(StationTrack& t, TimePoint latest) {
   t.rain_24h_mm = h24;
 }
 
+// Takes one reading out of a full ring where it is densest: the one closest to the reading before it (never the
+// oldest, the rate's base). Only a ring denser than PushRecent keeps needs it: one saved by an earlier kaoko.
+void ThinDensest(std::vector<RecentReading>& ring) {
+  if (ring.size() < 2) return;
+  std::size_t densest = 1;
+  for (std::size_t k = 2; k < ring.size(); ++k) {
+    if (ring[k].ts - ring[k - 1].ts < ring[densest].ts - ring[densest - 1].ts) densest = k;
+  }
+  ring.erase(ring.begin() + static_cast<std::ptrdiff_t>(densest));
+}
+
 // The ring of accepted readings for the fast-rise rate, oldest first: the bases a later reading's rate can be
 // measured from. Only those inside fast_rise_window of the newest (an older one can never be a base again, since
 // only newer readings are evaluated), and at least fast_rise_window / (kRecentCapacity - 1) apart: a reading that
@@ -87,13 +98,13 @@ void SumRain(StationTrack& t, TimePoint latest) {
 void PushRecent(StationTrack& t, const MonitorOptions& o, TimePoint ts, double cm) {
   std::size_t drop = 0;
   while (drop < t.recent.size() && ts - t.recent[drop].ts > o.fast_rise_window) ++drop;
-  const auto spacing = o.fast_rise_window / static_cast<int>(StationTrack::kRecentCapacity - 1);
-  const bool keep = t.recent.size() == drop || ts - t.recent.back().ts >= spacing;
-  if (keep && t.recent.size() - drop >= StationTrack::kRecentCapacity) {
-    drop = t.recent.size() - StationTrack::kRecentCapacity + 1;
-  }
   if (drop > 0) t.recent.erase(t.recent.begin(), t.recent.begin() + static_cast<std::ptrdiff_t>(drop));
-  if (keep) t.recent.push_back(RecentReading{ts, cm});
+  const auto spacing = o.fast_rise_window / static_cast<int>(StationTrack::kRecentCapacity - 1);
+  if (t.recent.empty() || ts - t.recent.back().ts >= spacing) {
+    // Spaced so, a ring is full only when it came denser from an earlier kaoko: thinned, it keeps its oldest base.
+    while (t.recent.size() >= StationTrack::kRecentCapacity) ThinDensest(t.recent);
+    t.recent.push_back(RecentReading{ts, cm});
+  }
   t.recent_head = 0;
   t.recent_count = static_cast<std::uint32_t>(t.recent.size());
 }
@@ -137,10 +148,12 @@ void NormalizeWindows(StationTrack& t) {
   if (cap > 0) {
     const std::size_t head = t.recent_head % cap;
     const std::size_t count = std::min<std::size_t>(t.recent_count, cap);
-    // The newest kRecentCapacity of them (a ring saved by a kaoko that kept more), in a block of just their size.
-    const std::size_t keep = std::min(count, StationTrack::kRecentCapacity);
-    ring.reserve(keep);
-    for (std::size_t k = count - keep; k < count; ++k) ring.push_back(t.recent[(head + cap - count + k) % cap]);
+    ring.reserve(count);
+    for (std::size_t k = 0; k < count; ++k) ring.push_back(t.recent[(head + cap - count + k) % cap]);
+    // A ring saved by a kaoko that kept more readings: thinned where densest (its oldest, the base, stays), in a
+    // block of just the size kept.
+    while (ring.size() > StationTrack::kRecentCapacity) ThinDensest(ring);
+    ring.shrink_to_fit();
   }
   t.recent = std::move(ring);
   t.recent_head = 0;

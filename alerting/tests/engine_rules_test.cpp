@@ -141,6 +141,14 @@ TEST_CASE("silence: a station under maintenance raises nothing", "[alerting]") {
     fx = e.Advance(T0() + 2h);
     CHECK(e.Alert("kaoko")->level == Level::kCritical);
     CHECK(e.FindStationTrack("kaoko-bridge")->health_incident.has_value());
+    // Said as a reading would have said it: the landmark, the station and its last level.
+    const Incident* flood = nullptr;
+    for (const Incident* i : e.OpenIncidents()) {
+      if (i->kind == IncidentKind::kFlood) flood = i;
+    }
+    REQUIRE(flood != nullptr);
+    CHECK(flood->detail_th == "น้ำถึงลานวัด ที่สะพานบ้านเก้ากอ (410 ซม.)");
+    CHECK(flood->detail_en == "water at the temple yard at Kao Ko bridge (410 cm)");
   }
 }
 

@@ -151,7 +151,7 @@ TEST_CASE("levels: a fast rise is measured over the window, however often a stat
   }
 }
 
-TEST_CASE("levels: a ring saved by an earlier kaoko (32 slots with a head) comes back as its newest readings", "[alerting]") {
+TEST_CASE("levels: a ring saved by an earlier kaoko (32 slots with a head) is thinned, its oldest base kept", "[alerting]") {
   Bench b;
   const auto t0 = T0();
   // 32 readings a minute apart, rising 1 cm a minute, written as a ring whose oldest is in slot 5.
@@ -168,14 +168,24 @@ TEST_CASE("levels: a ring saved by an earlier kaoko (32 slots with a head) comes
   REQUIRE(b.track.recent.capacity() == StationTrack::kRecentCapacity);  // no room kept for the 24 dropped
   REQUIRE(b.track.recent_head == 0);
   REQUIRE(b.track.recent_count == StationTrack::kRecentCapacity);
-  for (std::size_t k = 0; k < b.track.recent.size(); ++k) {
-    REQUIRE(b.track.recent[k].ts == t0 + std::chrono::minutes(24 + k));  // the newest 8, oldest first
-    REQUIRE(b.track.recent[k].level_cm == Approx(224 + static_cast<double>(k)));
+  REQUIRE(b.track.recent.front().ts == t0);  // the base
+  REQUIRE(b.track.recent.front().level_cm == 200);
+  REQUIRE(b.track.recent.back().ts >= t0 + 28min);
+  for (std::size_t k = 1; k < b.track.recent.size(); ++k) {
+    const auto gap = b.track.recent[k].ts - b.track.recent[k - 1].ts;
+    REQUIRE(gap >= 2min);  // spread over the 31 minutes, not bunched
+    REQUIRE(gap <= 8min);
+    REQUIRE(b.track.recent[k].level_cm == Approx(200 + std::chrono::duration<double, std::ratio<60>>(
+                                                           b.track.recent[k].ts - t0).count()));
   }
-  // The next reading is measured from the oldest kept (24 minutes in): 11 cm in 11 minutes = 60 cm/h, fast.
-  b.Feed(235, t0 + 35min);
+  // The next reading is measured from the oldest (40 cm in 40 minutes = 60 cm/h: fast). It is more than 8.6 minutes
+  // after the newest kept, so it is kept too: the full ring is thinned again, the base still the oldest.
+  b.Feed(240, t0 + 40min);
   REQUIRE(b.track.rise_cm_per_hour == Approx(60));
   REQUIRE(b.track.fast_rise);
+  REQUIRE(b.track.recent.size() == StationTrack::kRecentCapacity);
+  REQUIRE(b.track.recent.front().ts == t0);
+  REQUIRE(b.track.recent.back().ts == t0 + 40min);
 }
 
 TEST_CASE("levels: rain over 1 h or 24 h raises watch", "[alerting]") {

@@ -42,8 +42,9 @@ StationTrack NewStationTrack(const Station& station);
 
 // Brings a track's windows to the layout ApplyReading keeps: the ring oldest first from slot 0 (recent_head 0,
 // recent_count = size, at most kRecentCapacity), the rain as (bucket, mm) sorted by bucket without empty slots. A
-// track saved by an earlier kaoko (a fixed ring of 32 with a head, 144 rain slots) comes back with the same sums and
-// the same rate. Does nothing to a track already in that layout. Thread-safe for distinct tracks.
+// track saved by an earlier kaoko (a fixed ring of 32 with a head, 144 rain slots) comes back with the same rain sums
+// and its ring thinned to kRecentCapacity where it was densest, its oldest reading (the rate's base) kept. Does
+// nothing to a track already in that layout. Thread-safe for distinct tracks.
 void NormalizeWindows(StationTrack& track);
 
 // Evaluates one reading into `track`. `others_moving` says whether any other station's last reading moved (the
