@@ -1,4 +1,5 @@
 // kaoko-sim: wires the command line to kaoko::sim::Run (see simulation.hpp and docs/firmware-sim.md).
+#include <cstdlib>
 #include <iostream>
 
 #include "kaoko/sim/simulation.hpp"
@@ -9,5 +10,9 @@ int main(int argc, char** argv) {
     std::cerr << "kaoko-sim: " << options.error().reason << '\n';
     return 1;
   }
-  return kaoko::sim::Run(*options, std::cout, std::cerr);
+  const int rc = kaoko::sim::Run(*options, std::cout, std::cerr);
+  // Run leaves its MQTT clients to the operating system (simulation.cpp, Run): end here without destructors.
+  std::cout.flush();
+  std::cerr.flush();
+  std::_Exit(rc);
 }

@@ -417,7 +417,8 @@ bool Core::ProcessSegment(std::vector<Inbound>& batch, std::size_t begin, std::s
   t5 = TC::now();
   // What open screens should redraw (the WebSocket hub): newest reading per station, and every engine effect.
   std::vector<LiveEvent> live;
-  if (observer_) {
+  const bool observed = observer_ && (!listening_ || listening_());
+  if (observed) {
     std::unordered_map<StationSlot*, const store::StoredReading*> newest;
     for (auto& [slot, reading] : b.latest) {
       auto& n = newest[slot];
@@ -473,7 +474,7 @@ bool Core::ProcessSegment(std::vector<Inbound>& batch, std::size_t begin, std::s
   }
   if (options_.tap) options_.tap->Committed(now);
   RefreshViews(now, &touched);
-  if (observer_) observer_(live);
+  if (observed && !live.empty()) observer_(std::move(live));
   // Answer the commands only now: what they changed is on disk and announced.
   if (commands) {
     for (std::size_t i = 0; i < commands->size(); ++i) (*commands)[i].done->set_value(std::move(results[i]));
@@ -641,7 +642,10 @@ CommandResult Core::Decide(const std::string& user, const wire::DecisionMsg& dec
   });
 }
 
-void Core::SetObserver(std::function<void(const std::vector<LiveEvent>&)> observer) { observer_ = std::move(observer); }
+void Core::SetObserver(std::function<void(std::vector<LiveEvent>)> observer, std::function<bool()> listening) {
+  observer_ = std::move(observer);
+  listening_ = std::move(listening);
+}
 
 void Core::PublishAck(StationSlot& slot, std::int64_t now_ms) {
   auto it = pending_acks_.find(&slot);

@@ -143,10 +143,11 @@ class ServiceImpl : public Service {
     api_->SetExtraRoutes([this](const Request& r) { return tier_->Http(r); });
     // Live updates: the core thread only posts its events to the io_context, where the hub fans them out.
     hub_ = std::make_unique<LiveHub>(network_, [this](std::int64_t id) { return api_->IncidentJson(id); });
-    core_->SetObserver([this](const std::vector<LiveEvent>& events) {
-      if (events.empty()) return;
-      boost::asio::post(io_, [this, events] { hub_->Broadcast(events); });
-    });
+    core_->SetObserver(
+        [this](std::vector<LiveEvent> events) {
+          boost::asio::post(io_, [this, events = std::move(events)] { hub_->Broadcast(events); });
+        },
+        [this] { return hub_->Listening(); });
     try {
       auto address = boost::asio::ip::make_address(options_.http_address);
       http_ = std::make_unique<HttpServer>(io_, boost::asio::ip::tcp::endpoint(address, options_.http_port), *api_,

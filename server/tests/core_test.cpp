@@ -122,6 +122,30 @@ TEST_CASE("core: the dashboard shows the newest reading by its own time, not by 
   }
 }
 
+TEST_CASE("core: the open screens get each batch's newest readings, and with no screen open none are built", "[core]") {
+  Fixture f;  // levels under the bridge's watch (250): no incident, only readings for the screens
+  std::vector<std::vector<server::LiveEvent>> seen;
+  bool listening = false;
+  f.core->SetObserver([&](std::vector<server::LiveEvent> events) { seen.push_back(std::move(events)); },
+                      [&] { return listening; });
+  f.Feed({{kBridge, Reading(1, 200)}});
+  REQUIRE(seen.empty());  // no screen open: nothing built, nothing handed on
+  REQUIRE(f.db->CountReadings() == 1);  // and the reading is stored all the same
+  listening = true;
+  f.Feed({{kBridge, Reading(2, 201, "2026-11-27T04:16:00Z")}, {kBridge, Reading(3, 202, "2026-11-27T04:17:00Z")}});
+  REQUIRE(seen.size() == 1);
+  std::vector<std::string> readings;
+  for (const auto& e : seen[0]) {
+    if (e.type == "reading") readings.push_back(e.json);
+  }
+  REQUIRE(readings.size() == 1);  // the station's newest of the batch only
+  REQUIRE(readings[0].find(R"("station":"kaoko-bridge","seq":3,)") != std::string::npos);
+  SECTION("a batch that changes nothing a screen shows hands nothing on") {
+    f.Feed({{kBridge, Reading(3, 202, "2026-11-27T04:17:00Z")}});  // a repeat: stored before
+    REQUIRE(seen.size() == 1);
+  }
+}
+
 TEST_CASE("core: a station's status is shown, and an unknown station, a wrong village or a bad state is refused", "[core]") {
   Fixture f;
   f.Feed({{"kaoko/v1/tonhong/kaoko/station/kaoko-bridge/status", R"({"state":"offline"})"},

@@ -63,7 +63,8 @@ std::string Usage();
 
 // Runs a whole simulation as the options say; writes progress and the summary to `out`, problems to `err`.
 // Returns the process exit code: 0 ok, 1 bad input, 2 could not connect, 3 readings still unacked at the end of
-// --exit-when-drained.
+// --exit-when-drained. Its MQTT clients are never torn down (a Paho C++ 1.2.0 crash at teardown): call it once, and
+// end the process with std::_Exit after it (as main.cpp does).
 int Run(const SimOptions& options, std::ostream& out, std::ostream& err);
 
 // The model alone: levels of every station (and rain of every sub-catchment) every `csv_step`, as CSV text with a

@@ -154,8 +154,9 @@ class Core {
   // Thread-safe; blocks the caller. Do not call from the core thread.
   CommandResult Run(std::function<CommandResult(TimePoint)> run);
   // Called on the core thread after each commit with what changed; must only hand the events on (never block).
-  // Set before Run starts.
-  void SetObserver(std::function<void(const std::vector<LiveEvent>&)> observer);
+  // `listening` (thread-safe, cheap) says whether anyone would see them: when it says no, the events are not even
+  // built (no screen open: a reading costs nothing for the screens). Set before Run starts.
+  void SetObserver(std::function<void(std::vector<LiveEvent>)> observer, std::function<bool()> listening = {});
 
   // For a CoreTap inside Intercept only (core thread): handles `in` as if it had arrived, within the current batch.
   void Feed(Inbound& in);
@@ -261,7 +262,8 @@ class Core {
   std::chrono::steady_clock::time_point merge_retry_at_{};  // after a failed merge (MergeRecent)
   bool engine_stale_ = false;    // a batch was rolled back and the engine could not be read back yet
   std::vector<PendingCommand> commands_;  // guarded by queue_mu_
-  std::function<void(const std::vector<LiveEvent>&)> observer_;
+  std::function<void(std::vector<LiveEvent>)> observer_;
+  std::function<bool()> listening_;
   Batch* feeding_ = nullptr;  // the batch being processed, for Feed (core thread)
   TimePoint feeding_now_{};
 

@@ -8,6 +8,7 @@
 // Thread safety: LiveHub is used only from the io_context's thread (post to it from elsewhere).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
@@ -42,6 +43,8 @@ class LiveHub {
   // Sends what each session may see of `events`. Call on the io_context's thread.
   void Broadcast(const std::vector<LiveEvent>& events);
   std::size_t sessions() const { return sessions_.size(); }
+  // Whether any screen is connected. Thread-safe: the core asks it before it builds a batch's events.
+  bool Listening() const { return listening_.load(std::memory_order_relaxed) > 0; }
 
   // Takes over an upgraded connection: accepts the WebSocket handshake of `request` and joins the hub.
   void Accept(boost::asio::ip::tcp::socket socket, boost::beast::http::request<boost::beast::http::string_body> request,
@@ -49,12 +52,19 @@ class LiveHub {
 
  private:
   friend class LiveSession;
-  void Join(LiveSession* session) { sessions_.insert(session); }
-  void Leave(LiveSession* session) { sessions_.erase(session); }
+  void Join(LiveSession* session) {
+    sessions_.insert(session);
+    listening_.store(sessions_.size(), std::memory_order_relaxed);
+  }
+  void Leave(LiveSession* session) {
+    sessions_.erase(session);
+    listening_.store(sessions_.size(), std::memory_order_relaxed);
+  }
 
   const alerting::Network& network_;
   std::function<std::optional<nlohmann::json>(std::int64_t)> incident_json_;
   std::unordered_set<LiveSession*> sessions_;
+  std::atomic<std::size_t> listening_{0};  // sessions_.size(), for other threads
 };
 
 }  // namespace kaoko::server
