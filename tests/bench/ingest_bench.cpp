@@ -618,17 +618,19 @@ class Orchestrator {
                     k.rejected == 0;
     Progress("   {} readings in the database, {} sent to this kaoko", Thousands(static_cast<double>(k.rows)),
              Thousands(static_cast<double>(k.expected)));
-    // Idle again, as a TAO's PC is after a restart: on this database, where every station has read (a new database
-    // has none of the stations' keys and stored states; this one has them all, and its readings). Only when kaoko
-    // was not behind: the broker then holds nothing for it, and it stays idle.
     if (!o_.keep.empty()) {  // for a diagnosis by hand (heaptrack, a restart): the database as this run left it
+      // With its WAL when kaoko was killed (it was behind): the last commits are there, not yet in the file.
       std::filesystem::create_directories(o_.keep);
-      for (const std::string& f : {db, network_}) {
-        std::filesystem::copy_file(f, o_.keep + "/" + std::filesystem::path(f).filename().string(),
-                                   std::filesystem::copy_options::overwrite_existing);
+      for (const std::string& f : {db, db + "-wal", network_}) {
+        const std::string to = o_.keep + "/" + std::filesystem::path(f).filename().string();
+        std::filesystem::remove(to);  // a WAL left from an earlier --keep must not be applied to this database
+        if (std::filesystem::exists(f)) std::filesystem::copy_file(f, to);
       }
       Progress("   the database and the network copied to {}", o_.keep);
     }
+    // Idle again, as a TAO's PC is after a restart: on this database, where every station has read (a new database
+    // has none of the stations' keys and stored states; this one has them all, and its readings). Only when kaoko
+    // was not behind: the broker then holds nothing for it, and it stays idle.
     if (!behind) {
       const auto t_start = std::chrono::steady_clock::now();
       ServiceProcess again(r_.broker, db, std::vector<std::string>{"--network", network_}, false);

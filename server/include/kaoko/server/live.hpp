@@ -5,7 +5,7 @@
 // TAO officer sees everything) and queues one text frame per session: {"events":[{"type":…,"data":{…}},…]}.
 // A client that falls more than kMaxQueuedFrames behind is dropped rather than allowed to hold memory or block.
 //
-// Thread safety: LiveHub is used only from the io_context's thread (post to it from elsewhere).
+// Thread safety: LiveHub is used only from the io_context's thread (post to it from elsewhere), except Listening.
 #pragma once
 
 #include <atomic>
