@@ -132,16 +132,28 @@ for name in "${NAMES[@]}"; do
 done
 
 if [ -n "$RECORD" ]; then
-  mkdir -p "$(dirname "$RECORD")"
-  {
-    echo "# Fuzzing: latest run"
-    echo
-    echo "\`tests/fuzz/run.sh\`, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(clang++ --version | head -1), ${SECONDS_EACH} s per harness," \
-         "$JOBS side by side on $(nproc) cores. Each harness starts from a copy of \`tests/fuzz/corpus/<harness>/\`;" \
-         "a crash is any sanitizer report, uncaught exception, invariant failure, timeout (5 s) or memory over 2 GB."
+  # Between the markers <!-- fuzz:start --> and <!-- fuzz:end --> when FILE has them (docs/benchmarks.md), else the
+  # whole FILE.
+  block=$(
+    echo "Run $(date -u +%Y-%m-%dT%H:%MZ) (\`tests/fuzz/run.sh\`), HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')," \
+         "$(clang++ --version | head -1), ${SECONDS_EACH} s per harness, $JOBS side by side on $(nproc) cores" \
+         "($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1))."
+    echo "Each harness starts from a copy of \`tests/fuzz/corpus/<harness>/\`, built with AddressSanitizer and" \
+         "UndefinedBehaviorSanitizer; a crash is any sanitizer report, uncaught exception, invariant failure, timeout" \
+         "(5 s) or memory over 2 GB. Corpus: the committed seeds → what the run grew to (not committed)."
     echo
     printf '%s' "$table"
-  } >"$RECORD"
+  )
+  mkdir -p "$(dirname "$RECORD")"
+  if [ -f "$RECORD" ] && grep -q '^<!-- fuzz:start -->$' "$RECORD" && grep -q '^<!-- fuzz:end -->$' "$RECORD"; then
+    tmp="$RECORD.tmp.$$"
+    BLOCK="$block" awk '
+      /^<!-- fuzz:start -->$/ { print; print ENVIRON["BLOCK"]; skip = 1; next }
+      /^<!-- fuzz:end -->$/ { skip = 0 }
+      !skip { print }' "$RECORD" >"$tmp" && mv "$tmp" "$RECORD"
+  else
+    { echo "# Fuzzing: latest run"; echo; printf '%s\n' "$block"; } >"$RECORD"
+  fi
   say "wrote $RECORD"
 fi
 [ "$failed" = 0 ] && say "no crashes" || say "some harness crashed"

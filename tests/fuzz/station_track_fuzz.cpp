@@ -1,9 +1,10 @@
 // Fuzzes kaoko::server::DecodeStationTrack (one station's evaluation state as stored in SQLite). What it accepts must
-// encode and decode again to the same text. With KAOKO_FUZZ_MONITOR=ON the decoded track also evaluates the next
-// reading (alerting::ApplyReading), since the decoder promises that a track it accepts cannot make the engine index
-// past its buffers. That step is off by default: ApplyReading currently overflows a signed integer in SumRain
-// (alerting/src/station_monitor.cpp, now_bucket - INT64_MIN for every empty rain bucket) on the first reading, so
-// every input would stop there. Turn it on once that is fixed.
+// encode and decode again to the same text. The decoded track then evaluates the next reading after a restart
+// (alerting::ApplyReading), since the decoder promises that a track it accepts cannot make the engine index past its
+// buffers or overflow: the windows must come out in the layout the engine keeps, and the track must still encode
+// and decode to itself.
+#include <algorithm>
+
 #include "fuzz_support.hpp"
 #include "kaoko/alerting/station_monitor.hpp"
 #include "kaoko/server/engine_codec.hpp"
@@ -23,7 +24,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   KAOKO_FUZZ_CHECK(again.ok());
   KAOKO_FUZZ_CHECK(server::EncodeStationTrack(again->station, again->track) == once);
 
-#if KAOKO_FUZZ_MONITOR
   // The next reading after a restart, through the station monitor as the engine would run it.
   static const alerting::Station station = [] {
     alerting::Station s;
@@ -42,8 +42,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   reading.level_cm = 320;
   reading.rain_mm = 4.2;
   reading.battery_v = 3.9;
-  (void)alerting::ApplyReading(station, alerting::HealthPolicy{}, alerting::RainPolicy{}, alerting::MonitorOptions{},
-                               track->track, reading, now, true);
-#endif
+  alerting::StationTrack& t = track->track;
+  (void)alerting::ApplyReading(station, alerting::HealthPolicy{}, alerting::RainPolicy{}, alerting::MonitorOptions{}, t,
+                               reading, now, true);
+  KAOKO_FUZZ_CHECK(t.recent.size() <= alerting::StationTrack::kRecentCapacity);
+  KAOKO_FUZZ_CHECK(t.recent_head == 0 && t.recent_count == t.recent.size());
+  KAOKO_FUZZ_CHECK(t.rain_bucket.size() == t.rain_mm.size());
+  KAOKO_FUZZ_CHECK(std::is_sorted(t.rain_bucket.begin(), t.rain_bucket.end()));
+  const std::string after = server::EncodeStationTrack(track->station, t);
+  auto after_again = server::DecodeStationTrack(after);
+  KAOKO_FUZZ_CHECK(after_again.ok());
+  KAOKO_FUZZ_CHECK(server::EncodeStationTrack(after_again->station, after_again->track) == after);
   return 0;
 }
