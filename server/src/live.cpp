@@ -96,8 +96,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 };
 
 LiveHub::LiveHub(const alerting::Network& network,
-                 std::function<std::optional<json>(std::int64_t)> incident_json)
-    : network_(network), incident_json_(std::move(incident_json)) {}
+                 std::function<std::optional<json>(std::int64_t)> incident_json, Metrics& metrics)
+    : network_(network), incident_json_(std::move(incident_json)), metrics_(metrics) {}
 
 void LiveHub::Accept(asio::ip::tcp::socket socket, http::request<http::string_body> request, LiveFilter filter) {
   std::make_shared<LiveSession>(std::move(socket), *this, std::move(filter))->Run(std::move(request));

@@ -110,6 +110,9 @@ std::string Metrics::Render() const {
   out += fmt::format("# HELP kaoko_ingest_queue_depth Messages received and waiting for the core.\n"
                      "# TYPE kaoko_ingest_queue_depth gauge\nkaoko_ingest_queue_depth {}\n",
                      queue_depth.load());
+  out += fmt::format("# HELP kaoko_live_sessions Screens connected to the live feed (GET /api/v1/live).\n"
+                     "# TYPE kaoko_live_sessions gauge\nkaoko_live_sessions {}\n",
+                     live_sessions.load());
   {
     std::lock_guard lock(mu_);
     for (const auto& f : kFamilies) {

@@ -142,7 +142,8 @@ class ServiceImpl : public Service {
         std::move(*auth), WebOptions{options_.web_root, options_.mqtt_ws_url});
     api_->SetExtraRoutes([this](const Request& r) { return tier_->Http(r); });
     // Live updates: the core thread only posts its events to the io_context, where the hub fans them out.
-    hub_ = std::make_unique<LiveHub>(network_, [this](std::int64_t id) { return api_->IncidentJson(id); });
+    hub_ = std::make_unique<LiveHub>(
+        network_, [this](std::int64_t id) { return api_->IncidentJson(id); }, metrics_);
     core_->SetObserver(
         [this](std::vector<LiveEvent> events) {
           boost::asio::post(io_, [this, events = std::move(events)] { hub_->Broadcast(events); });

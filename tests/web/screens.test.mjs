@@ -292,6 +292,38 @@ test('the live feed needs a session and this site as its origin', { timeout: 600
     const cookie = login.headers.get('set-cookie').split(';')[0];
     assert.equal(await upgrade({ Cookie: cookie, Origin: 'http://evil.example' }), 403);
     assert.equal(await upgrade({ Cookie: cookie, Origin: `http://127.0.0.1:${k.http}` }), 101);
+
+    // /metrics counts the screens on the feed, and a screen that goes away (its socket simply closed, as a phone
+    // that loses its network) is counted out: with no screen left the core stops building live events.
+    const sessions = async () => {
+      const text = await (await fetch(k.base + '/metrics')).text();
+      const m = /^kaoko_live_sessions (\d+)$/m.exec(text);
+      assert.ok(m, 'kaoko_live_sessions in /metrics');
+      return Number(m[1]);
+    };
+    const until = async (want) => {
+      const end = Date.now() + 10000;
+      let got;
+      while ((got = await sessions()) !== want && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(got, want, `kaoko_live_sessions should become ${want}`);
+    };
+    await until(0);
+    const open = () => new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: k.http, path: '/api/v1/live', headers: {
+        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', Cookie: cookie, Origin: `http://127.0.0.1:${k.http}` } });
+      req.on('upgrade', (res, socket) => resolve(socket));
+      req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
+      req.on('error', reject);
+      req.end();
+    });
+    const first = await open();
+    const second = await open();
+    await until(2);
+    first.destroy();
+    await until(1);
+    second.destroy();
+    await until(0);
   } finally {
     await k.stop();
   }

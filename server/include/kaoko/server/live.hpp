@@ -21,6 +21,7 @@
 
 #include "kaoko/alerting/network.hpp"
 #include "kaoko/server/core.hpp"
+#include "kaoko/server/metrics.hpp"
 
 namespace kaoko::server {
 
@@ -37,14 +38,16 @@ class LiveHub {
  public:
   static constexpr std::size_t kMaxQueuedFrames = 64;
 
-  // `incident_json` gives the public JSON of an incident (read from the database after the commit), or nullopt.
-  LiveHub(const alerting::Network& network, std::function<std::optional<nlohmann::json>(std::int64_t)> incident_json);
+  // `incident_json` gives the public JSON of an incident (read from the database after the commit), or nullopt. The
+  // count of sessions is kept in `metrics.live_sessions` (/metrics: kaoko_live_sessions).
+  LiveHub(const alerting::Network& network, std::function<std::optional<nlohmann::json>(std::int64_t)> incident_json,
+          Metrics& metrics);
 
   // Sends what each session may see of `events`. Call on the io_context's thread.
   void Broadcast(const std::vector<LiveEvent>& events);
   std::size_t sessions() const { return sessions_.size(); }
   // Whether any screen is connected. Thread-safe: the core asks it before it builds a batch's events.
-  bool Listening() const { return listening_.load(std::memory_order_relaxed) > 0; }
+  bool Listening() const { return metrics_.live_sessions.load(std::memory_order_relaxed) > 0; }
 
   // Takes over an upgraded connection: accepts the WebSocket handshake of `request` and joins the hub.
   void Accept(boost::asio::ip::tcp::socket socket, boost::beast::http::request<boost::beast::http::string_body> request,
@@ -54,17 +57,17 @@ class LiveHub {
   friend class LiveSession;
   void Join(LiveSession* session) {
     sessions_.insert(session);
-    listening_.store(sessions_.size(), std::memory_order_relaxed);
+    metrics_.live_sessions.store(sessions_.size(), std::memory_order_relaxed);
   }
   void Leave(LiveSession* session) {
     sessions_.erase(session);
-    listening_.store(sessions_.size(), std::memory_order_relaxed);
+    metrics_.live_sessions.store(sessions_.size(), std::memory_order_relaxed);
   }
 
   const alerting::Network& network_;
   std::function<std::optional<nlohmann::json>(std::int64_t)> incident_json_;
   std::unordered_set<LiveSession*> sessions_;
-  std::atomic<std::size_t> listening_{0};  // sessions_.size(), for other threads
+  Metrics& metrics_;  // live_sessions = sessions_.size(), for other threads and /metrics
 };
 
 }  // namespace kaoko::server
