@@ -34,6 +34,7 @@ struct Options {
   bool quick = false;
   std::string network_file;          // --network FILE: use this network file instead of generating one
   std::string keep;                  // --keep DIR: copy the last run's database and the network there (a diagnosis)
+  std::uint64_t startup_history = 100'000'000;  // --startup-history: readings stored before start-up is timed (0: not)
   std::string peer_stations;         // the stations and thresholds as JSON for the peer (written by the orchestrator)
 };
 
