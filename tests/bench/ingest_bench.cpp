@@ -412,7 +412,7 @@ class Orchestrator {
   int next_probe = 0;
 
   void BrokerCeiling() {
-    Progress("1/4 broker ceiling: 2 publishers → a subscriber that only counts, {} readings…", Thousands(o_.readings));
+    Progress("1/5 broker ceiling: 2 publishers → a subscriber that only counts, {} readings…", Thousands(o_.readings));
     Runner::Children c;
     c.push_back(r_.StartCounter("ceiling"));
     for (auto& p : r_.StartPublishers("ceiling", o_.readings, 0)) c.push_back(std::move(p));
@@ -446,7 +446,7 @@ class Orchestrator {
   }
 
   void Kaoko() {
-    Progress("3/4 kaoko-server with {} stations…", Thousands(o_.net.stations + o_.net.probes));
+    Progress("3/5 kaoko-server with {} stations…", Thousands(o_.net.stations + o_.net.probes));
     const std::string db = r_.dir + "/kaoko.db";
     std::unique_ptr<ServiceProcess> kaoko;
     std::uint64_t base = 0;  // readings kaoko's current database should hold
@@ -722,7 +722,7 @@ class Orchestrator {
 
   void BrokerLatency() {
     broker90_rate = std::floor(0.9 * k.sustained);
-    Progress("4/4 broker publish → counting subscriber under 1,000/s for {} s…", o_.latency_seconds);
+    Progress("4/5 broker publish → counting subscriber under 1,000/s for {} s…", o_.latency_seconds);
     broker1k = BrokerAt(1000, "broker1k");
     if (broker90_rate < 1) {
       broker90_rate = 0;
@@ -1229,12 +1229,12 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
   if (su.why_not.empty()) {
     out += fmt::format(
         "- Start-up: `tests/bench/gen-network.sh --stations {0} --villages {1}`; `kaoko-core-feed --stations {0} "
-        "--history {2} --readings 150000 --keep` wrote the history with SQL ({2} readings, ten minutes apart per "
+        "--history {2} --readings 150000 --keep` wrote the history with SQL ({4} readings, ten minutes apart per "
         "station) and fed 150,000 more through the core, so that the stations' states were saved as in operation "
         "({3:.0f} s in all); then kaoko-server was started on that file with the broker, from the start to `/healthz` "
         "answering ok (the broker connected, the database read). The reference is the same network on a new database. "
         "Disk: kaoko-core-feed's `page_count × page_size ÷ rows` after a checkpoint.\n",
-        su.stations, su.stations / 2, o.startup_history, su.written_s);
+        su.stations, su.stations / 2, o.startup_history, su.written_s, Thousands(static_cast<double>(o.startup_history)));
   }
   out += "- Figures \"measured elsewhere\" are issue 7's orientation figures (another run, same kind of machine); the "
          "goals are judged against the references measured in this run.\n";

@@ -86,7 +86,7 @@ PeerResult RunNodeRedPeer(Runner& r) {
   }
   p.versions = fmt::format("Node-RED {}, better-sqlite3 {}, Node.js {}", PackageVersion(modules, "node-red"),
                            PackageVersion(modules, "better-sqlite3"), NodeVersion());
-  Progress("2/4 the peer: {} …", p.versions);
+  Progress("2/5 the peer: {} …", p.versions);
 
   // A fresh user directory: the committed flow and settings, the broker account, the stations.
   const std::string user_dir = r.dir + "/nodered";

@@ -8,7 +8,6 @@
 // Thread safety: LiveHub is used only from the io_context's thread (post to it from elsewhere), except Listening.
 #pragma once
 
-#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
