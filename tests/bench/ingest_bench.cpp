@@ -351,7 +351,7 @@ std::string WhereTimeWent(const std::vector<std::pair<std::int64_t, std::int64_t
                      f["commit_us"] / 1e3, f["publish_us"] / 1e3});
   }
   std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.arrived < b.arrived; });
-  std::vector<double> to_kaoko, queued, evaluated, saved, committed, handed, to_officer;
+  std::vector<double> to_kaoko, queued, evaluated, saved, committed, handed, to_officer, to_disk;
   for (const auto& [sent, arrival] : probes) {
     auto it = std::lower_bound(lines.begin(), lines.end(), sent,
                                [](const Line& l, std::int64_t t) { return l.arrived < t; });
@@ -363,16 +363,22 @@ std::string WhereTimeWent(const std::vector<std::pair<std::int64_t, std::int64_t
     committed.push_back(it->committed);
     handed.push_back(it->handed);
     to_officer.push_back(static_cast<double>(arrival - it->published) / 1e6);
+    // The peer's own measure: from the publish to the reading stored (here on disk, fsync included).
+    to_disk.push_back(to_kaoko.back() + it->queued + it->evaluated + it->saved + it->committed);
   }
   if (to_kaoko.empty()) return "no alert trace";
   auto q = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return fmt::format("{:.2f} / {:.2f}", v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 9 / 10)]);
   };
+  std::sort(to_disk.begin(), to_disk.end());
   return fmt::format("publish → kaoko {}; in kaoko: queued {}, evaluated {}, engine state written {}, committed "
-                     "(fsync) {}, handed to MQTT {}; kaoko → officer {} ({} of {} probes traced)",
+                     "(fsync) {}, handed to MQTT {}; kaoko → officer {} ({} of {} probes traced). Publish → the "
+                     "reading that raised the alert committed (the peer's measure, with an fsync), p50 / p99 / max: "
+                     "{:.2f} / {:.2f} / {:.2f}",
                      q(to_kaoko), q(queued), q(evaluated), q(saved), q(committed), q(handed), q(to_officer),
-                     to_kaoko.size(), probes.size());
+                     to_kaoko.size(), probes.size(), to_disk[to_disk.size() / 2],
+                     to_disk[std::min(to_disk.size() - 1, to_disk.size() * 99 / 100)], to_disk.back());
 }
 
 // Alerts seen by the TAO officer's subscription: village → (arrival, incident).
