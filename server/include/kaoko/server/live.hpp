@@ -44,7 +44,6 @@ class LiveHub {
 
   // Sends what each session may see of `events`. Call on the io_context's thread.
   void Broadcast(const std::vector<LiveEvent>& events);
-  std::size_t sessions() const { return sessions_.size(); }
   // Whether any screen is connected. Thread-safe: the core asks it before it builds a batch's events.
   bool Listening() const { return metrics_.live_sessions.load(std::memory_order_relaxed) > 0; }
 
