@@ -110,8 +110,8 @@ void Core::MergeRecent(bool force) {
     if (!waiting || (!force && waiting < options_.merge_rows)) return;
     const auto t0 = std::chrono::steady_clock::now();
     // A slice of one part (a sixteenth of the stations) at a time, about a sixty-fourth of merge_rows, so that
-    // ingest waits that long and no longer (a whole part of 75,000 readings held it 0.6–1.6 s in the bench); all at
-    // a start.
+    // ingest waits that long and no longer (a whole part of 75,000 readings held it 0.6–1.6 s in the bench); all when
+    // forced.
     const std::int64_t moved =
         force ? store_.MergeRecent() : store_.MergeRecent(store_.FullestRecentPart(),
                                                           std::max<std::int64_t>(options_.merge_rows / 64, 5'000));
@@ -133,8 +133,10 @@ void Core::MergeRecent(bool force) {
 }
 
 void Core::LoadEngine(bool announce) {
-  // The replay below reads readings by station: from the archive by its key once readings_recent is empty.
-  MergeRecent(/*force=*/true);
+  // The recent readings are merged as in operation, only past merge_rows (a slice), not all of them first: a whole
+  // merge writes a page of every station that has unmerged readings, and at 150,000 stations it was 7 of a 15 s
+  // start (docs/benchmarks.md, "Start-up at 150,000 stations"). The replay below reads the unmerged ones in one scan.
+  MergeRecent();
   alerting::EngineState state;
   bool any = false;
   meta_whole_ = false;
@@ -195,6 +197,7 @@ void Core::LoadEngine(bool announce) {
       if (auto r = store_.Reading(slot->key, t->latest_seq)) SetLatest(*slot, *r);
     }
   }
+  store_.DropUnmerged();  // the replay's copy of the unmerged readings: up to 1.2 million, not needed again
   if (replayed && announce) {
     log::Info("core", "replayed {} readings stored since the stations' states were last saved", replayed);
   }

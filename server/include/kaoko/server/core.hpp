@@ -140,8 +140,9 @@ class Core {
   void AckDue(std::chrono::steady_clock::time_point now);
   // Publishes every pending ack now, due or not (at shutdown; tests).
   void FlushAcks();
-  // Merges readings_recent into the archive when it holds merge_rows or more (or `force`: any). Never throws: a
-  // failure is logged and counted, and the readings stay where they are, readable. Between batches only.
+  // Merges a slice of readings_recent into the archive when it holds merge_rows or more (`force`: all of it, at
+  // once, even within ten seconds of a failure; tests and tools). Never throws: a failure is logged and counted, and
+  // the readings stay where they are, readable. Between batches only; a start or a rollback merges as in operation.
   void MergeRecent(bool force = false);
 
   // Runs an engine command (silence, drill) on the core thread and waits for it; the effects are stored and

@@ -170,9 +170,13 @@ class Store {
   std::vector<StoredReading> LatestReadings();
   // One reading by its key (the station's name is left empty).
   std::optional<StoredReading> Reading(std::int64_t station_key, std::uint64_t seq);
-  // The station's readings with a seq above `seq`, in seq order (the station's name is left empty).
+  // The station's readings with a seq above `seq`, in seq order (the station's name is left empty). `fn` must not
+  // call the store. The unmerged readings are read in one scan at the first call and held until the next write or
+  // DropUnmerged.
   void ForEachReadingAfter(std::int64_t station_key, std::uint64_t seq,
                            const std::function<void(const StoredReading&)>& fn);
+  // Lets go of the unmerged readings that Reading or ForEachReadingAfter read (after a replay).
+  void DropUnmerged() { unmerged_.reset(); }
 
   // The time index of the readings (reading_days, migration 6): the lowest and highest seq a reading of the station
   // with ts in [since, until] can have (a superset: filter by ts as well); nullopt when it has none in that time.
