@@ -198,6 +198,16 @@ void Runner::ClearSession(const std::string& client_id) {
 
 namespace {
 
+// tests/bench/gen-network.sh --stations N [--villages V] > out (villages 0: the script's own, two stations each).
+// Returns the command, as the method text names it.
+std::string GenerateNetwork(int stations, int villages, const std::string& out) {
+  const std::string args =
+      villages > 0 ? fmt::format("--stations {} --villages {}", stations, villages) : fmt::format("--stations {}", stations);
+  const std::string cmd = fmt::format("bash '{}/tests/bench/gen-network.sh' {} > '{}'", testing::SourceDir(), args, out);
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+  return "tests/bench/gen-network.sh " + args;
+}
+
 struct Metrics {
   std::uint64_t accepted = 0, duplicate = 0, rejected = 0, queue = 0;
   // kaoko's own alert latency histogram (a reading's arrival → the alert published): cumulative (le seconds, count).
@@ -693,9 +703,11 @@ class Orchestrator {
     Progress("5/5 start-up with {} stored readings: writing them (kaoko-core-feed)…",
              Thousands(static_cast<double>(o_.startup_history)));
     const std::string net = dir + "/startup-network.toml";
-    const std::string cmd = fmt::format("bash '{}/tests/bench/gen-network.sh' --stations {} --villages {} > '{}'",
-                                        testing::SourceDir(), startup.stations, startup.stations / 2, net);
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+    GenerateNetwork(startup.stations, startup.stations / 2, net);
+    // kaoko-server's persistent session at the broker is named after the network's tambon.
+    const auto loaded = config::LoadNetwork(net);
+    if (!loaded) throw std::runtime_error("the start-up network does not load: " + loaded.error().reason);
+    const std::string session = "kaoko-" + loaded->tambon;
     // The reference: the same network on a new database.
     {
       const std::string fresh = dir + "/startup-new.db";
@@ -706,7 +718,7 @@ class Orchestrator {
       kaoko.Kill(SIGTERM);
       for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(fresh + suffix);
     }
-    r_.ClearSession("kaoko-big");  // the session of gen-network.sh's tambon, "big"
+    r_.ClearSession(session);
     const std::string db = dir + "/startup.db";
     const std::string log = dir + "/startup-feed.log";
     const auto t_feed = std::chrono::steady_clock::now();
@@ -744,7 +756,7 @@ class Orchestrator {
     Progress("   healthy after {:.2f} s ({:.2f} s on a new database), {:.0f} MiB resident", startup.start_s,
              startup.new_start_s, startup.rss);
     kaoko.Kill(SIGTERM);
-    r_.ClearSession("kaoko-big");
+    r_.ClearSession(session);
   }
 
   void BrokerLatency() {
@@ -1328,15 +1340,12 @@ int Run(Options o) {
   testing::TempDir tmp;
   const std::string dir = tmp.path();
   const std::string network = dir + "/network.toml";
-  const std::string generator = testing::SourceDir() + "/tests/bench/gen-network.sh";
   if (!o.network_file.empty()) {
     std::filesystem::copy_file(o.network_file, network);
     o.net.generator = "`--network " + o.network_file + "`";
-  } else if (std::filesystem::exists(generator)) {
+  } else if (std::filesystem::exists(testing::SourceDir() + "/tests/bench/gen-network.sh")) {
     Progress("generating a network of {} stations (tests/bench/gen-network.sh)…", Thousands(o.net.stations));
-    const std::string cmd = fmt::format("bash '{}' --stations {} > '{}'", generator, o.net.stations, network);
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
-    o.net.generator = fmt::format("`tests/bench/gen-network.sh --stations {}`", o.net.stations);
+    o.net.generator = "`" + GenerateNetwork(o.net.stations, 0, network) + "`";
   } else {
     Progress("generating a network of {} stations…", Thousands(o.net.stations));
     WriteNetworkToml(o.net.stations, network);

@@ -278,14 +278,20 @@ test('a watcher offline for a while keeps the report and sends it when the netwo
 test('the live feed needs a session and this site as its origin', { timeout: 60000 }, async () => {
   const k = await startKaoko();
   try {
-    const upgrade = (headers) => new Promise((resolve, reject) => {
+    // The WebSocket handshake: { status } when refused, { status: 101, socket } when upgraded.
+    const connect = (headers) => new Promise((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port: k.http, path: '/api/v1/live', headers: Object.assign({
         Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' }, headers) });
-      req.on('response', (res) => { res.resume(); resolve(res.statusCode); });
-      req.on('upgrade', (res, socket) => { socket.destroy(); resolve(101); });
+      req.on('response', (res) => { res.resume(); resolve({ status: res.statusCode }); });
+      req.on('upgrade', (res, socket) => resolve({ status: 101, socket }));
       req.on('error', reject);
       req.end();
     });
+    const upgrade = async (headers) => {
+      const c = await connect(headers);
+      if (c.socket) c.socket.destroy();
+      return c.status;
+    };
     assert.equal(await upgrade({}), 401);
     const login = await fetch(k.base + '/api/v1/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ user: 'officer-pim', password: 'demo-officer-pim' }) });
@@ -308,15 +314,11 @@ test('the live feed needs a session and this site as its origin', { timeout: 600
       assert.equal(got, want, `kaoko_live_sessions should become ${want}`);
     };
     await until(0);
-    const open = () => new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: k.http, path: '/api/v1/live', headers: {
-        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', Cookie: cookie, Origin: `http://127.0.0.1:${k.http}` } });
-      req.on('upgrade', (res, socket) => resolve(socket));
-      req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
-      req.on('error', reject);
-      req.end();
-    });
+    const open = async () => {
+      const c = await connect({ Cookie: cookie, Origin: `http://127.0.0.1:${k.http}` });
+      assert.equal(c.status, 101, 'the live feed upgrades');
+      return c.socket;
+    };
     const first = await open();
     const second = await open();
     await until(2);
