@@ -13,7 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "kaoko/server/config.hpp"
+#include "kaoko/contract/network_file.hpp"
 #include "kaoko/sim/acker.hpp"
 #include "kaoko/sim/credentials.hpp"
 #include "kaoko/sim/firmware.hpp"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "kaoko/alerting/network.hpp"
-#include "kaoko/server/config.hpp"
+#include "kaoko/contract/network_file.hpp"
 
 namespace kaoko::sim::testing {
 

@@ -34,7 +34,7 @@
 #include <thread>
 
 #include "bench_run.hpp"
-#include "kaoko/server/config.hpp"
+#include "kaoko/contract/network_file.hpp"
 #include "kaoko/testing/harness.hpp"
 #include "kaoko/testing/service.hpp"
 

@@ -17,7 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "kaoko/server/store.hpp"
+#include "kaoko/store/store.hpp"
 
 namespace kaoko::faults {
 

@@ -60,7 +60,7 @@ std::vector<std::string> SimArgs(const SimSpec& spec);
 std::string PastOrigin(std::chrono::seconds back);
 
 // The simulated time (ms since the epoch) kaoko-server's rehearsal clock shows right now: origin + (wall − origin) ×
-// scale, exactly the server's rule (server/src/service.cpp).
+// scale, exactly the server's rule (server/app/src/service.cpp).
 std::int64_t RehearsalNowMs(std::int64_t origin_ms, double scale);
 // The wall-clock moment at which that clock shows `sim_ms`.
 std::chrono::system_clock::time_point WallAt(std::int64_t sim_ms, std::int64_t origin_ms, double scale);

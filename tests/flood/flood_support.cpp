@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "kaoko/server/store.hpp"
-#include "kaoko/server/wire.hpp"
+#include "kaoko/store/store.hpp"
+#include "kaoko/contract/wire.hpp"
 
 namespace kaoko::flood {
 

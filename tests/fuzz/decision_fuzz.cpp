@@ -1,6 +1,6 @@
 // Fuzzes kaoko::wire::ParseDecision (a committee member's, headman's or TAO officer's decision) and PeekId.
 #include "fuzz_support.hpp"
-#include "kaoko/server/wire.hpp"
+#include "kaoko/contract/wire.hpp"
 
 using namespace kaoko::wire;
 

@@ -1,7 +1,7 @@
 // Fuzzes kaoko::server::DecodeEngineMeta (the rest of the engine state stored in SQLite). On refusal the target state
 // must be untouched; what it accepts must encode and decode again to the same text.
 #include "fuzz_support.hpp"
-#include "kaoko/server/engine_codec.hpp"
+#include "kaoko/ingest/engine_codec.hpp"
 
 using namespace kaoko;
 

@@ -1,4 +1,4 @@
-// Fuzzes the HTTP request parsing of the service as it is configured in server/src/http.cpp: Boost.Beast's
+// Fuzzes the HTTP request parsing of the service as it is configured in server/http/src/http.cpp: Boost.Beast's
 // request_parser<string_body> with a 64 KiB body limit and a 16 KiB header limit, fed the way http::async_read feeds
 // it (a growing buffer, the unconsumed part handed again after each read). A request that parses is then treated as
 // the decisions endpoint does: the body as JSON, completed with incident, id and ts, through wire::ParseDecision;
@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz_support.hpp"
-#include "kaoko/server/wire.hpp"
+#include "kaoko/contract/wire.hpp"
 
 namespace http = boost::beast::http;
 using json = nlohmann::json;

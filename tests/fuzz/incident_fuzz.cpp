@@ -2,7 +2,7 @@
 // refused, never crash the restart). What it accepts must encode and decode again to the same text, and render as the
 // HTTP API's public JSON.
 #include "fuzz_support.hpp"
-#include "kaoko/server/engine_codec.hpp"
+#include "kaoko/ingest/engine_codec.hpp"
 
 using namespace kaoko::server;
 

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "fuzz_support.hpp"
-#include "kaoko/server/config.hpp"
+#include "kaoko/contract/network_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto net = kaoko::config::ParseNetwork(kaoko::fuzz::AsText(data, size), "fuzz.toml");

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "fuzz_support.hpp"
-#include "kaoko/server/wire.hpp"
+#include "kaoko/contract/wire.hpp"
 
 using namespace kaoko::wire;
 

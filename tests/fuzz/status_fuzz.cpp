@@ -1,6 +1,6 @@
 // Fuzzes kaoko::wire::ParseStatus (a station's retained status payload).
 #include "fuzz_support.hpp"
-#include "kaoko/server/wire.hpp"
+#include "kaoko/contract/wire.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto s = kaoko::wire::ParseStatus(kaoko::fuzz::AsText(data, size));

@@ -1,7 +1,7 @@
 // Fuzzes kaoko::wire::ParseTime (RFC 3339 in every payload's "ts" and in HTTP query strings). A time it accepts in
 // years 1-9999 must format (FormatTime) and parse back to the same millisecond.
 #include "fuzz_support.hpp"
-#include "kaoko/server/wire.hpp"
+#include "kaoko/contract/wire.hpp"
 
 using namespace kaoko::wire;
 

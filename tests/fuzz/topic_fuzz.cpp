@@ -1,7 +1,7 @@
 // Fuzzes kaoko::wire::ParseTopic (MQTT topic names, chosen by whoever publishes). A topic it accepts must render back
 // to exactly the same text: the service answers on topics it builds from the parsed parts.
 #include "fuzz_support.hpp"
-#include "kaoko/server/wire.hpp"
+#include "kaoko/contract/wire.hpp"
 
 using namespace kaoko::wire;
 

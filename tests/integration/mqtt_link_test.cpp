@@ -1,5 +1,5 @@
 // The service's MQTT connection on its own (MqttLink), against a real Mosquitto with the project's config. What it
-// promises (server/include/kaoko/server/mqtt_link.hpp): every publish reaches the broker once, in order; at most
+// promises (server/mqtt/include/kaoko/mqtt/mqtt_link.hpp): every publish reaches the broker once, in order; at most
 // max_inflight are handed to Paho at a time (Paho C scans its queue for every message id: handing it a flood of
 // acks at once made each publish cost hundreds of microseconds, docs/benchmarks.md); acks wait behind every other
 // message; publishes made while the broker is away are delivered when it returns; a full queue drops and counts.
@@ -10,8 +10,8 @@
 #include <mutex>
 #include <set>
 
-#include "kaoko/server/metrics.hpp"
-#include "kaoko/server/mqtt_link.hpp"
+#include "kaoko/common/metrics.hpp"
+#include "kaoko/mqtt/mqtt_link.hpp"
 #include "kaoko/testing/harness.hpp"
 
 using namespace kaoko::testing;

@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "kaoko/server/store.hpp"
+#include "kaoko/store/store.hpp"
 #include "kaoko/testing/harness.hpp"
 #include "kaoko/testing/service.hpp"
 

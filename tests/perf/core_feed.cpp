@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "kaoko/server/config.hpp"
-#include "kaoko/server/core.hpp"
+#include "kaoko/contract/network_file.hpp"
+#include "kaoko/ingest/core.hpp"
 
 using namespace kaoko;
 

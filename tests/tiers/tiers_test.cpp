@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "../flood/flood_support.hpp"
-#include "kaoko/server/store.hpp"
+#include "kaoko/store/store.hpp"
 #include "kaoko/testing/harness.hpp"
 #include "kaoko/testing/service.hpp"
 

@@ -15,7 +15,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "kaoko/server/config.hpp"
+#include "kaoko/contract/network_file.hpp"
 
 namespace kaoko::admin {
 namespace {

@@ -13,8 +13,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "kaoko/server/db_lock.hpp"
-#include "kaoko/server/store.hpp"
+#include "kaoko/store/db_lock.hpp"
+#include "kaoko/store/store.hpp"
 
 namespace kaoko::admin {
 namespace {

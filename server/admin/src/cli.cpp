@@ -11,9 +11,9 @@
 
 #include "kaoko/admin/accounts.hpp"
 #include "kaoko/admin/backup.hpp"
-#include "kaoko/server/config.hpp"
-#include "kaoko/server/passwords.hpp"
-#include "kaoko/server/store.hpp"
+#include "kaoko/contract/network_file.hpp"
+#include "kaoko/store/passwords.hpp"
+#include "kaoko/store/store.hpp"
 
 namespace kaoko::admin {
 namespace {

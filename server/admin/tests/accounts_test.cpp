@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "kaoko/admin/accounts.hpp"
-#include "kaoko/server/config.hpp"
+#include "kaoko/contract/network_file.hpp"
 
 using namespace kaoko::admin;
 

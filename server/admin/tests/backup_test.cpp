@@ -14,8 +14,8 @@
 
 #include "kaoko/admin/accounts.hpp"
 #include "kaoko/admin/backup.hpp"
-#include "kaoko/server/db_lock.hpp"
-#include "kaoko/server/store.hpp"
+#include "kaoko/store/db_lock.hpp"
+#include "kaoko/store/store.hpp"
 
 using namespace kaoko;
 using namespace kaoko::admin;

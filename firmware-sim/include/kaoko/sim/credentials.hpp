@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "kaoko/server/result.hpp"
+#include "kaoko/contract/result.hpp"
 
 namespace kaoko::sim {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "kaoko/server/result.hpp"
+#include "kaoko/contract/result.hpp"
 #include "kaoko/sim/scenario.hpp"
 
 namespace kaoko::sim {

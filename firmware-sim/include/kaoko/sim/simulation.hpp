@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "kaoko/alerting/network.hpp"
-#include "kaoko/server/result.hpp"
+#include "kaoko/contract/result.hpp"
 #include "kaoko/sim/scenario.hpp"
 #include "kaoko/sim/time.hpp"
 

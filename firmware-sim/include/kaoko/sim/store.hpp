@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "kaoko/server/result.hpp"
+#include "kaoko/contract/result.hpp"
 
 namespace kaoko::sim {
 

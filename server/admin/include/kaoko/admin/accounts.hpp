@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "kaoko/alerting/network.hpp"
-#include "kaoko/server/result.hpp"
+#include "kaoko/contract/result.hpp"
 
 namespace kaoko::admin {
 

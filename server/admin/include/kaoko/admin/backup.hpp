@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "kaoko/server/result.hpp"
-#include "kaoko/server/wire.hpp"
+#include "kaoko/contract/result.hpp"
+#include "kaoko/contract/wire.hpp"
 
 namespace kaoko::admin {
 

@@ -1,0 +1,46 @@
+#include "kaoko/contract/render.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "kaoko/contract/wire.hpp"
+
+namespace kaoko::server {
+namespace {
+using json = nlohmann::json;
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+json Incident(const std::optional<std::int64_t>& id) { return id ? json(*id) : json(nullptr); }
+}  // namespace
+
+std::string RenderAlert(const alerting::AlertState& a) {
+  json j{{"village", a.village},
+         {"level", alerting::ToString(a.level)},
+         {"incident", a.level == alerting::Level::kNormal ? json(nullptr) : Incident(a.incident)},
+         {"status", alerting::ToString(a.status)},
+         {"since", wire::FormatTime(a.since)},
+         {"updated", wire::FormatTime(a.updated)},
+         {"headline_th", a.headline_th},
+         {"headline_en", a.headline_en}};
+  if (a.exercise) j["exercise"] = true;
+  return Dump(j);
+}
+
+std::string RenderSiren(const alerting::Siren& s) {
+  json j{{"on", s.on}, {"level", alerting::ToString(s.level)}, {"incident", Incident(s.incident)}};
+  if (s.exercise) j["exercise"] = true;
+  return Dump(j);
+}
+
+std::string RenderNotification(const alerting::Notification& n) {
+  json j{{"id", n.id},
+         {"incident", n.incident},
+         {"level", alerting::ToString(n.level)},
+         {"action_needed", alerting::ToString(n.action_needed)},
+         {"deadline", n.deadline ? json(wire::FormatTime(*n.deadline)) : json(nullptr)},
+         {"text_th", n.text_th},
+         {"text_en", n.text_en}};
+  if (n.reminder) j["reminder"] = true;
+  if (n.exercise) j["exercise"] = true;
+  return Dump(j);
+}
+
+}  // namespace kaoko::server

@@ -1,0 +1,111 @@
+// The HTTP API (Boost.Beast): routes of the contract's HTTP table over the core's snapshots and a read-only database
+// connection, the people's logins and actions (docs/screens.md), the after-action reports, and the static pages of
+// server/web. HttpApi turns a request into a response and knows nothing of sockets; HttpServer (listener +
+// http_session, as in Beast's examples) carries requests to it on one io_context thread, and hands WebSocket upgrades
+// of /api/v1/live to the LiveHub.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "kaoko/alerting/network.hpp"
+#include "kaoko/http/auth.hpp"
+#include "kaoko/ingest/core.hpp"
+#include "kaoko/live/live.hpp"
+#include "kaoko/common/metrics.hpp"
+#include "kaoko/store/store.hpp"
+
+namespace kaoko::server {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+inline constexpr std::size_t kMaxRequestBody = 64 * 1024;
+
+// What /healthz reports: each dependency's problem, empty when fine.
+struct Health {
+  std::string broker;
+  std::string database;
+};
+
+// What the people's pages need beyond the API.
+struct WebOptions {
+  std::string web_root;     // static files (server/web); empty: none are served
+  std::string mqtt_ws_url;  // the broker's MQTT-over-WebSockets URL the watcher page connects to (GET /api/v1/me)
+};
+
+class HttpApi {
+ public:
+  // `reader` is a read-only connection used only from the HTTP thread. Without `auth` nobody can log in, and every
+  // state-changing endpoint answers 401.
+  HttpApi(const alerting::Network& network, Core& core, Metrics& metrics, std::unique_ptr<store::Store> reader,
+          std::function<Health()> health, std::unique_ptr<Auth> auth = nullptr, WebOptions web = {});
+
+  // Answers one request from `client` (the peer's address, for login rate limits). Never throws: an unexpected
+  // failure is a 500 with a JSON error. Not thread-safe (one HTTP thread owns it).
+  Response Handle(const Request& request, const std::string& client = "");
+
+  // For a WebSocket upgrade of /api/v1/live: what the request's session may see, or the refusal to send (401 without
+  // a session, 403 from another site's page). Not thread-safe (the HTTP thread).
+  std::variant<LiveFilter, Response> LiveUpgrade(const Request& request);
+
+  // Routes answered before the API's own (a tier's: tier.hpp); nullopt from `routes` falls through. Set before the
+  // server starts.
+  void SetExtraRoutes(std::function<std::optional<Response>(const Request&)> routes) { extra_ = std::move(routes); }
+
+  // The public JSON of an incident as stored (for the live hub), or nullopt. Not thread-safe (the HTTP thread).
+  std::optional<nlohmann::json> IncidentJson(std::int64_t id);
+
+ private:
+  Response Route(const Request& request, const std::string& client);
+  // The session of the request (and, for state-changing requests, its CSRF header checked), or the refusal.
+  std::variant<Principal, Response> Session(const Request& request, bool state_changing);
+  Response Login(const Request& request, const std::string& client);
+  Response Logout(const Request& request);
+  Response Me(const Request& request);
+  Response MyNotifications(const Request& request);
+  Response Decide(const Request& request, std::int64_t incident);
+  Response Silence(const Request& request, const std::string& station);
+  Response Drill(const Request& request, const std::string& village);
+  Response Report(const Request& request, std::int64_t incident, bool csv);
+  Response Static(const Request& request, const std::string& path);
+
+  const alerting::Network& network_;
+  Core& core_;
+  Metrics& metrics_;
+  std::unique_ptr<store::Store> reader_;
+  std::function<Health()> health_;
+  std::unique_ptr<Auth> auth_;
+  WebOptions web_;
+  std::function<std::optional<Response>(const Request&)> extra_;
+};
+
+// Accepts connections on `endpoint` and serves them with `api`. Start() begins accepting; the io_context runs it.
+class HttpServer {
+ public:
+  // `hub` (may be null: no live updates) takes the WebSocket upgrades of /api/v1/live.
+  HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint, HttpApi& api,
+             LiveHub* hub = nullptr);
+  void Start();
+  unsigned short port() const;
+
+ private:
+  void Accept();
+  boost::asio::io_context& io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  HttpApi& api_;
+  LiveHub* hub_;
+};
+
+// Decodes %XX and '+' in a query component; nullopt when malformed.
+std::optional<std::string> UrlDecode(std::string_view text);
+
+}  // namespace kaoko::server

@@ -1,0 +1,279 @@
+// The core: the one thread that owns the database writer (and, with the alerting engine, the escalation state).
+// Paho's callback thread only hands messages over (Enqueue); the core drains them in batches, validates, writes one
+// transaction per batch, and only after the commit publishes what depends on it — end-to-end acks to stations and
+// receipts to people — so that an ack always means "on disk".
+//
+//   Core core(network, *store, publisher, metrics);
+//   std::jthread t([&](std::stop_token st) { core.Run(st); });
+//   mqtt_callback: core.Enqueue({topic, payload, received});
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <limits>
+#include <future>
+#include <memory>
+#include <map>
+#include <mutex>
+#include <queue>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kaoko/alerting/engine.hpp"
+#include "kaoko/alerting/network.hpp"
+#include "kaoko/common/metrics.hpp"
+#include "kaoko/store/store.hpp"
+#include "kaoko/contract/wire.hpp"
+
+namespace kaoko::server {
+
+using wire::TimePoint;
+
+// Where the core's outgoing messages go (MQTT in the service). Publish must be thread-safe and must not block for
+// long: it queues.
+class Publisher {
+ public:
+  virtual ~Publisher() = default;
+  virtual void Publish(const std::string& topic, const std::string& payload, bool retained) = 0;
+};
+
+struct Inbound {
+  std::string topic;
+  std::string payload;
+  std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
+};
+
+// What the HTTP API shows of a station (a snapshot; copied out under the core's lock).
+struct StationView {
+  const alerting::Station* station = nullptr;
+  std::optional<store::StoredReading> latest;
+  std::optional<bool> online;
+  std::optional<TimePoint> last_seen;  // when a reading last arrived (kaoko's clock)
+  std::string health = "ok";           // ok | stale | offline | suspect (the engine's view)
+  alerting::Level level = alerting::Level::kNormal;
+  std::string problems;                // e.g. "offline, low battery"
+  std::optional<TimePoint> silenced_until;
+};
+
+// What a command run on the core thread answers: a refusal, and for a decision its receipt.
+struct CommandResult {
+  std::optional<std::string> error;
+  std::optional<alerting::Receipt> receipt;
+};
+
+// A change the open screens should show at once (the WebSocket hub forwards these): `type` is reading, alert,
+// siren, notification or incident; `json` is its payload.
+struct LiveEvent {
+  std::string type;
+  std::string json;
+};
+
+class Core;
+
+// What a tier (tier.hpp, docs/tiers.md) sees of the core: every inbound message before the core handles it, every
+// stored reading and timeline event, and the end of each batch. Called on the core thread, inside the batch's
+// transaction (so what the tap writes commits or rolls back with the batch); must not block.
+class CoreTap {
+ public:
+  virtual ~CoreTap() = default;
+  // Return true when the tap took the message (a tier topic); the core then does nothing with it. The tap may hand
+  // contract messages to the core's normal handling with Core::Feed meanwhile.
+  virtual bool Intercept(const Inbound& in, TimePoint now) = 0;
+  virtual void ReadingStored(std::string_view station, const wire::ReadingMsg& reading, TimePoint now) = 0;
+  // `incident` is the engine's incident the event belongs to (nullptr when unknown).
+  virtual void TimelineStored(const alerting::TimelineEvent& event, const alerting::Incident* incident) = 0;
+  // The batch committed and what it decided was published.
+  virtual void Committed(TimePoint now) = 0;
+  // The batch was rolled back: forget what it did.
+  virtual void RolledBack() = 0;
+};
+
+struct CoreOptions {
+  std::size_t max_batch = 5000;
+  std::chrono::milliseconds ack_interval{1000};  // at most about once a second per station (the contract)
+  std::chrono::milliseconds retry_after_db_error{1000};
+  std::function<TimePoint()> clock;  // defaults to the system clock
+  alerting::EngineOptions engine;
+  CoreTap* tap = nullptr;  // a tier's (tier.hpp); none in a plain single-machine service
+  // A file to append one line to per reading that caused an alert: where its time went (Core::TraceAlerts). For
+  // measurement only (./kaoko bench sets KAOKO_ALERT_TRACE); empty: none.
+  std::string alert_trace;
+  // How many readings readings_recent gathers before the core merges them into the archive (Store::MergeRecent,
+  // docs/architecture.md "Readings in two tables"): more per station means fewer pages written per reading, and a
+  // longer pause and more memory (16 bytes a reading). 0: eight per configured station, within [50,000, 1,200,000].
+  std::int64_t merge_rows = 0;
+};
+
+class Core {
+ public:
+  Core(const alerting::Network& network, store::Store& writer, Publisher& publisher, Metrics& metrics,
+       CoreOptions options = {});
+
+  // Hands a received message to the core. Thread-safe; never blocks on the database.
+  void Enqueue(Inbound message);
+
+  // The core thread's body: processes batches until `stop` is requested and the queue is empty.
+  void Run(std::stop_token stop);
+
+  // One batch, synchronously (the thread body uses it; tests call it directly). Returns false when the database
+  // refused the batch (nothing in it is acknowledged; readings will be resent by their stations).
+  // A batch is committed in segments: a message whose handling changed a village's alert ends its segment, which is
+  // committed and announced before the rest of the batch is handled. When a later segment fails, `batch` is left
+  // holding only what was not committed (the committed part was acknowledged and must not be handled again).
+  struct PendingCommand {
+    std::function<CommandResult(TimePoint)> run;
+    std::shared_ptr<std::promise<CommandResult>> done;
+  };
+  bool ProcessBatch(std::vector<Inbound>& batch, std::vector<PendingCommand>* commands = nullptr);
+  // Publishes the end-to-end acks that are due at `now` (steady clock): a station's committed seqs are acked at once
+  // when its last ack is at least ack_interval old, else when it becomes so. So acks leave as readings commit, spread
+  // out, never as one burst a second for every station (which held alerts behind it: docs/benchmarks.md), and each
+  // station still gets at most one a second. Called by Run after every batch and when the next one falls due.
+  void AckDue(std::chrono::steady_clock::time_point now);
+  // Publishes every pending ack now, due or not (at shutdown; tests).
+  void FlushAcks();
+  // Merges a slice of readings_recent into the archive when it holds merge_rows or more (`force`: all of it, at
+  // once, even within ten seconds of a failure; tests and tools). Never throws: a failure is logged and counted, and
+  // the readings stay where they are, readable. Between batches only; a start or a rollback merges as in operation.
+  void MergeRecent(bool force = false);
+
+  // Runs an engine command (silence, drill) on the core thread and waits for it; the effects are stored and
+  // published like any other. Returns the engine's refusal, if any. Thread-safe.
+  std::optional<std::string> Command(std::function<alerting::Effects(alerting::Engine&, TimePoint)> command);
+  // A decision from the HTTP API (the person already authenticated as `user`): decided on the core thread with the
+  // same rules as over MQTT, stored, and answered with its receipt once committed. Thread-safe; blocks the caller.
+  CommandResult Decide(const std::string& user, const wire::DecisionMsg& decision, const std::string& via = "http");
+  // Runs `run` on the core thread inside the next batch's transaction and returns its result after the commit.
+  // Thread-safe; blocks the caller. Do not call from the core thread.
+  CommandResult Run(std::function<CommandResult(TimePoint)> run);
+  // Called on the core thread after each commit with what changed; must only hand the events on (never block).
+  // `listening` (thread-safe, cheap) says whether anyone would see them: when it says no, the events are not even
+  // built (no screen open: a reading costs nothing for the screens). Set before Run starts.
+  void SetObserver(std::function<void(std::vector<LiveEvent>)> observer, std::function<bool()> listening = {});
+
+  // For a CoreTap inside Intercept only (core thread): handles `in` as if it had arrived, within the current batch.
+  void Feed(Inbound& in);
+  // The engine, for a CoreTap (core thread only).
+  const alerting::Engine& engine() const { return engine_; }
+
+  // Snapshots for the HTTP API; thread-safe. With a village: only its stations (its alert state).
+  std::vector<StationView> Stations(std::string_view village = {}) const;
+  std::vector<alerting::AlertState> Villages(std::string_view village = {}) const;
+  std::string Cap() const;
+  TimePoint Now() const;
+  std::optional<std::string> DbProblem() const;  // empty when the last commit worked
+  std::size_t QueueDepth() const;
+
+ private:
+  // One per station, kept small (a network may have 150,000 of them): what Stations() turns into a StationView, the
+  // store's key and the acks to send. Times are milliseconds since the epoch, kNone for none; rain and battery NaN
+  // for none. The view fields are guarded by view_mu_ (written on the core thread).
+  static constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::min();
+  struct StationSlot {
+    std::int64_t key = 0;                     // the store's station key (0: none yet)
+    std::uint64_t latest_seq = 0;             // the newest reading by its own ts (when latest_ts != kNone)
+    std::int64_t latest_ts = kNone;
+    double latest_level_cm = 0;
+    double latest_rain_mm = std::numeric_limits<double>::quiet_NaN();
+    double latest_battery_v = std::numeric_limits<double>::quiet_NaN();
+    std::int64_t last_seen = kNone;       // when a reading last arrived (kaoko's clock)
+    std::int64_t last_heard = kNone;      // the engine's, for the health
+    std::int64_t silenced_until = kNone;
+    std::int64_t acked_at = kNone;        // the last ack, steady-clock milliseconds (core thread only)
+    unsigned problems = 0;                // the engine's fault bits
+    alerting::Level level = alerting::Level::kNormal;
+    std::int8_t online = -1;              // -1 unknown, 0 offline, 1 online (the station's status message)
+    bool ack_waiting = false;             // in acks_waiting_ (core thread only)
+  };
+  // What the HTTP API shows of a slot's station (Stations).
+  StationView ViewOf(const StationSlot& slot, TimePoint now) const;
+  // The station of a slot (slots_ is parallel to network_.stations).
+  const alerting::Station& StationOf(const StationSlot& slot) const {
+    return network_.stations[static_cast<std::size_t>(&slot - slots_.data())];
+  }
+  struct Outgoing {
+    std::string topic;
+    std::string payload;
+    bool retained;
+  };
+
+  struct Batch;
+  // Handles batch[begin…] up to and including the first message that changes an alert, commits it and announces
+  // it; *end is where it stopped. False when the database refused it (nothing of it is kept).
+  bool ProcessSegment(std::vector<Inbound>& batch, std::size_t begin, std::size_t* end,
+                      std::vector<PendingCommand>* commands);
+  void Handle(Inbound& in, TimePoint now, Batch& b);
+  void HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
+  void HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
+  void HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
+  void HandleDecision(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
+  void Refuse(Batch& b, const char* family, const Error& e, const Inbound& in);
+  void Receipt(Batch& b, const wire::Topic& t, std::string_view ref, bool ok, std::optional<std::int64_t> incident,
+               std::string_view error);
+  void Apply(alerting::Effects fx);
+  void SaveEngine();
+  alerting::Effects DecideOnCore(const std::string& user, const std::string& village, const wire::DecisionMsg& d,
+                                 const std::string& via, TimePoint now);
+  void RefreshViews(TimePoint now, const std::vector<std::uint32_t>* touched);
+  static void SetLatest(StationSlot& slot, const store::StoredReading& r);
+  void LoadEngine(bool announce = true);
+  // malloc_trim when the queue is empty, at most once a minute (Run).
+  void GiveBackMemory();
+  std::chrono::steady_clock::time_point last_trim_ = std::chrono::steady_clock::now();
+  // After a rolled-back batch: the engine as the database last committed it (LoadEngine), its uncommitted effects
+  // dropped. Throws when the state cannot be read back (engine_stale_ then stays set and the next batch tries again).
+  void ReloadEngine();
+
+  const alerting::Network& network_;
+  store::Store& store_;
+  Publisher& publisher_;
+  Metrics& metrics_;
+  CoreOptions options_;
+
+  std::vector<StationSlot> slots_;                              // by index in network_.stations; never resized
+  // Slots with pending_acks (core thread only): those not yet looked at by AckDue, and those waiting for their
+  // ack_interval to pass (a min-heap on the time they fall due, steady-clock milliseconds).
+  std::vector<StationSlot*> acking_;
+  // The seqs committed since a station's last ack, for the stations that have some (core thread only): kept here,
+  // not in every slot, because at any moment few of 150,000 stations have an ack to send.
+  std::unordered_map<const StationSlot*, std::vector<std::uint64_t>> pending_acks_;
+  using AckWait = std::pair<std::int64_t, StationSlot*>;
+  std::priority_queue<AckWait, std::vector<AckWait>, std::greater<>> acks_waiting_;
+  void PublishAck(StationSlot& slot, std::int64_t now_ms);
+  bool meta_whole_ = false;  // engine_meta still holds every village's state (an older kaoko's): SaveEngine moves it
+  void TraceAlerts(const Batch& b, const std::array<std::chrono::steady_clock::time_point, 6>& t);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> alert_trace_{nullptr, &std::fclose};
+
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Inbound> queue_;
+
+  alerting::Engine engine_;  // core thread only
+  // Engine effects not yet committed (a failed batch drops them with the engine's state: ReloadEngine).
+  alerting::Effects pending_;
+  bool engine_touched_ = false;  // the engine's counters, alerts or sirens may have changed since the last save
+  std::chrono::steady_clock::time_point merge_retry_at_{};  // after a failed merge (MergeRecent)
+  bool engine_stale_ = false;    // a batch was rolled back and the engine could not be read back yet
+  std::vector<PendingCommand> commands_;  // guarded by queue_mu_
+  std::function<void(std::vector<LiveEvent>)> observer_;
+  std::function<bool()> listening_;
+  Batch* feeding_ = nullptr;  // the batch being processed, for Feed (core thread)
+  TimePoint feeding_now_{};
+
+  bool villages_stale_ = true;  // an alert changed since villages_view_ was taken (core thread only)
+
+  mutable std::mutex view_mu_;  // guards the snapshots below
+  std::optional<std::string> db_problem_;
+  std::vector<alerting::AlertState> villages_view_;
+  std::string cap_view_;
+};
+
+}  // namespace kaoko::server
