@@ -17,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "kaoko/store/query.hpp"
 #include "kaoko/store/store.hpp"
 
 namespace kaoko::faults {
@@ -72,19 +73,18 @@ Db::Db(const std::string& path) {
 Db::~Db() = default;
 
 std::int64_t Db::Int(const std::string& sql) {
-  store::Stmt q(store_->db(), sql);
+  store::testing::Query q(*store_, sql);
   return q.Step() ? q.Int(0) : 0;
 }
 
 std::set<Key> Db::StoredKeys() {
   std::set<Key> out;
-  store::Stmt q(store_->db(), "SELECT s.name, r.seq FROM readings r JOIN stations s ON s.id = r.station");
-  while (q.Step()) out.emplace(q.Text(0), static_cast<std::uint64_t>(q.Int(1)));
+  store_->ForEachReading([&](const store::StoredReading& r) { out.emplace(r.station, r.seq); });
   return out;
 }
 
 std::string Db::IntegrityCheck() {
-  store::Stmt q(store_->db(), "PRAGMA integrity_check");
+  store::testing::Query q(*store_, "PRAGMA integrity_check");
   std::string out;
   while (q.Step()) out += (out.empty() ? "" : "; ") + q.Text(0);
   return out;
@@ -92,8 +92,9 @@ std::string Db::IntegrityCheck() {
 
 std::vector<Db::TimelineEntry> Db::Timeline(const std::string& kind) {
   std::vector<TimelineEntry> out;
-  store::Stmt q(store_->db(), kind.empty() ? "SELECT incident, ts, kind, text_en FROM timeline ORDER BY id"
-                                           : "SELECT incident, ts, kind, text_en FROM timeline WHERE kind = ? ORDER BY id");
+  store::testing::Query q(*store_, kind.empty()
+                                       ? "SELECT incident, ts, kind, text_en FROM timeline ORDER BY id"
+                                       : "SELECT incident, ts, kind, text_en FROM timeline WHERE kind = ? ORDER BY id");
   if (!kind.empty()) q.Bind(1, kind);
   while (q.Step()) out.push_back({q.Int(0), q.Int(1), q.Text(2), q.Text(3)});
   return out;
@@ -101,9 +102,9 @@ std::vector<Db::TimelineEntry> Db::Timeline(const std::string& kind) {
 
 std::vector<Db::OpenIncident> Db::OpenIncidents() {
   std::vector<OpenIncident> out;
-  store::Stmt q(store_->db(),
-                "SELECT id, village, stage, json_extract(state, '$.stage_deadline') FROM incidents "
-                "WHERE closed IS NULL ORDER BY id");
+  store::testing::Query q(*store_,
+                          "SELECT id, village, stage, json_extract(state, '$.stage_deadline') FROM incidents "
+                          "WHERE closed IS NULL ORDER BY id");
   while (q.Step()) {
     OpenIncident i{q.Int(0), q.Text(1), q.Text(2), std::nullopt};
     if (!q.IsNull(3)) i.deadline = q.Int(3);

@@ -67,13 +67,9 @@ std::map<std::string, std::vector<ReadingRow>> StoredReadings(const std::string&
   auto s = store::Store::Open(db_path, {.read_only = true});
   if (!s) throw std::runtime_error(s.error().reason);
   std::map<std::string, std::vector<ReadingRow>> out;
-  store::Stmt q((*s)->db(),
-                "SELECT s.name, r.seq, r.ts, r.level_cm FROM readings r JOIN stations s ON s.id = r.station "
-                "ORDER BY s.name, r.seq");
-  while (q.Step()) {
-    out[q.Text(0)].push_back(
-        ReadingRow{static_cast<std::uint64_t>(q.Int(1)), q.Int(2), q.Double(3)});
-  }
+  (*s)->ForEachReading([&](const store::StoredReading& r) {
+    out[r.station].push_back(ReadingRow{r.seq, r.ts.time_since_epoch().count(), r.level_cm});
+  });
   return out;
 }
 
@@ -81,8 +77,9 @@ std::vector<std::string> RefusedReadings(const std::string& db_path) {
   auto s = store::Store::Open(db_path, {.read_only = true});
   if (!s) throw std::runtime_error(s.error().reason);
   std::vector<std::string> out;
-  store::Stmt q((*s)->db(), "SELECT station, seq, code, reason FROM refused_readings ORDER BY station, seq");
-  while (q.Step()) out.push_back(fmt::format("{} {} {}: {}", q.Text(0), q.Int(1), q.Text(2), q.Text(3)));
+  for (const auto& r : (*s)->RefusedReadings()) {
+    out.push_back(fmt::format("{} {} {}: {}", r.station, r.seq, r.code, r.reason));
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "kaoko/store/query.hpp"
 #include "kaoko/store/store.hpp"
 #include "kaoko/testing/harness.hpp"
 #include "kaoko/testing/service.hpp"
@@ -53,8 +54,8 @@ std::vector<std::uint64_t> StoredSeqs(const std::string& db, const std::string& 
   auto s = kaoko::store::Store::Open(db, {.read_only = true});
   REQUIRE(s.ok());
   std::vector<std::uint64_t> out;
-  kaoko::store::Stmt q((*s)->db(),
-                       "SELECT r.seq FROM readings r JOIN stations s ON s.id = r.station WHERE s.name = ? ORDER BY r.seq");
+  kaoko::store::testing::Query q(**s,
+                                 "SELECT r.seq FROM readings r JOIN stations s ON s.id = r.station WHERE s.name = ? ORDER BY r.seq");
   q.Bind(1, station);
   while (q.Step()) out.push_back(static_cast<std::uint64_t>(q.Int(0)));
   return out;

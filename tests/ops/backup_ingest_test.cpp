@@ -4,14 +4,13 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <mqtt/async_client.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
-#include "kaoko/store/store.hpp"
+#include "kaoko/store/query.hpp"
 #include "kaoko/testing/harness.hpp"
 #include "kaoko/testing/service.hpp"
 
@@ -54,8 +53,8 @@ void History(const std::string& db, const std::string& station, kaoko::wire::Tim
   (*s)->Commit();
 }
 
-std::string Slurp(sqlite3* db, const char* sql) {
-  kaoko::store::Stmt s(db, sql);
+std::string Slurp(const std::string& db, const char* sql) {
+  kaoko::store::testing::Query s(db, sql);
   std::string out;
   while (s.Step()) out += s.Text(0);
   return out;
@@ -113,22 +112,20 @@ TEST_CASE("ops: a backup taken during heavy ingest passes integrity_check and ho
                                   << published_after - published_before);
   REQUIRE(published_after > published_before);  // the station kept streaming (and the service storing) meanwhile
 
-  sqlite3* copy = nullptr;
-  REQUIRE(sqlite3_open_v2(out.c_str(), &copy, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  const std::string& copy = out;
   REQUIRE(Slurp(copy, "PRAGMA integrity_check") == "ok");
   std::set<std::uint64_t> in_copy;
   {
-    kaoko::store::Stmt q(copy,
-                         "SELECT r.seq FROM readings r JOIN stations s ON s.id = r.station "
-                         "WHERE s.name = 'kaoko-bridge'");
+    kaoko::store::testing::Query q(copy,
+                                   "SELECT r.seq FROM readings r JOIN stations s ON s.id = r.station "
+                                   "WHERE s.name = 'kaoko-bridge'");
     while (q.Step()) in_copy.insert(static_cast<std::uint64_t>(q.Int(0)));
-    kaoko::store::Stmt temple(copy,
-                              "SELECT COUNT(*) FROM readings r JOIN stations s ON s.id = r.station "
-                              "WHERE s.name = 'kaoko-temple'");
+    kaoko::store::testing::Query temple(copy,
+                                        "SELECT COUNT(*) FROM readings r JOIN stations s ON s.id = r.station "
+                                        "WHERE s.name = 'kaoko-temple'");
     REQUIRE(temple.Step());
     REQUIRE(temple.Int(0) == 400'000);
   }
-  sqlite3_close(copy);
   std::vector<std::uint64_t> missing;
   for (auto seq : acked_before) {
     if (!in_copy.count(seq)) missing.push_back(seq);

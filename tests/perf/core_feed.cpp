@@ -25,6 +25,7 @@
 
 #include "kaoko/contract/network_file.hpp"
 #include "kaoko/ingest/core.hpp"
+#include "kaoko/store/query.hpp"
 
 using namespace kaoko;
 
@@ -140,8 +141,8 @@ int main(int argc, char** argv) {
       const auto w0 = std::chrono::steady_clock::now();
       const std::int64_t start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(start.time_since_epoch()).count();
       const auto h = static_cast<std::int64_t>(per_station);
-      store::Stmt station((*db)->db(), "INSERT INTO stations (name) VALUES (?) RETURNING id");
-      store::Stmt fill((*db)->db(), R"sql(
+      store::testing::Query station(**db, "INSERT INTO stations (name) VALUES (?) RETURNING id");
+      store::testing::Query fill(**db, R"sql(
         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
         INSERT INTO readings_archive (station, seq, ts, lv, rn, bt)
           SELECT ?1, i, ?3 + k * 600000 + ((?1 - 1) % 600) * 1000,
@@ -149,10 +150,10 @@ int main(int argc, char** argv) {
                  (m % 9 = 0) * 2 * (m % 5), 380 + m % 13
           FROM (SELECT i, i - ?2 - 1 AS k, (((i - ?2 - 1 + ?1 - 1) % 60) + 60) % 60 AS ph,
                        (((i - ?2 - 1 + ?1 - 1) % 585) + 585) % 585 AS m FROM n))sql");
-      store::Stmt days((*db)->db(), R"sql(
+      store::testing::Query days(**db, R"sql(
         INSERT INTO reading_days (station, day, lo, hi)
           SELECT station, ts / 86400000, MIN(seq), MAX(seq) FROM readings WHERE station = ?1 GROUP BY ts / 86400000)sql");
-      store::Stmt open_day((*db)->db(), R"sql(
+      store::testing::Query open_day(**db, R"sql(
         UPDATE reading_days SET hi = NULL
           WHERE station = ?1 AND day = (SELECT MAX(day) FROM reading_days WHERE station = ?1))sql");
       (*db)->Exec("PRAGMA synchronous = OFF");  // the history only; the fed readings below commit as kaoko does
@@ -161,7 +162,7 @@ int main(int argc, char** argv) {
         station.Bind(1, net->stations[s].id);
         station.Step();
         const std::int64_t key = station.Int(0);
-        station.Reset();
+        station.Run();
         fill.Bind(1, key).Bind(2, h).Bind(3, start_ms).Run();
         days.Bind(1, key).Run();
         open_day.Bind(1, key).Run();
@@ -188,7 +189,7 @@ int main(int argc, char** argv) {
   }
   auto db = store::Store::Open(db_path);
   (*db)->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  store::Stmt pages((*db)->db(), "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+  store::testing::Query pages(**db, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
   pages.Step();
   const double bytes = static_cast<double>(pages.Int(0));
   const std::int64_t rows = (*db)->CountReadings();

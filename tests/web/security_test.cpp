@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "kaoko/store/query.hpp"
 #include "kaoko/store/store.hpp"
 #include "kaoko/testing/harness.hpp"
 #include "kaoko/testing/service.hpp"
@@ -47,7 +48,7 @@ void RequireJsonError(const HttpResult& res, int status, const std::string& frag
 std::int64_t Count(const std::string& db, const std::string& table) {
   auto s = kaoko::store::Store::Open(db, {.read_only = true});
   REQUIRE(s.ok());
-  kaoko::store::Stmt q((*s)->db(), "SELECT COUNT(*) FROM " + table);
+  kaoko::store::testing::Query q(**s, "SELECT COUNT(*) FROM " + table);
   q.Step();
   return q.Int(0);
 }
@@ -215,11 +216,11 @@ TEST_CASE("people's API: the session cookie is HttpOnly and SameSite=Strict, and
   auto token = l.cookie.substr(l.cookie.find('=') + 1);
   auto s = kaoko::store::Store::Open(dir.path() + "/kaoko.db", {.read_only = true});
   REQUIRE(s.ok());
-  kaoko::store::Stmt q((*s)->db(), "SELECT token_hash FROM sessions");
+  kaoko::store::testing::Query q(**s, "SELECT token_hash FROM sessions");
   REQUIRE(q.Step());
   REQUIRE(q.Text(0) != token);
   REQUIRE(q.Text(0).size() == 64);
-  kaoko::store::Stmt u((*s)->db(), "SELECT password_hash FROM users WHERE id = 'officer-niran'");
+  kaoko::store::testing::Query u(**s, "SELECT password_hash FROM users WHERE id = 'officer-niran'");
   REQUIRE(u.Step());
   REQUIRE(u.Text(0).rfind("$argon2id$", 0) == 0);
 }

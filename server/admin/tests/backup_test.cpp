@@ -15,6 +15,7 @@
 #include "kaoko/admin/accounts.hpp"
 #include "kaoko/admin/backup.hpp"
 #include "kaoko/store/db_lock.hpp"
+#include "kaoko/store/query.hpp"
 #include "kaoko/store/store.hpp"
 
 using namespace kaoko;
@@ -57,8 +58,8 @@ std::vector<std::uint64_t> Seqs(const std::string& path, const std::string& stat
   auto s = store::Store::Open(path, {.read_only = true});
   REQUIRE(s.ok());
   std::vector<std::uint64_t> out;
-  store::Stmt q((*s)->db(),
-                "SELECT r.seq FROM readings r JOIN stations s ON s.id = r.station WHERE s.name = ? ORDER BY r.seq");
+  store::testing::Query q(**s,
+                          "SELECT r.seq FROM readings r JOIN stations s ON s.id = r.station WHERE s.name = ? ORDER BY r.seq");
   q.Bind(1, station);
   while (q.Step()) out.push_back(static_cast<std::uint64_t>(q.Int(0)));
   return out;
@@ -83,13 +84,16 @@ struct OtherProcess {
     pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
-      sqlite3* h = nullptr;
-      sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READWRITE, nullptr);
-      sqlite3_exec(h, "SELECT COUNT(*) FROM readings", nullptr, nullptr, nullptr);
+      std::optional<store::testing::Query> open;
+      try {
+        open.emplace(db, "SELECT COUNT(*) FROM readings", /*write=*/true);
+        open->Run();
+      } catch (const std::exception&) {
+      }
       char c = 'r';
       [[maybe_unused]] auto w = ::write(ready[1], &c, 1);
       [[maybe_unused]] auto r = ::read(go[0], &c, 1);
-      sqlite3_close(h);
+      open.reset();
       ::_exit(0);
     }
     char c;
@@ -152,13 +156,9 @@ TEST_CASE("backup: a copy taken while another connection keeps committing holds 
   REQUIRE_FALSE(fs::exists(b->path + "-wal"));
   REQUIRE_FALSE(fs::exists(b->path + ".partial"));
   {
-    sqlite3* h = nullptr;
-    REQUIRE(sqlite3_open_v2(b->path.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-    store::Stmt mode(h, "PRAGMA journal_mode");
+    store::testing::Query mode(b->path, "PRAGMA journal_mode");
     REQUIRE(mode.Step());
     REQUIRE(mode.Text(0) == "delete");
-    mode = store::Stmt();
-    sqlite3_close(h);
   }
   // What it holds is what `check` finds.
   auto again = InspectDatabase(b->path);
@@ -297,11 +297,8 @@ TEST_CASE("restore: refuses a running service, another program, a newer or damag
   }
   SECTION("a backup from a newer kaoko") {
     {
-      sqlite3* h = nullptr;
-      REQUIRE(sqlite3_open_v2(b->path.c_str(), &h, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
-      REQUIRE(sqlite3_exec(h, fmt::format("PRAGMA user_version={}", store::CurrentSchemaVersion() + 1).c_str(), nullptr,
-                           nullptr, nullptr) == SQLITE_OK);
-      sqlite3_close(h);
+      REQUIRE_NOTHROW(
+          store::testing::ExecFile(b->path, fmt::format("PRAGMA user_version={}", store::CurrentSchemaVersion() + 1)));
     }
     auto r = RestoreDatabase(b->path, db);
     REQUIRE_FALSE(r.ok());
@@ -335,14 +332,11 @@ TEST_CASE("restore: an older schema is restored as it is and upgraded when the s
   const std::string old_backup = dir / "v1.db";
   {
     // A backup made by the first release: schema version 1.
-    sqlite3* h = nullptr;
-    REQUIRE(sqlite3_open_v2(old_backup.c_str(), &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(h, std::string(store::MigrationSql(1)).c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(h,
-                         "PRAGMA user_version=1; INSERT INTO stations (id, name) VALUES (1, 'kaoko-bridge'); "
-                         "INSERT INTO readings VALUES (1, 7, 1795000000000, 301.5, NULL, 3.9);",
-                         nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(h);
+    REQUIRE_NOTHROW(store::testing::ExecFile(old_backup, store::MigrationSql(1), /*create=*/true));
+    REQUIRE_NOTHROW(store::testing::ExecFile(old_backup,
+                                             "PRAGMA user_version=1; INSERT INTO stations (id, name) VALUES (1, "
+                                             "'kaoko-bridge'); INSERT INTO readings VALUES (1, 7, 1795000000000, "
+                                             "301.5, NULL, 3.9);"));
   }
   const std::string db = dir / "kaoko.db";
   auto r = RestoreDatabase(old_backup, db);

@@ -26,22 +26,6 @@
 namespace kaoko::server {
 namespace {
 
-// The schema version of an existing database file, read without changing it; nullopt when there is none to read.
-std::optional<int> PeekSchemaVersion(const std::string& path) {
-  sqlite3* db = nullptr;
-  std::optional<int> version;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-      version = sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
-  return version;
-}
-
 class ServiceImpl : public Service {
  public:
   ServiceImpl(ServiceOptions options, alerting::Network network) : options_(std::move(options)), network_(std::move(network)) {}
@@ -60,7 +44,7 @@ class ServiceImpl : public Service {
                 static_cast<double>(*moved) / 1e6);
     }
     std::error_code ec;
-    auto before = std::filesystem::exists(options_.db_path, ec) ? PeekSchemaVersion(options_.db_path) : std::nullopt;
+    auto before = std::filesystem::exists(options_.db_path, ec) ? store::SchemaVersionOf(options_.db_path) : std::nullopt;
     auto writer = store::Store::Open(options_.db_path);
     if (!writer) return writer.error();
     writer_ = std::move(*writer);

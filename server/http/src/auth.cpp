@@ -38,10 +38,7 @@ std::chrono::seconds Auth::Blocked(std::deque<std::chrono::steady_clock::time_po
 }
 
 std::optional<std::string> Auth::StoredHash(const std::string& user) {
-  store::Stmt q(db_->db(), "SELECT password_hash FROM users WHERE id = ?");
-  q.Bind(1, user);
-  if (q.Step()) return q.Text(0);
-  return std::nullopt;
+  return db_->PasswordHash(user);
 }
 
 LoginResult Auth::Login(const std::string& user, const std::string& password, const std::string& client) {
@@ -88,22 +85,10 @@ LoginResult Auth::Login(const std::string& user, const std::string& password, co
     std::string token = RandomToken();
     std::string csrf = RandomToken();
     std::int64_t now = NowMs();
-    db_->Begin();
-    try {
-      store::Stmt purge(db_->db(), "DELETE FROM sessions WHERE expires <= ?");
-      purge.Bind(1, now).Run();
-      store::Stmt ins(db_->db(), "INSERT INTO sessions (token_hash, user, csrf, created, expires) VALUES (?, ?, ?, ?, ?)");
-      ins.Bind(1, TokenHash(token))
-          .Bind(2, user)
-          .Bind(3, csrf)
-          .Bind(4, now)
-          .Bind(5, now + std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_lifetime).count())
-          .Run();
-      db_->Commit();
-    } catch (...) {
-      db_->Rollback();
-      throw;
-    }
+    const store::TimePoint at{std::chrono::milliseconds(now)};
+    db_->AddSession({TokenHash(token), user, csrf, at,
+                     at + std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_lifetime)},
+                    at);
     out.status = LoginStatus::kOk;
     out.token = token;
     out.principal = Principal{person, csrf, TokenHash(token)};
@@ -120,13 +105,12 @@ std::optional<Principal> Auth::Authenticate(std::string_view token) {
   if (token.empty() || token.size() > 128) return std::nullopt;
   try {
     std::string hash = TokenHash(token);
-    store::Stmt q(db_->db(), "SELECT user, csrf, expires FROM sessions WHERE token_hash = ?");
-    q.Bind(1, hash);
-    if (!q.Step()) return std::nullopt;
-    if (q.Int(2) <= NowMs()) return std::nullopt;
-    const alerting::Person* person = network_.FindPerson(q.Text(0));
+    auto session = db_->Session(hash);
+    if (!session) return std::nullopt;
+    if (session->expires.time_since_epoch().count() <= NowMs()) return std::nullopt;
+    const alerting::Person* person = network_.FindPerson(session->user);
     if (!person) return std::nullopt;  // left the network file
-    return Principal{person, q.Text(1), hash};
+    return Principal{person, session->csrf, hash};
   } catch (const std::exception& e) {
     if (log::ShouldLog("auth_db")) log::Error("auth", "session look-up failed: {}", e.what());
     return std::nullopt;
@@ -135,8 +119,7 @@ std::optional<Principal> Auth::Authenticate(std::string_view token) {
 
 void Auth::Logout(const std::string& token_hash) {
   try {
-    store::Stmt del(db_->db(), "DELETE FROM sessions WHERE token_hash = ?");
-    del.Bind(1, token_hash).Run();
+    db_->DeleteSession(token_hash);
   } catch (const std::exception& e) {
     log::Error("auth", "logout failed: {}", e.what());
   }

@@ -286,8 +286,7 @@ Response HttpApi::Route(const Request& req, const std::string& client) {
     if (h.database.empty()) {
       try {
         // A cheap read proves the file readable; counting the readings would scan years of them on every probe.
-        store::Stmt probe(reader_->db(), "SELECT COUNT(*) FROM stations");
-        probe.Step();
+        reader_->CountStations();
       } catch (const std::exception& e) {
         h.database = e.what();
       }

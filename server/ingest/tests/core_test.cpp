@@ -12,6 +12,7 @@
 
 #include "kaoko/contract/network_file.hpp"
 #include "kaoko/ingest/core.hpp"
+#include "kaoko/store/query.hpp"
 
 using namespace kaoko;
 
@@ -192,7 +193,7 @@ TEST_CASE("core: bad readings are refused, counted by reason, and never crash", 
   // The out-of-range reading carried a seq: kept in refused_readings and acked, so the station stops resending it.
   f.core->FlushAcks();
   REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack") == std::vector<std::string>{R"({"stored":[[5,5]]})"});
-  store::Stmt q(f.db->db(), "SELECT code FROM refused_readings WHERE station = 'kaoko-bridge' AND seq = 5");
+  store::testing::Query q(*f.db, "SELECT code FROM refused_readings WHERE station = 'kaoko-bridge' AND seq = 5");
   REQUIRE(q.Step());
   REQUIRE(q.Text(0) == "level_out_of_range");
 }
@@ -209,7 +210,7 @@ TEST_CASE("core: every well-addressed report gets exactly one receipt", "[core]"
     REQUIRE(got.size() == 2);
     REQUIRE(got[0].find(R"("ok":true)") != std::string::npos);
     REQUIRE(got[0].find(R"("ref":"r-1")") != std::string::npos);
-    store::Stmt q(f.db->db(), "SELECT COUNT(*) FROM reports");
+    store::testing::Query q(*f.db, "SELECT COUNT(*) FROM reports");
     q.Step();
     REQUIRE(q.Int(0) == 1);
   }
@@ -570,7 +571,7 @@ TEST_CASE("core: a batch rolled back after the engine saw it is decided once whe
   REQUIRE(f.db->Readings("kaoko-bridge", *wire::ParseTime("2026-11-27T00:00:00Z"),
                          *wire::ParseTime("2026-11-28T00:00:00Z"), 10)
               .size() == 1);
-  store::Stmt orphans(f.db->db(), "SELECT COUNT(*) FROM readings WHERE station NOT IN (SELECT id FROM stations)");
+  store::testing::Query orphans(*f.db, "SELECT COUNT(*) FROM readings WHERE station NOT IN (SELECT id FROM stations)");
   REQUIRE(orphans.Step());
   REQUIRE(orphans.Int(0) == 0);
   REQUIRE(f.metrics.readings_accepted == 1);
@@ -671,9 +672,7 @@ TEST_CASE("core: a restart with a station gone from the network file keeps every
   f.Feed({{kBridge, Reading(1, 250)}, {kBridge, Reading(2, 251, "2026-11-27T04:25:00Z")}});
   REQUIRE(f.metrics.readings_duplicate == 1);
   REQUIRE(f.db->KnownStationKey("kaoko-bridge") == bridge_key);
-  store::Stmt keys(f.db->db(), "SELECT COUNT(*) FROM stations");
-  REQUIRE(keys.Step());
-  REQUIRE(keys.Int(0) == 2);
+  REQUIRE(f.db->CountStations() == 2);
   REQUIRE(f.db->CountReadings() == 3);  // the temple's reading stays, under its key
   // The temple is refused now, as any station the network does not have.
   f.Feed({{temple, Reading(2, 121)}});

@@ -4,16 +4,16 @@
 #include <chrono>
 #include <limits>
 
+#include "stmt.hpp"
+
 namespace kaoko::store {
 namespace {
 
 constexpr std::int64_t kHourMs = 3'600'000;
 constexpr std::int64_t kDayMs = 86'400'000;
 
-std::int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
-TimePoint FromMs(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 std::int64_t FloorHour(std::int64_t ms) { return ms - (((ms % kHourMs) + kHourMs) % kHourMs); }
-// UTC days as reading_days counts them (store.cpp: SQLite's integer division; readings are after 1970).
+// UTC days as reading_days counts them (readings.cpp: SQLite's integer division; readings are after 1970).
 std::int64_t FloorDay(std::int64_t ms) { return ms - ms % kDayMs; }
 
 }  // namespace
@@ -23,7 +23,7 @@ TimePoint DayStart(TimePoint t) { return FromMs(FloorDay(Ms(t))); }
 
 DownsampleResult DownsampleStep(Store& store, TimePoint cutoff, std::int64_t max_rows) {
   DownsampleResult result;
-  sqlite3* db = store.db();
+  sqlite3* db = Connection::Of(store);
   const std::int64_t cut = FloorDay(Ms(cutoff));
   // The time index (reading_days, one row per station and day) says which stations have days before the cut.
   auto oldest = store.OldestReadingDays(FromMs(cut));
@@ -97,7 +97,7 @@ DownsampleResult DownsampleStep(Store& store, TimePoint cutoff, std::int64_t max
 std::vector<HourlyReading> HourlyReadings(Store& store, std::string_view station, TimePoint since, TimePoint until,
                                           int limit) {
   std::vector<HourlyReading> out;
-  Stmt s(store.db(),
+  Stmt s(Connection::Of(store),
          "SELECT h.hour, h.n, h.level_min_cm, h.level_mean_cm, h.level_max_cm, h.rain_mm, h.battery_min_v "
          "FROM readings_hourly h JOIN stations s ON s.id = h.station "
          "WHERE s.name = ? AND h.hour >= ? AND h.hour <= ? ORDER BY h.hour LIMIT ?");
@@ -132,10 +132,10 @@ std::vector<SeriesPoint> ReadingSeries(Store& store, std::string_view station, T
 }
 
 std::int64_t CountHourlyReadings(Store& store) {
-  Stmt exists(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'readings_hourly'");
+  Stmt exists(Connection::Of(store), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'readings_hourly'");
   exists.Step();
   if (exists.Int(0) == 0) return 0;
-  Stmt s(store.db(), "SELECT COUNT(*) FROM readings_hourly");
+  Stmt s(Connection::Of(store), "SELECT COUNT(*) FROM readings_hourly");
   s.Step();
   return s.Int(0);
 }

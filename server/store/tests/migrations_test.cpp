@@ -4,10 +4,12 @@
 // asks for its representative rows in kSeeds.
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <functional>
 
+#include "kaoko/store/query.hpp"
 #include "kaoko/store/retention.hpp"
 #include "kaoko/store/store.hpp"
 #include "kaoko/testing/scratch_dir.hpp"
@@ -19,7 +21,7 @@ using kaoko::server_test::T;
 namespace {
 
 std::int64_t Count(store::Store& s, const char* table) {
-  store::Stmt q(s.db(), fmt::format("SELECT COUNT(*) FROM {}", table));
+  store::testing::Query q(s, fmt::format("SELECT COUNT(*) FROM {}", table));
   q.Step();
   return q.Int(0);
 }

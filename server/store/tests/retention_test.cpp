@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "kaoko/store/query.hpp"
 #include "kaoko/store/retention.hpp"
 #include "kaoko/store/store.hpp"
 #include "kaoko/testing/scratch_dir.hpp"
@@ -180,7 +181,7 @@ TEST_CASE("retention: a day with readings in both the archive and the recent tab
   CHECK(r.hourly_written == 24);
   CHECK(s->CountReadings() == 1440);
   CHECK(s->RecentReadings() == 1440);
-  store::Stmt n(s->db(), "SELECT SUM(n), COUNT(*) FROM readings_hourly");
+  store::testing::Query n(*s, "SELECT SUM(n), COUNT(*) FROM readings_hourly");
   REQUIRE(n.Step());
   CHECK(n.Int(0) == 1440);
   CHECK(n.Int(1) == 24);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 
+#include "kaoko/store/query.hpp"
 #include "kaoko/store/store.hpp"
 #include "kaoko/testing/scratch_dir.hpp"
 
@@ -22,7 +23,7 @@ TEST_CASE("store: a new file is created at the current schema version in WAL mod
   auto s = store::Store::Open(tmp.db());
   REQUIRE(s.ok());
   REQUIRE((*s)->schema_version() == store::CurrentSchemaVersion());
-  store::Stmt mode((*s)->db(), "PRAGMA journal_mode");
+  store::testing::Query mode(**s, "PRAGMA journal_mode");
   REQUIRE(mode.Step());
   REQUIRE(mode.Text(0) == "wal");
 }
@@ -138,7 +139,7 @@ TEST_CASE("store: a station first seen in a rolled-back batch gets a key that ex
   s->Begin();
   REQUIRE(s->InsertReading("new", R(1, "2026-11-27T04:10:00Z", 2)) == store::Insert::kStored);
   s->Commit();
-  store::Stmt orphans(s->db(), "SELECT COUNT(*) FROM readings WHERE station NOT IN (SELECT id FROM stations)");
+  store::testing::Query orphans(*s, "SELECT COUNT(*) FROM readings WHERE station NOT IN (SELECT id FROM stations)");
   REQUIRE(orphans.Step());
   REQUIRE(orphans.Int(0) == 0);
   auto rows = s->Readings("new", T("2026-11-27T00:00:00Z"), T("2026-11-28T00:00:00Z"), 10);
@@ -161,7 +162,7 @@ TEST_CASE("store: readings move from the recent table into the archive, readable
   ScratchDir tmp("store");
   auto s = std::move(*store::Store::Open(tmp.db()));
   auto count = [&](const char* table) {
-    store::Stmt q(s->db(), std::string("SELECT COUNT(*) FROM ") + table);
+    store::testing::Query q(*s, std::string("SELECT COUNT(*) FROM ") + table);
     q.Step();
     return q.Int(0);
   };
@@ -253,7 +254,7 @@ TEST_CASE("store: a day closed after a restart counts its readings in both table
   s->Begin();
   s->InsertReading("bridge", R(4, "2026-11-28T00:10:00Z", 265));  // the 27th closes: its highest seq is 3
   s->Commit();
-  store::Stmt day(s->db(), "SELECT lo, hi FROM reading_days WHERE day = ?");
+  store::testing::Query day(*s, "SELECT lo, hi FROM reading_days WHERE day = ?");
   day.Bind(1, std::int64_t{T("2026-11-27T00:00:00Z").time_since_epoch().count() / 86'400'000});
   REQUIRE(day.Step());
   REQUIRE(day.Int(0) == 1);
@@ -286,7 +287,7 @@ TEST_CASE("store: a merge of one part moves only the readings of its stations (k
   REQUIRE(fullest <= 8);
   REQUIRE(s->MergeRecent(fullest) == 6);
   REQUIRE(s->RecentReadings() == 74);
-  store::Stmt archived(s->db(), "SELECT DISTINCT station % 16 FROM readings_archive");
+  store::testing::Query archived(*s, "SELECT DISTINCT station % 16 FROM readings_archive");
   REQUIRE(archived.Step());
   REQUIRE(archived.Int(0) == fullest);
   REQUIRE_FALSE(archived.Step());
@@ -310,7 +311,7 @@ TEST_CASE("store: a part merges in slices of its stations, each going on where t
   FortyStations(*s);
   auto archived = [&] {
     std::vector<std::int64_t> out;
-    store::Stmt q(s->db(), "SELECT DISTINCT station FROM readings_archive ORDER BY station");
+    store::testing::Query q(*s, "SELECT DISTINCT station FROM readings_archive ORDER BY station");
     while (q.Step()) out.push_back(q.Int(0));
     return out;
   };
@@ -399,7 +400,7 @@ TEST_CASE("store: one village's incidents, newest first, however many the other 
   REQUIRE(ids(s->Incidents(/*open_only=*/false, 3)) == std::vector<std::int64_t>{12, 11, 10});
   REQUIRE(ids(s->Incidents(/*open_only=*/true, 3)) == std::vector<std::int64_t>{11, 10, 9});
   // The look-up goes by the index, not through every incident.
-  store::Stmt plan(s->db(), "EXPLAIN QUERY PLAN SELECT id FROM incidents WHERE village = 'a' AND closed IS NULL "
+  store::testing::Query plan(*s, "EXPLAIN QUERY PLAN SELECT id FROM incidents WHERE village = 'a' AND closed IS NULL "
                             "ORDER BY id DESC LIMIT 5");
   std::string how;
   while (plan.Step()) how += std::string(plan.Text(3)) + "\n";

@@ -37,22 +37,8 @@ inline bool VerifyWebPassword(std::string_view password, const std::string& hash
 // sessions, in one transaction. Throws on a database error.
 inline void SetWebPassword(store::Store& db, std::string_view user, std::string_view password) {
   std::string hash = HashWebPassword(password);
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
-  db.Begin();
-  try {
-    store::Stmt up(db.db(),
-                   "INSERT INTO users (id, password_hash, updated) VALUES (?, ?, ?) "
-                   "ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, updated = excluded.updated");
-    up.Bind(1, user).Bind(2, hash).Bind(3, static_cast<std::int64_t>(now)).Run();
-    store::Stmt del(db.db(), "DELETE FROM sessions WHERE user = ?");
-    del.Bind(1, user).Run();
-    db.Commit();
-  } catch (...) {
-    db.Rollback();
-    throw;
-  }
+  auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  db.SetPasswordHash(user, hash, now);
 }
 
 // BLAKE2b-256 of a session token, as lower-case hex: what the sessions table keeps instead of the token.

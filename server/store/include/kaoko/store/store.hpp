@@ -4,8 +4,6 @@
 // use each from one thread.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -20,9 +18,13 @@
 #include "kaoko/contract/result.hpp"
 #include "kaoko/contract/wire.hpp"
 
+struct sqlite3;
+
 namespace kaoko::store {
 
 using wire::TimePoint;
+
+class Stmt;  // the store's private statement wrapper (src/stmt.hpp)
 
 // The schema version this build writes; Open migrates older files up to it and refuses newer ones.
 int CurrentSchemaVersion();
@@ -31,46 +33,12 @@ int CurrentSchemaVersion();
 // else empty). For tests that build a file as an earlier release left it (server/store/tests/migrations_test.cpp).
 std::string_view MigrationSql(int version);
 
-// A prepared statement (RAII). Bind and column indexes follow SQLite: bind from 1, columns from 0.
-class Stmt {
- public:
-  Stmt() = default;
-  Stmt(sqlite3* db, std::string_view sql);
-  Stmt(Stmt&& other) noexcept;
-  Stmt& operator=(Stmt&& other) noexcept;
-  ~Stmt();
-  Stmt& Bind(int i, std::int64_t v);
-  Stmt& Bind(int i, double v);
-  Stmt& Bind(int i, std::string_view v);
-  Stmt& Bind(int i, std::optional<double> v);
-  Stmt& BindNull(int i);
-  // Steps once: true while a row is ready, false when done. Throws std::runtime_error on an error (the caller's
-  // transaction is then rolled back); the error code is in last_code().
-  bool Step();
-  // Runs a statement that returns no rows and resets it.
-  void Run();
-  void Reset();
-  std::int64_t Int(int col) const;
-  double Double(int col) const;
-  std::optional<double> OptDouble(int col) const;
-  std::string Text(int col) const;
-  // The text of a column without copying it: valid until the next Step or Reset.
-  std::string_view View(int col) const;
-  bool IsNull(int col) const;
-  int last_code() const { return last_code_; }
-  bool IsPrepared() const { return stmt_ != nullptr; }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int last_code_ = SQLITE_OK;
-};
-
 // The error SQLite raised, with its code, so that the caller can tell a full disk from a bug.
 class SqliteError : public std::runtime_error {
  public:
   SqliteError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
   int code() const { return code_; }
-  bool disk_full() const { return (code_ & 0xff) == SQLITE_FULL; }
+  bool disk_full() const;
 
  private:
   int code_;
@@ -83,6 +51,14 @@ struct StoredReading {
   double level_cm = 0;
   std::optional<double> rain_mm;
   std::optional<double> battery_v;
+};
+
+// A refused reading as stored (refused_readings): what the station sent and why it was refused.
+struct RefusedReadingRow {
+  std::string station;
+  std::int64_t seq = 0;
+  std::string code;
+  std::string reason;
 };
 
 enum class Insert { kStored, kDuplicate };
@@ -118,6 +94,19 @@ struct TimelineRow {
   std::string text_en;
 };
 
+// A web session as stored (the token itself is never stored, only its hash).
+struct SessionRow {
+  std::string token_hash;
+  std::string user;
+  std::string csrf;
+  TimePoint created{};
+  TimePoint expires{};
+};
+
+// The schema version (PRAGMA user_version) of an existing database file, read without changing it; nullopt when there
+// is none to read.
+std::optional<int> SchemaVersionOf(const std::string& path);
+
 struct OpenOptions {
   bool read_only = false;
   // FULL: a committed (and therefore acknowledged) reading survives a power cut as well as a kill -9.
@@ -133,8 +122,10 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  sqlite3* db() { return db_; }
   int schema_version() const { return schema_version_; }
+  // The connection, for server/tiers alone while its SQL moves into the store (branch room/tiers): goes with
+  // tiers_sql_bridge.hpp.
+  sqlite3* db() { return db_; }
 
   void Begin();
   void Commit();
@@ -188,6 +179,11 @@ class Store {
   // may since have been deleted (the day then starts earlier than the station's oldest reading).
   std::vector<std::pair<std::int64_t, TimePoint>> OldestReadingDays(TimePoint before);
   std::int64_t CountReadings();
+  // Every stored reading, by station name and then seq: a full scan, for checks of the whole file. `fn` must not
+  // call the store.
+  void ForEachReading(const std::function<void(const StoredReading&)>& fn);
+  // Every refused reading, by station name and then seq.
+  std::vector<RefusedReadingRow> RefusedReadings();
 
   // New readings are split over kRecentParts tables by station key (readings_recent_00 … _15: key % 16).
   static constexpr int kRecentParts = 16;
@@ -239,8 +235,22 @@ class Store {
 
   // Runs PRAGMA quick_check; empty when fine.
   std::string QuickCheck();
+  // A cheap read that proves the file readable (the health probe): how many stations have a key. Throws SqliteError.
+  std::int64_t CountStations();
+
+  // Web users and sessions (schema 3 or later). Each runs on its own, outside a transaction of the caller's.
+  // The stored argon2id hash of `user`'s web password (passwords.hpp), if they have one.
+  std::optional<std::string> PasswordHash(std::string_view user);
+  // Stores `hash` as `user`'s web password and ends their open sessions, in one transaction.
+  void SetPasswordHash(std::string_view user, std::string_view hash, TimePoint now);
+  // Deletes the sessions expired at `now` and adds `session`, in one transaction.
+  void AddSession(const SessionRow& session, TimePoint now);
+  // The session with this token hash (expired or not).
+  std::optional<SessionRow> Session(std::string_view token_hash);
+  void DeleteSession(std::string_view token_hash);
 
  private:
+  friend struct Connection;  // the store's own free functions (src/stmt.hpp)
   explicit Store(sqlite3* db) : db_(db) {}
   void Migrate();
   Stmt& Prepared(int slot, std::string_view sql);
@@ -304,3 +314,6 @@ class Store {
 };
 
 }  // namespace kaoko::store
+
+// server/tiers's SQL moves into the store on its own branch (room/tiers); until then it needs Stmt and sqlite3.h.
+#include "kaoko/store/tiers_sql_bridge.hpp"  // IWYU pragma: export
