@@ -170,6 +170,27 @@ struct Node {
   }
 };
 
+// The options of an edge box serving village kaoko.
+TierOptions EdgeOptions() {
+  TierOptions o;
+  o.mode = Mode::kEdge;
+  o.village = "kaoko";
+  return o;
+}
+
+// An edge box (`edge_options`) and its TAO for tambon tonhong, in one scratch folder, on one clock starting at At(0).
+struct EdgeAndTao {
+  explicit EdgeAndTao(const TierOptions& edge_options)
+      : full(*config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml")),
+        edge((scratch.dir() / "edge.db").string(), VillageNetwork(full, "kaoko"), edge_options, &now),
+        tao((scratch.dir() / "tao.db").string(), full, TierOptions{}, &now) {}
+  kaoko::server_test::ScratchDir scratch{"tier"};
+  alerting::Network full;
+  TimePoint now = At(0);
+  Node edge;
+  Node tao;
+};
+
 const std::string kUp = std::string(kUpPrefix);
 const std::string kOut = std::string(kOutPrefix);
 const std::string kBridgeReading = "kaoko/v1/tonhong/kaoko/station/kaoko-bridge/reading";
@@ -218,17 +239,13 @@ TEST_CASE("tier: an edge's village network holds its own stations and its own in
 }
 
 TEST_CASE("tier: an edge's journal reaches the TAO once and in order through loss, repeats and restarts", "[tier]") {
-  kaoko::server_test::ScratchDir scratch("tier");
-  const auto& dir = scratch.dir();
-  alerting::Network full = *config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
-  TimePoint now = At(0);
-  TierOptions eo;
-  eo.mode = Mode::kEdge;
-  eo.village = "kaoko";
+  TierOptions eo = EdgeOptions();
   eo.journal_batch = 7;
   eo.resend_ms = 3'600'000;  // no timeouts here: losses are recovered by the gap ack, or by a reconnect (below)
-  Node edge((dir / "edge.db").string(), VillageNetwork(full, "kaoko"), eo, &now);
-  Node tao((dir / "tao.db").string(), full, TierOptions{}, &now);
+  EdgeAndTao both(eo);
+  Node& edge = both.edge;
+  Node& tao = both.tao;
+  TimePoint& now = both.now;
   REQUIRE(edge.tier->options().node == "edge-kaoko");
 
   // A rise at the bridge, from normal to past critical (400 cm), a reading a minute.
@@ -338,16 +355,12 @@ TEST_CASE("tier: the edge is the only voice of the village's siren: its own alon
 }
 
 TEST_CASE("tier: the edge follows the TAO only while the TAO answers its heartbeats", "[tier]") {
-  kaoko::server_test::ScratchDir scratch("tier");
-  const auto& dir = scratch.dir();
-  alerting::Network full = *config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
-  TimePoint now = At(0);
-  TierOptions eo;
-  eo.mode = Mode::kEdge;
-  eo.village = "kaoko";
+  TierOptions eo = EdgeOptions();
   eo.heartbeat_seconds = 60;
-  Node edge((dir / "edge.db").string(), VillageNetwork(full, "kaoko"), eo, &now);
-  Node tao((dir / "tao.db").string(), full, TierOptions{}, &now);
+  EdgeAndTao both(eo);
+  Node& edge = both.edge;
+  Node& tao = both.tao;
+  TimePoint& now = both.now;
   auto mode = [&] {
     server::Request req{server::http::verb::get, "/api/v1/tiers", 11};
     auto res = edge.tier->Http(req);

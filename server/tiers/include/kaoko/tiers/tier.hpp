@@ -17,6 +17,11 @@
 // The Tier is the core's tap (CoreTap): it sees every message before the core and every stored reading and timeline
 // event, on the core thread and inside the batch's transaction, so the journal is written with what it records.
 // Its own thread publishes the journal, heartbeats, and runs the dead-man's switch.
+//
+// The Tier's work is split by role over its sources: tier.cpp (start-up, the thread, the CoreTap entry points),
+// journal_sending.cpp, journal_receiving.cpp, watchdog.cpp (heartbeats below and the dead-man's switch),
+// edge_province.cpp (what each of those modes takes from MQTT), tier_http.cpp; the Arbiter (arbiter.hpp) and the
+// network slicing (network_slice.hpp) are apart. Every SQL statement is the store's (kaoko/store/tier_rows.hpp).
 #pragma once
 
 #include <chrono>
@@ -35,60 +40,21 @@
 #include <nlohmann/json.hpp>
 
 #include "kaoko/alerting/network.hpp"
-#include "kaoko/ingest/core.hpp"
-#include "kaoko/http/http.hpp"
-#include "kaoko/tiers/journal.hpp"
 #include "kaoko/common/metrics.hpp"
 #include "kaoko/contract/result.hpp"
+#include "kaoko/http/http.hpp"
+#include "kaoko/ingest/core.hpp"
 #include "kaoko/store/store.hpp"
+#include "kaoko/tiers/arbiter.hpp"
+#include "kaoko/tiers/journal.hpp"
+#include "kaoko/tiers/network_slice.hpp"
 #include "kaoko/tiers/tier_options.hpp"
 
+namespace kaoko::store {
+class TierRows;
+}
+
 namespace kaoko::server::tier {
-
-// The network the core runs with: the tambon's (tao); only the village, its stations, its people and the TAO
-// officers (edge); none — an empty tambon named after the node (province). Errors name the file or the village.
-Result<alerting::Network> CoreNetwork(const TierOptions& options, const std::string& network_file);
-// The part of `network` that an edge box serves: one village (with no downstream), its stations, its people and the
-// TAO officers. Pure.
-alerting::Network VillageNetwork(const alerting::Network& network, const std::string& village);
-
-// The edge's rule for the village's retained `siren` and `alert` on the edge broker, of which it is the only
-// publisher: the TAO's state while the link is up and the journal is caught up ("following"), its own engine's state
-// otherwise ("acting alone"). The engine's notifications to people are published only while acting alone; the TAO's
-// (bridged down) only while following. Thread-safe.
-class Arbiter : public Publisher {
- public:
-  Arbiter(std::string tambon, std::string village, Metrics& metrics);
-  void SetOutput(Publisher* out) { out_ = out; }
-
-  // From the edge's own core.
-  void Publish(const std::string& topic, const std::string& payload, bool retained) override;
-  // The TAO's alert, siren or notification for the village (`topic` with the "kaoko/tier/up/" prefix removed).
-  void FromAbove(const std::string& topic, const std::string& payload);
-  // What the engine last decided before a restart (recorded, not published).
-  void Seed(const std::string& topic, const std::string& payload);
-  // Switches between following the TAO and acting alone; republishes the village's siren and alert from the new
-  // source. Until the first switch the mode is undecided: sirens and alerts wait, notifications go out. Returns true
-  // when it changed.
-  bool SetFollowing(bool following, std::string_view why);
-  bool following() const;
-  bool decided() const;
-
-  struct View {
-    bool following = false;
-    std::optional<std::string> own_siren, own_alert, tao_siren, tao_alert;
-    std::uint64_t handovers = 0, suppressed_notifications = 0, relayed = 0;
-  };
-  View Snapshot() const;
-
- private:
-  std::string alert_topic_, siren_topic_, notify_prefix_;
-  Metrics& metrics_;
-  Publisher* out_ = nullptr;
-  mutable std::mutex mu_;
-  std::optional<bool> mode_;  // following the TAO (true), acting alone (false), undecided
-  View v_;
-};
 
 class Tier : public CoreTap {
  public:
@@ -130,18 +96,34 @@ class Tier : public CoreTap {
   struct Node;
   struct Pending;
 
+  // start-up (Create): each throws on a database error
+  void LoadJournalPosition();
+  void LoadWatched();
+  void LoadProvince();
+
   // journal, sending side
   bool Sends() const { return options_.mode == Mode::kEdge || (options_.mode == Mode::kTao && options_.uplink); }
+  // What this tier publishes for its bridge to carry up: kOutPrefix + its own tier topic `leaf`.
+  std::string OutTopic(std::string_view leaf) const;
   void Append(std::string_view kind, const nlohmann::json& body);
   void OnJournalAck(const std::string& payload, TimePoint now);
   void OnLink(const std::string& payload);
   void UpdateMode(std::string_view why);
   // journal, receiving side
+  // Whether the journals and heartbeats of `tambon` are this tier's to take (its own tambon; a province's tambons).
+  bool Watches(std::string_view tambon) const;
   void OnJournal(const ParsedTierTopic& t, const std::string& payload, TimePoint now);
   void ApplyEntry(const ParsedTierTopic& t, const std::string& epoch, const nlohmann::json& e, TimePoint now);
   void StoreEvent(const std::string& tambon, const std::string& node, std::uint64_t node_seq,
                   const std::string& node_epoch, const nlohmann::json& e, TimePoint now);
+  // This TAO's own incident for what an edge's event is about: the village's, or the faulty station's.
+  std::optional<std::int64_t> LocalIncident(const std::string& incident_kind, const std::string& station,
+                                            const std::string& village) const;
+  // The journal ack to publish after the commit: the node's position `last` in `epoch`.
+  void QueueAck(const ParsedTierTopic& t, std::uint64_t last, bool gap, const std::string& epoch);
+  // watchdog
   void OnHeartbeat(const ParsedTierTopic& t, const std::string& payload, TimePoint now);
+  void OpenSilentIncident(const std::string& name, const Node& n, TimePoint at);
   void TierEvent(const std::string& tambon, const std::string& village, std::int64_t incident, TimePoint now,
                  const std::string& kind, const std::string& text_th, const std::string& text_en);
   // edge
@@ -150,7 +132,13 @@ class Tier : public CoreTap {
   // province
   bool ProvinceIntercept(const Inbound& in, TimePoint now);
   const alerting::Network* Tambon(std::string_view id) const;
-  void SaveState(const std::string& key, const std::string& value, TimePoint now);
+  // Remembers a tambon's latest `value` under `key` in `states` (alerts_ or caps_) and in the database, under
+  // `prefix` + `key`.
+  void Keep(std::map<std::string, std::string>& states, std::string_view prefix, const std::string& key,
+            const std::string& value, TimePoint now);
+  // HTTP
+  nlohmann::json VillagesJson() const;
+  nlohmann::json ProvinceCapJson() const;
 
   void Loop(std::stop_token stop);
   nlohmann::json StatusJson() const;
@@ -163,13 +151,14 @@ class Tier : public CoreTap {
   Core* core_ = nullptr;
   Publisher* mqtt_ = nullptr;
   std::unique_ptr<Arbiter> arbiter_;
+  std::unique_ptr<store::TierRows> rows_;     // the tier tables through the writer: core thread only
   std::unique_ptr<store::Store> sender_db_;  // read-only, the tier thread's
+  std::unique_ptr<store::TierRows> sender_rows_;  // the outbox through sender_db_: the tier thread's
   std::vector<alerting::Network> tambons_;   // province
   std::string epoch_;                        // this node's journal epoch
 
   // core thread only: what the batch did, carried out after the commit (or dropped on rollback)
   std::unique_ptr<Pending> pending_;
-  std::unique_ptr<store::Stmt> append_;  // the outbox's INSERT, prepared once
 
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable wake_;
