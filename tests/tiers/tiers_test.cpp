@@ -17,6 +17,7 @@
 
 #include "../flood/flood_support.hpp"
 #include "kaoko/store/store.hpp"
+#include "kaoko/store/testing/query.hpp"
 #include "kaoko/testing/harness.hpp"
 #include "kaoko/testing/service.hpp"
 
@@ -116,18 +117,14 @@ std::vector<std::string> Args(std::vector<std::string> a, const std::vector<std:
 }
 
 std::vector<std::string> Column(const std::string& db, const std::string& sql) {
-  auto s = kaoko::store::Store::Open(db, {.read_only = true});
-  if (!s) throw std::runtime_error(s.error().reason);
   std::vector<std::string> out;
-  kaoko::store::Stmt q((*s)->db(), sql);
+  kaoko::store::testing::Query q(db, sql);
   while (q.Step()) out.push_back(q.Text(0));
   return out;
 }
 
 std::int64_t Count(const std::string& db, const std::string& sql) {
-  auto s = kaoko::store::Store::Open(db, {.read_only = true});
-  if (!s) throw std::runtime_error(s.error().reason);
-  kaoko::store::Stmt q((*s)->db(), sql);
+  kaoko::store::testing::Query q(db, sql);
   return q.Step() ? q.Int(0) : -1;
 }
 
@@ -323,9 +320,7 @@ TEST_CASE("tiers: a village cut off from its TAO warns itself, and afterwards ev
   const auto at_tao = StoredReadings(tao_db);
   std::map<std::string, std::vector<ReadingRow>> at_province;
   {
-    auto s = kaoko::store::Store::Open(province_db, {.read_only = true});
-    REQUIRE(s);
-    kaoko::store::Stmt q((*s)->db(), "SELECT station, seq, ts, level_cm FROM tier_readings ORDER BY station, seq");
+    kaoko::store::testing::Query q(province_db, "SELECT station, seq, ts, level_cm FROM tier_readings ORDER BY station, seq");
     while (q.Step()) at_province[q.Text(0)].push_back({static_cast<std::uint64_t>(q.Int(1)), q.Int(2), q.Double(3)});
   }
   std::size_t in_cut = 0;

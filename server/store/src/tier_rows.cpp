@@ -2,11 +2,11 @@
 // owner's transaction.
 #include "kaoko/store/tier_rows.hpp"
 
+#include "stmt.hpp"
+
 namespace kaoko::store {
 namespace {
 
-std::int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
-TimePoint FromMs(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 std::int64_t Signed(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
 // Resets a cached query when the caller is done with its row, even when reading it throws: a statement left
@@ -47,37 +47,37 @@ TierRows::~TierRows() = default;
 
 Stmt& TierRows::Cached(Slot slot, std::string_view sql) {
   Stmt& s = cached_[static_cast<std::size_t>(slot)];
-  if (!s.IsPrepared()) s = Stmt(store_.db(), sql);
+  if (!s.IsPrepared()) s = Stmt(Connection::Of(store_), sql);
   return s;
 }
 
 // ---------------------------------------------------------------------------------------------------- sending side
 
 std::optional<TierUplink> TierRows::Uplink() {
-  Stmt s(store_.db(), "SELECT acked, epoch FROM tier_uplink WHERE id = 1");
+  Stmt s(Connection::Of(store_), "SELECT acked, epoch FROM tier_uplink WHERE id = 1");
   if (!s.Step()) return std::nullopt;
   return TierUplink{static_cast<std::uint64_t>(s.Int(0)), s.Text(1)};
 }
 
 void TierRows::CreateUplink(std::string_view epoch) {
-  Stmt s(store_.db(), "INSERT INTO tier_uplink (id, acked, epoch) VALUES (1, 0, ?)");
+  Stmt s(Connection::Of(store_), "INSERT INTO tier_uplink (id, acked, epoch) VALUES (1, 0, ?)");
   s.Bind(1, epoch).Run();
 }
 
 std::uint64_t TierRows::OutboxHigh() {
-  Stmt s(store_.db(), "SELECT seq FROM sqlite_sequence WHERE name = 'tier_outbox'");
+  Stmt s(Connection::Of(store_), "SELECT seq FROM sqlite_sequence WHERE name = 'tier_outbox'");
   return s.Step() ? static_cast<std::uint64_t>(s.Int(0)) : 0;
 }
 
 std::uint64_t TierRows::AppendOutbox(std::string_view kind, std::string_view body) {
   Cached(kAppend, "INSERT INTO tier_outbox (kind, body) VALUES (?, ?)").Bind(1, kind).Bind(2, body).Run();
-  return static_cast<std::uint64_t>(sqlite3_last_insert_rowid(store_.db()));
+  return static_cast<std::uint64_t>(sqlite3_last_insert_rowid(Connection::Of(store_)));
 }
 
 void TierRows::ForEachOutboxEntry(
     std::uint64_t first, std::uint64_t last,
     const std::function<bool(std::uint64_t, std::string_view, std::string_view)>& fn) {
-  Stmt s(store_.db(), "SELECT seq, kind, body FROM tier_outbox WHERE seq BETWEEN ? AND ? ORDER BY seq");
+  Stmt s(Connection::Of(store_), "SELECT seq, kind, body FROM tier_outbox WHERE seq BETWEEN ? AND ? ORDER BY seq");
   s.Bind(1, Signed(first)).Bind(2, Signed(last));
   while (s.Step()) {
     if (!fn(static_cast<std::uint64_t>(s.Int(0)), s.View(1), s.View(2))) return;
@@ -85,9 +85,9 @@ void TierRows::ForEachOutboxEntry(
 }
 
 void TierRows::Acknowledge(std::uint64_t acked) {
-  Stmt del(store_.db(), "DELETE FROM tier_outbox WHERE seq <= ?");
+  Stmt del(Connection::Of(store_), "DELETE FROM tier_outbox WHERE seq <= ?");
   del.Bind(1, Signed(acked)).Run();
-  Stmt up(store_.db(), "UPDATE tier_uplink SET acked = ? WHERE id = 1");
+  Stmt up(Connection::Of(store_), "UPDATE tier_uplink SET acked = ? WHERE id = 1");
   up.Bind(1, Signed(acked)).Run();
 }
 
@@ -114,25 +114,25 @@ std::optional<std::int64_t> TierRows::InsertEvent(const TierEventRow& row) {
   Stmt& s = Cached(kInsertEvent, std::string("INSERT OR IGNORE") + std::string(kEventColumns));
   BindEvent(s, row);
   s.Run();
-  if (sqlite3_changes(store_.db()) == 0) return std::nullopt;
-  return sqlite3_last_insert_rowid(store_.db());
+  if (sqlite3_changes(Connection::Of(store_)) == 0) return std::nullopt;
+  return sqlite3_last_insert_rowid(Connection::Of(store_));
 }
 
 void TierRows::InsertOwnEvent(const TierEventRow& row) {
-  Stmt s(store_.db(), std::string("INSERT") + std::string(kEventColumns));
+  Stmt s(Connection::Of(store_), std::string("INSERT") + std::string(kEventColumns));
   BindEvent(s, row);
   s.Run();
 }
 
 void TierRows::MarkEventLocal(std::int64_t row, std::int64_t local) {
-  Stmt s(store_.db(), "UPDATE tier_events SET local_incident = ? WHERE id = ?");
+  Stmt s(Connection::Of(store_), "UPDATE tier_events SET local_incident = ? WHERE id = ?");
   s.Bind(1, local).Bind(2, row).Run();
 }
 
 // ---------------------------------------------------------------------------------------------------- watching
 
 void TierRows::ForEachNode(const std::function<void(const TierNodeRow&)>& fn) {
-  Stmt s(store_.db(), "SELECT node, tambon, tier, COALESCE(village, ''), interval_s FROM tier_nodes");
+  Stmt s(Connection::Of(store_), "SELECT node, tambon, tier, COALESCE(village, ''), interval_s FROM tier_nodes");
   while (s.Step()) fn(TierNodeRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), static_cast<int>(s.Int(4))});
 }
 
@@ -147,7 +147,7 @@ void TierRows::UpsertNode(const TierNodeRow& n, TimePoint last_heard, std::strin
 }
 
 std::vector<TierIncidentRow> TierRows::RecentIncidents(int limit) {
-  Stmt s(store_.db(), "SELECT id, node, opened, closed, detail FROM tier_incidents ORDER BY id DESC LIMIT ?");
+  Stmt s(Connection::Of(store_), "SELECT id, node, opened, closed, detail FROM tier_incidents ORDER BY id DESC LIMIT ?");
   s.Bind(1, std::int64_t{limit});
   std::vector<TierIncidentRow> out;
   while (s.Step()) {
@@ -160,26 +160,26 @@ std::vector<TierIncidentRow> TierRows::RecentIncidents(int limit) {
 
 std::int64_t TierRows::OpenIncident(std::string_view node, std::string_view tambon, std::string_view village,
                                     TimePoint opened, std::string_view detail) {
-  Stmt s(store_.db(), "INSERT INTO tier_incidents (node, tambon, village, opened, detail) VALUES (?, ?, ?, ?, ?)");
+  Stmt s(Connection::Of(store_), "INSERT INTO tier_incidents (node, tambon, village, opened, detail) VALUES (?, ?, ?, ?, ?)");
   s.Bind(1, node).Bind(2, tambon).Bind(3, village).Bind(4, Ms(opened)).Bind(5, detail).Run();
-  return sqlite3_last_insert_rowid(store_.db());
+  return sqlite3_last_insert_rowid(Connection::Of(store_));
 }
 
 bool TierRows::CloseIncident(std::int64_t id, TimePoint closed) {
-  Stmt s(store_.db(), "UPDATE tier_incidents SET closed = ? WHERE id = ? AND closed IS NULL");
+  Stmt s(Connection::Of(store_), "UPDATE tier_incidents SET closed = ? WHERE id = ? AND closed IS NULL");
   s.Bind(1, Ms(closed)).Bind(2, id).Run();
-  return sqlite3_changes(store_.db()) != 0;
+  return sqlite3_changes(Connection::Of(store_)) != 0;
 }
 
 // ---------------------------------------------------------------------------------------------------- edge
 
 void TierRows::AddForwarded(std::string_view user, std::string_view id, std::string_view kind, TimePoint received) {
-  Stmt s(store_.db(), "INSERT OR IGNORE INTO tier_forwarded (user, id, kind, received) VALUES (?, ?, ?, ?)");
+  Stmt s(Connection::Of(store_), "INSERT OR IGNORE INTO tier_forwarded (user, id, kind, received) VALUES (?, ?, ?, ?)");
   s.Bind(1, user).Bind(2, id).Bind(3, kind).Bind(4, Ms(received)).Run();
 }
 
 bool TierRows::WasForwarded(std::string_view user, std::string_view id) {
-  Stmt s(store_.db(), "SELECT 1 FROM tier_forwarded WHERE user = ? AND id = ?");
+  Stmt s(Connection::Of(store_), "SELECT 1 FROM tier_forwarded WHERE user = ? AND id = ?");
   s.Bind(1, user).Bind(2, id);
   return s.Step();
 }
@@ -196,14 +196,14 @@ void TierRows::InsertReading(std::string_view tambon, std::string_view station, 
 }
 
 void TierRows::SaveState(std::string_view key, std::string_view value, TimePoint updated) {
-  Stmt s(store_.db(),
+  Stmt s(Connection::Of(store_),
          "INSERT INTO tier_state (key, value, updated) VALUES (?, ?, ?) "
          "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated = excluded.updated");
   s.Bind(1, key).Bind(2, value).Bind(3, Ms(updated)).Run();
 }
 
 void TierRows::ForEachState(const std::function<void(std::string_view, std::string_view)>& fn) {
-  Stmt s(store_.db(), "SELECT key, value FROM tier_state");
+  Stmt s(Connection::Of(store_), "SELECT key, value FROM tier_state");
   while (s.Step()) fn(s.View(0), s.View(1));
 }
 

@@ -12,6 +12,7 @@
 #include "kaoko/ingest/core.hpp"
 #include "kaoko/tiers/journal.hpp"
 #include "kaoko/tiers/tier.hpp"
+#include "kaoko/store/testing/query.hpp"
 #include "kaoko/testing/scratch_dir.hpp"
 
 using namespace kaoko;
@@ -164,7 +165,7 @@ struct Node {
     REQUIRE(core->ProcessBatch(batch));
   }
   std::int64_t Count(const std::string& sql) {
-    store::Stmt s(db->db(), sql);
+    store::testing::Query s(*db, sql);
     REQUIRE(s.Step());
     return s.Int(0);
   }
@@ -310,10 +311,10 @@ TEST_CASE("tier: an edge's journal reaches the TAO once and in order through los
   CHECK(tao.Count("SELECT COUNT(DISTINCT seq) FROM readings") == seq);
   std::vector<std::string> edge_log, tao_log;
   {
-    store::Stmt s(edge.db->db(), "SELECT kind || '|' || actor || '|' || text_en FROM timeline ORDER BY id");
+    store::testing::Query s(*edge.db, "SELECT kind || '|' || actor || '|' || text_en FROM timeline ORDER BY id");
     while (s.Step()) edge_log.push_back(s.Text(0));
-    store::Stmt t(tao.db->db(),
-                  "SELECT kind || '|' || actor || '|' || text_en FROM tier_events WHERE origin = 'edge-kaoko' "
+    store::testing::Query t(*tao.db,
+                           "SELECT kind || '|' || actor || '|' || text_en FROM tier_events WHERE origin = 'edge-kaoko' "
                   "ORDER BY origin_id");
     while (t.Step()) tao_log.push_back(t.Text(0));
   }

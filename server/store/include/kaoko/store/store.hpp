@@ -123,9 +123,6 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   int schema_version() const { return schema_version_; }
-  // The connection, for server/tiers alone while its SQL moves into the store (branch room/tiers): goes with
-  // tiers_sql_bridge.hpp.
-  sqlite3* db() { return db_; }
 
   void Begin();
   void Commit();
@@ -314,6 +311,3 @@ class Store {
 };
 
 }  // namespace kaoko::store
-
-// server/tiers's SQL moves into the store on its own branch (room/tiers); until then it needs Stmt and sqlite3.h.
-#include "kaoko/store/tiers_sql_bridge.hpp"  // IWYU pragma: export
