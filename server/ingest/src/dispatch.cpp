@@ -37,6 +37,12 @@ void Dispatcher::Receipt(Batch& b, const wire::Topic& t, std::string_view ref, b
                        false});
 }
 
+void Dispatcher::RefusePerson(Batch& b, const wire::Topic& t, const Inbound& in, const char* result, const Error& e) {
+  Refuse(b, kMessagesRejected, e, in);
+  b.results.push_back(result);
+  Receipt(b, t, wire::PeekId(in.payload).value_or(""), false, std::nullopt, e.reason);
+}
+
 void Dispatcher::Handle(Inbound& in, TimePoint now, Batch& b) {
   if (tap_ && tap_->Intercept(in, now)) return;
   auto topic = wire::ParseTopic(in.topic);
@@ -119,12 +125,7 @@ void Dispatcher::HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, 
 }
 
 void Dispatcher::HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
-  std::string ref = wire::PeekId(in.payload).value_or("");
-  auto refuse = [&](const Error& e) {
-    Refuse(b, kMessagesRejected, e, in);
-    b.results.push_back("kaoko_reports_total:refused");
-    Receipt(b, t, ref, false, std::nullopt, e.reason);
-  };
+  auto refuse = [&](const Error& e) { RefusePerson(b, t, in, "kaoko_reports_total:refused", e); };
   const alerting::Person* person = network_.FindPerson(t.name);
   if (!person) return refuse(MakeError("unknown_user", fmt::format("'{}' is not in the network file", t.name)));
   if (!network_.FindVillage(t.village)) {
@@ -166,12 +167,7 @@ void Dispatcher::HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, 
 }
 
 void Dispatcher::HandleDecision(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
-  std::string ref = wire::PeekId(in.payload).value_or("");
-  auto refuse = [&](const Error& e) {
-    Refuse(b, kMessagesRejected, e, in);
-    b.results.push_back("kaoko_decisions_total:refused");
-    Receipt(b, t, ref, false, std::nullopt, e.reason);
-  };
+  auto refuse = [&](const Error& e) { RefusePerson(b, t, in, "kaoko_decisions_total:refused", e); };
   const alerting::Person* person = network_.FindPerson(t.name);
   if (!person) return refuse(MakeError("unknown_user", fmt::format("'{}' is not in the network file", t.name)));
   auto decision = wire::ParseDecision(in.payload);

@@ -44,6 +44,8 @@ class Dispatcher {
   void HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
   void HandleDecision(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
   void Refuse(Batch& b, const char* family, const Error& e, const Inbound& in);
+  // A person's report or decision refused: counted as `result`, answered with a receipt that says why.
+  void RefusePerson(Batch& b, const wire::Topic& t, const Inbound& in, const char* result, const Error& e);
   void Receipt(Batch& b, const wire::Topic& t, std::string_view ref, bool ok, std::optional<std::int64_t> incident,
                std::string_view error);
 

@@ -8,7 +8,6 @@
 #include <concepts>
 #include <cstdint>
 #include <exception>
-#include <iterator>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -23,19 +22,15 @@
 //   all three          "v": 1, the encoding version (ignored on decode for now; bump it when a key changes meaning)
 //   TimePoint          integer milliseconds since the Unix epoch; std::optional<...> empty → null
 //   enums              wire strings: Level "normal", Stage "reported", ActionNeeded "none", IncidentKind "flood"...
-//   Incident           every member; "asks": [{user, action, asked, next_reminder, reminders, open}],
-//                      "sources": [{kind, id, ts, level}]
+//   records            an object of every member: Incident, Ask, TriggerSource, AlertState, Siren; a SeenMessage
+//                      with its receipt's members flattened beside its key
 //   StationTrack       every scalar member ("max_seq" may be missing: then latest_seq); "over_count": [3 ints],
 //                      "over_since": [3 ms],
 //                      "recent": [[ts_ms, level_cm], ...] the whole ring in slot order (recent_head, recent_count),
 //                      "rain_slots": size of rain_bucket / rain_mm,
 //                      "rain": [[slot, bucket, mm], ...] only the slots that differ from an empty one
 //                              (bucket INT64_MIN, 0 mm), so a dry day costs nothing
-//   EngineMeta         next_incident, next_notification,
-//                      "alerts": [{village, level, incident, status, since, updated, headline_th, headline_en,
-//                                  exercise}],
-//                      "sirens": [{village, on, level, incident, exercise}],
-//                      "seen": [{key, user, village, ref, ok, incident, error}]: a SeenMessage, receipt flattened
+//   EngineMeta         its scalars, and "alerts", "sirens", "seen" as arrays of records
 
 namespace kaoko::server {
 namespace codec {
