@@ -9,6 +9,7 @@
 #include <future>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include "kaoko/contract/network_file.hpp"
 #include "kaoko/ingest/core.hpp"
@@ -391,6 +392,45 @@ TEST_CASE("core: a report opens an incident that is logged, receipted with its i
   REQUIRE(again.ProcessBatch(repeat));
   REQUIRE(pub2.On("kaoko/v1/tonhong/kaoko/receipt/somchai").back().find(R"("incident":1)") != std::string::npos);
   REQUIRE_FALSE(f.db->Incident(2));
+}
+
+TEST_CASE("core: a decision over HTTP and one over MQTT take one path: decided once, answered alike", "[core]") {
+  Fixture f;
+  f.Feed({{"kaoko/v1/tonhong/kaoko/report/somchai",
+           R"({"id":"r-1","ts":"2026-11-27T04:59:00Z","concern":"warning","station":"kaoko-bridge","level_cm":330})"}});
+  const std::string ack = R"({"id":"d-2","ts":"2026-11-27T05:00:00Z","incident":1,"action":"ack"})";
+  server::CommandResult first, repeat, missing;
+  {
+    std::jthread core_thread([&](std::stop_token st) { f.core->Run(st); });
+    first = f.core->Decide("prasert", *wire::ParseDecision(ack));
+    repeat = f.core->Decide("prasert", *wire::ParseDecision(ack));
+    missing = f.core->Decide(
+        "prasert", *wire::ParseDecision(R"({"id":"d-3","ts":"2026-11-27T05:00:00Z","incident":99,"action":"ack"})"));
+  }
+  REQUIRE(first.receipt);
+  CHECK(first.receipt->ok);
+  CHECK(first.receipt->village == "kaoko");
+  CHECK(first.receipt->incident == std::optional<std::int64_t>(1));
+  // The engine's receipt of an HTTP decision also goes to the person's phone.
+  REQUIRE_FALSE(f.pub.On("kaoko/v1/tonhong/kaoko/receipt/prasert").empty());
+  REQUIRE(repeat.receipt);
+  CHECK(repeat.receipt->ok == first.receipt->ok);
+  CHECK(repeat.receipt->incident == first.receipt->incident);
+  REQUIRE(missing.receipt);
+  CHECK_FALSE(missing.receipt->ok);
+  CHECK(missing.receipt->error == "incident 99 does not exist");
+  CHECK(f.metrics.Get("kaoko_decisions_total", "accepted") == 1);
+  CHECK(f.db->Incident(1)->stage == "awaiting_confirmation");
+  const auto stored = f.db->Timeline(1).size();
+
+  // The same decision over MQTT: a repeat of the one decided over HTTP, answered as it was, not decided again.
+  f.Feed({{"kaoko/v1/tonhong/kaoko/decision/prasert", ack}});
+  const std::string answer = f.pub.On("kaoko/v1/tonhong/kaoko/receipt/prasert").back();
+  CHECK(answer.find(R"("ok":true)") != std::string::npos);
+  CHECK(answer.find("d-2") != std::string::npos);
+  CHECK(f.metrics.Get("kaoko_decisions_total", "duplicate") == 1);
+  CHECK(f.metrics.Get("kaoko_decisions_total", "accepted") == 1);
+  CHECK(f.db->Timeline(1).size() == stored);
 }
 
 TEST_CASE("core: an older database's whole engine_meta is read, and moved to rows at the first save", "[core]") {

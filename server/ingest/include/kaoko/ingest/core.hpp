@@ -103,7 +103,7 @@ struct CoreOptions {
   std::function<TimePoint()> clock;  // defaults to the system clock
   alerting::EngineOptions engine;
   CoreTap* tap = nullptr;  // a tier's (tier.hpp); none in a plain single-machine service
-  // A file to append one line to per reading that caused an alert: where its time went (Core::TraceAlerts). For
+  // A file to append one line to per reading that caused an alert: where its time went (src/batcher.cpp). For
   // measurement only (./kaoko bench sets KAOKO_ALERT_TRACE); empty: none.
   std::string alert_trace;
   // How many readings readings_recent gathers before the core merges them into the archive (Store::MergeRecent,
@@ -116,6 +116,9 @@ class Core {
  public:
   Core(const alerting::Network& network, store::Store& writer, Publisher& publisher, Metrics& metrics,
        CoreOptions options = {});
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
 
   // Hands a received message to the core. Thread-safe; never blocks on the database.
   void Enqueue(Inbound message);
@@ -162,7 +165,7 @@ class Core {
   // For a CoreTap inside Intercept only (core thread): handles `in` as if it had arrived, within the current batch.
   void Feed(Inbound& in);
   // The engine, for a CoreTap (core thread only).
-  const alerting::Engine& engine() const { return engine_; }
+  const alerting::Engine& engine() const;
 
   // Snapshots for the HTTP API; thread-safe. With a village: only its stations (its alert state).
   std::vector<StationView> Stations(std::string_view village = {}) const;
@@ -173,107 +176,10 @@ class Core {
   std::size_t QueueDepth() const;
 
  private:
-  // One per station, kept small (a network may have 150,000 of them): what Stations() turns into a StationView, the
-  // store's key and the acks to send. Times are milliseconds since the epoch, kNone for none; rain and battery NaN
-  // for none. The view fields are guarded by view_mu_ (written on the core thread).
-  static constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::min();
-  struct StationSlot {
-    std::int64_t key = 0;                     // the store's station key (0: none yet)
-    std::uint64_t latest_seq = 0;             // the newest reading by its own ts (when latest_ts != kNone)
-    std::int64_t latest_ts = kNone;
-    double latest_level_cm = 0;
-    double latest_rain_mm = std::numeric_limits<double>::quiet_NaN();
-    double latest_battery_v = std::numeric_limits<double>::quiet_NaN();
-    std::int64_t last_seen = kNone;       // when a reading last arrived (kaoko's clock)
-    std::int64_t last_heard = kNone;      // the engine's, for the health
-    std::int64_t silenced_until = kNone;
-    std::int64_t acked_at = kNone;        // the last ack, steady-clock milliseconds (core thread only)
-    unsigned problems = 0;                // the engine's fault bits
-    alerting::Level level = alerting::Level::kNormal;
-    std::int8_t online = -1;              // -1 unknown, 0 offline, 1 online (the station's status message)
-    bool ack_waiting = false;             // in acks_waiting_ (core thread only)
-  };
-  // What the HTTP API shows of a slot's station (Stations).
-  StationView ViewOf(const StationSlot& slot, TimePoint now) const;
-  // The station of a slot (slots_ is parallel to network_.stations).
-  const alerting::Station& StationOf(const StationSlot& slot) const {
-    return network_.stations[static_cast<std::size_t>(&slot - slots_.data())];
-  }
-  struct Outgoing {
-    std::string topic;
-    std::string payload;
-    bool retained;
-  };
-
-  struct Batch;
-  // Handles batch[begin…] up to and including the first message that changes an alert, commits it and announces
-  // it; *end is where it stopped. False when the database refused it (nothing of it is kept).
-  bool ProcessSegment(std::vector<Inbound>& batch, std::size_t begin, std::size_t* end,
-                      std::vector<PendingCommand>* commands);
-  void Handle(Inbound& in, TimePoint now, Batch& b);
-  void HandleReading(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
-  void HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
-  void HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
-  void HandleDecision(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
-  void Refuse(Batch& b, const char* family, const Error& e, const Inbound& in);
-  void Receipt(Batch& b, const wire::Topic& t, std::string_view ref, bool ok, std::optional<std::int64_t> incident,
-               std::string_view error);
-  void Apply(alerting::Effects fx);
-  void SaveEngine();
-  alerting::Effects DecideOnCore(const std::string& user, const std::string& village, const wire::DecisionMsg& d,
-                                 const std::string& via, TimePoint now);
-  void RefreshViews(TimePoint now, const std::vector<std::uint32_t>* touched);
-  static void SetLatest(StationSlot& slot, const store::StoredReading& r);
-  void LoadEngine(bool announce = true);
-  // malloc_trim when the queue is empty, at most once a minute (Run).
-  void GiveBackMemory();
-  std::chrono::steady_clock::time_point last_trim_ = std::chrono::steady_clock::now();
-  // After a rolled-back batch: the engine as the database last committed it (LoadEngine), its uncommitted effects
-  // dropped. Throws when the state cannot be read back (engine_stale_ then stays set and the next batch tries again).
-  void ReloadEngine();
-
-  const alerting::Network& network_;
-  store::Store& store_;
-  Publisher& publisher_;
-  Metrics& metrics_;
-  CoreOptions options_;
-
-  std::vector<StationSlot> slots_;                              // by index in network_.stations; never resized
-  // Slots with pending_acks (core thread only): those not yet looked at by AckDue, and those waiting for their
-  // ack_interval to pass (a min-heap on the time they fall due, steady-clock milliseconds).
-  std::vector<StationSlot*> acking_;
-  // The seqs committed since a station's last ack, for the stations that have some (core thread only): kept here,
-  // not in every slot, because at any moment few of 150,000 stations have an ack to send.
-  std::unordered_map<const StationSlot*, std::vector<std::uint64_t>> pending_acks_;
-  using AckWait = std::pair<std::int64_t, StationSlot*>;
-  std::priority_queue<AckWait, std::vector<AckWait>, std::greater<>> acks_waiting_;
-  void PublishAck(StationSlot& slot, std::int64_t now_ms);
-  bool meta_whole_ = false;  // engine_meta still holds every village's state (an older kaoko's): SaveEngine moves it
-  void TraceAlerts(const Batch& b, const std::array<std::chrono::steady_clock::time_point, 6>& t);
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> alert_trace_{nullptr, &std::fclose};
-
-  mutable std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<Inbound> queue_;
-
-  alerting::Engine engine_;  // core thread only
-  // Engine effects not yet committed (a failed batch drops them with the engine's state: ReloadEngine).
-  alerting::Effects pending_;
-  bool engine_touched_ = false;  // the engine's counters, alerts or sirens may have changed since the last save
-  std::chrono::steady_clock::time_point merge_retry_at_{};  // after a failed merge (MergeRecent)
-  bool engine_stale_ = false;    // a batch was rolled back and the engine could not be read back yet
-  std::vector<PendingCommand> commands_;  // guarded by queue_mu_
-  std::function<void(std::vector<LiveEvent>)> observer_;
-  std::function<bool()> listening_;
-  Batch* feeding_ = nullptr;  // the batch being processed, for Feed (core thread)
-  TimePoint feeding_now_{};
-
-  bool villages_stale_ = true;  // an alert changed since villages_view_ was taken (core thread only)
-
-  mutable std::mutex view_mu_;  // guards the snapshots below
-  std::optional<std::string> db_problem_;
-  std::vector<alerting::AlertState> villages_view_;
-  std::string cap_view_;
+  // The parts (server/ingest/src/): the inbound queue, dispatch by topic, the engine keeper (the engine and its
+  // persistence), the acker, the effects publisher, the read model and the batcher that drives them.
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
 };
 
 }  // namespace kaoko::server

@@ -2,7 +2,7 @@
 // station's evaluation state and the rest of the engine ("meta") as compact JSON, which the store keeps in SQLite so
 // that a restart resumes every deadline. Also the public JSON of an incident that the HTTP API and the dashboard read.
 //
-// Storage encoding (version 1, key "v"; the full key list is in engine_codec.cpp):
+// Storage encoding (version 1, key "v"; the key lists are in src/engine_codec_fields.hpp):
 //   - times are integer milliseconds since the Unix epoch (exact round-trip); an empty optional is null;
 //   - enums are their wire strings ("warning", "awaiting_confirmation", "ack", "flood");
 //   - StationTrack's fixed buffers are arrays of numbers; the rain buckets are sparse (only the slots in use).
