@@ -433,19 +433,22 @@ bool Core::ProcessSegment(std::vector<Inbound>& batch, std::size_t begin, std::s
                                              reading->level_cm, alerting::ToString(slot->level),
                                              alerting::ToString(alerting::HealthOf(
                                                  slot->problems, OptTime(slot->last_heard), StationOf(*slot),
-                                                 options_.engine.stale_intervals, now)))});
+                                                 options_.engine.stale_intervals, now))),
+                      StationOf(*slot).village, "", 0});
     }
-    for (const auto& a : pending_.alerts) live.push_back({"alert", RenderAlert(a)});
+    for (const auto& a : pending_.alerts) live.push_back({"alert", RenderAlert(a), a.village, "", 0});
     for (const auto& s : pending_.sirens) {
-      live.push_back({"siren", fmt::format(R"({{"village":"{}","siren":{}}})", s.village, RenderSiren(s))});
+      live.push_back(
+          {"siren", fmt::format(R"({{"village":"{}","siren":{}}})", s.village, RenderSiren(s)), s.village, "", 0});
     }
     for (const auto& n : pending_.notifications) {
       live.push_back({"notification", fmt::format(R"({{"user":"{}","village":"{}","notification":{}}})", n.user,
-                                                  n.village, RenderNotification(n))});
+                                                  n.village, RenderNotification(n)),
+                      n.village, n.user, 0});
     }
     std::set<std::int64_t> incidents;
     for (const auto& e : pending_.timeline) incidents.insert(e.incident);
-    for (auto id : incidents) live.push_back({"incident", fmt::format(R"({{"id":{}}})", id)});
+    for (auto id : incidents) live.push_back({"incident", fmt::format(R"({{"id":{}}})", id), "", "", id});
   }
   bool cap_changed = pending_.cap_changed;
   bool alerts_changed = !pending_.alerts.empty();
