@@ -11,7 +11,7 @@ Response Healthz(ApiContext& ctx, const Call& call) {
     const std::unique_ptr<store::Store>& reader_ = ctx.reader;  // the probe's line as the store room expects it
     try {
       // A cheap read proves the file readable; counting the readings would scan years of them on every probe.
-      store::Stmt probe(ctx.reader->db(), "SELECT COUNT(*) FROM stations");
+      store::Stmt probe(reader_->db(), "SELECT COUNT(*) FROM stations");
       probe.Step();
     } catch (const std::exception& e) {
       h.database = e.what();
