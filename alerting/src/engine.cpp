@@ -6,14 +6,13 @@
 #include <cassert>
 
 #include "kaoko/alerting/cap.hpp"
+#include "kaoko/alerting/decision_policy.hpp"
 #include "text.hpp"
 
 namespace kaoko::alerting {
 namespace {
 
 constexpr std::size_t kMaxSources = 16;
-
-bool IsVillageRole(Role r) { return r == Role::kCommittee || r == Role::kHeadman || r == Role::kDeputy; }
 
 void PushUnique(std::vector<std::int64_t>& v, std::int64_t id) {
   if (std::find(v.begin(), v.end(), id) == v.end()) v.push_back(id);
@@ -796,6 +795,40 @@ Effects Engine::OnReport(const Report& report, TimePoint now) {
   return fx;
 }
 
+namespace {
+
+// The receipt's words for a refusal of the decision policy (decision_policy.hpp); empty when allowed.
+std::string RefusalText(DecisionRefusal r, const Incident& inc, DecisionAction action) {
+  switch (r) {
+    case DecisionRefusal::kNone: return "";
+    case DecisionRefusal::kStationFaultNeedsTao:
+      switch (action) {
+        case DecisionAction::kAck: return "only a TAO officer may acknowledge a station fault";
+        case DecisionAction::kConfirm:
+        case DecisionAction::kReject: return RefusalText(DecisionRefusal::kStationFaultStep, inc, action);
+        case DecisionAction::kDeclare:
+        case DecisionAction::kAllClear: return RefusalText(DecisionRefusal::kNotTao, inc, action);
+      }
+      break;
+    case DecisionRefusal::kNotVillageResponder:
+      return fmt::format("only a committee member, the headman or the deputy of {} may acknowledge", inc.village);
+    case DecisionRefusal::kNotHeadman:
+      return fmt::format("only the headman or deputy of {} may {}", inc.village, ToString(action));
+    case DecisionRefusal::kNotTao:
+      return action == DecisionAction::kDeclare ? "only a TAO officer may declare"
+                                                : "only a TAO officer may give the all-clear";
+    case DecisionRefusal::kStationFaultStep:
+      return fmt::format("incident {} is a station fault; only ack and all_clear apply", inc.id);
+    case DecisionRefusal::kDeclaredNeedsTao:
+      return fmt::format("the TAO has declared incident {}; only a TAO officer may end it", inc.id);
+    case DecisionRefusal::kDeclareWithoutLevel:
+      return "declare needs a level: watch, warning or critical (use all_clear to end an incident)";
+  }
+  return "unknown refusal";
+}
+
+}  // namespace
+
 Effects Engine::OnDecision(const Decision& d, TimePoint now) {
   const std::string key = "d|" + d.user + "|" + d.id;
   if (auto it = seen_.find(key); it != seen_.end()) {
@@ -826,41 +859,9 @@ Effects Engine::OnDecision(const Decision& d, TimePoint now) {
     return Refuse(key, rc, inc, d.via, now);
   }
   const bool station_fault = inc->kind == IncidentKind::kStation;
-  const bool local = person->village == inc->village;
-  const bool headman = local && (person->role == Role::kHeadman || person->role == Role::kDeputy);
-  const bool tao = person->role == Role::kTao;
-  switch (d.action) {
-    case DecisionAction::kAck:
-      if (station_fault && !tao) {
-        rc.error = "only a TAO officer may acknowledge a station fault";
-      } else if (!station_fault && !(local && IsVillageRole(person->role))) {
-        rc.error =
-            fmt::format("only a committee member, the headman or the deputy of {} may acknowledge", inc->village);
-      }
-      break;
-    case DecisionAction::kConfirm:
-    case DecisionAction::kReject:
-      if (station_fault) {
-        rc.error = fmt::format("incident {} is a station fault; only ack and all_clear apply", inc->id);
-      } else if (!headman) {
-        rc.error = fmt::format("only the headman or deputy of {} may {}", inc->village, ToString(d.action));
-      } else if (d.action == DecisionAction::kReject && inc->stage == Stage::kDeclared) {
-        rc.error = fmt::format("the TAO has declared incident {}; only a TAO officer may end it", inc->id);
-      }
-      break;
-    case DecisionAction::kDeclare:
-      if (!tao) {
-        rc.error = "only a TAO officer may declare";
-      } else if (station_fault) {
-        rc.error = fmt::format("incident {} is a station fault; only ack and all_clear apply", inc->id);
-      } else if (!d.level || *d.level == Level::kNormal) {
-        rc.error = "declare needs a level: watch, warning or critical (use all_clear to end an incident)";
-      }
-      break;
-    case DecisionAction::kAllClear:
-      if (!tao) rc.error = "only a TAO officer may give the all-clear";
-      break;
-  }
+  rc.error = RefusalText(JudgeDecision({person->role, person->village == inc->village, station_fault, inc->stage,
+                                        d.action, d.level}),
+                         *inc, d.action);
   if (!rc.error.empty()) return Refuse(key, rc, inc, d.via, now);
 
   Effects fx;

@@ -1,10 +1,10 @@
-// Fuzzes the HTTP request parsing of the service as it is configured in server/http/src/http.cpp: Boost.Beast's
+// Fuzzes the HTTP request parsing of the service as it is configured in server/http/src/session.cpp: Boost.Beast's
 // request_parser<string_body> with a 64 KiB body limit and a 16 KiB header limit, fed the way http::async_read feeds
 // it (a growing buffer, the unconsumed part handed again after each read). A request that parses is then treated as
 // the decisions endpoint does: the body as JSON, completed with incident, id and ts, through wire::ParseDecision;
 // query values go through wire::ParseTime, as `since` and `until` do.
 //
-// UrlDecode itself lives in http.cpp with the whole HTTP server; it is not compiled here (see README.md).
+// UrlDecode itself lives in http_api.cpp with the whole HTTP server; it is not compiled here (see README.md).
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
@@ -58,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
 
-  // POST /api/v1/incidents/{id}/decisions: as HttpApi::Decide prepares the body for ParseDecision.
+  // POST /api/v1/incidents/{id}/decisions: as ParseWebDecision (server/http/src/decisions.cpp) prepares the body for
+  // ParseDecision.
   (void)kaoko::wire::ParseDecision(req.body());
   json body = json::parse(req.body(), nullptr, false);
   if (!body.is_object()) return 0;

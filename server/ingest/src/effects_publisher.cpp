@@ -75,19 +75,22 @@ std::vector<LiveEvent> EffectsPublisher::LiveEvents(const Batch& b, const alerti
     live.push_back({"reading", fmt::format(R"({{"station":"{}","seq":{},"ts":"{}","level_cm":{},"level":"{}","health":"{}"}})",
                                            views_.StationOf(*slot).id, reading->seq, wire::FormatTime(reading->ts),
                                            reading->level_cm, alerting::ToString(slot->level),
-                                           alerting::ToString(views_.HealthOf(*slot, now)))});
+                                           alerting::ToString(views_.HealthOf(*slot, now))),
+                    views_.StationOf(*slot).village, "", 0});
   }
-  for (const auto& a : fx.alerts) live.push_back({"alert", RenderAlert(a)});
+  for (const auto& a : fx.alerts) live.push_back({"alert", RenderAlert(a), a.village, "", 0});
   for (const auto& s : fx.sirens) {
-    live.push_back({"siren", fmt::format(R"({{"village":"{}","siren":{}}})", s.village, RenderSiren(s))});
+    live.push_back(
+        {"siren", fmt::format(R"({{"village":"{}","siren":{}}})", s.village, RenderSiren(s)), s.village, "", 0});
   }
   for (const auto& n : fx.notifications) {
     live.push_back({"notification", fmt::format(R"({{"user":"{}","village":"{}","notification":{}}})", n.user,
-                                                n.village, RenderNotification(n))});
+                                                n.village, RenderNotification(n)),
+                    n.village, n.user, 0});
   }
   std::set<std::int64_t> incidents;
   for (const auto& e : fx.timeline) incidents.insert(e.incident);
-  for (auto id : incidents) live.push_back({"incident", fmt::format(R"({{"id":{}}})", id)});
+  for (auto id : incidents) live.push_back({"incident", fmt::format(R"({{"id":{}}})", id), "", "", id});
   return live;
 }
 

@@ -95,55 +95,65 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool dropped_ = false;
 };
 
-LiveHub::LiveHub(const alerting::Network& network,
+LiveHub::LiveHub(const alerting::Network& /*network*/,
                  std::function<std::optional<json>(std::int64_t)> incident_json, Metrics& metrics)
-    : network_(network), incident_json_(std::move(incident_json)), metrics_(metrics) {}
+    : incident_json_(std::move(incident_json)), metrics_(metrics) {}
 
 void LiveHub::Accept(asio::ip::tcp::socket socket, http::request<http::string_body> request, LiveFilter filter) {
   std::make_shared<LiveSession>(std::move(socket), *this, std::move(filter))->Run(std::move(request));
 }
 
+namespace {
+// {"data":…,"type":…}: one event of a frame, from its rendered data.
+std::string EventText(std::string_view type, std::string_view data) {
+  std::string out = R"({"data":)";
+  out += data;
+  out += R"(,"type":)";
+  out += json(type).dump();
+  out += '}';
+  return out;
+}
+}  // namespace
+
 void LiveHub::Broadcast(const std::vector<LiveEvent>& events) {
   if (sessions_.empty() || events.empty()) return;
-  // Decode once; note each event's village (and user, for notifications) for the per-session filter.
+  // Each event's text once, with whose it is; a session's frame is then the texts it may see, joined.
   struct Item {
-    json j;
-    std::string village;
-    std::string user;
+    std::string text;
+    const std::string* village;
+    const std::string* user;
   };
+  std::vector<std::string> incident_villages;  // the villages of incidents read here (Items point into it)
+  incident_villages.reserve(events.size());
   std::vector<Item> items;
   items.reserve(events.size());
   for (const auto& e : events) {
-    Item it;
-    json data = json::parse(e.json, nullptr, false);
-    if (data.is_discarded()) continue;
-    if (e.type == "reading") {
-      if (const auto* st = network_.FindStation(data.value("station", ""))) it.village = st->village;
-    } else if (e.type == "alert" || e.type == "siren") {
-      it.village = data.value("village", "");
-    } else if (e.type == "notification") {
-      it.village = data.value("village", "");
-      it.user = data.value("user", "");
-    } else if (e.type == "incident") {
-      auto full = incident_json_(data.value("id", std::int64_t{0}));
-      if (!full) continue;
-      data = std::move(*full);
-      it.village = data.value("village", "");
+    if (e.type != "incident") {
+      items.push_back({EventText(e.type, e.json), &e.village, &e.user});
+      continue;
     }
-    it.j = json{{"type", e.type}, {"data", std::move(data)}};
-    items.push_back(std::move(it));
+    // The incident as stored after the commit (what the pages show), not the event's bare id.
+    auto full = incident_json_(e.incident);
+    if (!full) continue;
+    incident_villages.push_back(full->value("village", ""));
+    items.push_back({EventText(e.type, full->dump(-1, ' ', false, json::error_handler_t::replace)),
+                     &incident_villages.back(), &e.user});
   }
+  std::string frame;
   for (LiveSession* s : sessions_) {
     const LiveFilter& f = s->filter();
-    json out = json::array();
+    frame = R"({"events":[)";
+    bool any = false;
     for (const auto& it : items) {
-      if (!it.user.empty() && it.user != f.user) continue;  // notifications reach only their person
-      if (!f.all && it.user.empty() && it.village != f.village) continue;
-      out.push_back(it.j);
+      if (!it.user->empty() && *it.user != f.user) continue;  // notifications reach only their person
+      if (!f.all && it.user->empty() && *it.village != f.village) continue;
+      if (any) frame += ',';
+      frame += it.text;
+      any = true;
     }
-    if (out.empty()) continue;
-    s->Send(std::make_shared<const std::string>(
-        json{{"events", std::move(out)}}.dump(-1, ' ', false, json::error_handler_t::replace)));
+    if (!any) continue;
+    frame += "]}";
+    s->Send(std::make_shared<const std::string>(frame));
   }
 }
 

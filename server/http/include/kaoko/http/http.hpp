@@ -1,8 +1,8 @@
 // The HTTP API (Boost.Beast): routes of the contract's HTTP table over the core's snapshots and a read-only database
 // connection, the people's logins and actions (docs/screens.md), the after-action reports, and the static pages of
-// server/web. HttpApi turns a request into a response and knows nothing of sockets; HttpServer (listener +
-// http_session, as in Beast's examples) carries requests to it on one io_context thread, and hands WebSocket upgrades
-// of /api/v1/live to the LiveHub.
+// server/web. HttpApi turns a request into a response and knows nothing of sockets (http_api.cpp; its route table:
+// router.cpp; one handler file a resource); HttpServer (listener.cpp + session.cpp, as in Beast's examples) carries
+// requests to it on one io_context thread, and hands WebSocket upgrades of /api/v1/live to the LiveHub.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -42,12 +42,15 @@ struct WebOptions {
   std::string mqtt_ws_url;  // the broker's MQTT-over-WebSockets URL the watcher page connects to (GET /api/v1/me)
 };
 
+struct ApiContext;
+
 class HttpApi {
  public:
   // `reader` is a read-only connection used only from the HTTP thread. Without `auth` nobody can log in, and every
   // state-changing endpoint answers 401.
   HttpApi(const alerting::Network& network, Core& core, Metrics& metrics, std::unique_ptr<store::Store> reader,
           std::function<Health()> health, std::unique_ptr<Auth> auth = nullptr, WebOptions web = {});
+  ~HttpApi();
 
   // Answers one request from `client` (the peer's address, for login rate limits). Never throws: an unexpected
   // failure is a 500 with a JSON error. Not thread-safe (one HTTP thread owns it).
@@ -65,26 +68,7 @@ class HttpApi {
   std::optional<nlohmann::json> IncidentJson(std::int64_t id);
 
  private:
-  Response Route(const Request& request, const std::string& client);
-  // The session of the request (and, for state-changing requests, its CSRF header checked), or the refusal.
-  std::variant<Principal, Response> Session(const Request& request, bool state_changing);
-  Response Login(const Request& request, const std::string& client);
-  Response Logout(const Request& request);
-  Response Me(const Request& request);
-  Response MyNotifications(const Request& request);
-  Response Decide(const Request& request, std::int64_t incident);
-  Response Silence(const Request& request, const std::string& station);
-  Response Drill(const Request& request, const std::string& village);
-  Response Report(const Request& request, std::int64_t incident, bool csv);
-  Response Static(const Request& request, const std::string& path);
-
-  const alerting::Network& network_;
-  Core& core_;
-  Metrics& metrics_;
-  std::unique_ptr<store::Store> reader_;
-  std::function<Health()> health_;
-  std::unique_ptr<Auth> auth_;
-  WebOptions web_;
+  std::unique_ptr<ApiContext> ctx_;  // what the handlers share (src/api.hpp)
   std::function<std::optional<Response>(const Request&)> extra_;
 };
 

@@ -70,10 +70,15 @@ struct CommandResult {
 };
 
 // A change the open screens should show at once (the WebSocket hub forwards these): `type` is reading, alert,
-// siren, notification or incident; `json` is its payload.
+// siren, notification or incident; `json` is its payload. Who may see it is said beside it, so that the hub forwards
+// the text without reading it: `village` (a TAO officer sees every village's), `user` (a notification: only that
+// person), `incident` (an incident event: the hub sends the incident as stored, and its village).
 struct LiveEvent {
   std::string type;
   std::string json;
+  std::string village;
+  std::string user;
+  std::int64_t incident = 0;
 };
 
 class Core;

@@ -1,8 +1,9 @@
 // Live updates for the open screens: a broadcast hub and one WebSocket session per browser (after Beast's
 // example/websocket/server/chat-multi: one shared state, a session per client with its own strand and send queue).
 // The core calls its observer after each commit; the service posts the events to the io_context, where
-// LiveHub::Broadcast filters them per session (a person sees their village's events and their own notifications; a
-// TAO officer sees everything) and queues one text frame per session: {"events":[{"type":…,"data":{…}},…]}.
+// LiveHub::Broadcast filters them per session by the village and user each event names (a person sees their
+// village's events and their own notifications; a TAO officer sees everything) and queues one text frame per
+// session: {"events":[{"data":{…},"type":…},…]}, joined from each event's rendered text (never parsed again).
 // A client that falls more than kMaxQueuedFrames behind is dropped rather than allowed to hold memory or block.
 //
 // Thread safety: LiveHub is used only from the io_context's thread (post to it from elsewhere), except Listening.
@@ -38,7 +39,8 @@ class LiveHub {
   static constexpr std::size_t kMaxQueuedFrames = 64;
 
   // `incident_json` gives the public JSON of an incident (read from the database after the commit), or nullopt. The
-  // count of sessions is kept in `metrics.live_sessions` (/metrics: kaoko_live_sessions).
+  // count of sessions is kept in `metrics.live_sessions` (/metrics: kaoko_live_sessions). The events say whose they
+  // are, so `network` is not consulted.
   LiveHub(const alerting::Network& network, std::function<std::optional<nlohmann::json>(std::int64_t)> incident_json,
           Metrics& metrics);
 
@@ -62,7 +64,6 @@ class LiveHub {
     metrics_.live_sessions.store(sessions_.size(), std::memory_order_relaxed);
   }
 
-  const alerting::Network& network_;
   std::function<std::optional<nlohmann::json>(std::int64_t)> incident_json_;
   std::unordered_set<LiveSession*> sessions_;
   Metrics& metrics_;  // live_sessions = sessions_.size(), for other threads and /metrics

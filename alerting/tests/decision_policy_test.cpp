@@ -1,0 +1,70 @@
+// The decision rules (decision_policy.hpp): who may take which decision at which step.
+#include <catch2/catch.hpp>
+
+#include "kaoko/alerting/decision_policy.hpp"
+
+using namespace kaoko::alerting;
+
+namespace {
+DecisionRefusal Judge(Role role, bool local, DecisionAction action, bool station_fault = false,
+                      Stage stage = Stage::kReported, std::optional<Level> level = std::nullopt) {
+  return JudgeDecision({role, local, station_fault, stage, action, level});
+}
+}  // namespace
+
+TEST_CASE("decision policy: a village's own committee, headman and deputy acknowledge its floods", "[alerting]") {
+  for (Role r : {Role::kCommittee, Role::kHeadman, Role::kDeputy}) {
+    CHECK(Judge(r, true, DecisionAction::kAck) == DecisionRefusal::kNone);
+    CHECK(Judge(r, false, DecisionAction::kAck) == DecisionRefusal::kNotVillageResponder);
+  }
+  CHECK(Judge(Role::kWatcher, true, DecisionAction::kAck) == DecisionRefusal::kNotVillageResponder);
+  CHECK(Judge(Role::kTao, false, DecisionAction::kAck) == DecisionRefusal::kNotVillageResponder);
+}
+
+TEST_CASE("decision policy: only the village's headman or deputy confirms or rejects", "[alerting]") {
+  for (auto a : {DecisionAction::kConfirm, DecisionAction::kReject}) {
+    CHECK(Judge(Role::kHeadman, true, a) == DecisionRefusal::kNone);
+    CHECK(Judge(Role::kDeputy, true, a) == DecisionRefusal::kNone);
+    CHECK(Judge(Role::kHeadman, false, a) == DecisionRefusal::kNotHeadman);
+    CHECK(Judge(Role::kCommittee, true, a) == DecisionRefusal::kNotHeadman);
+    CHECK(Judge(Role::kTao, false, a) == DecisionRefusal::kNotHeadman);
+  }
+  CHECK(Judge(Role::kHeadman, true, DecisionAction::kReject, false, Stage::kDeclared) ==
+        DecisionRefusal::kDeclaredNeedsTao);
+  CHECK(Judge(Role::kHeadman, true, DecisionAction::kConfirm, false, Stage::kDeclared) == DecisionRefusal::kNone);
+}
+
+TEST_CASE("decision policy: only a TAO officer declares (with a level) and gives the all-clear", "[alerting]") {
+  CHECK(Judge(Role::kTao, false, DecisionAction::kDeclare, false, Stage::kConfirmed, Level::kWarning) ==
+        DecisionRefusal::kNone);
+  CHECK(Judge(Role::kTao, false, DecisionAction::kDeclare) == DecisionRefusal::kDeclareWithoutLevel);
+  CHECK(Judge(Role::kTao, false, DecisionAction::kDeclare, false, Stage::kConfirmed, Level::kNormal) ==
+        DecisionRefusal::kDeclareWithoutLevel);
+  CHECK(Judge(Role::kHeadman, true, DecisionAction::kDeclare, false, Stage::kConfirmed, Level::kWarning) ==
+        DecisionRefusal::kNotTao);
+  CHECK(Judge(Role::kTao, false, DecisionAction::kAllClear) == DecisionRefusal::kNone);
+  CHECK(Judge(Role::kHeadman, true, DecisionAction::kAllClear) == DecisionRefusal::kNotTao);
+}
+
+TEST_CASE("decision policy: a station fault is the TAO's, and takes only ack and all_clear", "[alerting]") {
+  for (auto a : {DecisionAction::kAck, DecisionAction::kConfirm, DecisionAction::kReject, DecisionAction::kDeclare,
+                 DecisionAction::kAllClear}) {
+    CHECK(Judge(Role::kHeadman, true, a, true) == DecisionRefusal::kStationFaultNeedsTao);
+  }
+  CHECK(Judge(Role::kTao, false, DecisionAction::kAck, true) == DecisionRefusal::kNone);
+  CHECK(Judge(Role::kTao, false, DecisionAction::kAllClear, true) == DecisionRefusal::kNone);
+  CHECK(Judge(Role::kTao, false, DecisionAction::kConfirm, true) == DecisionRefusal::kStationFaultStep);
+  CHECK(Judge(Role::kTao, false, DecisionAction::kDeclare, true, Stage::kReported, Level::kWarning) ==
+        DecisionRefusal::kStationFaultStep);
+}
+
+TEST_CASE("decision policy: the person's refusals are told from the step's", "[alerting]") {
+  CHECK(IsPersonRefusal(DecisionRefusal::kStationFaultNeedsTao));
+  CHECK(IsPersonRefusal(DecisionRefusal::kNotVillageResponder));
+  CHECK(IsPersonRefusal(DecisionRefusal::kNotHeadman));
+  CHECK(IsPersonRefusal(DecisionRefusal::kNotTao));
+  CHECK_FALSE(IsPersonRefusal(DecisionRefusal::kNone));
+  CHECK_FALSE(IsPersonRefusal(DecisionRefusal::kStationFaultStep));
+  CHECK_FALSE(IsPersonRefusal(DecisionRefusal::kDeclaredNeedsTao));
+  CHECK_FALSE(IsPersonRefusal(DecisionRefusal::kDeclareWithoutLevel));
+}

@@ -1,0 +1,29 @@
+// GET /healthz (each dependency's state) and GET /metrics (Prometheus text).
+#include "api.hpp"
+
+namespace kaoko::server {
+
+using json = nlohmann::json;
+
+Response Healthz(ApiContext& ctx, const Call& call) {
+  Health h = ctx.health();
+  if (h.database.empty()) {
+    try {
+      // A cheap read proves the file readable; counting the readings would scan years of them on every probe.
+      ctx.reader->CountStations();
+    } catch (const std::exception& e) {
+      h.database = e.what();
+    }
+  }
+  bool ok = h.broker.empty() && h.database.empty();
+  json body{{"ok", ok},
+            {"broker", h.broker.empty() ? json("ok") : json(h.broker)},
+            {"database", h.database.empty() ? json("ok") : json(h.database)}};
+  return Json(call.req, ok ? http::status::ok : http::status::service_unavailable, body);
+}
+
+Response MetricsPage(ApiContext& ctx, const Call& call) {
+  return Text(call.req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8", ctx.metrics.Render());
+}
+
+}  // namespace kaoko::server
