@@ -9,9 +9,6 @@
 #include <stdexcept>
 #include <string>
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 namespace kaoko::alerting {
 
 const char* ToString(Level level) {
@@ -160,26 +157,38 @@ std::string_view Station::landmark_th(Level level) const { return Landmark(texts
 std::string_view Station::landmark_en(Level level) const { return Landmark(texts, level, 1); }
 
 namespace {
-constexpr std::size_t kChunkBytes = std::size_t{4} << 20;  // 4 MiB of address space; pages are used as written
-}  // namespace
+constexpr std::size_t kChunkBytes = std::size_t{4} << 20;  // 4 MiB a chunk (fewer, larger chunks for a big network)
 
-std::size_t TextArena::PageSize() {
-  static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  return page;
+char* AllocateAligned(std::size_t bytes, std::size_t page_size) {
+  return static_cast<char*>(::operator new(bytes, std::align_val_t{page_size}));
 }
 
+void ReleaseAligned(char* base, std::size_t /*bytes*/, std::size_t page_size) {
+  ::operator delete(base, std::align_val_t{page_size});
+}
+
+TextChunkStorage& InstalledStorage() {
+  static TextChunkStorage storage = TextArena::HeapStorage();
+  return storage;
+}
+}  // namespace
+
+TextChunkStorage TextArena::HeapStorage() { return {4096, &AllocateAligned, &ReleaseAligned}; }
+
+TextChunkStorage TextArena::DefaultStorage() { return InstalledStorage(); }
+
+void TextArena::SetDefaultStorage(const TextChunkStorage& storage) { InstalledStorage() = storage; }
+
 TextArena::~TextArena() {
-  for (const Chunk& c : chunks_) ::munmap(c.base, c.size);
+  for (const Chunk& c : chunks_) storage_.release(c.base, c.size, storage_.page_size);
 }
 
 char* TextArena::Add(std::string_view bytes) {
   const std::size_t need = (bytes.size() + 1) & ~std::size_t{1};  // the next block at an even address
   if (chunks_.empty() || chunks_.back().on_file || chunks_.back().size - chunks_.back().used < need) {
-    const std::size_t page = PageSize();
+    const std::size_t page = storage_.page_size;
     const std::size_t size = std::max(kChunkBytes, (need + page - 1) / page * page);
-    void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (base == MAP_FAILED) throw std::bad_alloc();
-    chunks_.push_back({static_cast<char*>(base), size, 0, false});
+    chunks_.push_back({storage_.allocate(size, page), size, 0, false});
   }
   Chunk& c = chunks_.back();
   char* block = c.base + c.used;

@@ -167,3 +167,35 @@ TEST_CASE("network: texts kept in an arena stay where they are, and copies of th
   REQUIRE(copy.get(StationTexts::kNameTh) == words[5]);
   REQUIRE(assigned.get(StationTexts::kNameTh) == words[7]);
 }
+
+namespace {
+int g_allocated = 0;
+int g_released = 0;
+}  // namespace
+
+TEST_CASE("network: an arena takes its page-aligned chunks from its storage and gives them back to it", "[alerting]") {
+  TextChunkStorage counting = TextArena::HeapStorage();
+  counting.page_size = 8192;
+  counting.allocate = [](std::size_t bytes, std::size_t page) {
+    ++g_allocated;
+    return TextArena::HeapStorage().allocate(bytes, page);
+  };
+  counting.release = [](char* base, std::size_t bytes, std::size_t page) {
+    ++g_released;
+    TextArena::HeapStorage().release(base, bytes, page);
+  };
+  {
+    TextArena arena(counting);
+    REQUIRE(arena.page_size() == 8192);
+    StationTexts a(StationTexts::Values{"one"}, arena);
+    StationTexts big(StationTexts::Values{std::string(std::size_t{5} << 20, 'x')}, arena);  // a chunk of its own
+    REQUIRE(arena.chunks().size() == 2);
+    for (const auto& c : arena.chunks()) {
+      REQUIRE(reinterpret_cast<std::uintptr_t>(c.base) % 8192 == 0);
+      REQUIRE(c.size % 8192 == 0);
+    }
+    REQUIRE(a.get(StationTexts::kNameTh) == "one");
+    REQUIRE(g_allocated == 2);
+  }
+  REQUIRE(g_released == 2);
+}

@@ -527,17 +527,32 @@ const char* ToString(Trend trend) {
   return "steady";
 }
 
-Result<ReportMsg> ParseReport(std::string_view payload) {
+namespace {
+// What a phone's report and decision both start with: a JSON object with the message's id and its time.
+struct PhoneMessage {
+  json object;
+  std::string id;
+  TimePoint ts{};
+};
+
+Result<PhoneMessage> ParsePhoneMessage(std::string_view payload) {
   auto obj = ParseObject(payload);
   if (!obj) return obj.error();
-  const json& j = *obj;
-  ReportMsg r;
-  auto id = RequiredId(j);
+  auto id = RequiredId(*obj);
   if (!id) return id.error();
-  r.id = *id;
-  auto ts = RequiredTime(j, "ts");
+  auto ts = RequiredTime(*obj, "ts");
   if (!ts) return ts.error();
-  r.ts = *ts;
+  return PhoneMessage{std::move(*obj), std::move(*id), *ts};
+}
+}  // namespace
+
+Result<ReportMsg> ParseReport(std::string_view payload) {
+  auto msg = ParsePhoneMessage(payload);
+  if (!msg) return msg.error();
+  const json& j = msg->object;
+  ReportMsg r;
+  r.id = msg->id;
+  r.ts = msg->ts;
   auto concern = j.find("concern");
   if (concern == j.end()) return MakeError("missing_concern", "concern is required (watch, warning or critical)");
   auto level = concern->is_string() ? alerting::ParseLevel(concern->get_ref<const std::string&>()) : std::nullopt;
@@ -581,16 +596,12 @@ Result<ReportMsg> ParseReport(std::string_view payload) {
 }
 
 Result<DecisionMsg> ParseDecision(std::string_view payload) {
-  auto obj = ParseObject(payload);
-  if (!obj) return obj.error();
-  const json& j = *obj;
+  auto msg = ParsePhoneMessage(payload);
+  if (!msg) return msg.error();
+  const json& j = msg->object;
   DecisionMsg d;
-  auto id = RequiredId(j);
-  if (!id) return id.error();
-  d.id = *id;
-  auto ts = RequiredTime(j, "ts");
-  if (!ts) return ts.error();
-  d.ts = *ts;
+  d.id = msg->id;
+  d.ts = msg->ts;
   auto incident = j.find("incident");
   if (incident == j.end()) return MakeError("missing_incident", "incident is required");
   if (!incident->is_number_integer() || incident->get<std::int64_t>() <= 0) {

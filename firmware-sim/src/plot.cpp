@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
 
 #include "kaoko/sim/river.hpp"
 #include "kaoko/sim/simulation.hpp"
@@ -117,6 +121,94 @@ std::string GnuplotScript(const alerting::Network& network, const Scenario& scen
   }
   g += "unset multiplot\n";
   return g;
+}
+
+namespace {
+int Fail(std::ostream& err, const std::string& why) {
+  err << "kaoko-sim: " << why << '\n';
+  return 1;
+}
+}  // namespace
+
+std::optional<std::string> CheckScenario(const SimOptions& o, const alerting::Network& network,
+                                         const Scenario& scenario) {
+  for (const auto& v : o.villages) {
+    if (!network.FindVillage(v)) return fmt::format("--villages: there is no village '{}' in {}", v, o.network_path);
+  }
+  for (const auto& f : scenario.faults) {
+    if (!network.FindStation(f.station)) return fmt::format("{}: fault for unknown station '{}'", o.scenario_path, f.station);
+  }
+  for (const auto& e : scenario.watchers.events) {
+    const auto* p = network.FindPerson(e.user);
+    if (!p || p->role != alerting::Role::kWatcher) {
+      return fmt::format("{}: watcher event for '{}', who is not a watcher in the network", o.scenario_path, e.user);
+    }
+  }
+  for (const auto& id : scenario.responders.silent) {
+    const auto* p = network.FindPerson(id);
+    if (!p || p->role == alerting::Role::kWatcher) {
+      return fmt::format("{}: [responders] silent names '{}', who is not a committee member, headman, deputy "
+                         "or TAO officer in the network", o.scenario_path, id);
+    }
+  }
+  if (const auto& id = scenario.responders.tao_on_duty; !id.empty()) {
+    const auto* p = network.FindPerson(id);
+    if (!p || p->role != alerting::Role::kTao) {
+      return fmt::format("{}: [responders] tao_on_duty '{}' is not a TAO officer in the network", o.scenario_path, id);
+    }
+  }
+  try {
+    RiverModel check(network, scenario);
+  } catch (const std::exception& e) {
+    return fmt::format("{}: {}", o.scenario_path, e.what());
+  }
+  return std::nullopt;
+}
+
+int DryRun(const SimOptions& o, const alerting::Network& network, const Scenario& scenario, SimTime start,
+           std::ostream& out, std::ostream& err) {
+  std::string csv = LevelsCsv(network, scenario, start, o.csv_step);
+  std::string csv_path = o.csv_path;
+  if (csv_path.empty() && !o.plot_path.empty()) csv_path = o.plot_path + ".csv";
+  if (!csv_path.empty()) {
+    std::ofstream f(csv_path);
+    if (!(f << csv)) return Fail(err, fmt::format("{}: cannot write", csv_path));
+  } else {
+    out << csv;
+  }
+  if (!o.plot_path.empty()) {
+    std::string gp = o.plot_path + ".gp";
+    std::ofstream(gp) << GnuplotScript(network, scenario, csv_path, o.plot_path);
+    std::string cmd = fmt::format("gnuplot '{}'", gp);
+    if (std::system(cmd.c_str()) != 0) {
+      return Fail(err, fmt::format("gnuplot failed (is it installed? Debian: apt-get install gnuplot-nox); script: {}", gp));
+    }
+    std::filesystem::remove(gp);
+    if (o.csv_path.empty()) std::filesystem::remove(csv_path);
+    out << "kaoko-sim: wrote " << o.plot_path << '\n';
+  }
+  // Peaks per station, as a quick check of a scenario.
+  RiverModel river(network, scenario);
+  std::vector<double> peak(river.StationCount(), 0);
+  std::vector<Seconds> when(river.StationCount());
+  while (river.Elapsed() < scenario.duration) {
+    river.Step();
+    for (std::size_t i = 0; i < peak.size(); ++i) {
+      if (river.StationLevelCm(i) > peak[i]) {
+        peak[i] = river.StationLevelCm(i);
+        when[i] = river.Elapsed();
+      }
+    }
+  }
+  std::ostream& summary = (csv_path.empty() && o.plot_path.empty()) ? err : out;
+  for (std::size_t i = 0; i < peak.size(); ++i) {
+    const auto& s = network.stations[i];
+    const char* level = peak[i] >= s.critical.cm ? "critical" : peak[i] >= s.warning.cm ? "warning"
+                        : peak[i] >= s.watch.cm ? "watch" : "normal";
+    summary << fmt::format("  {:<16} peak {:6.1f} cm at +{:5.2f} h  ({})\n", s.id, peak[i],
+                           static_cast<double>(when[i].count()) / 3600.0, level);
+  }
+  return 0;
 }
 
 }  // namespace kaoko::sim

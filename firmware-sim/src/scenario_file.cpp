@@ -1,143 +1,53 @@
 #include "kaoko/sim/scenario_file.hpp"
 
 #include <fmt/format.h>
-
-#include <cmath>
-#include <fstream>
-#include <initializer_list>
-#include <sstream>
 #include <toml++/toml.h>
+
+#include <algorithm>
+
+#include "kaoko/contract/toml_reader.hpp"
 
 namespace kaoko::sim {
 namespace {
 
-struct ScenarioError {
-  std::string message;
-};
+using config::TomlReader;
 
-class Reader {
- public:
-  explicit Reader(std::string name) : name_(std::move(name)) {}
-
-  [[noreturn]] void Fail(const toml::source_region& where, const std::string& what) const {
-    if (where.begin.line == 0) throw ScenarioError{fmt::format("{}: {}", name_, what)};
-    throw ScenarioError{fmt::format("{}:{}:{}: {}", name_, where.begin.line, where.begin.column, what)};
-  }
-
-  void CheckKeys(const toml::table& table, std::initializer_list<std::string_view> allowed,
-                 std::string_view context) const {
-    for (auto&& [key, node] : table) {
-      bool known = false;
-      for (auto a : allowed) known = known || key.str() == a;
-      if (!known) {
-        std::string list;
-        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        Fail(key.source(), fmt::format("unknown key '{}' in {} (known keys: {})", key.str(), context, list));
-      }
-    }
-  }
-
-  std::optional<std::string> Str(const toml::table& t, std::string_view key, std::string_view ctx) const {
-    const toml::node* n = t.get(key);
-    if (!n) return std::nullopt;
-    if (!n->is_string()) Fail(n->source(), fmt::format("'{}' in {} must be a string", key, ctx));
-    return std::string(*n->value<std::string_view>());
-  }
-
-  std::optional<double> Num(const toml::table& t, std::string_view key, std::string_view ctx) const {
-    const toml::node* n = t.get(key);
-    if (!n) return std::nullopt;
-    if (!n->is_number()) Fail(n->source(), fmt::format("'{}' in {} must be a number", key, ctx));
-    double v = *n->value<double>();
-    if (!std::isfinite(v)) Fail(n->source(), fmt::format("'{}' in {} must be finite", key, ctx));
-    return v;
-  }
-
-  std::optional<double> NonNeg(const toml::table& t, std::string_view key, std::string_view ctx) const {
-    auto v = Num(t, key, ctx);
-    if (v && *v < 0) Fail(t.get(key)->source(), fmt::format("'{}' in {} must not be negative", key, ctx));
-    return v;
-  }
-
-  std::optional<bool> Bool(const toml::table& t, std::string_view key, std::string_view ctx) const {
-    const toml::node* n = t.get(key);
-    if (!n) return std::nullopt;
-    if (!n->is_boolean()) Fail(n->source(), fmt::format("'{}' in {} must be true or false", key, ctx));
-    return *n->value<bool>();
-  }
-
-  const toml::table* Table(const toml::table& t, std::string_view key, std::string_view ctx) const {
-    const toml::node* n = t.get(key);
-    if (!n) return nullptr;
-    if (!n->is_table()) Fail(n->source(), fmt::format("'{}' in {} must be a table", key, ctx));
-    return n->as_table();
-  }
-
-  std::vector<const toml::table*> Tables(const toml::table& t, std::string_view key) const {
-    std::vector<const toml::table*> out;
-    const toml::node* n = t.get(key);
-    if (!n) return out;
-    const toml::array* arr = n->as_array();
-    if (!arr) Fail(n->source(), fmt::format("'{}' must be a list of tables ([[{}]])", key, key));
-    for (const toml::node& item : *arr) {
-      if (!item.is_table()) Fail(item.source(), fmt::format("each entry of '{}' must be a table", key));
-      out.push_back(item.as_table());
-    }
-    return out;
-  }
-
- private:
-  std::string name_;
-};
-
-void ReadRiver(const Reader& r, const toml::table& t, RiverDefaults& d) {
+void ReadRiver(const TomlReader& r, const toml::table& t, RiverDefaults& d) {
   const char* ctx = "[river]";
   r.CheckKeys(t, {"headwater_area_km2", "local_area_km2", "runoff_coefficient", "nash_n", "nash_k_hours",
                   "baseflow_m3s_per_km2", "bankfull_m3s_per_km2", "base_fraction_of_watch", "rating_b",
                   "lag_fraction", "reach_reservoirs"},
               ctx);
-  d.headwater_area_km2 = r.NonNeg(t, "headwater_area_km2", ctx).value_or(d.headwater_area_km2);
-  d.local_area_km2 = r.NonNeg(t, "local_area_km2", ctx).value_or(d.local_area_km2);
-  d.runoff_coefficient = r.NonNeg(t, "runoff_coefficient", ctx).value_or(d.runoff_coefficient);
+  d.headwater_area_km2 = r.NonNegative(t, "headwater_area_km2", ctx).value_or(d.headwater_area_km2);
+  d.local_area_km2 = r.NonNegative(t, "local_area_km2", ctx).value_or(d.local_area_km2);
+  d.runoff_coefficient = r.NonNegative(t, "runoff_coefficient", ctx).value_or(d.runoff_coefficient);
   if (d.runoff_coefficient > 1) r.Fail(t.get("runoff_coefficient")->source(), "runoff_coefficient must be 0..1");
-  d.nash_n = static_cast<int>(r.NonNeg(t, "nash_n", ctx).value_or(d.nash_n));
+  d.nash_n = static_cast<int>(r.NonNegative(t, "nash_n", ctx).value_or(d.nash_n));
   if (d.nash_n < 1) r.Fail(t.get("nash_n")->source(), "nash_n must be at least 1");
-  d.nash_k_hours = r.NonNeg(t, "nash_k_hours", ctx).value_or(d.nash_k_hours);
-  d.baseflow_m3s_per_km2 = r.NonNeg(t, "baseflow_m3s_per_km2", ctx).value_or(d.baseflow_m3s_per_km2);
-  d.bankfull_m3s_per_km2 = r.NonNeg(t, "bankfull_m3s_per_km2", ctx).value_or(d.bankfull_m3s_per_km2);
-  d.base_fraction_of_watch = r.NonNeg(t, "base_fraction_of_watch", ctx).value_or(d.base_fraction_of_watch);
-  d.rating_b = r.NonNeg(t, "rating_b", ctx).value_or(d.rating_b);
-  d.lag_fraction = r.NonNeg(t, "lag_fraction", ctx).value_or(d.lag_fraction);
+  d.nash_k_hours = r.NonNegative(t, "nash_k_hours", ctx).value_or(d.nash_k_hours);
+  d.baseflow_m3s_per_km2 = r.NonNegative(t, "baseflow_m3s_per_km2", ctx).value_or(d.baseflow_m3s_per_km2);
+  d.bankfull_m3s_per_km2 = r.NonNegative(t, "bankfull_m3s_per_km2", ctx).value_or(d.bankfull_m3s_per_km2);
+  d.base_fraction_of_watch = r.NonNegative(t, "base_fraction_of_watch", ctx).value_or(d.base_fraction_of_watch);
+  d.rating_b = r.NonNegative(t, "rating_b", ctx).value_or(d.rating_b);
+  d.lag_fraction = r.NonNegative(t, "lag_fraction", ctx).value_or(d.lag_fraction);
   if (d.lag_fraction > 1) r.Fail(t.get("lag_fraction")->source(), "lag_fraction must be 0..1");
-  d.reach_reservoirs = static_cast<int>(r.NonNeg(t, "reach_reservoirs", ctx).value_or(d.reach_reservoirs));
+  d.reach_reservoirs = static_cast<int>(r.NonNegative(t, "reach_reservoirs", ctx).value_or(d.reach_reservoirs));
   if (d.bankfull_m3s_per_km2 <= d.baseflow_m3s_per_km2) {
     r.Fail(t.source(), "bankfull_m3s_per_km2 must be larger than baseflow_m3s_per_km2");
   }
 }
 
-void ReadRain(const Reader& r, const toml::table& t, Scenario& s) {
+void ReadRain(const TomlReader& r, const toml::table& t, Scenario& s) {
   const char* ctx = "a [[rain]] block";
   r.CheckKeys(t, {"catchments", "points", "from_hours", "to_hours", "mm_h"}, ctx);
   RainBlock block;
-  if (const toml::node* n = t.get("catchments")) {
-    const toml::array* arr = n->as_array();
-    if (!arr) r.Fail(n->source(), "'catchments' must be a list of village ids");
-    for (const toml::node& v : *arr) {
-      if (!v.is_string()) r.Fail(v.source(), "'catchments' must be a list of village ids");
-      block.catchments.emplace_back(*v.value<std::string_view>());
-    }
-  }
+  block.catchments = r.Strings(t, "catchments", "'catchments' must be a list of village ids");
   if (const toml::node* n = t.get("points")) {
     if (t.get("mm_h")) r.Fail(n->source(), "a [[rain]] block has either 'points' or 'from_hours/to_hours/mm_h'");
     const toml::array* arr = n->as_array();
     if (!arr) r.Fail(n->source(), "'points' must be a list of [hours, mm_h] pairs");
     for (const toml::node& p : *arr) {
-      const toml::array* pair = p.as_array();
-      if (!pair || pair->size() != 2 || !(*pair)[0].is_number() || !(*pair)[1].is_number()) {
-        r.Fail(p.source(), "each rain point must be [hours, mm_h] with two numbers");
-      }
-      double h = *(*pair)[0].value<double>();
-      double mm = *(*pair)[1].value<double>();
+      auto [h, mm] = r.NumberPair(p, "each rain point must be [hours, mm_h] with two numbers");
       if (h < 0 || mm < 0) r.Fail(p.source(), "rain points must not be negative");
       if (!block.points.empty() && h < block.points.back().first) {
         r.Fail(p.source(), "rain points must be in increasing hours");
@@ -145,9 +55,9 @@ void ReadRain(const Reader& r, const toml::table& t, Scenario& s) {
       block.points.emplace_back(h, mm);
     }
   } else {
-    auto from = r.NonNeg(t, "from_hours", ctx);
-    auto to = r.NonNeg(t, "to_hours", ctx);
-    auto mm = r.NonNeg(t, "mm_h", ctx);
+    auto from = r.NonNegative(t, "from_hours", ctx);
+    auto to = r.NonNegative(t, "to_hours", ctx);
+    auto mm = r.NonNegative(t, "mm_h", ctx);
     if (!from || !to || !mm) r.Fail(t.source(), "a [[rain]] block needs 'points' or 'from_hours', 'to_hours' and 'mm_h'");
     if (*to <= *from) r.Fail(t.get("to_hours")->source(), "'to_hours' must be after 'from_hours'");
     block.points = {{*from, *mm}, {*to, *mm}};
@@ -155,7 +65,7 @@ void ReadRain(const Reader& r, const toml::table& t, Scenario& s) {
   s.rain.push_back(std::move(block));
 }
 
-void ReadFault(const Reader& r, const toml::table& t, Scenario& s) {
+void ReadFault(const TomlReader& r, const toml::table& t, Scenario& s) {
   const char* ctx = "a [[faults]] entry";
   r.CheckKeys(t, {"station", "kind", "from_hours", "to_hours", "value", "probability"}, ctx);
   StationFault f;
@@ -170,33 +80,33 @@ void ReadFault(const Reader& r, const toml::table& t, Scenario& s) {
   else if (*kind == "drift") f.kind = FaultKind::kDrift;
   else if (*kind == "battery") f.kind = FaultKind::kBatteryDrain;
   else r.Fail(t.get("kind")->source(), fmt::format("unknown fault kind '{}' (offline, stuck, spike, drift, battery)", *kind));
-  f.from_hours = r.NonNeg(t, "from_hours", ctx).value_or(0);
-  f.to_hours = r.NonNeg(t, "to_hours", ctx).value_or(1e18);
+  f.from_hours = r.NonNegative(t, "from_hours", ctx).value_or(0);
+  f.to_hours = r.NonNegative(t, "to_hours", ctx).value_or(1e18);
   if (f.to_hours <= f.from_hours) r.Fail(t.get("to_hours")->source(), "'to_hours' must be after 'from_hours'");
   f.value = r.Num(t, "value", ctx).value_or(f.kind == FaultKind::kSpike ? 250 : f.kind == FaultKind::kDrift ? 5 : 6);
-  f.probability = r.NonNeg(t, "probability", ctx).value_or(f.probability);
+  f.probability = r.NonNegative(t, "probability", ctx).value_or(f.probability);
   s.faults.push_back(std::move(f));
 }
 
-void ReadWatchers(const Reader& r, const toml::table& t, WatcherBehaviour& w) {
+void ReadWatchers(const TomlReader& r, const toml::table& t, WatcherBehaviour& w) {
   const char* ctx = "[watchers]";
   r.CheckKeys(t, {"enabled", "check_minutes", "concerned_check_minutes", "delay_min_minutes", "delay_max_minutes",
                   "wrong_probability", "report_when_calm", "events"},
               ctx);
   w.enabled = r.Bool(t, "enabled", ctx).value_or(w.enabled);
-  w.check_minutes = r.NonNeg(t, "check_minutes", ctx).value_or(w.check_minutes);
-  w.concerned_check_minutes = r.NonNeg(t, "concerned_check_minutes", ctx).value_or(w.concerned_check_minutes);
-  w.delay_min_minutes = r.NonNeg(t, "delay_min_minutes", ctx).value_or(w.delay_min_minutes);
-  w.delay_max_minutes = r.NonNeg(t, "delay_max_minutes", ctx).value_or(w.delay_max_minutes);
+  w.check_minutes = r.NonNegative(t, "check_minutes", ctx).value_or(w.check_minutes);
+  w.concerned_check_minutes = r.NonNegative(t, "concerned_check_minutes", ctx).value_or(w.concerned_check_minutes);
+  w.delay_min_minutes = r.NonNegative(t, "delay_min_minutes", ctx).value_or(w.delay_min_minutes);
+  w.delay_max_minutes = r.NonNegative(t, "delay_max_minutes", ctx).value_or(w.delay_max_minutes);
   if (w.delay_max_minutes < w.delay_min_minutes) r.Fail(t.source(), "delay_max_minutes must be >= delay_min_minutes");
   if (w.check_minutes <= 0 || w.concerned_check_minutes <= 0) r.Fail(t.source(), "check intervals must be > 0");
-  w.wrong_probability = r.NonNeg(t, "wrong_probability", ctx).value_or(w.wrong_probability);
+  w.wrong_probability = r.NonNegative(t, "wrong_probability", ctx).value_or(w.wrong_probability);
   w.report_when_calm = r.Bool(t, "report_when_calm", ctx).value_or(w.report_when_calm);
   for (const toml::table* e : r.Tables(t, "events")) {
     const char* ectx = "a [[watchers.events]] entry";
     r.CheckKeys(*e, {"at_hours", "user", "concern", "level_cm", "trend", "note"}, ectx);
     WatcherEvent ev;
-    auto at = r.NonNeg(*e, "at_hours", ectx);
+    auto at = r.NonNegative(*e, "at_hours", ectx);
     auto user = r.Str(*e, "user", ectx);
     auto concern = r.Str(*e, "concern", ectx);
     if (!at || !user || !concern) r.Fail(e->source(), "a watcher event needs 'at_hours', 'user' and 'concern'");
@@ -216,7 +126,7 @@ void ReadWatchers(const Reader& r, const toml::table& t, WatcherBehaviour& w) {
   }
 }
 
-void ReadResponders(const Reader& r, const toml::table& t, ResponderBehaviour& b) {
+void ReadResponders(const TomlReader& r, const toml::table& t, ResponderBehaviour& b) {
   const char* ctx = "[responders]";
   r.CheckKeys(t, {"enabled", "committee_minutes", "headman_minutes", "deputy_minutes", "tao_minutes", "silent",
                   "tao_on_duty", "all_clear_after_hours"},
@@ -227,28 +137,16 @@ void ReadResponders(const Reader& r, const toml::table& t, ResponderBehaviour& b
                            std::pair{"deputy_minutes", &b.deputy_minutes}, std::pair{"tao_minutes", &b.tao_minutes}}) {
     const toml::node* n = t.get(key);
     if (!n) continue;
-    const toml::array* arr = n->as_array();
-    if (!arr || arr->size() != 2 || !(*arr)[0].is_number() || !(*arr)[1].is_number()) {
-      r.Fail(n->source(), fmt::format("'{}' in {} must be [min, max] minutes", key, ctx));
-    }
-    double lo = *(*arr)[0].value<double>();
-    double hi = *(*arr)[1].value<double>();
+    auto [lo, hi] = r.NumberPair(*n, fmt::format("'{}' in {} must be [min, max] minutes", key, ctx));
     if (lo < 0 || hi < lo) r.Fail(n->source(), fmt::format("'{}' in {} needs 0 <= min <= max", key, ctx));
     *into = {lo, hi};
   }
-  if (const toml::node* n = t.get("silent")) {
-    const toml::array* arr = n->as_array();
-    if (!arr) r.Fail(n->source(), "'silent' in [responders] must be a list of person ids");
-    for (const toml::node& v : *arr) {
-      if (!v.is_string()) r.Fail(v.source(), "'silent' in [responders] must be a list of person ids");
-      b.silent.emplace_back(*v.value<std::string_view>());
-    }
-  }
+  b.silent = r.Strings(t, "silent", "'silent' in [responders] must be a list of person ids");
   b.tao_on_duty = r.Str(t, "tao_on_duty", ctx).value_or("");
-  b.all_clear_after_hours = r.NonNeg(t, "all_clear_after_hours", ctx).value_or(b.all_clear_after_hours);
+  b.all_clear_after_hours = r.NonNegative(t, "all_clear_after_hours", ctx).value_or(b.all_clear_after_hours);
 }
 
-Scenario Build(const toml::table& root, const Reader& r) {
+Scenario Build(const toml::table& root, const TomlReader& r) {
   Scenario s;
   r.CheckKeys(root, {"scenario", "river", "catchments", "stations", "rain", "faults", "watchers", "responders", "outages"},
               "the scenario file");
@@ -258,17 +156,17 @@ Scenario Build(const toml::table& root, const Reader& r) {
   r.CheckKeys(*head, {"name", "description", "duration_hours", "step_seconds", "seed", "rain_variability"}, ctx);
   s.name = r.Str(*head, "name", ctx).value_or("");
   s.description = r.Str(*head, "description", ctx).value_or("");
-  auto hours = r.NonNeg(*head, "duration_hours", ctx);
+  auto hours = r.NonNegative(*head, "duration_hours", ctx);
   if (!hours || *hours <= 0) r.Fail(head->source(), "[scenario] needs 'duration_hours' > 0");
   s.duration = Seconds(static_cast<long long>(*hours * 3600 + 0.5));
-  auto step = r.NonNeg(*head, "step_seconds", ctx).value_or(60);
+  auto step = r.NonNegative(*head, "step_seconds", ctx).value_or(60);
   if (step < 1 || step > 600) r.Fail(head->get("step_seconds")->source(), "'step_seconds' must be 1..600");
   s.step = Seconds(static_cast<long long>(step));
   if (const toml::node* n = head->get("seed")) {
     if (!n->is_integer() || *n->value<std::int64_t>() < 0) r.Fail(n->source(), "'seed' must be a non-negative integer");
     s.seed = static_cast<std::uint64_t>(*n->value<std::int64_t>());
   }
-  s.rain_variability = r.NonNeg(*head, "rain_variability", ctx).value_or(s.rain_variability);
+  s.rain_variability = r.NonNegative(*head, "rain_variability", ctx).value_or(s.rain_variability);
 
   if (const toml::table* t = r.Table(root, "river", "the scenario file")) ReadRiver(r, *t, s.river);
   if (const toml::table* t = r.Table(root, "catchments", "the scenario file")) {
@@ -278,11 +176,11 @@ Scenario Build(const toml::table& root, const Reader& r) {
       const toml::table& c = *node.as_table();
       r.CheckKeys(c, {"area_km2", "runoff_coefficient", "nash_n", "nash_k_hours", "baseflow_m3s_per_km2"}, sub);
       CatchmentOverride o;
-      o.area_km2 = r.NonNeg(c, "area_km2", sub);
-      o.runoff_coefficient = r.NonNeg(c, "runoff_coefficient", sub);
-      if (auto n = r.NonNeg(c, "nash_n", sub)) o.nash_n = std::max(1, static_cast<int>(*n));
-      o.nash_k_hours = r.NonNeg(c, "nash_k_hours", sub);
-      o.baseflow_m3s_per_km2 = r.NonNeg(c, "baseflow_m3s_per_km2", sub);
+      o.area_km2 = r.NonNegative(c, "area_km2", sub);
+      o.runoff_coefficient = r.NonNegative(c, "runoff_coefficient", sub);
+      if (auto n = r.NonNegative(c, "nash_n", sub)) o.nash_n = std::max(1, static_cast<int>(*n));
+      o.nash_k_hours = r.NonNegative(c, "nash_k_hours", sub);
+      o.baseflow_m3s_per_km2 = r.NonNegative(c, "baseflow_m3s_per_km2", sub);
       s.catchments[std::string(key.str())] = o;
     }
   }
@@ -298,14 +196,14 @@ Scenario Build(const toml::table& root, const Reader& r) {
         r.CheckKeys(*rt, {"h0_cm", "a", "b"}, rsub);
         RatingOverride ro;
         ro.h0_cm = r.Num(*rt, "h0_cm", rsub).value_or(0);
-        auto a = r.NonNeg(*rt, "a", rsub);
+        auto a = r.NonNegative(*rt, "a", rsub);
         if (!a) r.Fail(rt->source(), rsub + " needs 'a'");
         ro.a = *a;
-        ro.b = r.NonNeg(*rt, "b", rsub).value_or(0.5);
+        ro.b = r.NonNegative(*rt, "b", rsub).value_or(0.5);
         o.rating = ro;
       }
-      o.mount_cm = r.NonNeg(st, "mount_cm", sub);
-      o.noise_cm = r.NonNeg(st, "noise_cm", sub);
+      o.mount_cm = r.NonNegative(st, "mount_cm", sub);
+      o.noise_cm = r.NonNegative(st, "noise_cm", sub);
       s.stations[std::string(key.str())] = o;
     }
   }
@@ -318,8 +216,8 @@ Scenario Build(const toml::table& root, const Reader& r) {
     r.CheckKeys(*t, {"what", "from_hours", "to_hours"}, octx);
     OutageWindow o;
     o.what = r.Str(*t, "what", octx).value_or("broker");
-    auto from = r.NonNeg(*t, "from_hours", octx);
-    auto to = r.NonNeg(*t, "to_hours", octx);
+    auto from = r.NonNegative(*t, "from_hours", octx);
+    auto to = r.NonNegative(*t, "to_hours", octx);
     if (!from || !to || *to <= *from) r.Fail(t->source(), "an outage needs 'from_hours' < 'to_hours'");
     o.from_hours = *from;
     o.to_hours = *to;
@@ -331,24 +229,13 @@ Scenario Build(const toml::table& root, const Reader& r) {
 }  // namespace
 
 Result<Scenario> ParseScenario(std::string_view text, const std::string& name) {
-  Reader r(name);
-  try {
-    toml::table root = toml::parse(text, name);
-    return Build(root, r);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    return MakeError("scenario_syntax", fmt::format("{}:{}:{}: {}", name, b.line, b.column, e.description()));
-  } catch (const ScenarioError& e) {
-    return MakeError("scenario_invalid", e.message);
-  }
+  return config::ParseToml<Scenario>(text, name, {"scenario_syntax", "scenario_invalid"}, Build);
 }
 
 Result<Scenario> LoadScenario(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return MakeError("scenario_unreadable", fmt::format("{}: cannot open the scenario file", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseScenario(text.str(), path);
+  auto text = config::ReadTextFile(path);
+  if (!text) return MakeError("scenario_unreadable", fmt::format("{}: cannot open the scenario file", path));
+  return ParseScenario(*text, path);
 }
 
 }  // namespace kaoko::sim

@@ -36,178 +36,6 @@ std::uint64_t Fnv(const std::string& s) {
   return h;
 }
 
-std::optional<double> ToNumber(const std::string& s) {
-  try {
-    std::size_t used = 0;
-    double v = std::stod(s, &used);
-    if (used != s.size()) return std::nullopt;
-    return v;
-  } catch (...) {
-    return std::nullopt;
-  }
-}
-
-}  // namespace
-
-std::string Usage() {
-  return R"(kaoko-sim — a river that floods, stations that behave like real firmware, watchers who report
-(แบบจำลองสถานีวัดระดับน้ำและผู้เฝ้าระวัง สำหรับทดสอบ kaoko)
-
-usage: kaoko-sim --network FILE --scenario FILE [options]
-
-  --network FILE          the tambon's network file (config/tonhong.toml)
-  --scenario FILE         a scenario (firmware-sim/scenarios/*.toml)
-  --broker URI            MQTT broker, only 127.0.0.1 (default tcp://127.0.0.1:1883)
-  --credentials FILE      credentials.toml written by kaoko-admin ([accounts] id = "password")
-  --password-pattern P    every account's password is P with {id} replaced (e.g. 'demo-{id}')
-  --user U --password P   one account for every connection (scale runs with the service account)
-  --state-dir DIR         station buffers, seq numbers and watcher report ids (default ./kaoko-sim-state)
-  --speed X               simulated seconds per real second (default 60; 3600 = an hour a second; 0 = flat out)
-  --start TIME            simulated start, RFC 3339 UTC (default: now, rounded down to the minute)
-  --duration HOURS        override the scenario's duration
-  --seed N                override the scenario's seed
-  --no-watchers           no watchers' reports
-  --no-responders         nobody answers kaoko's notifications (committee, headmen, deputies, TAO officers)
-  --anchor-start          with --start T: run on kaoko-server's rehearsal clock (--time-origin T --time-scale SPEED),
-                          simulated = T + (wall now - T) x SPEED: wait for T if ahead, catch up if it has passed
-  --produced-log FILE     write every reading the stations take as "<station> <seq> <payload>" lines
-  --scale N               N synthetic stations s-000000… (copies of the network's stations) for load tests
-  --connections K         with --scale: K shared MQTT connections instead of one per station
-  --exit-when-drained     after the scenario, wait until every reading is acked; exit 3 if some are not
-  --drain-timeout S       how long to wait for that (default 120 s)
-  --outage-hook CMD       run `CMD begin broker` / `CMD end broker` at the scenario's outage window edges
-  --local-acker           ack readings ourselves (no kaoko service running; for trying the simulator alone)
-  --villages A,B          only the stations, watchers and responders of these villages (the whole river is still
-                          modelled): what a village's edge box serves (docs/tiers.md)
-  --connect-wait S        wait up to S real seconds for the connections before the clock starts (default 15)
-  --buffer N              readings each station can buffer on disk (default 20000; the oldest go first)
-  --ack-timeout S         resend unacked readings after S real seconds without ack progress (default 30)
-  --no-offline-at-exit    do not publish the retained offline status when the simulation ends
-  --progress live|lines   progress display (default: live on a terminal, lines otherwise)
-  --dry-run               run the model only, no broker
-  --csv FILE              with --dry-run: levels per station over time
-  --csv-step MINUTES      CSV row interval (default 10)
-  --plot FILE.png         with --dry-run: draw the levels with gnuplot (Debian: gnuplot-nox)
-  --help                  this text
-
-Exit codes: 0 ok · 1 bad input · 2 no broker connection · 3 readings still unacked after --exit-when-drained.
-)";
-}
-
-Result<SimOptions> ParseCommandLine(int argc, const char* const* argv) {
-  SimOptions o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](std::string& into) -> bool {
-      if (i + 1 >= argc) return false;
-      into = argv[++i];
-      return true;
-    };
-    std::string v;
-    auto need = [&]() -> Result<std::string> {
-      if (!value(v)) return MakeError("usage", fmt::format("{} needs a value", a));
-      return v;
-    };
-    auto number = [&]() -> Result<double> {
-      auto s = need();
-      if (!s) return s.error();
-      auto n = ToNumber(*s);
-      if (!n || *n < 0) return MakeError("usage", fmt::format("{} needs a non-negative number, not '{}'", a, *s));
-      return *n;
-    };
-#define KAOKO_STR(field)              \
-  {                                   \
-    auto s = need();                  \
-    if (!s) return s.error();         \
-    o.field = *s;                     \
-  }
-#define KAOKO_NUM(expr)               \
-  {                                   \
-    auto n = number();                \
-    if (!n) return n.error();         \
-    double x = *n;                    \
-    expr;                             \
-  }
-    if (a == "--help" || a == "-h") o.help = true;
-    else if (a == "--network") KAOKO_STR(network_path)
-    else if (a == "--scenario") KAOKO_STR(scenario_path)
-    else if (a == "--broker") KAOKO_STR(broker)
-    else if (a == "--credentials") KAOKO_STR(credentials_path)
-    else if (a == "--password-pattern") KAOKO_STR(password_pattern)
-    else if (a == "--user") KAOKO_STR(user)
-    else if (a == "--password") KAOKO_STR(password)
-    else if (a == "--state-dir") KAOKO_STR(state_dir)
-    else if (a == "--csv") KAOKO_STR(csv_path)
-    else if (a == "--plot") KAOKO_STR(plot_path)
-    else if (a == "--outage-hook") KAOKO_STR(outage_hook)
-    else if (a == "--produced-log") KAOKO_STR(produced_log)
-    else if (a == "--speed") KAOKO_NUM(o.speed = x)
-    else if (a == "--duration") KAOKO_NUM(o.duration = Seconds(static_cast<long long>(x * 3600 + 0.5)))
-    else if (a == "--seed") KAOKO_NUM(o.seed = static_cast<std::uint64_t>(x))
-    else if (a == "--scale") KAOKO_NUM(o.scale = static_cast<std::size_t>(x))
-    else if (a == "--connections") KAOKO_NUM(o.connections = static_cast<std::size_t>(x))
-    else if (a == "--drain-timeout") KAOKO_NUM(o.drain_timeout = Seconds(static_cast<long long>(x)))
-    else if (a == "--connect-wait") KAOKO_NUM(o.connect_wait = Seconds(static_cast<long long>(x)))
-    else if (a == "--buffer") KAOKO_NUM(o.buffer_capacity = static_cast<std::size_t>(std::max(1.0, x)))
-    else if (a == "--ack-timeout") KAOKO_NUM(o.ack_timeout_s = std::max(0.1, x))
-    else if (a == "--csv-step") KAOKO_NUM(o.csv_step = Seconds(static_cast<long long>(std::max(1.0, x * 60))))
-    else if (a == "--villages") {
-      auto s = need();
-      if (!s) return s.error();
-      std::string list = *s;
-      std::size_t at = 0;
-      while (at <= list.size()) {
-        auto comma = list.find(',', at);
-        std::string v = list.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-        if (!v.empty()) o.villages.push_back(v);
-        if (comma == std::string::npos) break;
-        at = comma + 1;
-      }
-    }
-    else if (a == "--no-watchers") o.watchers = false;
-    else if (a == "--no-responders") o.responders = false;
-    else if (a == "--anchor-start") o.anchor_start = true;
-    else if (a == "--dry-run") o.dry_run = true;
-    else if (a == "--exit-when-drained") o.exit_when_drained = true;
-    else if (a == "--local-acker") o.local_acker = true;
-    else if (a == "--no-offline-at-exit") o.offline_at_exit = false;
-    else if (a == "--start") {
-      auto s = need();
-      if (!s) return s.error();
-      auto t = ParseRfc3339(*s);
-      if (!t) return MakeError("usage", fmt::format("--start needs an RFC 3339 UTC time, not '{}'", *s));
-      o.start = *t;
-    } else if (a == "--progress") {
-      auto s = need();
-      if (!s) return s.error();
-      if (*s == "live") o.progress = 1;
-      else if (*s == "lines") o.progress = 0;
-      else return MakeError("usage", "--progress is live or lines");
-    } else {
-      return MakeError("usage", fmt::format("unknown option '{}' (see --help)", a));
-    }
-#undef KAOKO_STR
-#undef KAOKO_NUM
-  }
-  if (o.help) return o;
-  if (o.network_path.empty()) return MakeError("usage", "--network is required (see --help)");
-  if (o.scenario_path.empty()) return MakeError("usage", "--scenario is required (see --help)");
-  if (!o.dry_run && o.broker.find("127.0.0.1") == std::string::npos && o.broker.find("localhost") == std::string::npos) {
-    return MakeError("usage", "--broker must be on 127.0.0.1 (the simulator never talks to other hosts)");
-  }
-  if ((!o.csv_path.empty() || !o.plot_path.empty()) && !o.dry_run) {
-    return MakeError("usage", "--csv and --plot go with --dry-run");
-  }
-  if (o.connections > 0 && o.scale == 0) return MakeError("usage", "--connections goes with --scale");
-  if (!o.villages.empty() && o.scale > 0) return MakeError("usage", "--villages does not go with --scale");
-  if (o.anchor_start && (!o.start || o.speed <= 0)) {
-    return MakeError("usage", "--anchor-start needs --start and a --speed above 0");
-  }
-  return o;
-}
-
-namespace {
-
 struct Device {
   std::unique_ptr<StationFirmware> fw;
   std::size_t model_station = 0;  // which modelled station's river it sees
@@ -243,10 +71,10 @@ class Runner {
     scenario_ = std::move(*sc);
     if (o_.duration) scenario_.duration = *o_.duration;
     if (o_.seed) scenario_.seed = *o_.seed;
-    if (int rc = Validate(); rc != 0) return rc;
+    if (auto why = CheckScenario(o_, network_, scenario_)) return Fail(*why);
     start_ = o_.start.value_or(std::chrono::floor<std::chrono::minutes>(std::chrono::system_clock::now()));
 
-    if (o_.dry_run) return DryRun();
+    if (o_.dry_run) return DryRun(o_, network_, scenario_, start_, out_, err_);
     return Live();
   }
 
@@ -256,92 +84,10 @@ class Runner {
     return code;
   }
 
-  int Validate() {
-    for (const auto& v : o_.villages) {
-      if (!network_.FindVillage(v)) return Fail(fmt::format("--villages: there is no village '{}' in {}", v, o_.network_path));
-    }
-    for (const auto& f : scenario_.faults) {
-      if (!network_.FindStation(f.station)) return Fail(fmt::format("{}: fault for unknown station '{}'", o_.scenario_path, f.station));
-    }
-    for (const auto& e : scenario_.watchers.events) {
-      const auto* p = network_.FindPerson(e.user);
-      if (!p || p->role != alerting::Role::kWatcher) {
-        return Fail(fmt::format("{}: watcher event for '{}', who is not a watcher in the network", o_.scenario_path, e.user));
-      }
-    }
-    for (const auto& id : scenario_.responders.silent) {
-      const auto* p = network_.FindPerson(id);
-      if (!p || p->role == alerting::Role::kWatcher) {
-        return Fail(fmt::format("{}: [responders] silent names '{}', who is not a committee member, headman, deputy "
-                                "or TAO officer in the network", o_.scenario_path, id));
-      }
-    }
-    if (const auto& id = scenario_.responders.tao_on_duty; !id.empty()) {
-      const auto* p = network_.FindPerson(id);
-      if (!p || p->role != alerting::Role::kTao) {
-        return Fail(fmt::format("{}: [responders] tao_on_duty '{}' is not a TAO officer in the network", o_.scenario_path, id));
-      }
-    }
-    try {
-      RiverModel check(network_, scenario_);
-    } catch (const std::exception& e) {
-      return Fail(fmt::format("{}: {}", o_.scenario_path, e.what()));
-    }
-    return 0;
-  }
-
-  int DryRun() {
-    std::string csv = LevelsCsv(network_, scenario_, start_, o_.csv_step);
-    std::string csv_path = o_.csv_path;
-    if (csv_path.empty() && !o_.plot_path.empty()) csv_path = o_.plot_path + ".csv";
-    if (!csv_path.empty()) {
-      std::ofstream f(csv_path);
-      if (!(f << csv)) return Fail(fmt::format("{}: cannot write", csv_path));
-    } else {
-      out_ << csv;
-    }
-    if (!o_.plot_path.empty()) {
-      std::string gp = o_.plot_path + ".gp";
-      std::ofstream(gp) << GnuplotScript(network_, scenario_, csv_path, o_.plot_path);
-      std::string cmd = fmt::format("gnuplot '{}'", gp);
-      if (std::system(cmd.c_str()) != 0) {
-        return Fail(fmt::format("gnuplot failed (is it installed? Debian: apt-get install gnuplot-nox); script: {}", gp));
-      }
-      std::filesystem::remove(gp);
-      if (o_.csv_path.empty()) std::filesystem::remove(csv_path);
-      out_ << "kaoko-sim: wrote " << o_.plot_path << '\n';
-    }
-    // Peaks per station, as a quick check of a scenario.
-    RiverModel river(network_, scenario_);
-    std::vector<double> peak(river.StationCount(), 0);
-    std::vector<Seconds> when(river.StationCount());
-    while (river.Elapsed() < scenario_.duration) {
-      river.Step();
-      for (std::size_t i = 0; i < peak.size(); ++i) {
-        if (river.StationLevelCm(i) > peak[i]) {
-          peak[i] = river.StationLevelCm(i);
-          when[i] = river.Elapsed();
-        }
-      }
-    }
-    std::ostream& summary = (csv_path.empty() && o_.plot_path.empty()) ? err_ : out_;
-    for (std::size_t i = 0; i < peak.size(); ++i) {
-      const auto& s = network_.stations[i];
-      const char* level = peak[i] >= s.critical.cm ? "critical" : peak[i] >= s.warning.cm ? "warning"
-                          : peak[i] >= s.watch.cm ? "watch" : "normal";
-      summary << fmt::format("  {:<16} peak {:6.1f} cm at +{:5.2f} h  ({})\n", s.id, peak[i],
-                             static_cast<double>(when[i].count()) / 3600.0, level);
-    }
-    return 0;
-  }
 
   // --villages: whether this run drives the devices of `village`.
   bool Serves(const std::string& village) const {
     return o_.villages.empty() || std::find(o_.villages.begin(), o_.villages.end(), village) != o_.villages.end();
-  }
-
-  std::optional<std::pair<std::string, std::string>> Account(const std::string& id) {
-    return credentials_.For(id);
   }
 
   int SetUpDevices() {
@@ -352,6 +98,68 @@ class Runner {
       if (!c) return Fail(c.error().reason);
       credentials_ = std::move(*c);
     }
+    if (int rc = SetUpStations(); rc != 0) return rc;
+    if (o_.watchers && scenario_.watchers.enabled) {
+      if (int rc = SetUpWatchers(); rc != 0) return rc;
+    }
+    if (o_.responders && scenario_.responders.enabled) {
+      if (int rc = SetUpResponders(); rc != 0) return rc;
+    }
+    if (o_.local_acker) {
+      LinkOptions lo = LinkFor("kaoko-sim-acker", credentials_.For(o_.user.empty() ? "kaoko" : o_.user));
+      lo.subscriptions = {"kaoko/v1/+/+/station/+/reading"};
+      lo.max_buffered = 60000;
+      acker_link_ = AddLink(std::move(lo));
+    }
+    return 0;
+  }
+
+  // The broker connection `client_id` logs in with `account` (none: anonymous).
+  LinkOptions LinkFor(std::string client_id, const std::optional<std::pair<std::string, std::string>>& account) const {
+    LinkOptions lo;
+    lo.uri = o_.broker;
+    lo.client_id = std::move(client_id);
+    if (account) {
+      lo.user = account->first;
+      lo.password = account->second;
+    }
+    return lo;
+  }
+
+  std::size_t AddLink(LinkOptions lo) {
+    const std::size_t idx = links_.size();
+    links_.push_back(std::make_unique<MqttLink>(idx, std::move(lo), events_));
+    return idx;
+  }
+
+  // The firmware settings of station `id`, modelled on the network's station `tpl`.
+  FirmwareConfig StationConfig(const alerting::Station& tpl, const std::string& id, std::uint64_t seed) const {
+    FirmwareConfig c;
+    c.tambon = network_.tambon;
+    c.village = tpl.village;
+    c.station = id;
+    c.watch_cm = tpl.watch.cm;
+    c.fast_rise_trigger_cm_per_hour = tpl.fast_rise_cm_per_hour / 2;
+    c.interval = tpl.interval;
+    c.fast_interval = tpl.fast_interval;
+    c.mount_cm = tpl.critical.cm + 200;
+    c.ack_timeout = std::chrono::milliseconds(static_cast<long long>(o_.ack_timeout_s * 1000));
+    if (auto it = scenario_.stations.find(tpl.id); it != scenario_.stations.end()) {
+      c.mount_cm = it->second.mount_cm.value_or(c.mount_cm);
+      c.noise_cm = it->second.noise_cm.value_or(c.noise_cm);
+    }
+    if (o_.scale == 0) {
+      for (const auto& f : scenario_.faults) {
+        if (f.station == id) c.faults.push_back(f);
+      }
+    }
+    c.initial_charge = 0.6 + 0.3 * static_cast<double>(seed % 1000) / 1000.0;
+    return c;
+  }
+
+  // The stations' firmware (--scale: that many copies of the network's), each with a connection of its own or, with
+  // --connections, sharing that many.
+  int SetUpStations() {
     std::string stations_dir = (std::filesystem::path(o_.state_dir) / "stations").string();
     std::size_t model_n = network_.stations.size();
     std::size_t n = o_.scale > 0 ? o_.scale : model_n;
@@ -360,128 +168,83 @@ class Runner {
       const alerting::Station& tpl = network_.stations[i % model_n];
       if (o_.scale == 0 && !Serves(tpl.village)) continue;
       std::string id = o_.scale > 0 ? fmt::format("s-{:06}", i) : tpl.id;
-      FirmwareConfig c;
-      c.tambon = network_.tambon;
-      c.village = tpl.village;
-      c.station = id;
-      c.watch_cm = tpl.watch.cm;
-      c.fast_rise_trigger_cm_per_hour = tpl.fast_rise_cm_per_hour / 2;
-      c.interval = tpl.interval;
-      c.fast_interval = tpl.fast_interval;
-      c.mount_cm = tpl.critical.cm + 200;
-      c.ack_timeout = std::chrono::milliseconds(static_cast<long long>(o_.ack_timeout_s * 1000));
-      if (auto it = scenario_.stations.find(tpl.id); it != scenario_.stations.end()) {
-        c.mount_cm = it->second.mount_cm.value_or(c.mount_cm);
-        c.noise_cm = it->second.noise_cm.value_or(c.noise_cm);
-      }
-      if (o_.scale == 0) {
-        for (const auto& f : scenario_.faults) {
-          if (f.station == id) c.faults.push_back(f);
-        }
-      }
       std::uint64_t seed = scenario_.seed ^ Fnv(id);
-      c.initial_charge = 0.6 + 0.3 * static_cast<double>(seed % 1000) / 1000.0;
       auto store = ReadingStore::Open(stations_dir, id, o_.buffer_capacity);
       if (!store) return Fail(store.error().reason);
       Device d;
       d.logged_seq = store->LastSeq();
-      d.fw = std::make_unique<StationFirmware>(std::move(c), std::move(*store), seed, start_);
+      d.fw = std::make_unique<StationFirmware>(StationConfig(tpl, id, seed), std::move(*store), seed, start_);
       d.model_station = i % model_n;
       if (!shared) {
-        auto account = Account(id);
+        auto account = credentials_.For(id);
         if (!account) return Fail(fmt::format("no broker account for station '{}' in {}", id, o_.credentials_path));
-        LinkOptions lo;
-        lo.uri = o_.broker;
-        lo.client_id = "kaoko-sim-" + id;
-        lo.user = account->first;
-        lo.password = account->second;
+        LinkOptions lo = LinkFor("kaoko-sim-" + id, account);
         lo.will = std::pair{d.fw->StatusTopic(), d.fw->OfflinePayload()};
         lo.subscriptions = {d.fw->AckTopic()};
         lo.max_buffered = static_cast<int>(std::min<std::size_t>(o_.buffer_capacity + 100, 60000));
         lo.inflight_cap = 1000;
-        d.link = links_.size();
-        links_.push_back(std::make_unique<MqttLink>(d.link, std::move(lo), events_));
+        d.link = AddLink(std::move(lo));
         station_links_.push_back(d.link);
       }
       ack_topics_[d.fw->AckTopic()] = devices_.size();
       devices_.push_back(std::move(d));
     }
-    if (shared) {
-      std::size_t k = std::min(o_.connections, n);
-      auto account = Account(o_.user.empty() ? "kaoko" : o_.user);
-      if (!account) return Fail("shared connections need --user/--password (e.g. the service account)");
-      for (std::size_t j = 0; j < k; ++j) {
-        LinkOptions lo;
-        lo.uri = o_.broker;
-        lo.client_id = fmt::format("kaoko-sim-shared-{}", j);
-        lo.user = account->first;
-        lo.password = account->second;
-        for (std::size_t i = j; i < n; i += k) lo.subscriptions.push_back(devices_[i].fw->AckTopic());
-        lo.max_buffered = 60000;
-        lo.inflight_cap = 20000;
-        std::size_t idx = links_.size();
-        for (std::size_t i = j; i < n; i += k) devices_[i].link = idx;
-        links_.push_back(std::make_unique<MqttLink>(idx, std::move(lo), events_));
-        station_links_.push_back(idx);
-      }
-    }
-    if (o_.watchers && scenario_.watchers.enabled) {
-      for (const auto& p : network_.people) {
-        if (p.role != alerting::Role::kWatcher || !Serves(p.village)) continue;
-        const alerting::Station* st = nullptr;
-        std::size_t si = 0;
-        for (std::size_t i = 0; i < network_.stations.size(); ++i) {
-          if (network_.stations[i].village == p.village) {
-            st = &network_.stations[i];
-            si = i;
-            break;
-          }
-        }
-        if (!st) continue;  // a watcher without a gauge in the village
-        WatcherConfig wc;
-        wc.tambon = network_.tambon;
-        wc.village = p.village;
-        wc.user = p.id;
-        wc.station = *st;
-        wc.behaviour = scenario_.watchers;
-        for (const auto& e : scenario_.watchers.events) {
-          if (e.user == p.id) wc.events.push_back(e);
-        }
-        WatcherDevice w;
-        w.id_file = (std::filesystem::path(o_.state_dir) / "watchers" / (p.id + ".next-id")).string();
-        std::uint64_t first_id = 1;
-        if (std::ifstream f(w.id_file); f) f >> first_id;
-        w.watcher = std::make_unique<Watcher>(std::move(wc), scenario_.seed ^ Fnv(p.id), first_id, start_);
-        w.model_station = si;
-        auto account = Account(p.id);
-        if (!account) return Fail(fmt::format("no broker account for watcher '{}' in {}", p.id, o_.credentials_path));
-        LinkOptions lo;
-        lo.uri = o_.broker;
-        lo.client_id = "kaoko-sim-" + p.id;
-        lo.user = account->first;
-        lo.password = account->second;
-        lo.subscriptions = {ReceiptTopic(network_.tambon, p.village, p.id)};
-        w.link = links_.size();
-        links_.push_back(std::make_unique<MqttLink>(w.link, std::move(lo), events_));
-        watchers_.push_back(std::move(w));
-      }
-    }
-    if (o_.responders && scenario_.responders.enabled) {
-      if (int rc = SetUpResponders(); rc != 0) return rc;
-    }
-    if (o_.local_acker) {
-      LinkOptions lo;
-      lo.uri = o_.broker;
-      lo.client_id = "kaoko-sim-acker";
-      auto account = Account(o_.user.empty() ? "kaoko" : o_.user);
-      if (account) {
-        lo.user = account->first;
-        lo.password = account->second;
-      }
-      lo.subscriptions = {"kaoko/v1/+/+/station/+/reading"};
+    if (!shared) return 0;
+    std::size_t k = std::min(o_.connections, n);
+    auto account = credentials_.For(o_.user.empty() ? "kaoko" : o_.user);
+    if (!account) return Fail("shared connections need --user/--password (e.g. the service account)");
+    for (std::size_t j = 0; j < k; ++j) {
+      LinkOptions lo = LinkFor(fmt::format("kaoko-sim-shared-{}", j), account);
+      for (std::size_t i = j; i < n; i += k) lo.subscriptions.push_back(devices_[i].fw->AckTopic());
       lo.max_buffered = 60000;
-      acker_link_ = links_.size();
-      links_.push_back(std::make_unique<MqttLink>(*acker_link_, std::move(lo), events_));
+      lo.inflight_cap = 20000;
+      std::size_t idx = AddLink(std::move(lo));
+      for (std::size_t i = j; i < n; i += k) devices_[i].link = idx;
+      station_links_.push_back(idx);
+    }
+    return 0;
+  }
+
+  // The first id a phone's next report or decision takes: where the last run left it in `id_file`, else 1.
+  static std::uint64_t FirstId(const std::string& id_file) {
+    std::uint64_t first_id = 1;
+    if (std::ifstream f(id_file); f) f >> first_id;
+    return first_id;
+  }
+
+  // A watcher for every watcher of a village with a gauge, watching that village's first station.
+  int SetUpWatchers() {
+    for (const auto& p : network_.people) {
+      if (p.role != alerting::Role::kWatcher || !Serves(p.village)) continue;
+      const alerting::Station* st = nullptr;
+      std::size_t si = 0;
+      for (std::size_t i = 0; i < network_.stations.size(); ++i) {
+        if (network_.stations[i].village == p.village) {
+          st = &network_.stations[i];
+          si = i;
+          break;
+        }
+      }
+      if (!st) continue;  // a watcher without a gauge in the village
+      WatcherConfig wc;
+      wc.tambon = network_.tambon;
+      wc.village = p.village;
+      wc.user = p.id;
+      wc.station = *st;
+      wc.behaviour = scenario_.watchers;
+      for (const auto& e : scenario_.watchers.events) {
+        if (e.user == p.id) wc.events.push_back(e);
+      }
+      WatcherDevice w;
+      w.id_file = (std::filesystem::path(o_.state_dir) / "watchers" / (p.id + ".next-id")).string();
+      w.watcher = std::make_unique<Watcher>(std::move(wc), scenario_.seed ^ Fnv(p.id), FirstId(w.id_file), start_);
+      w.model_station = si;
+      auto account = credentials_.For(p.id);
+      if (!account) return Fail(fmt::format("no broker account for watcher '{}' in {}", p.id, o_.credentials_path));
+      LinkOptions lo = LinkFor("kaoko-sim-" + p.id, account);
+      lo.subscriptions = {ReceiptTopic(network_.tambon, p.village, p.id)};
+      w.link = AddLink(std::move(lo));
+      watchers_.push_back(std::move(w));
     }
     return 0;
   }
@@ -505,19 +268,13 @@ class Runner {
       rc.off_duty = p.role == alerting::Role::kTao && p.id != on_duty;
       ResponderDevice r;
       r.id_file = (std::filesystem::path(o_.state_dir) / "responders" / (p.id + ".next-id")).string();
-      std::uint64_t first_id = 1;
-      if (std::ifstream f(r.id_file); f) f >> first_id;
-      r.responder = std::make_unique<Responder>(std::move(rc), scenario_.seed ^ Fnv("responder:" + p.id), first_id);
-      auto account = Account(p.id);
+      r.responder = std::make_unique<Responder>(std::move(rc), scenario_.seed ^ Fnv("responder:" + p.id),
+                                                FirstId(r.id_file));
+      auto account = credentials_.For(p.id);
       if (!account) return Fail(fmt::format("no broker account for '{}' in {}", p.id, o_.credentials_path));
-      LinkOptions lo;
-      lo.uri = o_.broker;
-      lo.client_id = "kaoko-sim-" + p.id;
-      lo.user = account->first;
-      lo.password = account->second;
+      LinkOptions lo = LinkFor("kaoko-sim-" + p.id, account);
       lo.subscriptions = r.responder->Subscriptions();
-      r.link = links_.size();
-      links_.push_back(std::make_unique<MqttLink>(r.link, std::move(lo), events_));
+      r.link = AddLink(std::move(lo));
       responder_by_link_[r.link] = responders_.size();
       responders_.push_back(std::move(r));
     }

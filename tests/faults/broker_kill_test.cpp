@@ -33,27 +33,13 @@ namespace {
 
 // The weir climbs from the first hour and the whole river is in fast mode (one reading a simulated minute) for most of
 // the run, so every window catches readings in flight. Outages are appended per run (OutageBlocks).
-constexpr const char* kScenario = R"toml(
-[scenario]
-name = "broker-kills"
-description = "a flood with the broker killed again and again (tests/faults)"
-duration_hours = {duration}
-step_seconds = 60
-seed = 23
-rain_variability = 0.1
-
-[catchments.huaiphan]
-nash_n = 2
-nash_k_hours = 0.5
-runoff_coefficient = 0.75
-
-[[rain]]
-catchments = ["huaiphan"]
-points = [[0, 12], [0.5, 30], [{rain_end}, 30]]
-[[rain]]
-catchments = ["kaoko", "thonhong", "nanuea", "pakkhlong"]
-points = [[0, 4], [1, 12], [{rain_end}, 8]]
-)toml";
+std::string Scenario(double hours) {
+  const std::string rain = flood::RainToml(fmt::format("[0, 12], [0.5, 30], [{}, 30]", hours),
+                                           fmt::format("[0, 4], [1, 12], [{}, 8]", hours));
+  return flood::ScenarioToml(
+      "broker-kills", "a flood with the broker killed again and again (tests/faults)", hours, 23,
+      0.1, kFastHills + rain);
+}
 
 }  // namespace
 
@@ -74,9 +60,7 @@ TEST_CASE("faults: the broker killed with SIGKILL and restarted 20 times mid-flo
   const std::string db = dir.path() + "/kaoko.db";
   const std::string scenario = dir.path() + "/broker-kills.toml";
   const std::string produced = dir.path() + "/produced.log";
-  WriteText(scenario, fmt::format(fmt::runtime(kScenario), fmt::arg("duration", duration),
-                                  fmt::arg("rain_end", duration)) +
-                          OutageBlocks(kFull, kLeadH, kFullPeriodH, kFullDownH) +
+  WriteText(scenario, Scenario(duration) + OutageBlocks(kFull, kLeadH, kFullPeriodH, kFullDownH) +
                           OutageBlocks(kLoop, loop_from, kLoopPeriodH, kLoopDownH));
   OutageHook hook(dir.path() + "/hook");
 

@@ -32,15 +32,8 @@ namespace {
 constexpr std::int64_t kMinute = 60'000;
 constexpr std::int64_t kHour = 60 * kMinute;
 
-constexpr const char* kCalm = R"toml(
-[scenario]
-name = "wrong-clock"
-description = "a calm river, read by stations whose clocks are wrong (tests/faults)"
-duration_hours = 1
-step_seconds = 60
-seed = 5
-rain_variability = 0.1
-)toml";
+const std::string kCalm = flood::ScenarioToml(
+    "wrong-clock", "a calm river, read by stations whose clocks are wrong (tests/faults)", 1, 5, 0.1, "");
 
 std::int64_t NowMs() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now())

@@ -34,22 +34,9 @@ namespace {
 
 constexpr std::int64_t kMinute = 60'000;
 
-constexpr const char* kScenario = R"toml(
-[scenario]
-name = "disk-full"
-description = "a rise while kaoko's disk fills up (tests/faults)"
-duration_hours = 3
-step_seconds = 60
-seed = 41
-rain_variability = 0.1
-
-[[rain]]
-catchments = ["huaiphan"]
-points = [[0, 18], [0.5, 28], [3, 24]]
-[[rain]]
-catchments = ["kaoko", "thonhong", "nanuea", "pakkhlong"]
-points = [[0, 4], [1, 10], [3, 6]]
-)toml";
+const std::string kScenario =
+    flood::ScenarioToml("disk-full", "a rise while kaoko's disk fills up (tests/faults)", 3, 41, 0.1,
+                        flood::RainToml("[0, 18], [0.5, 28], [3, 24]", "[0, 4], [1, 10], [3, 6]"));
 
 // The network file without one station: the simulator runs the others, the test itself plays the missing one (so that
 // its first reading ever arrives while the disk is full).

@@ -34,6 +34,11 @@ using Key = std::pair<std::string, std::uint64_t>;  // (station, seq)
 bool LongRun();
 
 void WriteText(const std::string& path, const std::string& text);
+
+// A scenario's sub-catchment of the hills (huaiphan) with quick, high runoff: its rain reaches the river within the
+// hour.
+inline constexpr const char* kFastHills =
+    "[catchments.huaiphan]\nnash_n = 2\nnash_k_hours = 0.5\nrunoff_coefficient = 0.75\n\n";
 std::string TonHong();  // config/tonhong.toml of the source tree
 
 // kaoko-sim's command line with what every fault test wants: the given network and scenario, the rehearsal clock

@@ -24,23 +24,9 @@ namespace flood = kaoko::flood;
 namespace {
 
 // Rain over every village: the upstream stations go to fast mode (a reading a simulated minute) before the outage.
-constexpr const char* kScenario = R"toml(
-[scenario]
-name = "reconnect-storm"
-description = "every station reconnects at once after two hours without a broker (tests/faults)"
-duration_hours = 2.75
-step_seconds = 60
-seed = 7
-rain_variability = 0.1
-
-[[rain]]
-points = [[0, 8], [1, 16], [2.75, 12]]
-
-[[outages]]
-what = "broker"
-from_hours = 0.5
-to_hours = 2.5
-)toml";
+const std::string kScenario = flood::ScenarioToml(
+    "reconnect-storm", "every station reconnects at once after two hours without a broker (tests/faults)", 2.75, 7, 0.1,
+    "[[rain]]\npoints = [[0, 8], [1, 16], [2.75, 12]]\n\n" + flood::BrokerOutageToml(0.5, 2.5));
 
 // config/tonhong.toml with its six stations replaced by `n` stations s-000000… spread over the five villages, each a
 // copy of one of the six (thresholds and landmarks): the ids kaoko-sim --scale gives its synthetic stations.

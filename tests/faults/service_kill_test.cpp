@@ -31,27 +31,13 @@ constexpr std::int64_t kHeadmanConfirm = 15 * kMinute;
 
 // Rain on the hills from the start: the weir is in fast mode within the first hour and the wave reaches the villages
 // below one after another, so incidents open (and their deadlines fall due) all through the run.
-constexpr const char* kScenario = R"toml(
-[scenario]
-name = "service-kills"
-description = "a flood while kaoko-server is killed again and again (tests/faults)"
-duration_hours = {duration}
-step_seconds = 60
-seed = 31
-rain_variability = 0.1
-
-[catchments.huaiphan]
-nash_n = 2
-nash_k_hours = 0.5
-runoff_coefficient = 0.75
-
-[[rain]]
-catchments = ["huaiphan"]
-points = [[0, 20], [0.5, 34], [{duration}, 30]]
-[[rain]]
-catchments = ["kaoko", "thonhong", "nanuea", "pakkhlong"]
-points = [[0, 6], [1, 14], [{duration}, 10]]
-)toml";
+std::string Scenario(double hours) {
+  const std::string rain = flood::RainToml(fmt::format("[0, 20], [0.5, 34], [{}, 30]", hours),
+                                           fmt::format("[0, 6], [1, 14], [{}, 10]", hours));
+  return flood::ScenarioToml(
+      "service-kills", "a flood while kaoko-server is killed again and again (tests/faults)", hours, 31,
+      0.1, kFastHills + rain);
+}
 
 // The escalation entry each stage's deadline writes (alerting/src/engine.cpp, Engine::TimeoutStep).
 std::string StepOf(const std::string& stage) {
@@ -85,7 +71,7 @@ TEST_CASE("faults: the service killed with SIGKILL 20 times mid-ingest: nothing 
   const std::string db = dir.path() + "/kaoko.db";
   const std::string scenario = dir.path() + "/service-kills.toml";
   const std::string produced = dir.path() + "/produced.log";
-  WriteText(scenario, fmt::format(fmt::runtime(kScenario), fmt::arg("duration", duration)));
+  WriteText(scenario, Scenario(duration));
 
   const double scale = 600;
   const std::string start = flood::StartTime(3s);

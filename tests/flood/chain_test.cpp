@@ -48,29 +48,12 @@ constexpr std::int64_t kTaoDeclare = 20 * kMinute;
 // at +2.1 h, warning +2.9 h, critical +3.9 h (rising faster than 30 cm/h, so kaoko raises it one level early); Kao Ko
 // crosses watch at +3.3 h, warning +4.2 h, critical +5.7 h; Thon Hong watch +5.0 h, warning +6.0 h; Na Nuea watch
 // +6.1 h. The headman and deputy of Kao Ko are silent, so the deadline path shows there. Watchers never misjudge.
-constexpr const char* kScenario = R"toml(
-[scenario]
-name = "flood-chain"
-description = "a flood wave from the hills: upstream first, then downstream; Kao Ko's headman and deputy silent"
-duration_hours = 7
-step_seconds = 60
-seed = 4
-rain_variability = 0.1
-
-[[rain]]
-catchments = ["huaiphan"]
-points = [[0, 3], [1, 12], [2.5, 24], [4, 16], [5.5, 0]]
-[[rain]]
-catchments = ["kaoko", "thonhong", "nanuea", "pakkhlong"]
-points = [[0, 0.5], [2, 2], [5, 0]]
-
-[watchers]
-wrong_probability = 0
-
-[responders]
-silent = ["boonmee", "suda"]
-tao_on_duty = "officer-niran"
-)toml";
+const std::string kScenario = ScenarioToml(
+    "flood-chain", "a flood wave from the hills: upstream first, then downstream; Kao Ko's headman and deputy silent", 7,
+    4, 0.1,
+    RainToml("[0, 3], [1, 12], [2.5, 24], [4, 16], [5.5, 0]", "[0, 0.5], [2, 2], [5, 0]") +
+        "\n[watchers]\nwrong_probability = 0\n\n[responders]\nsilent = [\"boonmee\", \"suda\"]\n"
+        "tao_on_duty = \"officer-niran\"\n");
 
 int LevelRank(const std::string& level) {
   static const std::map<std::string, int> rank{{"normal", 0}, {"watch", 1}, {"warning", 2}, {"critical", 3}};

@@ -26,6 +26,34 @@ std::int64_t Ms(const std::string& rfc3339) {
   return t->time_since_epoch().count();
 }
 
+std::string ScenarioToml(const std::string& name, const std::string& description, double hours, int seed,
+                         double rain_variability, const std::string& rest) {
+  return fmt::format("[scenario]\nname = \"{}\"\ndescription = \"{}\"\nduration_hours = {}\nstep_seconds = 60\nseed = {}\n"
+                     "rain_variability = {}\n\n{}",
+                     name, description, hours, seed, rain_variability, rest);
+}
+
+std::string RainToml(const std::string& hills, const std::string& villages) {
+  return fmt::format("[[rain]]\ncatchments = [\"huaiphan\"]\npoints = [{}]\n[[rain]]\n"
+                     "catchments = [\"kaoko\", \"thonhong\", \"nanuea\", \"pakkhlong\"]\npoints = [{}]\n",
+                     hills, villages);
+}
+
+std::string BrokerOutageToml(double from_hours, double to_hours) {
+  return fmt::format("[[outages]]\nwhat = \"broker\"\nfrom_hours = {}\nto_hours = {}\n", from_hours, to_hours);
+}
+
+const char* const kOutageHook = R"sh(#!/bin/sh
+dir="$(dirname "$0")"
+touch "$dir/outage-$1-$2.request"
+i=0
+while [ ! -e "$dir/outage-$1-$2.done" ]; do
+  i=$((i + 1))
+  if [ "$i" -gt 1200 ]; then exit 1; fi
+  sleep 0.05
+done
+)sh";
+
 std::string Rfc3339(std::int64_t ms) { return wire::FormatTime(wire::TimePoint(std::chrono::milliseconds(ms))); }
 
 bool WaitForLog(testing::Process& process, const std::string& text, std::chrono::milliseconds timeout) {

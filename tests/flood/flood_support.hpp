@@ -23,6 +23,18 @@ std::string StartTime(std::chrono::seconds ahead);
 std::int64_t Ms(const std::string& rfc3339);
 std::string Rfc3339(std::int64_t ms);
 
+// A scenario file for these tests: its [scenario] table (one-minute steps), then `rest` (rain, outages, …).
+std::string ScenarioToml(const std::string& name, const std::string& description, double hours, int seed,
+                         double rain_variability, const std::string& rest);
+// Two [[rain]] blocks: on the hills (huaiphan) and on the villages' own catchments, each as [hours, mm/h] points
+// written "[0, 12], [0.5, 30]".
+std::string RainToml(const std::string& hills, const std::string& villages);
+// An [[outages]] entry: the broker is down from `from_hours` to `to_hours` (simulated).
+std::string BrokerOutageToml(double from_hours, double to_hours);
+// kaoko-sim's --outage-hook for a test that does the outage itself: `hook begin|end broker` leaves a request file
+// beside the hook and waits (up to a minute) for the test's done file (tests/flood/outage_test.cpp).
+extern const char* const kOutageHook;
+
 // Polls the process's log until it contains `text`; false after `timeout` or when the process has exited without it.
 bool WaitForLog(testing::Process& process, const std::string& text, std::chrono::milliseconds timeout);
 

@@ -23,40 +23,13 @@ namespace {
 // broker-outage.toml shortened to 3.5 simulated hours: the weir crosses watch at about +1.4 h (readings every minute
 // from then on), the broker is down from +1.5 h to +2.5 h while the river climbs past warning, and the rain goes on
 // to the end, so that the stations are in fast mode (the most readings to buffer) during the whole outage.
-constexpr const char* kScenario = R"toml(
-[scenario]
-name = "broker-outage-short"
-description = "a rise with the broker stopped for one simulated hour (test variant of broker-outage.toml)"
-duration_hours = 3.5
-step_seconds = 60
-seed = 17
-rain_variability = 0.15
+const std::string kScenario = ScenarioToml(
+    "broker-outage-short", "a rise with the broker stopped for one simulated hour (test variant of broker-outage.toml)",
+    3.5, 17, 0.15,
+    RainToml("[0, 10], [0.5, 22], [2.5, 22], [3.5, 10]", "[0, 2], [1, 6], [3, 6]") + "\n" + BrokerOutageToml(1.5, 2.5));
 
-[[rain]]
-catchments = ["huaiphan"]
-points = [[0, 10], [0.5, 22], [2.5, 22], [3.5, 10]]
-[[rain]]
-catchments = ["kaoko", "thonhong", "nanuea", "pakkhlong"]
-points = [[0, 2], [1, 6], [3, 6]]
-
-[[outages]]
-what = "broker"
-from_hours = 1.5
-to_hours = 2.5
-)toml";
-
-// The simulator runs `hook begin broker` / `hook end broker` synchronously: the hook asks this test (a request file)
-// and waits for its answer (a done file), so the broker is really down from the first simulated minute of the window.
-constexpr const char* kHook = R"sh(#!/bin/sh
-dir="$(dirname "$0")"
-touch "$dir/outage-$1-$2.request"
-i=0
-while [ ! -e "$dir/outage-$1-$2.done" ]; do
-  i=$((i + 1))
-  if [ "$i" -gt 1200 ]; then exit 1; fi
-  sleep 0.05
-done
-)sh";
+// The simulator runs `hook begin broker` / `hook end broker` synchronously: the hook (kOutageHook) asks this test (a
+// request file) and waits for its answer (a done file), so the broker is really down from the first simulated minute.
 
 void Write(const std::string& path, const std::string& text) {
   std::ofstream f(path);
@@ -76,7 +49,7 @@ TEST_CASE("flood: the broker down for a simulated hour mid-rise: every reading s
   const std::string produced = dir.path() + "/produced.log";
   const std::string state = dir.path() + "/sim-state";
   Write(scenario, kScenario);
-  Write(hook, kHook);
+  Write(hook, kOutageHook);
   std::filesystem::permissions(hook, std::filesystem::perms::owner_all);
 
   // 240 simulated seconds a second: 3.5 h in about 53 s, the outage hour in 15 s. Both clocks run from the same origin

@@ -280,6 +280,7 @@ class ServiceImpl : public Service {
 }  // namespace
 
 Result<std::unique_ptr<Service>> Service::Create(ServiceOptions options) {
+  app::UseFileMappableTextStorage();  // before the network is loaded: its texts can then move to a file (Init)
   auto network = tier::CoreNetwork(options.tier, options.network_file);
   if (!network) return network.error();
   auto service = std::make_unique<ServiceImpl>(std::move(options), std::move(*network));

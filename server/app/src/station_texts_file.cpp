@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <new>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -29,6 +30,15 @@ int OpenAnonymousFile(const std::string& dir, std::string* why) {
   return fd;
 }
 
+char* MapChunk(std::size_t bytes, std::size_t /*page_size*/) {
+  void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) throw std::bad_alloc();
+  return static_cast<char*>(base);
+}
+
+// `bytes` is the chunk's size by then: after MoveTextsToFile, the file mapping that replaced its pages.
+void UnmapChunk(char* base, std::size_t bytes, std::size_t /*page_size*/) { ::munmap(base, bytes); }
+
 bool WriteAll(int fd, const char* data, std::size_t n, off_t at) {
   while (n > 0) {
     ssize_t w = ::pwrite(fd, data, n, at);
@@ -42,10 +52,19 @@ bool WriteAll(int fd, const char* data, std::size_t n, off_t at) {
 }
 }  // namespace
 
+void UseFileMappableTextStorage() {
+  static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  alerting::TextArena::SetDefaultStorage({page, &MapChunk, &UnmapChunk});
+}
+
 Result<std::size_t> MoveTextsToFile(alerting::Network& network, const std::string& dir) {
   if (!network.texts) return std::size_t{0};
   auto& chunks = network.texts->chunks();
-  const std::size_t page = alerting::TextArena::PageSize();
+  // mremap and munmap below are only right for pages that MapChunk mapped.
+  if (network.texts->storage().allocate != &MapChunk) {
+    return MakeError("texts", "the station texts were loaded before UseFileMappableTextStorage: not in mapped pages");
+  }
+  const std::size_t page = network.texts->page_size();
   std::string why;
   int fd = OpenAnonymousFile(dir, &why);
   if (fd < 0) return MakeError("texts", why);

@@ -18,45 +18,11 @@
 using kaoko::config::ParseNetwork;
 
 namespace {
-const char* kMinimal = R"(
-[tambon]
-id = "t1"
-name_th = "ตำบลหนึ่ง"
-name_en = "One"
-[[villages]]
-id = "up"
-name_th = "บน"
-name_en = "Up"
-travel_to_next_minutes = 45
-[[villages]]
-id = "down"
-name_th = "ล่าง"
-name_en = "Down"
-[[stations]]
-id = "s1"
-village = "up"
-name_th = "สถานี"
-name_en = "Station"
-watch = 100
-warning = { cm = 150, landmark_th = "ขั้นบันไดวัด", landmark_en = "the temple steps" }
-critical = 200
-[[people]]
-id = "w1"
-name_th = "ก"
-role = "watcher"
-village = "up"
-[[people]]
-id = "t1"
-name_th = "ข"
-role = "tao"
-)";
-
-}  // namespace
-
-namespace {
-// kMinimal with `n` more stations, each with its own Thai and English name and landmarks (about 330 bytes of them).
+// A tambon of one village and `n` stations, each with its own Thai and English name and landmarks (about 330 bytes of
+// them).
 std::string WithStations(int n) {
-  std::string text = kMinimal;
+  std::string text = "[tambon]\nid = \"t1\"\nname_th = \"ตำบลหนึ่ง\"\nname_en = \"One\"\n"
+                     "[[villages]]\nid = \"down\"\nname_th = \"ล่าง\"\nname_en = \"Down\"\n";
   for (int i = 0; i < n; ++i) {
     text += fmt::format(
         "[[stations]]\nid = \"g{0}\"\nvillage = \"down\"\nname_th = \"สถานีวัดระดับน้ำที่ {0}\"\nname_en = \"Gauge {0}\"\n"
@@ -66,6 +32,12 @@ std::string WithStations(int n) {
         i);
   }
   return text;
+}
+
+// `text` loaded as kaoko-server loads its network: into chunks that MoveTextsToFile can map a file over.
+kaoko::Result<kaoko::alerting::Network> LoadMappable(const std::string& text, const std::string& name) {
+  kaoko::app::UseFileMappableTextStorage();
+  return ParseNetwork(text, name);
 }
 
 // Every station text of `net`, as plain strings.
@@ -105,11 +77,11 @@ std::string MappingOf(const void* address) {
 
 TEST_CASE("texts: the station texts move to a nameless file and read the same", "[texts]") {
   kaoko::server_test::ScratchDir scratch("texts");
-  auto net = ParseNetwork(WithStations(20'000), "big.toml");  // about 6.6 MB of texts: two chunks
+  auto net = LoadMappable(WithStations(20'000), "big.toml");  // about 6.6 MB of texts: two chunks
   REQUIRE(net);
   REQUIRE(net->texts);
   const auto before = AllTexts(*net);
-  REQUIRE(before[8] == "สถานีวัดระดับน้ำที่ 0");
+  REQUIRE(before[0] == "สถานีวัดระดับน้ำที่ 0");
   REQUIRE(before.back() == "the road by school 19999");
   REQUIRE(net->stations[1].texts.in_arena());
   const std::size_t bytes = net->texts->bytes();
@@ -146,7 +118,7 @@ TEST_CASE("texts: the station texts move to a nameless file and read the same", 
 
 TEST_CASE("texts: texts that cannot move to a file stay in memory, whole", "[texts]") {
   kaoko::server_test::ScratchDir scratch("texts-fail");
-  auto net = ParseNetwork(WithStations(200), "small.toml");
+  auto net = LoadMappable(WithStations(200), "small.toml");
   REQUIRE(net);
   const auto before = AllTexts(*net);
 
@@ -168,12 +140,12 @@ TEST_CASE("texts: texts that cannot move to a file stay in memory, whole", "[tex
 
 TEST_CASE("texts: texts that stop moving half-way are all still readable, and the error says how far it got", "[texts]") {
   kaoko::server_test::ScratchDir scratch("texts-half");
-  auto net = ParseNetwork(WithStations(20'000), "big.toml");  // two chunks
+  auto net = LoadMappable(WithStations(20'000), "big.toml");  // two chunks
   REQUIRE(net);
   const auto before = AllTexts(*net);
   auto& chunks = net->texts->chunks();
   REQUIRE(chunks.size() == 2);
-  const std::size_t page = kaoko::alerting::TextArena::PageSize();
+  const std::size_t page = net->texts->page_size();
   const std::size_t first = (chunks[0].used + page - 1) / page * page;
 
   // The file may hold the first chunk and not a byte more: the second one's write fails (the disk is full).
@@ -193,6 +165,22 @@ TEST_CASE("texts: texts that stop moving half-way are all still readable, and th
   REQUIRE(again);
   CHECK(*again == chunks[1].used);
   CHECK(chunks[1].on_file);
+  REQUIRE(AllTexts(*net) == before);
+  REQUIRE(std::filesystem::is_empty(scratch.dir()));
+}
+
+TEST_CASE("texts: texts loaded into the default storage are not moved to a file, and stay readable", "[texts]") {
+  kaoko::server_test::ScratchDir scratch("texts-default");
+  const auto mappable = kaoko::alerting::TextArena::DefaultStorage();
+  kaoko::alerting::TextArena::SetDefaultStorage(kaoko::alerting::TextArena::HeapStorage());
+  auto net = ParseNetwork(WithStations(200), "small.toml");
+  kaoko::alerting::TextArena::SetDefaultStorage(mappable);
+  REQUIRE(net);
+  const auto before = AllTexts(*net);
+  auto moved = kaoko::app::MoveTextsToFile(*net, scratch.dir().string());
+  REQUIRE_FALSE(moved);
+  CHECK(moved.error().reason.find("not in mapped pages") != std::string::npos);
+  for (const auto& c : net->texts->chunks()) REQUIRE_FALSE(c.on_file);
   REQUIRE(AllTexts(*net) == before);
   REQUIRE(std::filesystem::is_empty(scratch.dir()));
 }

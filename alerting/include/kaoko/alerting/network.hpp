@@ -1,5 +1,5 @@
 // The network model: one tambon, its villages in order along the river, its stations with their thresholds, and
-// its people with their roles. Plain values only; the TOML loader lives in server/ (kaoko::config) so that this
+// its people with their roles. Plain values only; the TOML loader lives in contract/ (kaoko::config) so that this
 // library stays free of I/O. Everything here is immutable after load and safe to read from any thread.
 #pragma once
 
@@ -40,8 +40,7 @@ class TextArena;
 
 // A station's names and landmarks (Thai and English: its name, and the landmark of each threshold) in one block, one
 // pointer wide: for the texts every station of a large network carries, about 300 bytes each. The block lives on the
-// heap, or in a TextArena (the network loader keeps every station's there, and kaoko-server can then move them to
-// a file: docs/architecture.md, "Station texts"). A copy owns its bytes, wherever the original lived; a move keeps
+// heap, or in a TextArena (the network loader keeps every station's there; docs/architecture.md, "Station texts"). A copy owns its bytes, wherever the original lived; a move keeps
 // them where they are. Read them through Station (name_th(), landmark_th(level), …).
 class StationTexts {
  public:
@@ -78,20 +77,32 @@ class StationTexts {
   char* block_ = nullptr;
 };
 
+// Where a TextArena takes its chunks from: runs of whole pages, aligned to `page_size`, that never move until
+// released. The default (aligned operator new, 4096-byte pages) suits any arena; a program that wants to do more
+// with the pages (map a file over them, say) installs storage of its own (TextArena::SetDefaultStorage) before it
+// loads the network, and only the pages of its own storage are its to replace.
+struct TextChunkStorage {
+  std::size_t page_size = 4096;
+  // `bytes` (whole pages) aligned to page_size; throws std::bad_alloc when there is no room.
+  char* (*allocate)(std::size_t bytes, std::size_t page_size) = nullptr;
+  // Gives back a chunk `allocate` returned, `bytes` being what the arena's Chunk says by then. Never throws.
+  void (*release)(char* base, std::size_t bytes, std::size_t page_size) = nullptr;
+};
+
 // Where the texts of a large network are kept: blocks appended to chunks of whole pages, which never move and are
-// never freed before the arena. Because the chunks are page-aligned memory of their own, kaoko-server can write
-// them to a file and map that file over them (server: MoveTextsToFile): every StationTexts stays valid, and the
-// pages are then read from disk when a text is used instead of being held in memory. Not thread-safe while texts are
-// added; reading is.
+// never freed before the arena. Because the chunks are page-aligned memory of their own, the storage's owner may
+// replace their pages with the same bytes (a file mapped over them): every StationTexts stays valid. Not thread-safe while
+// texts are added; reading is.
 class TextArena {
  public:
   struct Chunk {
     char* base = nullptr;    // page-aligned
     std::size_t size = 0;    // bytes reserved (whole pages)
     std::size_t used = 0;    // bytes written
-    bool on_file = false;    // mapped from a file (server: MoveTextsToFile)
+    bool on_file = false;    // its pages were replaced (by the storage's owner): add no more to it
   };
-  TextArena() = default;
+  TextArena() : TextArena(DefaultStorage()) {}
+  explicit TextArena(const TextChunkStorage& storage) : storage_(storage) {}
   TextArena(const TextArena&) = delete;
   TextArena& operator=(const TextArena&) = delete;
   ~TextArena();
@@ -100,9 +111,18 @@ class TextArena {
   std::vector<Chunk>& chunks() { return chunks_; }
   const std::vector<Chunk>& chunks() const { return chunks_; }
   std::size_t bytes() const;  // written, over all chunks
-  static std::size_t PageSize();  // the system's; chunks are whole pages
+  const TextChunkStorage& storage() const { return storage_; }
+  std::size_t page_size() const { return storage_.page_size; }  // chunks are whole pages of this size
+
+  // The storage that arenas made with TextArena() take, each keeping the one it was made with: aligned operator new
+  // unless SetDefaultStorage installed another. Not thread-safe: set it at start-up, before any arena is made.
+  static TextChunkStorage DefaultStorage();
+  // Aligned operator new and delete, 4096-byte pages: the default until another is installed.
+  static TextChunkStorage HeapStorage();
+  static void SetDefaultStorage(const TextChunkStorage& storage);
 
  private:
+  TextChunkStorage storage_;
   std::vector<Chunk> chunks_;
 };
 

@@ -67,6 +67,16 @@ std::string Usage();
 // end the process with std::_Exit after it (as main.cpp does).
 int Run(const SimOptions& options, std::ostream& out, std::ostream& err);
 
+// What in the scenario or the options does not fit the network (a fault for an unknown station, a watcher event for
+// someone who is no watcher, …, or a river the model refuses), as the message to print; nullopt when all fits. Pure.
+std::optional<std::string> CheckScenario(const SimOptions& options, const alerting::Network& network,
+                                         const Scenario& scenario);
+
+// --dry-run: the model alone, as CSV (to --csv or `out`) and a gnuplot chart (--plot), then each station's peak.
+// Returns the exit code (1: a file that could not be written, or gnuplot failed, said on `err`).
+int DryRun(const SimOptions& options, const alerting::Network& network, const Scenario& scenario, SimTime start,
+           std::ostream& out, std::ostream& err);
+
 // The model alone: levels of every station (and rain of every sub-catchment) every `csv_step`, as CSV text with a
 // header "ts,hours,<station>...,rain_<village>...". Pure.
 std::string LevelsCsv(const alerting::Network& network, const Scenario& scenario, SimTime start, Seconds csv_step);
