@@ -17,7 +17,7 @@
 
 #include "../flood/flood_support.hpp"
 #include "kaoko/store/store.hpp"
-#include "kaoko/store/testing/query.hpp"
+#include "kaoko/store/query.hpp"
 #include "kaoko/testing/harness.hpp"
 #include "kaoko/testing/service.hpp"
 

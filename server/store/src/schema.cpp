@@ -255,6 +255,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, OpenOptions 
   return store;
 }
 
+Store::Store(sqlite3* db) : db_(db) {}
+
 Store::~Store() {
   prepared_.clear();
   sqlite3_close(db_);

@@ -12,7 +12,7 @@
 #include "kaoko/ingest/core.hpp"
 #include "kaoko/tiers/journal.hpp"
 #include "kaoko/tiers/tier.hpp"
-#include "kaoko/store/testing/query.hpp"
+#include "kaoko/store/query.hpp"
 #include "kaoko/testing/scratch_dir.hpp"
 
 using namespace kaoko;

@@ -248,7 +248,7 @@ class Store {
 
  private:
   friend struct Connection;  // the store's own free functions (src/stmt.hpp)
-  explicit Store(sqlite3* db) : db_(db) {}
+  explicit Store(sqlite3* db);
   void Migrate();
   Stmt& Prepared(int slot, std::string_view sql);
   void NoteReadingDay(std::int64_t key, std::int64_t seq, std::int64_t day);
