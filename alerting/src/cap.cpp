@@ -30,40 +30,53 @@ LevelCap CapOf(Level level) {
     case Level::kNormal:
       break;
   }
-  return {"Future", "Minor", "Monitor", "ติดตามสถานการณ์ระดับน้ำอย่างใกล้ชิด",
-          "Follow the water level closely."};
+  return {"Future", "Minor", "Monitor", "ติดตามสถานการณ์ระดับน้ำอย่างใกล้ชิด", "Follow the water level closely."};
 }
 
 const char* CertaintyOf(const Incident& inc) {
   if (inc.declared_level) return "Observed";
-  const bool station = std::any_of(inc.sources.begin(), inc.sources.end(),
-                                   [](const TriggerSource& s) { return s.kind == "station"; });
+  const bool station =
+      std::any_of(inc.sources.begin(), inc.sources.end(), [](const TriggerSource& s) { return s.kind == "station"; });
   if (!inc.confirmed_by.empty() || inc.corroborations > 0 || station || inc.origin == "station") return "Likely";
   return "Possible";
 }
 
 const char* StageTh(Stage s) {
   switch (s) {
-    case Stage::kReported: return "รายงานแล้ว รอกรรมการหมู่บ้านรับทราบ";
-    case Stage::kAwaitingConfirmation: return "รอผู้ใหญ่บ้านยืนยัน";
-    case Stage::kConfirmed: return "ผู้ใหญ่บ้านยืนยันแล้ว";
-    case Stage::kEscalated: return "ส่งถึง อบต. แล้ว";
-    case Stage::kDeclared: return "อบต. ประกาศแล้ว";
-    case Stage::kRejected: return "ถูกปฏิเสธ";
-    case Stage::kResolved: return "ยุติแล้ว";
+    case Stage::kReported:
+      return "รายงานแล้ว รอกรรมการหมู่บ้านรับทราบ";
+    case Stage::kAwaitingConfirmation:
+      return "รอผู้ใหญ่บ้านยืนยัน";
+    case Stage::kConfirmed:
+      return "ผู้ใหญ่บ้านยืนยันแล้ว";
+    case Stage::kEscalated:
+      return "ส่งถึง อบต. แล้ว";
+    case Stage::kDeclared:
+      return "อบต. ประกาศแล้ว";
+    case Stage::kRejected:
+      return "ถูกปฏิเสธ";
+    case Stage::kResolved:
+      return "ยุติแล้ว";
   }
   return "";
 }
 
 const char* StageEn(Stage s) {
   switch (s) {
-    case Stage::kReported: return "reported, waiting for the village committee";
-    case Stage::kAwaitingConfirmation: return "waiting for the headman's confirmation";
-    case Stage::kConfirmed: return "confirmed by the headman";
-    case Stage::kEscalated: return "passed to the TAO";
-    case Stage::kDeclared: return "declared by the TAO";
-    case Stage::kRejected: return "rejected";
-    case Stage::kResolved: return "resolved";
+    case Stage::kReported:
+      return "reported, waiting for the village committee";
+    case Stage::kAwaitingConfirmation:
+      return "waiting for the headman's confirmation";
+    case Stage::kConfirmed:
+      return "confirmed by the headman";
+    case Stage::kEscalated:
+      return "passed to the TAO";
+    case Stage::kDeclared:
+      return "declared by the TAO";
+    case Stage::kRejected:
+      return "rejected";
+    case Stage::kResolved:
+      return "resolved";
   }
   return "";
 }
@@ -131,9 +144,9 @@ void Info(std::string& out, const Network& net, const Incident& inc, bool thai, 
   out += "    </parameter>\n";
   out += "    <area>\n";
   if (thai) {
-    Element(out, 6, "areaDesc",
-            fmt::format("{} {} {} {}", v ? v->name_th : inc.village, net.tambon_name_th, net.district_th,
-                        net.province_th));
+    Element(
+        out, 6, "areaDesc",
+        fmt::format("{} {} {} {}", v ? v->name_th : inc.village, net.tambon_name_th, net.district_th, net.province_th));
   } else {
     Element(out, 6, "areaDesc",
             fmt::format("{}, {}, {}", v ? v->name_en : inc.village, net.tambon_name_en, net.province_en));
@@ -156,11 +169,21 @@ std::string XmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // Control characters other than tab/newline are not allowed in XML 1.0: drop them.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
@@ -199,8 +222,9 @@ std::string Render(const Network& network, const std::vector<const Incident*>& i
   Element(out, 2, "msgType", "Alert");
   Element(out, 2, "scope", "Public");
   if (floods.empty()) {
-    Element(out, 2, "note", fmt::format("ไม่มีการแจ้งเตือนน้ำท่วมใน{} / No active flood alerts in {}",
-                                        network.tambon_name_th, network.tambon_name_en));
+    Element(out, 2, "note",
+            fmt::format("ไม่มีการแจ้งเตือนน้ำท่วมใน{} / No active flood alerts in {}", network.tambon_name_th,
+                        network.tambon_name_en));
   } else {
     std::string note;
     if (exercise) note = "การฝึกซ้อม / Exercise: not a real flood";

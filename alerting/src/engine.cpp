@@ -24,20 +24,28 @@ void PushUnique(std::vector<std::string>& v, const std::string& s) {
 
 std::string ActionTh(ActionNeeded a) {
   switch (a) {
-    case ActionNeeded::kAck: return "กรุณากดรับทราบ";
-    case ActionNeeded::kConfirm: return "กรุณายืนยันหรือปฏิเสธ";
-    case ActionNeeded::kDeclare: return "กรุณาประกาศระดับเตือนภัยหรือยุติเหตุการณ์";
-    case ActionNeeded::kNone: return "";
+    case ActionNeeded::kAck:
+      return "กรุณากดรับทราบ";
+    case ActionNeeded::kConfirm:
+      return "กรุณายืนยันหรือปฏิเสธ";
+    case ActionNeeded::kDeclare:
+      return "กรุณาประกาศระดับเตือนภัยหรือยุติเหตุการณ์";
+    case ActionNeeded::kNone:
+      return "";
   }
   return "";
 }
 
 std::string ActionEn(ActionNeeded a) {
   switch (a) {
-    case ActionNeeded::kAck: return "please acknowledge";
-    case ActionNeeded::kConfirm: return "please confirm or reject";
-    case ActionNeeded::kDeclare: return "please declare the official level or give the all-clear";
-    case ActionNeeded::kNone: return "";
+    case ActionNeeded::kAck:
+      return "please acknowledge";
+    case ActionNeeded::kConfirm:
+      return "please confirm or reject";
+    case ActionNeeded::kDeclare:
+      return "please declare the official level or give the all-clear";
+    case ActionNeeded::kNone:
+      return "";
   }
   return "";
 }
@@ -55,18 +63,21 @@ void RefreshHeadline(Incident& inc, const Village* v) {
   const char* declared_th = inc.declared_level ? " (อบต. ประกาศ)" : "";
   const char* declared_en = inc.declared_level ? " (declared by the TAO)" : "";
   inc.headline_th = fmt::format("{}{}{} {}: {}", pre_th, ThaiName(inc.level), declared_th, vth, inc.detail_th);
-  inc.headline_en =
-      fmt::format("{}{}{}, {}: {}", pre_en, text::LevelTitle(inc.level), declared_en, ven, inc.detail_en);
+  inc.headline_en = fmt::format("{}{}{}, {}: {}", pre_en, text::LevelTitle(inc.level), declared_en, ven, inc.detail_en);
 }
 
 }  // namespace
 
 const char* ToString(StationHealth health) {
   switch (health) {
-    case StationHealth::kOk: return "ok";
-    case StationHealth::kStale: return "stale";
-    case StationHealth::kOffline: return "offline";
-    case StationHealth::kSuspect: return "suspect";
+    case StationHealth::kOk:
+      return "ok";
+    case StationHealth::kStale:
+      return "stale";
+    case StationHealth::kOffline:
+      return "offline";
+    case StationHealth::kSuspect:
+      return "suspect";
   }
   return "ok";
 }
@@ -139,7 +150,9 @@ void Engine::SetMoving(std::size_t index, bool moving) {
   moving_count_ += moving ? 1 : -1;
 }
 
-bool Engine::Silenced(const StationTrack& t, TimePoint now) const { return t.silenced_until && now < *t.silenced_until; }
+bool Engine::Silenced(const StationTrack& t, TimePoint now) const {
+  return t.silenced_until && now < *t.silenced_until;
+}
 
 void Engine::Touch(Incident& inc, TimePoint now, Effects& fx) {
   inc.updated = now;
@@ -241,8 +254,7 @@ void Engine::AskHeadman(Incident& inc, TimePoint from, TimePoint now, Effects& f
   const VillagePeople* vp = PeopleOf(inc.village);
   if (!vp) return;
   // A village without a headman asks its deputy at once.
-  AskPeople(inc, vp->headmen.empty() ? vp->deputies : vp->headmen, ActionNeeded::kConfirm, inc.stage_deadline, now,
-            fx);
+  AskPeople(inc, vp->headmen.empty() ? vp->deputies : vp->headmen, ActionNeeded::kConfirm, inc.stage_deadline, now, fx);
 }
 
 void Engine::EscalateToTao(Incident& inc, TimePoint from, std::string_view why_th, std::string_view why_en,
@@ -380,8 +392,7 @@ Incident& Engine::Trigger(const std::string& village, Level level, TriggerSource
     inc->detail_en = detail_en;
     RefreshHeadline(*inc, v);
     Log(*inc, now, log_kind, source.id, via, inc->headline_th, inc->headline_en, fx);
-    EnterStage(*inc, Stage::kReported, "kaoko", "แจ้งกรรมการหมู่บ้าน", "the village committee is notified", now,
-               fx);
+    EnterStage(*inc, Stage::kReported, "kaoko", "แจ้งกรรมการหมู่บ้าน", "the village committee is notified", now, fx);
     AskCommittee(*inc, now, now, fx);
   } else {
     // Inhibition: while the village is at critical, lesser triggers are logged but notify nobody.
@@ -451,8 +462,7 @@ void Engine::StationCritical(Incident& inc, TimePoint now, Effects& fx) {
     if (inc.confirmed_by.empty()) inc.unconfirmed = true;
     // The chain goes on beside: the committee and the headman are still asked and reminded.
     if (const VillagePeople* vp = PeopleOf(inc.village)) {
-      AskPeople(inc, vp->headmen.empty() ? vp->deputies : vp->headmen, ActionNeeded::kConfirm, std::nullopt, now,
-                fx);
+      AskPeople(inc, vp->headmen.empty() ? vp->deputies : vp->headmen, ActionNeeded::kConfirm, std::nullopt, now, fx);
     }
     EscalateToTao(inc, now, "ระดับน้ำวิกฤต", "critical level at a station", now, fx);
   } else if (inc.stage == Stage::kDeclared) {
@@ -488,12 +498,12 @@ void Engine::WarnDownstream(Incident& inc, TimePoint now, Effects& fx) {
     const Village& down = network_->villages[j];
     const TimePoint arrival = now + travel;
     const std::string clock = text::ThaiClock(arrival);
-    Incident& d = Trigger(down.id, Level::kWatch, TriggerSource{"upstream", up.id, now, Level::kWatch},
-                          fmt::format("น้ำหลากจาก{} คาดว่าถึงประมาณ {} น. (อีก {})", up.name_th, clock,
-                                      text::DurationTh(travel)),
-                          fmt::format("flood wave from {} expected about {} Thai time (in {})", up.name_en, clock,
-                                      text::DurationEn(travel)),
-                          "kaoko", "", now, fx);
+    Incident& d =
+        Trigger(down.id, Level::kWatch, TriggerSource{"upstream", up.id, now, Level::kWatch},
+                fmt::format("น้ำหลากจาก{} คาดว่าถึงประมาณ {} น. (อีก {})", up.name_th, clock, text::DurationTh(travel)),
+                fmt::format("flood wave from {} expected about {} Thai time (in {})", up.name_en, clock,
+                            text::DurationEn(travel)),
+                "kaoko", "", now, fx);
     if (!d.expected_arrival || arrival < *d.expected_arrival) {
       d.expected_arrival = arrival;
       d.upstream_village = up.id;
@@ -598,7 +608,8 @@ std::int64_t Millis(TimePoint t) { return t.time_since_epoch().count(); }
 // What a station's rise says, in Thai and English: the landmark of the level it reached (or the level in cm under
 // the first threshold), the fast rise and the heavy rain when they are part of it. `cm`: the reading, when one
 // raised it (none when a station's maintenance ended with the water still up: its last accepted reading then).
-std::pair<std::string, std::string> RiseText(const Station& station, const StationTrack& track, std::optional<double> cm) {
+std::pair<std::string, std::string> RiseText(const Station& station, const StationTrack& track,
+                                             std::optional<double> cm) {
   if (!cm && track.accepted_cm) cm = *track.accepted_cm;
   const std::string cm_th = cm ? fmt::format(" ({:.0f} ซม.)", *cm) : "";
   const std::string cm_en = cm ? fmt::format(" ({:.0f} cm)", *cm) : "";
@@ -652,12 +663,12 @@ Effects Engine::OnReading(std::size_t idx, const Reading& reading, TimePoint now
   const bool in_sequence = !track.latest_ts || reading.seq > track.max_seq;
   const MonitorResult res = Evaluate(idx, reading, now, fx);
   ++unsaved_readings_[idx];
-  const bool save = res.out_of_order || !in_sequence || !(DecisiveOf(track) == before) ||
-                    unsaved_readings_[idx] >= options_.save_every_readings ||
-                    saved_latest_ms_[idx] == std::numeric_limits<std::int64_t>::min() ||
-                    (track.latest_ts && Millis(*track.latest_ts) - saved_latest_ms_[idx] >=
-                                            std::chrono::duration_cast<std::chrono::milliseconds>(options_.save_every)
-                                                .count());
+  const bool save =
+      res.out_of_order || !in_sequence || !(DecisiveOf(track) == before) ||
+      unsaved_readings_[idx] >= options_.save_every_readings ||
+      saved_latest_ms_[idx] == std::numeric_limits<std::int64_t>::min() ||
+      (track.latest_ts && Millis(*track.latest_ts) - saved_latest_ms_[idx] >=
+                              std::chrono::duration_cast<std::chrono::milliseconds>(options_.save_every).count());
   if (save) {
     MarkStationDirty(idx);
   } else {
@@ -672,8 +683,8 @@ MonitorResult Engine::Evaluate(std::size_t idx, const Reading& reading, TimePoin
   StationTrack& track = tracks_[idx];
   const bool was_moving = track.moving;
   const bool others_moving = moving_count_ - (was_moving ? 1 : 0) > 0;
-  const MonitorResult res = ApplyReading(station, network_->health, network_->rain, options_.monitor, track, reading,
-                                         now, others_moving);
+  const MonitorResult res =
+      ApplyReading(station, network_->health, network_->rain, options_.monitor, track, reading, now, others_moving);
   if (track.moving != was_moving) SetMoving(idx, track.moving);
   if (res.problems_after != res.problems_before) HealthChanged(idx, res.problems_before, now, fx);
   if (Silenced(track, now)) return res;  // under maintenance: its readings raise nothing
@@ -783,9 +794,9 @@ Effects Engine::OnReport(const Report& report, TimePoint now) {
     d_en += fmt::format(": \"{}\"", report.note);
   }
   Effects fx;
-  Incident& inc = Trigger(report.village, report.concern,
-                          TriggerSource{"watcher", report.user, report.ts, report.concern}, std::move(d_th),
-                          std::move(d_en), "mqtt", station ? station->id : "", now, fx);
+  Incident& inc =
+      Trigger(report.village, report.concern, TriggerSource{"watcher", report.user, report.ts, report.concern},
+              std::move(d_th), std::move(d_en), "mqtt", station ? station->id : "", now, fx);
   rc.ok = true;
   rc.incident = inc.id;
   Log(inc, now, "receipt", report.user, "mqtt", fmt::format("รับรายงาน {}", report.id),
@@ -800,14 +811,18 @@ namespace {
 // The receipt's words for a refusal of the decision policy (decision_policy.hpp); empty when allowed.
 std::string RefusalText(DecisionRefusal r, const Incident& inc, DecisionAction action) {
   switch (r) {
-    case DecisionRefusal::kNone: return "";
+    case DecisionRefusal::kNone:
+      return "";
     case DecisionRefusal::kStationFaultNeedsTao:
       switch (action) {
-        case DecisionAction::kAck: return "only a TAO officer may acknowledge a station fault";
+        case DecisionAction::kAck:
+          return "only a TAO officer may acknowledge a station fault";
         case DecisionAction::kConfirm:
-        case DecisionAction::kReject: return RefusalText(DecisionRefusal::kStationFaultStep, inc, action);
+        case DecisionAction::kReject:
+          return RefusalText(DecisionRefusal::kStationFaultStep, inc, action);
         case DecisionAction::kDeclare:
-        case DecisionAction::kAllClear: return RefusalText(DecisionRefusal::kNotTao, inc, action);
+        case DecisionAction::kAllClear:
+          return RefusalText(DecisionRefusal::kNotTao, inc, action);
       }
       break;
     case DecisionRefusal::kNotVillageResponder:
@@ -859,9 +874,9 @@ Effects Engine::OnDecision(const Decision& d, TimePoint now) {
     return Refuse(key, rc, inc, d.via, now);
   }
   const bool station_fault = inc->kind == IncidentKind::kStation;
-  rc.error = RefusalText(JudgeDecision({person->role, person->village == inc->village, station_fault, inc->stage,
-                                        d.action, d.level}),
-                         *inc, d.action);
+  rc.error = RefusalText(
+      JudgeDecision({person->role, person->village == inc->village, station_fault, inc->stage, d.action, d.level}),
+      *inc, d.action);
   if (!rc.error.empty()) return Refuse(key, rc, inc, d.via, now);
 
   Effects fx;
@@ -922,8 +937,8 @@ Effects Engine::OnDecision(const Decision& d, TimePoint now) {
                         "the headman rejected it, but the stations still show the water up", now, fx);
         } else {
           for (const Person* p : tao_) {
-            Notify(*inc, p->id, ActionNeeded::kDeclare, inc->stage_deadline, "ผู้ใหญ่บ้านปฏิเสธ",
-                   "the headman rejected it", false, now, fx);
+            Notify(*inc, p->id, ActionNeeded::kDeclare, inc->stage_deadline, "ผู้ใหญ่บ้านปฏิเสธ", "the headman rejected it",
+                   false, now, fx);
           }
         }
         Touch(*inc, now, fx);
@@ -943,8 +958,7 @@ Effects Engine::OnDecision(const Decision& d, TimePoint now) {
       inc->stage_deadline.reset();
       inc->deputy_at.reset();
       RefreshHeadline(*inc, village);
-      EnterStage(*inc, Stage::kDeclared, d.user,
-                 fmt::format("อบต. ประกาศ{} โดย {}", ThaiName(level), person->name_th),
+      EnterStage(*inc, Stage::kDeclared, d.user, fmt::format("อบต. ประกาศ{} โดย {}", ThaiName(level), person->name_th),
                  fmt::format("the TAO declared {} ({})", ToString(level), person->name_en), now, fx);
       SetSiren(*inc, level >= Level::kWarning, now, fx);
       InformVillage(*inc, "อบต. ประกาศอย่างเป็นทางการ", "official declaration by the TAO", now, fx);
@@ -1060,8 +1074,7 @@ void Engine::TimeoutStep(Incident& inc, TimePoint d, TimePoint now, Effects& fx)
       CloseAsks(inc, ActionNeeded::kConfirm);
       CloseAsks(inc, ActionNeeded::kAck);
       inc.deputy_at.reset();
-      Log(inc, now, "escalation", "kaoko", "kaoko",
-          fmt::format("ผู้ใหญ่บ้านไม่ยืนยันภายใน {} น.: ส่งต่อ อบต. (ยังไม่ยืนยัน)", at),
+      Log(inc, now, "escalation", "kaoko", "kaoko", fmt::format("ผู้ใหญ่บ้านไม่ยืนยันภายใน {} น.: ส่งต่อ อบต. (ยังไม่ยืนยัน)", at),
           fmt::format("the headman did not confirm by {}: passed to the TAO, unconfirmed", at), fx);
       EscalateToTao(inc, d, "ยังไม่มีการยืนยันจากหมู่บ้าน", "not confirmed by the village", now, fx);
       break;
@@ -1071,10 +1084,10 @@ void Engine::TimeoutStep(Incident& inc, TimePoint d, TimePoint now, Effects& fx)
       inc.tao_overdue = true;
       Log(inc, now, "escalation", "kaoko", "kaoko",
           fmt::format("อบต. ยังไม่ประกาศภายใน {} น.: เตือนซ้ำต่อไป และแจ้งอำเภอผ่าน CAP", at),
-          fmt::format("the TAO has not declared by {}: reminders continue and CAP carries it to the district", at),
-          fx);
+          fmt::format("the TAO has not declared by {}: reminders continue and CAP carries it to the district", at), fx);
       break;
-    default: break;
+    default:
+      break;
   }
   Touch(inc, now, fx);
 }
@@ -1089,8 +1102,8 @@ void Engine::AdvanceIncident(Incident& inc, TimePoint now, Effects& fx) {
     if (deputy_due && (!step_due || *inc.deputy_at <= *inc.stage_deadline)) {
       inc.deputy_at.reset();
       if (const VillagePeople* vp = PeopleOf(inc.village)) {
-        AskPeople(inc, vp->deputies, ActionNeeded::kConfirm, inc.stage_deadline, now, fx,
-                  "ผู้ใหญ่บ้านยังไม่ตอบ", "the headman has not answered");
+        AskPeople(inc, vp->deputies, ActionNeeded::kConfirm, inc.stage_deadline, now, fx, "ผู้ใหญ่บ้านยังไม่ตอบ",
+                  "the headman has not answered");
       }
       continue;
     }
@@ -1117,12 +1130,12 @@ void Engine::AdvanceIncident(Incident& inc, TimePoint now, Effects& fx) {
   }
   if (inc.stage != Stage::kDeclared && inc.normal_since &&
       now >= *inc.normal_since + network_->escalation.auto_resolve_after) {
-    Close(inc, Stage::kResolved, "kaoko", "kaoko",
-          fmt::format("ระดับน้ำปกติต่อเนื่อง {} จึงปิดเหตุการณ์อัตโนมัติ",
-                      text::DurationTh(network_->escalation.auto_resolve_after)),
-          fmt::format("the river stayed normal for {}: resolved automatically",
-                      text::DurationEn(network_->escalation.auto_resolve_after)),
-          now, fx);
+    Close(
+        inc, Stage::kResolved, "kaoko", "kaoko",
+        fmt::format("ระดับน้ำปกติต่อเนื่อง {} จึงปิดเหตุการณ์อัตโนมัติ", text::DurationTh(network_->escalation.auto_resolve_after)),
+        fmt::format("the river stayed normal for {}: resolved automatically",
+                    text::DurationEn(network_->escalation.auto_resolve_after)),
+        now, fx);
   }
 }
 
@@ -1237,8 +1250,8 @@ Effects Engine::Silence(std::string_view station, TimePoint until, std::string_v
     if (t.health_incident) {
       if (Incident* inc = Open(*t.health_incident)) {
         Log(*inc, now, "silence", std::string(by_user), "http", th, en, fx);
-        Close(*inc, Stage::kResolved, std::string(by_user), "http", "ปิดเพื่อซ่อมบำรุง", "silenced for maintenance",
-              now, fx);
+        Close(*inc, Stage::kResolved, std::string(by_user), "http", "ปิดเพื่อซ่อมบำรุง", "silenced for maintenance", now,
+              fx);
       }
     }
   } else if (t.problems) {

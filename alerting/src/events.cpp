@@ -9,11 +9,16 @@ namespace kaoko::alerting {
 
 const char* ToString(DecisionAction action) {
   switch (action) {
-    case DecisionAction::kAck: return "ack";
-    case DecisionAction::kConfirm: return "confirm";
-    case DecisionAction::kReject: return "reject";
-    case DecisionAction::kDeclare: return "declare";
-    case DecisionAction::kAllClear: return "all_clear";
+    case DecisionAction::kAck:
+      return "ack";
+    case DecisionAction::kConfirm:
+      return "confirm";
+    case DecisionAction::kReject:
+      return "reject";
+    case DecisionAction::kDeclare:
+      return "declare";
+    case DecisionAction::kAllClear:
+      return "all_clear";
   }
   return "ack";
 }
@@ -29,13 +34,20 @@ std::optional<DecisionAction> ParseDecisionAction(std::string_view text) {
 
 const char* ToString(Stage stage) {
   switch (stage) {
-    case Stage::kReported: return "reported";
-    case Stage::kAwaitingConfirmation: return "awaiting_confirmation";
-    case Stage::kConfirmed: return "confirmed";
-    case Stage::kEscalated: return "escalated";
-    case Stage::kDeclared: return "declared";
-    case Stage::kRejected: return "rejected";
-    case Stage::kResolved: return "resolved";
+    case Stage::kReported:
+      return "reported";
+    case Stage::kAwaitingConfirmation:
+      return "awaiting_confirmation";
+    case Stage::kConfirmed:
+      return "confirmed";
+    case Stage::kEscalated:
+      return "escalated";
+    case Stage::kDeclared:
+      return "declared";
+    case Stage::kRejected:
+      return "rejected";
+    case Stage::kResolved:
+      return "resolved";
   }
   return "reported";
 }
@@ -52,10 +64,14 @@ bool IsClosed(Stage stage) { return stage == Stage::kRejected || stage == Stage:
 
 const char* ToString(ActionNeeded action) {
   switch (action) {
-    case ActionNeeded::kNone: return "none";
-    case ActionNeeded::kAck: return "ack";
-    case ActionNeeded::kConfirm: return "confirm";
-    case ActionNeeded::kDeclare: return "declare";
+    case ActionNeeded::kNone:
+      return "none";
+    case ActionNeeded::kAck:
+      return "ack";
+    case ActionNeeded::kConfirm:
+      return "confirm";
+    case ActionNeeded::kDeclare:
+      return "declare";
   }
   return "none";
 }
@@ -95,8 +111,11 @@ Civil ToCivil(TimePoint tp) {
   const auto day = floor<days>(secs);
   const year_month_day ymd{day};
   const hh_mm_ss hms{secs - day};
-  return {static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-          static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+  return {static_cast<int>(ymd.year()),
+          static_cast<unsigned>(ymd.month()),
+          static_cast<unsigned>(ymd.day()),
+          static_cast<long>(hms.hours().count()),
+          static_cast<long>(hms.minutes().count()),
           static_cast<long>(hms.seconds().count())};
 }
 }  // namespace
@@ -121,10 +140,14 @@ std::string CapTime(TimePoint tp) {
 
 const char* LevelTitle(Level level) {
   switch (level) {
-    case Level::kNormal: return "Normal";
-    case Level::kWatch: return "Watch";
-    case Level::kWarning: return "Warning";
-    case Level::kCritical: return "Critical";
+    case Level::kNormal:
+      return "Normal";
+    case Level::kWatch:
+      return "Watch";
+    case Level::kWarning:
+      return "Warning";
+    case Level::kCritical:
+      return "Critical";
   }
   return "Normal";
 }

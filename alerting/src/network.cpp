@@ -13,10 +13,14 @@ namespace kaoko::alerting {
 
 const char* ToString(Level level) {
   switch (level) {
-    case Level::kNormal: return "normal";
-    case Level::kWatch: return "watch";
-    case Level::kWarning: return "warning";
-    case Level::kCritical: return "critical";
+    case Level::kNormal:
+      return "normal";
+    case Level::kWatch:
+      return "watch";
+    case Level::kWarning:
+      return "warning";
+    case Level::kCritical:
+      return "critical";
   }
   return "normal";
 }
@@ -31,21 +35,30 @@ std::optional<Level> ParseLevel(std::string_view text) {
 
 const char* ThaiName(Level level) {
   switch (level) {
-    case Level::kNormal: return "ภาวะปกติ";
-    case Level::kWatch: return "เฝ้าระวัง";
-    case Level::kWarning: return "เตือนภัย";
-    case Level::kCritical: return "เตือนภัยรุนแรง — อพยพ";
+    case Level::kNormal:
+      return "ภาวะปกติ";
+    case Level::kWatch:
+      return "เฝ้าระวัง";
+    case Level::kWarning:
+      return "เตือนภัย";
+    case Level::kCritical:
+      return "เตือนภัยรุนแรง — อพยพ";
   }
   return "ภาวะปกติ";
 }
 
 const char* ToString(Role role) {
   switch (role) {
-    case Role::kWatcher: return "watcher";
-    case Role::kCommittee: return "committee";
-    case Role::kHeadman: return "headman";
-    case Role::kDeputy: return "deputy";
-    case Role::kTao: return "tao";
+    case Role::kWatcher:
+      return "watcher";
+    case Role::kCommittee:
+      return "committee";
+    case Role::kHeadman:
+      return "headman";
+    case Role::kDeputy:
+      return "deputy";
+    case Role::kTao:
+      return "tao";
   }
   return "watcher";
 }
@@ -160,11 +173,11 @@ namespace {
 constexpr std::size_t kChunkBytes = std::size_t{4} << 20;  // 4 MiB a chunk (fewer, larger chunks for a big network)
 
 char* AllocateAligned(std::size_t bytes, std::size_t page_size) {
-  return static_cast<char*>(::operator new(bytes, std::align_val_t{page_size}));
+  return static_cast<char*>(::operator new (bytes, std::align_val_t{page_size}));
 }
 
 void ReleaseAligned(char* base, std::size_t /*bytes*/, std::size_t page_size) {
-  ::operator delete(base, std::align_val_t{page_size});
+  ::operator delete (base, std::align_val_t{page_size});
 }
 
 TextChunkStorage& InstalledStorage() {

@@ -11,9 +11,12 @@ constexpr int kLevels = 3;  // watch, warning, critical
 
 double ThresholdCm(const Station& s, int index) {
   switch (index) {
-    case 0: return s.watch.cm;
-    case 1: return s.warning.cm;
-    default: return s.critical.cm;
+    case 0:
+      return s.watch.cm;
+    case 1:
+      return s.warning.cm;
+    default:
+      return s.critical.cm;
   }
 }
 
@@ -187,10 +190,14 @@ Level RawLevel(const Station& station, double level_cm) {
 
 const Threshold* ThresholdOf(const Station& station, Level level) {
   switch (level) {
-    case Level::kWatch: return &station.watch;
-    case Level::kWarning: return &station.warning;
-    case Level::kCritical: return &station.critical;
-    case Level::kNormal: return nullptr;
+    case Level::kWatch:
+      return &station.watch;
+    case Level::kWarning:
+      return &station.warning;
+    case Level::kCritical:
+      return &station.critical;
+    case Level::kNormal:
+      return nullptr;
   }
   return nullptr;
 }

@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <map>
 #include <set>
@@ -176,9 +176,9 @@ TEST_CASE("drill: the whole chain runs on an exercise incident and no real siren
   // no downstream warning from a drill
   CHECK_FALSE(e.Alert("thonhong")->incident.has_value());
   const std::int64_t id = inc->id;
-  fx = e.OnDecision(MakeDecision("officer-pim", "d-1", "kaoko", id, DecisionAction::kDeclare, T0() + 1min,
-                                 Level::kCritical),
-                    T0() + 1min);
+  fx = e.OnDecision(
+      MakeDecision("officer-pim", "d-1", "kaoko", id, DecisionAction::kDeclare, T0() + 1min, Level::kCritical),
+      T0() + 1min);
   CHECK(fx.receipts[0].ok);
   for (const Siren& s : fx.sirens) CHECK_FALSE(s.on);
   fx = e.OnDecision(MakeDecision("officer-pim", "d-2", "kaoko", id, DecisionAction::kAllClear, T0() + 2min),
@@ -224,8 +224,8 @@ TEST_CASE("state: export mid-chain, import into a new engine, deadlines resume",
     CHECK(e2.FindIncident(id)->stage == Stage::kEscalated);
   }
   SECTION("idempotency survives the restart") {
-    Effects fx = e2.OnDecision(MakeDecision("prasert", "d-1", "kaoko", id, DecisionAction::kAck, T0() + 3min),
-                               T0() + 3min);
+    Effects fx =
+        e2.OnDecision(MakeDecision("prasert", "d-1", "kaoko", id, DecisionAction::kAck, T0() + 3min), T0() + 3min);
     CHECK(fx.receipts[0].ok);
     CHECK(fx.timeline.empty());
   }
@@ -310,9 +310,9 @@ TEST_CASE("cap: the tambon document maps levels and confirmation and escapes tex
     CHECK(xml.find("<language>th-TH</language>") < xml.find("<language>en-US</language>"));
     const std::string before = xml.substr(xml.find("<identifier>"), 40);
     CHECK(e.Cap(T0()) == xml);  // the same state renders the same document
-    (void)e.OnDecision(MakeDecision("officer-niran", "d-1", "kaoko", id, DecisionAction::kDeclare, T0() + 1min,
-                                    Level::kCritical),
-                       T0() + 1min);
+    (void)e.OnDecision(
+        MakeDecision("officer-niran", "d-1", "kaoko", id, DecisionAction::kDeclare, T0() + 1min, Level::kCritical),
+        T0() + 1min);
     xml = e.Cap(T0() + 1min);
     CHECK(xml.find("<certainty>Observed</certainty>") != std::string::npos);
     CHECK(xml.find("<severity>Extreme</severity>") != std::string::npos);
@@ -340,9 +340,9 @@ TEST_CASE("state: stations read in step reach their periodic save at different r
   for (int round = 1; round <= 60; ++round) {
     for (const Station& s : net.stations) {
       // A steady level, alternating by half a centimetre (never stuck, never a fast rise), far below watch.
-      auto fx = engine.OnReading(MakeReading(s.id, static_cast<std::uint64_t>(round), T0() + round * 1min,
-                                             100 + 0.5 * (round % 2)),
-                                 T0() + round * 1min);
+      auto fx = engine.OnReading(
+          MakeReading(s.id, static_cast<std::uint64_t>(round), T0() + round * 1min, 100 + 0.5 * (round % 2)),
+          T0() + round * 1min);
       REQUIRE(fx.alerts.empty());
     }
     // The stations to save, by position, each once; each one's track by position is its track by id.
@@ -374,8 +374,9 @@ TEST_CASE("state: stations read in step reach their periodic save at different r
   REQUIRE(most_in_a_round > 0);
 }
 
-TEST_CASE("engine: a reading given with its station's position is evaluated as without, and a wrong position is looked up",
-          "[alerting]") {
+TEST_CASE(
+    "engine: a reading given with its station's position is evaluated as without, and a wrong position is looked up",
+    "[alerting]") {
   Network net = TonHong();
   net.BuildIndex();
   const auto bridge = static_cast<std::size_t>(net.StationIndex("kaoko-bridge"));

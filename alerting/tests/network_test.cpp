@@ -63,7 +63,7 @@ TEST_CASE("network: a station's texts keep their bytes through copies, moves and
   REQUIRE(StationTexts(StationTexts::Values{}).get(StationTexts::kNameTh).empty());  // all empty: no block
 
   const std::string thai = "คอสะพาน บ้านเก้ากอ";  // multi-byte UTF-8
-  std::string with_nul("a\0b", 3);                 // the lengths are stored, so a NUL inside is kept
+  std::string with_nul("a\0b", 3);              // the lengths are stored, so a NUL inside is kept
   StationTexts a({"สะพานบ้านเก้ากอ", "Kao Ko bridge", "", "", thai, "the bridge approach", with_nul, "x"});
   REQUIRE(a.get(StationTexts::kNameTh) == "สะพานบ้านเก้ากอ");
   REQUIRE(a.get(StationTexts::kNameEn) == "Kao Ko bridge");
@@ -85,7 +85,7 @@ TEST_CASE("network: a station's texts keep their bytes through copies, moves and
   a = StationTexts(changed);
   REQUIRE(a.get(StationTexts::kNameEn) == "the new bridge");
   REQUIRE(a.get(StationTexts::kNameTh) == thai);
-  REQUIRE(a.get(StationTexts::kWarningTh) == thai);  // the others stay
+  REQUIRE(a.get(StationTexts::kWarningTh) == thai);          // the others stay
   REQUIRE(b.get(StationTexts::kNameEn) == "Kao Ko bridge");  // the copy is its own
 
   StationTexts c = std::move(b);

@@ -151,7 +151,8 @@ TEST_CASE("levels: a fast rise is measured over the window, however often a stat
   }
 }
 
-TEST_CASE("levels: a ring saved by an earlier kaoko (32 slots with a head) is thinned, its oldest base kept", "[alerting]") {
+TEST_CASE("levels: a ring saved by an earlier kaoko (32 slots with a head) is thinned, its oldest base kept",
+          "[alerting]") {
   Bench b;
   const auto t0 = T0();
   // 32 readings a minute apart, rising 1 cm a minute, written as a ring whose oldest is in slot 5.
@@ -175,8 +176,8 @@ TEST_CASE("levels: a ring saved by an earlier kaoko (32 slots with a head) is th
     const auto gap = b.track.recent[k].ts - b.track.recent[k - 1].ts;
     REQUIRE(gap >= 2min);  // spread over the 31 minutes, not bunched
     REQUIRE(gap <= 8min);
-    REQUIRE(b.track.recent[k].level_cm == Approx(200 + std::chrono::duration<double, std::ratio<60>>(
-                                                           b.track.recent[k].ts - t0).count()));
+    REQUIRE(b.track.recent[k].level_cm ==
+            Approx(200 + std::chrono::duration<double, std::ratio<60>>(b.track.recent[k].ts - t0).count()));
   }
   // The next reading is measured from the oldest (40 cm in 40 minutes = 60 cm/h: fast). It is more than 8.6 minutes
   // after the newest kept, so it is kept too: the full ring is thinned again, the base still the oldest.

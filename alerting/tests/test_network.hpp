@@ -77,21 +77,19 @@ inline Network TonHong() {
       MakeStation("huaiphan-weir", "huaiphan", "ฝายห้วยพาน", "Huai Phan weir",
                   Th(180, "โคนต้นยางริมฝาย", "the foot of the rubber tree by the weir"),
                   Th(240, "สันฝาย", "the top of the weir"), Th(300, "ถนนหน้าโรงเรียน", "the road by the school")),
-      MakeStation("kaoko-bridge", "kaoko", "สะพานบ้านเก้ากอ", "Kao Ko bridge",
-                  Th(250, "ขั้นบันไดวัด", "the temple steps"), Th(320, "คอสะพาน", "the bridge approach"),
-                  Th(400, "ลานวัด", "the temple yard")),
+      MakeStation("kaoko-bridge", "kaoko", "สะพานบ้านเก้ากอ", "Kao Ko bridge", Th(250, "ขั้นบันไดวัด", "the temple steps"),
+                  Th(320, "คอสะพาน", "the bridge approach"), Th(400, "ลานวัด", "the temple yard")),
       MakeStation("kaoko-temple", "kaoko", "ท่าน้ำวัดเก้ากอ", "Kao Ko temple pier",
-                  Th(200, "ท่าน้ำขั้นที่สาม", "the third step of the pier"),
-                  Th(260, "ศาลาท่าน้ำ", "the pier pavilion floor"), Th(330, "กำแพงวัด", "the temple wall")),
+                  Th(200, "ท่าน้ำขั้นที่สาม", "the third step of the pier"), Th(260, "ศาลาท่าน้ำ", "the pier pavilion floor"),
+                  Th(330, "กำแพงวัด", "the temple wall")),
       MakeStation("thonhong-bridge", "thonhong", "สะพานทอนหงส์", "Thon Hong bridge",
                   Th(260, "ตอม่อสะพานแถบขาว", "the white band on the bridge pier"),
                   Th(330, "ตลิ่งหน้าตลาด", "the bank by the market"), Th(410, "ถนนสายหลัก", "the main road")),
       MakeStation("nanuea-culvert", "nanuea", "ท่อลอดนาเหนือ", "Na Nuea culvert",
                   Th(150, "ปากท่อลอด", "the culvert mouth"), Th(210, "คันนา", "the paddy dyke"),
                   Th(270, "ศาลาหมู่บ้าน", "the village hall")),
-      MakeStation("pakkhlong-pier", "pakkhlong", "ท่าเรือปากคลอง", "Pak Khlong pier",
-                  Th(220, "พื้นท่าเรือ", "the pier deck"), Th(280, "ร้านค้าริมน้ำ", "the riverside shops"),
-                  Th(350, "อนามัย", "the health centre")),
+      MakeStation("pakkhlong-pier", "pakkhlong", "ท่าเรือปากคลอง", "Pak Khlong pier", Th(220, "พื้นท่าเรือ", "the pier deck"),
+                  Th(280, "ร้านค้าริมน้ำ", "the riverside shops"), Th(350, "อนามัย", "the health centre")),
   };
   n.people = {
       MakePerson("somchai", "สมชาย ใจดี", "Somchai Jaidee", Role::kWatcher, "kaoko"),
@@ -171,8 +169,8 @@ inline int CountNotesFor(const Effects& fx, std::int64_t incident, std::string_v
 }
 
 inline int CountEvents(const Effects& fx, std::string_view kind) {
-  return static_cast<int>(std::count_if(fx.timeline.begin(), fx.timeline.end(),
-                                        [&](const TimelineEvent& e) { return e.kind == kind; }));
+  return static_cast<int>(
+      std::count_if(fx.timeline.begin(), fx.timeline.end(), [&](const TimelineEvent& e) { return e.kind == kind; }));
 }
 
 inline int CountEventsFor(const Effects& fx, std::int64_t incident, std::string_view kind) {

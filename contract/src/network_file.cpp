@@ -66,7 +66,8 @@ alerting::Threshold ReadThreshold(const TomlReader& r, const toml::table& statio
     return th;
   }
   if (!n->is_table()) {
-    r.Fail(n->source(), fmt::format("'{}' in {} must be a number of cm or {{ cm = …, landmark_th = … }}", key, context));
+    r.Fail(n->source(),
+           fmt::format("'{}' in {} must be a number of cm or {{ cm = …, landmark_th = … }}", key, context));
   }
   const toml::table& t = *n->as_table();
   std::string sub = fmt::format("the {} threshold of {}", key, context);
@@ -94,8 +95,10 @@ void ReadTambon(const TomlReader& r, const toml::table& root, Network& net) {
 // [escalation], [health] and [rain]: each optional, each key overriding the default it names.
 void ReadPolicies(const TomlReader& r, const toml::table& root, Network& net) {
   if (const toml::table* e = r.Table(root, "escalation", "the network file")) {
-    r.CheckKeys(*e, {"committee_ack_minutes", "headman_confirm_minutes", "deputy_after_minutes", "tao_declare_minutes",
-                     "reminder_minutes", "auto_resolve_hours", "corroboration_minutes"}, "[escalation]");
+    r.CheckKeys(*e,
+                {"committee_ack_minutes", "headman_confirm_minutes", "deputy_after_minutes", "tao_declare_minutes",
+                 "reminder_minutes", "auto_resolve_hours", "corroboration_minutes"},
+                "[escalation]");
     auto& p = net.escalation;
     p.committee_ack = Minutes(r, *e, "committee_ack_minutes", "[escalation]", p.committee_ack);
     p.headman_confirm = Minutes(r, *e, "headman_confirm_minutes", "[escalation]", p.headman_confirm);
@@ -146,9 +149,10 @@ alerting::Village ReadVillage(const TomlReader& r, const toml::table* v, std::un
 // `ids` holds the station and person ids so far: they share the broker's user-name space.
 alerting::Station ReadStation(const TomlReader& r, const toml::table* s, const Network& net,
                               std::set<std::string>* ids) {
-  r.CheckKeys(*s, {"id", "village", "name_th", "name_en", "watch", "warning", "critical", "persistence_readings",
-                   "persistence_minutes", "hysteresis_cm", "fast_rise_cm_per_hour", "min_level_cm", "max_level_cm",
-                   "interval_minutes", "fast_interval_minutes", "lat", "lon"},
+  r.CheckKeys(*s,
+              {"id", "village", "name_th", "name_en", "watch", "warning", "critical", "persistence_readings",
+               "persistence_minutes", "hysteresis_cm", "fast_rise_cm_per_hour", "min_level_cm", "max_level_cm",
+               "interval_minutes", "fast_interval_minutes", "lat", "lon"},
               "a [[stations]] entry");
   alerting::Station st;
   st.id = Id(r, *s, "a [[stations]] entry");
@@ -156,7 +160,8 @@ alerting::Station ReadStation(const TomlReader& r, const toml::table* s, const N
   if (!ids->insert(st.id).second) r.Fail(s->get("id")->source(), fmt::format("'{}' is used twice", st.id));
   st.village = r.RequiredStr(*s, "village", ctx);
   if (!net.FindVillage(st.village)) {
-    r.Fail(s->get("village")->source(), fmt::format("{} names village '{}', which is not in [[villages]]", ctx, st.village));
+    r.Fail(s->get("village")->source(),
+           fmt::format("{} names village '{}', which is not in [[villages]]", ctx, st.village));
   }
   using T = alerting::StationTexts;
   std::array<std::string, T::kCount> texts;
@@ -173,13 +178,15 @@ alerting::Station ReadStation(const TomlReader& r, const toml::table* s, const N
                                     st.warning.cm, st.critical.cm));
   }
   st.persistence_readings = Count(r, *s, "persistence_readings", ctx, st.persistence_readings);
-  if (st.persistence_readings < 1) r.Fail(s->get("persistence_readings")->source(), "persistence_readings must be at least 1");
+  if (st.persistence_readings < 1)
+    r.Fail(s->get("persistence_readings")->source(), "persistence_readings must be at least 1");
   st.persistence_time = Minutes(r, *s, "persistence_minutes", ctx, st.persistence_time);
   st.hysteresis_cm = r.NonNegative(*s, "hysteresis_cm", ctx).value_or(st.hysteresis_cm);
   st.fast_rise_cm_per_hour = r.NonNegative(*s, "fast_rise_cm_per_hour", ctx).value_or(st.fast_rise_cm_per_hour);
   st.min_level_cm = r.Num(*s, "min_level_cm", ctx).value_or(st.min_level_cm);
   st.max_level_cm = r.Num(*s, "max_level_cm", ctx).value_or(st.max_level_cm);
-  if (st.min_level_cm >= st.max_level_cm) r.Fail(s->source(), fmt::format("{}: min_level_cm must be below max_level_cm", ctx));
+  if (st.min_level_cm >= st.max_level_cm)
+    r.Fail(s->source(), fmt::format("{}: min_level_cm must be below max_level_cm", ctx));
   st.interval = Minutes(r, *s, "interval_minutes", ctx, st.interval);
   st.fast_interval = Minutes(r, *s, "fast_interval_minutes", ctx, st.fast_interval);
   st.lat = r.Num(*s, "lat", ctx).value_or(0);
@@ -187,14 +194,16 @@ alerting::Station ReadStation(const TomlReader& r, const toml::table* s, const N
   return st;
 }
 
-alerting::Person ReadPerson(const TomlReader& r, const toml::table* p, const Network& net,
-                            std::set<std::string>* ids) {
+alerting::Person ReadPerson(const TomlReader& r, const toml::table* p, const Network& net, std::set<std::string>* ids) {
   r.CheckKeys(*p, {"id", "name_th", "name_en", "role", "village", "phone"}, "a [[people]] entry");
   alerting::Person person;
   person.id = Id(r, *p, "a [[people]] entry");
   std::string ctx = fmt::format("person '{}'", person.id);
-  if (person.id == "kaoko") r.Fail(p->get("id")->source(), "'kaoko' is the service's own account and cannot be a person");
-  if (!ids->insert(person.id).second) r.Fail(p->get("id")->source(), fmt::format("'{}' is used twice (station and person ids share the broker's user names)", person.id));
+  if (person.id == "kaoko")
+    r.Fail(p->get("id")->source(), "'kaoko' is the service's own account and cannot be a person");
+  if (!ids->insert(person.id).second)
+    r.Fail(p->get("id")->source(),
+           fmt::format("'{}' is used twice (station and person ids share the broker's user names)", person.id));
   person.name_th = r.RequiredStr(*p, "name_th", ctx);
   person.name_en = r.Str(*p, "name_en", ctx).value_or("");
   std::string role = r.RequiredStr(*p, "role", ctx);
@@ -204,13 +213,15 @@ alerting::Person ReadPerson(const TomlReader& r, const toml::table* p, const Net
            fmt::format("{} has role '{}'; the roles are watcher, committee, headman, deputy, tao", ctx, role));
   }
   person.role = *parsed;
-  person.village = person.role == alerting::Role::kTao ? r.Str(*p, "village", ctx).value_or("")
-                                                      : r.RequiredStr(*p, "village", ctx);
+  person.village =
+      person.role == alerting::Role::kTao ? r.Str(*p, "village", ctx).value_or("") : r.RequiredStr(*p, "village", ctx);
   if (!person.village.empty() && !net.FindVillage(person.village)) {
-    r.Fail(p->get("village")->source(), fmt::format("{} names village '{}', which is not in [[villages]]", ctx, person.village));
+    r.Fail(p->get("village")->source(),
+           fmt::format("{} names village '{}', which is not in [[villages]]", ctx, person.village));
   }
   if (person.role == alerting::Role::kTao && !person.village.empty()) {
-    r.Fail(p->get("village")->source(), fmt::format("{} is a TAO officer and belongs to the whole tambon: remove 'village'", ctx));
+    r.Fail(p->get("village")->source(),
+           fmt::format("{} is a TAO officer and belongs to the whole tambon: remove 'village'", ctx));
   }
   person.phone = r.Str(*p, "phone", ctx).value_or("");
   return person;

@@ -26,8 +26,7 @@ void TomlReader::CheckKeys(const toml::table& table, std::initializer_list<std::
   }
 }
 
-std::optional<std::string> TomlReader::Str(const toml::table& t, std::string_view key,
-                                           std::string_view context) const {
+std::optional<std::string> TomlReader::Str(const toml::table& t, std::string_view key, std::string_view context) const {
   const toml::node* n = t.get(key);
   if (!n) return std::nullopt;
   if (!n->is_string()) Fail(n->source(), fmt::format("'{}' in {} must be a string", key, context));

@@ -33,7 +33,8 @@ bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
 // Parses a JSON object payload, with the contract's size limit; the error says what is wrong with it.
 Result<json> ParseObject(std::string_view payload) {
   if (payload.size() > kMaxPayloadBytes) {
-    return MakeError("too_large", fmt::format("payload is {} bytes; the limit is {}", payload.size(), kMaxPayloadBytes));
+    return MakeError("too_large",
+                     fmt::format("payload is {} bytes; the limit is {}", payload.size(), kMaxPayloadBytes));
   }
   if (payload.empty()) return MakeError("empty", "payload is empty");
   json j = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
@@ -368,8 +369,7 @@ Result<Topic> ParseTopic(std::string_view topic) {
   size_t start = 0;
   while (parts.n < parts.v.size()) {
     size_t slash = topic.find('/', start);
-    parts.v[parts.n++] =
-        topic.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    parts.v[parts.n++] = topic.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
@@ -383,31 +383,44 @@ Result<Topic> ParseTopic(std::string_view topic) {
     t.kind = TopicKind::kCap;
     return t;
   }
-  if (parts.size() < 4 || !IsId(parts[3])) return MakeError("bad_topic", fmt::format("topic '{}' has no valid village", topic));
+  if (parts.size() < 4 || !IsId(parts[3]))
+    return MakeError("bad_topic", fmt::format("topic '{}' has no valid village", topic));
   t.village = parts[3];
   if (parts.size() == 5) {
-    if (parts[4] == "alert") t.kind = TopicKind::kAlert;
-    else if (parts[4] == "siren") t.kind = TopicKind::kSiren;
-    else return MakeError("bad_topic", fmt::format("topic '{}' is not in the contract", topic));
+    if (parts[4] == "alert")
+      t.kind = TopicKind::kAlert;
+    else if (parts[4] == "siren")
+      t.kind = TopicKind::kSiren;
+    else
+      return MakeError("bad_topic", fmt::format("topic '{}' is not in the contract", topic));
     return t;
   }
   if (parts.size() == 6) {
     if (!IsId(parts[5])) return MakeError("bad_topic", fmt::format("user '{}' is not a valid identifier", parts[5]));
     t.name = parts[5];
-    if (parts[4] == "report") t.kind = TopicKind::kReport;
-    else if (parts[4] == "decision") t.kind = TopicKind::kDecision;
-    else if (parts[4] == "receipt") t.kind = TopicKind::kReceipt;
-    else if (parts[4] == "notify") t.kind = TopicKind::kNotify;
-    else return MakeError("bad_topic", fmt::format("topic '{}' is not in the contract", topic));
+    if (parts[4] == "report")
+      t.kind = TopicKind::kReport;
+    else if (parts[4] == "decision")
+      t.kind = TopicKind::kDecision;
+    else if (parts[4] == "receipt")
+      t.kind = TopicKind::kReceipt;
+    else if (parts[4] == "notify")
+      t.kind = TopicKind::kNotify;
+    else
+      return MakeError("bad_topic", fmt::format("topic '{}' is not in the contract", topic));
     return t;
   }
   if (parts.size() == 7 && parts[4] == "station") {
     if (!IsId(parts[5])) return MakeError("bad_topic", fmt::format("station '{}' is not a valid identifier", parts[5]));
     t.name = parts[5];
-    if (parts[6] == "reading") t.kind = TopicKind::kReading;
-    else if (parts[6] == "status") t.kind = TopicKind::kStatus;
-    else if (parts[6] == "ack") t.kind = TopicKind::kAck;
-    else return MakeError("bad_topic", fmt::format("topic '{}' is not in the contract", topic));
+    if (parts[6] == "reading")
+      t.kind = TopicKind::kReading;
+    else if (parts[6] == "status")
+      t.kind = TopicKind::kStatus;
+    else if (parts[6] == "ack")
+      t.kind = TopicKind::kAck;
+    else
+      return MakeError("bad_topic", fmt::format("topic '{}' is not in the contract", topic));
     return t;
   }
   return MakeError("bad_topic", fmt::format("topic '{}' is not in the contract", topic));
@@ -466,19 +479,20 @@ ReadingParse ParseReadingDom(std::string_view payload, const alerting::Station& 
   auto ts = RequiredTime(j, "ts");
   if (!ts) return refuse(ts.error(), seq);
   if (*ts > now + max_future) {
-    return refuse(MakeError("future_ts", fmt::format("ts {} is ahead of kaoko's clock ({}): is the station's clock wrong?",
-                                                     FormatTime(*ts), FormatTime(now))),
-                  seq, *ts);
+    return refuse(
+        MakeError("future_ts", fmt::format("ts {} is ahead of kaoko's clock ({}): is the station's clock wrong?",
+                                           FormatTime(*ts), FormatTime(now))),
+        seq, *ts);
   }
   auto level_it = j.find("level_cm");
   if (level_it == j.end()) return refuse(MakeError("missing_level_cm", "level_cm is required"), seq, *ts);
   if (!level_it->is_number()) return refuse(MakeError("bad_level_cm", "level_cm must be a number"), seq, *ts);
   double level = level_it->get<double>();
   if (!std::isfinite(level) || level < station.min_level_cm || level > station.max_level_cm) {
-    return refuse(MakeError("level_out_of_range",
-                            fmt::format("level_cm {} is outside the possible range {} to {} for station {}", level,
-                                        station.min_level_cm, station.max_level_cm, station.id)),
-                  seq, *ts);
+    return refuse(
+        MakeError("level_out_of_range", fmt::format("level_cm {} is outside the possible range {} to {} for station {}",
+                                                    level, station.min_level_cm, station.max_level_cm, station.id)),
+        seq, *ts);
   }
   auto rain = OptionalNumber(j, "rain_mm");
   if (!rain) return refuse(rain.error(), seq, *ts);
@@ -503,9 +517,12 @@ Result<StatusMsg> ParseStatus(std::string_view payload) {
   if (state == j.end() || !state->is_string()) return MakeError("bad_state", "state must be \"online\" or \"offline\"");
   StatusMsg s;
   const auto& v = state->get_ref<const std::string&>();
-  if (v == "online") s.online = true;
-  else if (v == "offline") s.online = false;
-  else return MakeError("bad_state", "state must be \"online\" or \"offline\"");
+  if (v == "online")
+    s.online = true;
+  else if (v == "offline")
+    s.online = false;
+  else
+    return MakeError("bad_state", "state must be \"online\" or \"offline\"");
   if (j.contains("ts")) {
     auto ts = RequiredTime(j, "ts");
     if (!ts) return ts.error();
@@ -520,9 +537,12 @@ Result<StatusMsg> ParseStatus(std::string_view payload) {
 
 const char* ToString(Trend trend) {
   switch (trend) {
-    case Trend::kRising: return "rising";
-    case Trend::kSteady: return "steady";
-    case Trend::kFalling: return "falling";
+    case Trend::kRising:
+      return "rising";
+    case Trend::kSteady:
+      return "steady";
+    case Trend::kFalling:
+      return "falling";
   }
   return "steady";
 }
@@ -576,10 +596,14 @@ Result<ReportMsg> ParseReport(std::string_view payload) {
   }
   if (auto trend = j.find("trend"); trend != j.end() && !trend->is_null()) {
     std::string t = trend->is_string() ? trend->get<std::string>() : "";
-    if (t == "rising") r.trend = Trend::kRising;
-    else if (t == "steady") r.trend = Trend::kSteady;
-    else if (t == "falling") r.trend = Trend::kFalling;
-    else return MakeError("bad_trend", "trend must be rising, steady or falling");
+    if (t == "rising")
+      r.trend = Trend::kRising;
+    else if (t == "steady")
+      r.trend = Trend::kSteady;
+    else if (t == "falling")
+      r.trend = Trend::kFalling;
+    else
+      return MakeError("bad_trend", "trend must be rising, steady or falling");
   }
   auto note = OptionalNote(j);
   if (!note) return note.error();
@@ -646,8 +670,7 @@ std::string RenderAck(const std::vector<std::pair<std::uint64_t, std::uint64_t>>
   return out;
 }
 
-std::string RenderReceipt(std::string_view ref, bool ok, std::optional<std::int64_t> incident,
-                          std::string_view error) {
+std::string RenderReceipt(std::string_view ref, bool ok, std::optional<std::int64_t> incident, std::string_view error) {
   json j;
   j["ref"] = ref;
   j["ok"] = ok;

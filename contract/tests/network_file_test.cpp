@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -85,8 +85,8 @@ TEST_CASE("config: the shipped Ton Hong network loads", "[config]") {
   REQUIRE(net->villages.front().travel_to_next == std::chrono::minutes(60));
   REQUIRE(net->escalation.auto_resolve_after == std::chrono::hours(6));
   // Every role is represented so the demo can show each screen.
-  for (auto role : {kaoko::alerting::Role::kWatcher, kaoko::alerting::Role::kCommittee,
-                    kaoko::alerting::Role::kHeadman, kaoko::alerting::Role::kDeputy, kaoko::alerting::Role::kTao}) {
+  for (auto role : {kaoko::alerting::Role::kWatcher, kaoko::alerting::Role::kCommittee, kaoko::alerting::Role::kHeadman,
+                    kaoko::alerting::Role::kDeputy, kaoko::alerting::Role::kTao}) {
     bool found = false;
     for (const auto& p : net->people) found = found || p.role == role;
     REQUIRE(found);
@@ -123,7 +123,9 @@ TEST_CASE("config: a wrong file names the file, the line and what is wrong", "[c
     REQUIRE(net.error().reason.find("bad.toml:17:") == 0);
     REQUIRE(net.error().reason.find("village 'nowhere'") != std::string::npos);
   }
-  SECTION("thresholds out of order") { expect(Replace(kMinimal, "critical = 200", "critical = 120"), "thresholds must rise"); }
+  SECTION("thresholds out of order") {
+    expect(Replace(kMinimal, "critical = 200", "critical = 120"), "thresholds must rise");
+  }
   SECTION("threshold of the wrong type") { expect(Replace(kMinimal, "watch = 100", "watch = \"high\""), "'watch'"); }
   SECTION("bad identifier") { expect(Replace(kMinimal, "id = \"s1\"", "id = \"S 1\""), "must be 1-32 characters"); }
   SECTION("unknown role") { expect(Replace(kMinimal, "role = \"watcher\"", "role = \"mayor\""), "role 'mayor'"); }
@@ -133,7 +135,9 @@ TEST_CASE("config: a wrong file names the file, the line and what is wrong", "[c
   SECTION("duplicate names across stations and people") {
     expect(Replace(kMinimal, "id = \"w1\"", "id = \"s1\""), "used twice");
   }
-  SECTION("the reserved village id 'tier'") { expect(Replace(kMinimal, "id = \"down\"", "id = \"tier\""), "'tier' is reserved"); }
+  SECTION("the reserved village id 'tier'") {
+    expect(Replace(kMinimal, "id = \"down\"", "id = \"tier\""), "'tier' is reserved");
+  }
   SECTION("the service's own account") { expect(Replace(kMinimal, "id = \"w1\"", "id = \"kaoko\""), "service's own"); }
   SECTION("no villages") { expect("[tambon]\nid = \"t\"\nname_th = \"x\"\nname_en = \"x\"\n", "no [[villages]]"); }
   SECTION("missing file") {

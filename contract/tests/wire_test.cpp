@@ -50,9 +50,9 @@ TEST_CASE("wire: topics are taken apart as the contract names them", "[wire]") {
   REQUIRE(ParseTopic("kaoko/v1/tonhong/kaoko/alert")->kind == TopicKind::kAlert);
   REQUIRE(ReadingTopic("tonhong", "kaoko", "kaoko-bridge") == "kaoko/v1/tonhong/kaoko/station/kaoko-bridge/reading");
   REQUIRE(AckTopic("t", "v", "s") == "kaoko/v1/t/v/station/s/ack");
-  for (const char* bad : {"kaoko/v2/t/v/alert", "kaoko/v1/T/v/alert", "kaoko/v1/t/v/station/S/reading",
-                          "kaoko/v1/t/v/station/s/levels", "kaoko/v1/t/v/report", "kaoko/v1/t/v/report/u/x",
-                          "other/v1/t/v/alert", "kaoko/v1/t//alert", ""}) {
+  for (const char* bad :
+       {"kaoko/v2/t/v/alert", "kaoko/v1/T/v/alert", "kaoko/v1/t/v/station/S/reading", "kaoko/v1/t/v/station/s/levels",
+        "kaoko/v1/t/v/report", "kaoko/v1/t/v/report/u/x", "other/v1/t/v/alert", "kaoko/v1/t//alert", ""}) {
     INFO(bad);
     REQUIRE_FALSE(ParseTopic(bad).ok());
   }
@@ -142,7 +142,8 @@ TEST_CASE("wire: watcher reports", "[wire]") {
 }
 
 TEST_CASE("wire: decisions", "[wire]") {
-  auto d = ParseDecision(R"({"id":"d-0003","ts":"2026-11-27T04:31:00Z","incident":17,"action":"confirm","note":"เห็นด้วยตา"})");
+  auto d = ParseDecision(
+      R"({"id":"d-0003","ts":"2026-11-27T04:31:00Z","incident":17,"action":"confirm","note":"เห็นด้วยตา"})");
   REQUIRE(d.ok());
   REQUIRE(d->incident == 17);
   REQUIRE(d->action == DecisionAction::kConfirm);
@@ -150,7 +151,8 @@ TEST_CASE("wire: decisions", "[wire]") {
     auto r = ParseDecision(p);
     return r.ok() ? std::string("ok") : r.error().code;
   };
-  REQUIRE(code(R"({"id":"d","ts":"2026-11-27T04:31:00Z","incident":17,"action":"declare","level":"critical"})") == "ok");
+  REQUIRE(code(R"({"id":"d","ts":"2026-11-27T04:31:00Z","incident":17,"action":"declare","level":"critical"})") ==
+          "ok");
   REQUIRE(code(R"({"id":"d","ts":"2026-11-27T04:31:00Z","incident":17,"action":"declare"})") == "missing_level");
   REQUIRE(code(R"({"id":"d","ts":"2026-11-27T04:31:00Z","incident":17,"action":"approve"})") == "bad_action");
   REQUIRE(code(R"({"id":"d","ts":"2026-11-27T04:31:00Z","incident":"17","action":"ack"})") == "bad_incident");
@@ -226,7 +228,8 @@ TEST_CASE("wire: the one-pass reading parser agrees with the reference parser on
   };
   // Every prefix of a plain reading, and random mutations of it: byte flips, deletions, insertions of JSON's own
   // characters.
-  const std::string plain = R"({"seq":1042,"ts":"2026-11-27T04:15:00Z","level_cm":312.5,"rain_mm":4.2,"battery_v":3.92})";
+  const std::string plain =
+      R"({"seq":1042,"ts":"2026-11-27T04:15:00Z","level_cm":312.5,"rain_mm":4.2,"battery_v":3.92})";
   for (std::size_t n = 0; n <= plain.size(); ++n) cases.push_back(plain.substr(0, n));
   std::mt19937 rng(7);
   const std::string alphabet = "{}[],:\"\\-+.eE0123456789 \ttrufalsn\x80\xff";
@@ -236,9 +239,15 @@ TEST_CASE("wire: the one-pass reading parser agrees with the reference parser on
     for (int e = 0; e < edits && !s.empty(); ++e) {
       const std::size_t at = rng() % s.size();
       switch (rng() % 3) {
-        case 0: s[at] = alphabet[rng() % alphabet.size()]; break;
-        case 1: s.erase(at, 1); break;
-        default: s.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        case 0:
+          s[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          s.erase(at, 1);
+          break;
+        default:
+          s.insert(at, 1, alphabet[rng() % alphabet.size()]);
+          break;
       }
     }
     cases.push_back(std::move(s));

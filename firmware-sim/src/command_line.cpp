@@ -90,42 +90,65 @@ Result<SimOptions> ParseCommandLine(int argc, const char* const* argv) {
       if (!n || *n < 0) return MakeError("usage", fmt::format("{} needs a non-negative number, not '{}'", a, *s));
       return *n;
     };
-#define KAOKO_STR(field)              \
-  {                                   \
-    auto s = need();                  \
-    if (!s) return s.error();         \
-    o.field = *s;                     \
+#define KAOKO_STR(field)      \
+  {                           \
+    auto s = need();          \
+    if (!s) return s.error(); \
+    o.field = *s;             \
   }
-#define KAOKO_NUM(expr)               \
-  {                                   \
-    auto n = number();                \
-    if (!n) return n.error();         \
-    double x = *n;                    \
-    expr;                             \
+#define KAOKO_NUM(expr)       \
+  {                           \
+    auto n = number();        \
+    if (!n) return n.error(); \
+    double x = *n;            \
+    expr;                     \
   }
-    if (a == "--help" || a == "-h") o.help = true;
-    else if (a == "--network") KAOKO_STR(network_path)
-    else if (a == "--scenario") KAOKO_STR(scenario_path)
-    else if (a == "--broker") KAOKO_STR(broker)
-    else if (a == "--credentials") KAOKO_STR(credentials_path)
-    else if (a == "--password-pattern") KAOKO_STR(password_pattern)
-    else if (a == "--user") KAOKO_STR(user)
-    else if (a == "--password") KAOKO_STR(password)
-    else if (a == "--state-dir") KAOKO_STR(state_dir)
-    else if (a == "--csv") KAOKO_STR(csv_path)
-    else if (a == "--plot") KAOKO_STR(plot_path)
-    else if (a == "--outage-hook") KAOKO_STR(outage_hook)
-    else if (a == "--produced-log") KAOKO_STR(produced_log)
-    else if (a == "--speed") KAOKO_NUM(o.speed = x)
-    else if (a == "--duration") KAOKO_NUM(o.duration = Seconds(static_cast<long long>(x * 3600 + 0.5)))
-    else if (a == "--seed") KAOKO_NUM(o.seed = static_cast<std::uint64_t>(x))
-    else if (a == "--scale") KAOKO_NUM(o.scale = static_cast<std::size_t>(x))
-    else if (a == "--connections") KAOKO_NUM(o.connections = static_cast<std::size_t>(x))
-    else if (a == "--drain-timeout") KAOKO_NUM(o.drain_timeout = Seconds(static_cast<long long>(x)))
-    else if (a == "--connect-wait") KAOKO_NUM(o.connect_wait = Seconds(static_cast<long long>(x)))
-    else if (a == "--buffer") KAOKO_NUM(o.buffer_capacity = static_cast<std::size_t>(std::max(1.0, x)))
-    else if (a == "--ack-timeout") KAOKO_NUM(o.ack_timeout_s = std::max(0.1, x))
-    else if (a == "--csv-step") KAOKO_NUM(o.csv_step = Seconds(static_cast<long long>(std::max(1.0, x * 60))))
+    if (a == "--help" || a == "-h")
+      o.help = true;
+    else if (a == "--network")
+      KAOKO_STR(network_path)
+    else if (a == "--scenario")
+      KAOKO_STR(scenario_path)
+    else if (a == "--broker")
+      KAOKO_STR(broker)
+    else if (a == "--credentials")
+      KAOKO_STR(credentials_path)
+    else if (a == "--password-pattern")
+      KAOKO_STR(password_pattern)
+    else if (a == "--user")
+      KAOKO_STR(user)
+    else if (a == "--password")
+      KAOKO_STR(password)
+    else if (a == "--state-dir")
+      KAOKO_STR(state_dir)
+    else if (a == "--csv")
+      KAOKO_STR(csv_path)
+    else if (a == "--plot")
+      KAOKO_STR(plot_path)
+    else if (a == "--outage-hook")
+      KAOKO_STR(outage_hook)
+    else if (a == "--produced-log")
+      KAOKO_STR(produced_log)
+    else if (a == "--speed")
+      KAOKO_NUM(o.speed = x)
+    else if (a == "--duration")
+      KAOKO_NUM(o.duration = Seconds(static_cast<long long>(x * 3600 + 0.5)))
+    else if (a == "--seed")
+      KAOKO_NUM(o.seed = static_cast<std::uint64_t>(x))
+    else if (a == "--scale")
+      KAOKO_NUM(o.scale = static_cast<std::size_t>(x))
+    else if (a == "--connections")
+      KAOKO_NUM(o.connections = static_cast<std::size_t>(x))
+    else if (a == "--drain-timeout")
+      KAOKO_NUM(o.drain_timeout = Seconds(static_cast<long long>(x)))
+    else if (a == "--connect-wait")
+      KAOKO_NUM(o.connect_wait = Seconds(static_cast<long long>(x)))
+    else if (a == "--buffer")
+      KAOKO_NUM(o.buffer_capacity = static_cast<std::size_t>(std::max(1.0, x)))
+    else if (a == "--ack-timeout")
+      KAOKO_NUM(o.ack_timeout_s = std::max(0.1, x))
+    else if (a == "--csv-step")
+      KAOKO_NUM(o.csv_step = Seconds(static_cast<long long>(std::max(1.0, x * 60))))
     else if (a == "--villages") {
       auto s = need();
       if (!s) return s.error();
@@ -138,14 +161,20 @@ Result<SimOptions> ParseCommandLine(int argc, const char* const* argv) {
         if (comma == std::string::npos) break;
         at = comma + 1;
       }
-    }
-    else if (a == "--no-watchers") o.watchers = false;
-    else if (a == "--no-responders") o.responders = false;
-    else if (a == "--anchor-start") o.anchor_start = true;
-    else if (a == "--dry-run") o.dry_run = true;
-    else if (a == "--exit-when-drained") o.exit_when_drained = true;
-    else if (a == "--local-acker") o.local_acker = true;
-    else if (a == "--no-offline-at-exit") o.offline_at_exit = false;
+    } else if (a == "--no-watchers")
+      o.watchers = false;
+    else if (a == "--no-responders")
+      o.responders = false;
+    else if (a == "--anchor-start")
+      o.anchor_start = true;
+    else if (a == "--dry-run")
+      o.dry_run = true;
+    else if (a == "--exit-when-drained")
+      o.exit_when_drained = true;
+    else if (a == "--local-acker")
+      o.local_acker = true;
+    else if (a == "--no-offline-at-exit")
+      o.offline_at_exit = false;
     else if (a == "--start") {
       auto s = need();
       if (!s) return s.error();
@@ -155,9 +184,12 @@ Result<SimOptions> ParseCommandLine(int argc, const char* const* argv) {
     } else if (a == "--progress") {
       auto s = need();
       if (!s) return s.error();
-      if (*s == "live") o.progress = 1;
-      else if (*s == "lines") o.progress = 0;
-      else return MakeError("usage", "--progress is live or lines");
+      if (*s == "live")
+        o.progress = 1;
+      else if (*s == "lines")
+        o.progress = 0;
+      else
+        return MakeError("usage", "--progress is live or lines");
     } else {
       return MakeError("usage", fmt::format("unknown option '{}' (see --help)", a));
     }
@@ -167,7 +199,8 @@ Result<SimOptions> ParseCommandLine(int argc, const char* const* argv) {
   if (o.help) return o;
   if (o.network_path.empty()) return MakeError("usage", "--network is required (see --help)");
   if (o.scenario_path.empty()) return MakeError("usage", "--scenario is required (see --help)");
-  if (!o.dry_run && o.broker.find("127.0.0.1") == std::string::npos && o.broker.find("localhost") == std::string::npos) {
+  if (!o.dry_run && o.broker.find("127.0.0.1") == std::string::npos &&
+      o.broker.find("localhost") == std::string::npos) {
     return MakeError("usage", "--broker must be on 127.0.0.1 (the simulator never talks to other hosts)");
   }
   if ((!o.csv_path.empty() || !o.plot_path.empty()) && !o.dry_run) {

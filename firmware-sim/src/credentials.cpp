@@ -53,8 +53,10 @@ Credentials Credentials::Single(std::string user, std::string password) {
 
 std::optional<std::pair<std::string, std::string>> Credentials::For(const std::string& id) const {
   switch (mode_) {
-    case Mode::kAnonymous: return std::pair<std::string, std::string>{};
-    case Mode::kSingle: return std::pair{user_, password_};
+    case Mode::kAnonymous:
+      return std::pair<std::string, std::string>{};
+    case Mode::kSingle:
+      return std::pair{user_, password_};
     case Mode::kPattern: {
       std::string pw = pattern_;
       for (auto pos = pw.find("{id}"); pos != std::string::npos; pos = pw.find("{id}", pos + id.size())) {

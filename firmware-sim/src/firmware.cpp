@@ -23,8 +23,8 @@ namespace {
 
 // Open-circuit voltage of a 1S Li-ion cell against its state of charge.
 double CellVolts(double soc) {
-  static constexpr std::pair<double, double> kCurve[] = {
-      {0.0, 3.00}, {0.05, 3.30}, {0.10, 3.45}, {0.20, 3.60}, {0.50, 3.75}, {0.80, 3.95}, {0.95, 4.10}, {1.0, 4.20}};
+  static constexpr std::pair<double, double> kCurve[] = {{0.0, 3.00},  {0.05, 3.30}, {0.10, 3.45}, {0.20, 3.60},
+                                                         {0.50, 3.75}, {0.80, 3.95}, {0.95, 4.10}, {1.0, 4.20}};
   soc = std::clamp(soc, 0.0, 1.0);
   for (std::size_t i = 0; i + 1 < std::size(kCurve); ++i) {
     if (soc <= kCurve[i + 1].first) {
@@ -80,8 +80,8 @@ void StationFirmware::UpdatePower(SimTime at, double dt, const Environment& env,
   double hours = Hours(at);
   const StationFault* drain = ActiveFault(FaultKind::kBatteryDrain, hours);
   // Solar: a half sine from 06:00 to 18:00 local time, dimmed by rain clouds.
-  double local_h = std::fmod(static_cast<double>(at.time_since_epoch().count()) / 3600.0 + config_.utc_offset_hours,
-                             24.0);
+  double local_h =
+      std::fmod(static_cast<double>(at.time_since_epoch().count()) / 3600.0 + config_.utc_offset_hours, 24.0);
   double sun = (local_h > 6 && local_h < 18) ? std::sin((local_h - 6) / 12 * std::numbers::pi) : 0.0;
   double clouds = env.rain_mm_h > 5 ? 0.15 : env.rain_mm_h > 0.5 ? 0.35 : 1.0;
   double panel = drain ? 0.0 : config_.panel_w * 0.7 * sun * clouds;

@@ -30,8 +30,7 @@ class MqttLink::Callback : public virtual mqtt::callback, public virtual mqtt::i
     for (const auto& topic : link_.options_.subscriptions) {
       try {
         link_.client_->subscribe(topic, 1);
-      } catch (const mqtt::exception&) {
-      }
+      } catch (const mqtt::exception&) {}
     }
     link_.connected_ = true;
     link_.events_.Push({LinkEvent::Kind::kConnected, link_.index_, {}, {}});
@@ -71,8 +70,7 @@ MqttLink::~MqttLink() {
     // when a client is destroyed with publishes still queued, as after a reconnect storm (tests/faults). Links only
     // go at exit: leave such a client to the operating system rather than crash with every reading acked.
     if (!client_->get_pending_delivery_tokens().empty()) (void)client_.release();
-  } catch (const mqtt::exception&) {
-  }
+  } catch (const mqtt::exception&) {}
 }
 
 void MqttLink::Connect() {
@@ -108,10 +106,11 @@ void MqttLink::RetryIfDue(std::chrono::steady_clock::time_point now, std::chrono
 void MqttLink::Disconnect(std::chrono::milliseconds timeout) {
   wanted_ = false;
   try {
-    if (client_->is_connected()) client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
-    else if (connects_ > 0 || connecting_) client_->disconnect(0)->wait_for(timeout);
-  } catch (const mqtt::exception&) {
-  }
+    if (client_->is_connected())
+      client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
+    else if (connects_ > 0 || connecting_)
+      client_->disconnect(0)->wait_for(timeout);
+  } catch (const mqtt::exception&) {}
   connected_ = false;
   connecting_ = false;
   connects_ = 0;  // a later Connect() starts over (RetryIfDue); the total stays
@@ -123,16 +122,14 @@ void MqttLink::BeginDisconnect(std::chrono::milliseconds timeout) {
     if (client_->is_connected() || connects_ > 0 || connecting_) {
       pending_disconnect_ = client_->disconnect(static_cast<int>(timeout.count()));
     }
-  } catch (const mqtt::exception&) {
-  }
+  } catch (const mqtt::exception&) {}
 }
 
 void MqttLink::FinishDisconnect(std::chrono::milliseconds timeout) {
   if (auto tok = std::static_pointer_cast<mqtt::token>(pending_disconnect_)) {
     try {
       tok->wait_for(timeout);
-    } catch (const mqtt::exception&) {
-    }
+    } catch (const mqtt::exception&) {}
   }
   pending_disconnect_.reset();
   connected_ = false;

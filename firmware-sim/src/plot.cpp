@@ -96,8 +96,8 @@ std::string GnuplotScript(const alerting::Network& network, const Scenario& scen
       if (v.id == s.village) break;
       travel += static_cast<double>(v.travel_to_next.count()) / 3600.0;
     }
-    g += fmt::format("set title \"{} — {} ({}; {:.1f} h below the first village)\"\n", s.id, Escape(std::string(s.name_en())),
-                     village ? Escape(village->name_en) : s.village, travel);
+    g += fmt::format("set title \"{} — {} ({}; {:.1f} h below the first village)\"\n", s.id,
+                     Escape(std::string(s.name_en())), village ? Escape(village->name_en) : s.village, travel);
     g += i + 1 == n ? "set format x '%g'\nset xlabel 'simulated hours'\n" : "set format x ''\nunset xlabel\n";
     double top = std::max({s.critical.cm * 1.15, s.critical.cm + 40, peak[i] * 1.08});
     g += fmt::format("set yrange [0:{:.0f}]\n", top);
@@ -108,9 +108,9 @@ std::string GnuplotScript(const alerting::Network& network, const Scenario& scen
     };
     for (Th th : {Th{"watch", s.watch.cm, "#d4a000"}, Th{"warning", s.warning.cm, "#e06000"},
                   Th{"critical", s.critical.cm, "#c00000"}}) {
-      g += fmt::format(
-          "set arrow from graph 0, first {0} to graph 1, first {0} nohead dt 2 lw 1.5 lc rgb '{1}' front\n", th.cm,
-          th.color);
+      g +=
+          fmt::format("set arrow from graph 0, first {0} to graph 1, first {0} nohead dt 2 lw 1.5 lc rgb '{1}' front\n",
+                      th.cm, th.color);
     }
     g += fmt::format(
         "plot \"{}\" skip 1 using 2:{} with lines lw 2 lc rgb '#1f5fbf' title 'level', "
@@ -136,7 +136,8 @@ std::optional<std::string> CheckScenario(const SimOptions& o, const alerting::Ne
     if (!network.FindVillage(v)) return fmt::format("--villages: there is no village '{}' in {}", v, o.network_path);
   }
   for (const auto& f : scenario.faults) {
-    if (!network.FindStation(f.station)) return fmt::format("{}: fault for unknown station '{}'", o.scenario_path, f.station);
+    if (!network.FindStation(f.station))
+      return fmt::format("{}: fault for unknown station '{}'", o.scenario_path, f.station);
   }
   for (const auto& e : scenario.watchers.events) {
     const auto* p = network.FindPerson(e.user);
@@ -147,8 +148,10 @@ std::optional<std::string> CheckScenario(const SimOptions& o, const alerting::Ne
   for (const auto& id : scenario.responders.silent) {
     const auto* p = network.FindPerson(id);
     if (!p || p->role == alerting::Role::kWatcher) {
-      return fmt::format("{}: [responders] silent names '{}', who is not a committee member, headman, deputy "
-                         "or TAO officer in the network", o.scenario_path, id);
+      return fmt::format(
+          "{}: [responders] silent names '{}', who is not a committee member, headman, deputy "
+          "or TAO officer in the network",
+          o.scenario_path, id);
     }
   }
   if (const auto& id = scenario.responders.tao_on_duty; !id.empty()) {
@@ -181,7 +184,8 @@ int DryRun(const SimOptions& o, const alerting::Network& network, const Scenario
     std::ofstream(gp) << GnuplotScript(network, scenario, csv_path, o.plot_path);
     std::string cmd = fmt::format("gnuplot '{}'", gp);
     if (std::system(cmd.c_str()) != 0) {
-      return Fail(err, fmt::format("gnuplot failed (is it installed? Debian: apt-get install gnuplot-nox); script: {}", gp));
+      return Fail(err,
+                  fmt::format("gnuplot failed (is it installed? Debian: apt-get install gnuplot-nox); script: {}", gp));
     }
     std::filesystem::remove(gp);
     if (o.csv_path.empty()) std::filesystem::remove(csv_path);
@@ -203,8 +207,10 @@ int DryRun(const SimOptions& o, const alerting::Network& network, const Scenario
   std::ostream& summary = (csv_path.empty() && o.plot_path.empty()) ? err : out;
   for (std::size_t i = 0; i < peak.size(); ++i) {
     const auto& s = network.stations[i];
-    const char* level = peak[i] >= s.critical.cm ? "critical" : peak[i] >= s.warning.cm ? "warning"
-                        : peak[i] >= s.watch.cm ? "watch" : "normal";
+    const char* level = peak[i] >= s.critical.cm  ? "critical"
+                        : peak[i] >= s.warning.cm ? "warning"
+                        : peak[i] >= s.watch.cm   ? "watch"
+                                                  : "normal";
     summary << fmt::format("  {:<16} peak {:6.1f} cm at +{:5.2f} h  ({})\n", s.id, peak[i],
                            static_cast<double>(when[i].count()) / 3600.0, level);
   }

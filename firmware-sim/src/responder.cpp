@@ -143,14 +143,17 @@ bool Responder::StillWanted(const Plan& p) const {
   if (*a.incident != p.incident) return true;         // another incident shows (a drill beside it): answer anyway
   if (Closed(a.status)) return false;
   switch (p.action) {
-    case ActionNeeded::kAck: return a.status == "reported";  // a colleague acknowledged, or the step timed out
-    case ActionNeeded::kConfirm: return a.status != "declared";
+    case ActionNeeded::kAck:
+      return a.status == "reported";  // a colleague acknowledged, or the step timed out
+    case ActionNeeded::kConfirm:
+      return a.status != "declared";
     case ActionNeeded::kDeclare: {
       if (a.status != "declared") return true;
       auto mine = answered_.find({p.incident, ActionNeeded::kDeclare});
       return mine == answered_.end() || p.level > mine->second;
     }
-    case ActionNeeded::kNone: return false;
+    case ActionNeeded::kNone:
+      return false;
   }
   return false;
 }
@@ -193,15 +196,15 @@ std::vector<DecisionOut> Responder::Advance(SimTime now, const std::function<boo
         if (water) {
           out.push_back(Make(p.due, p, DecisionAction::kConfirm, p.level, "ไปดูแล้ว น้ำขึ้นจริง ยืนยันการเตือนภัย"));
         } else {
-          out.push_back(Make(p.due, p, DecisionAction::kReject, p.level,
-                             "ไปดูที่สะพานแล้ว ระดับน้ำยังปกติ เป็นการแจ้งเตือนผิดพลาด"));
+          out.push_back(
+              Make(p.due, p, DecisionAction::kReject, p.level, "ไปดูที่สะพานแล้ว ระดับน้ำยังปกติ เป็นการแจ้งเตือนผิดพลาด"));
         }
         break;
       case ActionNeeded::kDeclare:
         if (water) {
-          out.push_back(Make(p.due, p, DecisionAction::kDeclare, p.level,
-                             fmt::format("อบต. ประกาศ{} ขอให้ประชาชนติดตามประกาศอย่างใกล้ชิด",
-                                         alerting::ThaiName(p.level))));
+          out.push_back(
+              Make(p.due, p, DecisionAction::kDeclare, p.level,
+                   fmt::format("อบต. ประกาศ{} ขอให้ประชาชนติดตามประกาศอย่างใกล้ชิด", alerting::ThaiName(p.level))));
           if (config_.all_clear_after.count() > 0) declared_[p.incident] = Declared{p.village, std::nullopt};
         } else {
           out.push_back(Make(p.due, p, DecisionAction::kAllClear, std::nullopt,
@@ -209,7 +212,8 @@ std::vector<DecisionOut> Responder::Advance(SimTime now, const std::function<boo
           declared_.erase(p.incident);
         }
         break;
-      case ActionNeeded::kNone: break;
+      case ActionNeeded::kNone:
+        break;
     }
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
@@ -218,8 +222,7 @@ std::vector<DecisionOut> Responder::Advance(SimTime now, const std::function<boo
   for (auto it = declared_.begin(); it != declared_.end();) {
     Declared& d = it->second;
     auto a = alerts_.find(d.village);
-    const bool still_declared =
-        a != alerts_.end() && a->second.incident == it->first && a->second.status == "declared";
+    const bool still_declared = a != alerts_.end() && a->second.incident == it->first && a->second.status == "declared";
     if (a != alerts_.end() && a->second.incident != it->first) {
       it = declared_.erase(it);  // closed by someone else (or by kaoko)
       continue;
@@ -232,8 +235,8 @@ std::vector<DecisionOut> Responder::Advance(SimTime now, const std::function<boo
     if (!d.calm_since) d.calm_since = now;
     if (now - *d.calm_since >= config_.all_clear_after) {
       Plan p{it->first, d.village, ActionNeeded::kDeclare, Level::kNormal, now};
-      out.push_back(Make(now, p, DecisionAction::kAllClear, std::nullopt,
-                         "ระดับน้ำกลับสู่ภาวะปกติต่อเนื่องแล้ว อบต. ประกาศยุติเหตุการณ์"));
+      out.push_back(
+          Make(now, p, DecisionAction::kAllClear, std::nullopt, "ระดับน้ำกลับสู่ภาวะปกติต่อเนื่องแล้ว อบต. ประกาศยุติเหตุการณ์"));
       it = declared_.erase(it);
       continue;
     }

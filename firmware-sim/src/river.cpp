@@ -9,11 +9,16 @@ namespace kaoko::sim {
 // ---------------------------------------------------------------- scenario helpers (pure)
 const char* ToString(FaultKind kind) {
   switch (kind) {
-    case FaultKind::kOffline: return "offline";
-    case FaultKind::kStuck: return "stuck";
-    case FaultKind::kSpike: return "spike";
-    case FaultKind::kDrift: return "drift";
-    case FaultKind::kBatteryDrain: return "battery";
+    case FaultKind::kOffline:
+      return "offline";
+    case FaultKind::kStuck:
+      return "stuck";
+    case FaultKind::kSpike:
+      return "spike";
+    case FaultKind::kDrift:
+      return "drift";
+    case FaultKind::kBatteryDrain:
+      return "battery";
   }
   return "offline";
 }

@@ -14,10 +14,11 @@ using config::TomlReader;
 
 void ReadRiver(const TomlReader& r, const toml::table& t, RiverDefaults& d) {
   const char* ctx = "[river]";
-  r.CheckKeys(t, {"headwater_area_km2", "local_area_km2", "runoff_coefficient", "nash_n", "nash_k_hours",
-                  "baseflow_m3s_per_km2", "bankfull_m3s_per_km2", "base_fraction_of_watch", "rating_b",
-                  "lag_fraction", "reach_reservoirs"},
-              ctx);
+  r.CheckKeys(
+      t,
+      {"headwater_area_km2", "local_area_km2", "runoff_coefficient", "nash_n", "nash_k_hours", "baseflow_m3s_per_km2",
+       "bankfull_m3s_per_km2", "base_fraction_of_watch", "rating_b", "lag_fraction", "reach_reservoirs"},
+      ctx);
   d.headwater_area_km2 = r.NonNegative(t, "headwater_area_km2", ctx).value_or(d.headwater_area_km2);
   d.local_area_km2 = r.NonNegative(t, "local_area_km2", ctx).value_or(d.local_area_km2);
   d.runoff_coefficient = r.NonNegative(t, "runoff_coefficient", ctx).value_or(d.runoff_coefficient);
@@ -58,7 +59,8 @@ void ReadRain(const TomlReader& r, const toml::table& t, Scenario& s) {
     auto from = r.NonNegative(t, "from_hours", ctx);
     auto to = r.NonNegative(t, "to_hours", ctx);
     auto mm = r.NonNegative(t, "mm_h", ctx);
-    if (!from || !to || !mm) r.Fail(t.source(), "a [[rain]] block needs 'points' or 'from_hours', 'to_hours' and 'mm_h'");
+    if (!from || !to || !mm)
+      r.Fail(t.source(), "a [[rain]] block needs 'points' or 'from_hours', 'to_hours' and 'mm_h'");
     if (*to <= *from) r.Fail(t.get("to_hours")->source(), "'to_hours' must be after 'from_hours'");
     block.points = {{*from, *mm}, {*to, *mm}};
   }
@@ -74,12 +76,19 @@ void ReadFault(const TomlReader& r, const toml::table& t, Scenario& s) {
   f.station = *station;
   auto kind = r.Str(t, "kind", ctx);
   if (!kind) r.Fail(t.source(), "a [[faults]] entry needs 'kind'");
-  if (*kind == "offline") f.kind = FaultKind::kOffline;
-  else if (*kind == "stuck") f.kind = FaultKind::kStuck;
-  else if (*kind == "spike") f.kind = FaultKind::kSpike;
-  else if (*kind == "drift") f.kind = FaultKind::kDrift;
-  else if (*kind == "battery") f.kind = FaultKind::kBatteryDrain;
-  else r.Fail(t.get("kind")->source(), fmt::format("unknown fault kind '{}' (offline, stuck, spike, drift, battery)", *kind));
+  if (*kind == "offline")
+    f.kind = FaultKind::kOffline;
+  else if (*kind == "stuck")
+    f.kind = FaultKind::kStuck;
+  else if (*kind == "spike")
+    f.kind = FaultKind::kSpike;
+  else if (*kind == "drift")
+    f.kind = FaultKind::kDrift;
+  else if (*kind == "battery")
+    f.kind = FaultKind::kBatteryDrain;
+  else
+    r.Fail(t.get("kind")->source(),
+           fmt::format("unknown fault kind '{}' (offline, stuck, spike, drift, battery)", *kind));
   f.from_hours = r.NonNegative(t, "from_hours", ctx).value_or(0);
   f.to_hours = r.NonNegative(t, "to_hours", ctx).value_or(1e18);
   if (f.to_hours <= f.from_hours) r.Fail(t.get("to_hours")->source(), "'to_hours' must be after 'from_hours'");
@@ -90,8 +99,9 @@ void ReadFault(const TomlReader& r, const toml::table& t, Scenario& s) {
 
 void ReadWatchers(const TomlReader& r, const toml::table& t, WatcherBehaviour& w) {
   const char* ctx = "[watchers]";
-  r.CheckKeys(t, {"enabled", "check_minutes", "concerned_check_minutes", "delay_min_minutes", "delay_max_minutes",
-                  "wrong_probability", "report_when_calm", "events"},
+  r.CheckKeys(t,
+              {"enabled", "check_minutes", "concerned_check_minutes", "delay_min_minutes", "delay_max_minutes",
+               "wrong_probability", "report_when_calm", "events"},
               ctx);
   w.enabled = r.Bool(t, "enabled", ctx).value_or(w.enabled);
   w.check_minutes = r.NonNegative(t, "check_minutes", ctx).value_or(w.check_minutes);
@@ -128,13 +138,14 @@ void ReadWatchers(const TomlReader& r, const toml::table& t, WatcherBehaviour& w
 
 void ReadResponders(const TomlReader& r, const toml::table& t, ResponderBehaviour& b) {
   const char* ctx = "[responders]";
-  r.CheckKeys(t, {"enabled", "committee_minutes", "headman_minutes", "deputy_minutes", "tao_minutes", "silent",
-                  "tao_on_duty", "all_clear_after_hours"},
+  r.CheckKeys(t,
+              {"enabled", "committee_minutes", "headman_minutes", "deputy_minutes", "tao_minutes", "silent",
+               "tao_on_duty", "all_clear_after_hours"},
               ctx);
   b.enabled = r.Bool(t, "enabled", ctx).value_or(b.enabled);
-  for (auto [key, into] : {std::pair{"committee_minutes", &b.committee_minutes},
-                           std::pair{"headman_minutes", &b.headman_minutes},
-                           std::pair{"deputy_minutes", &b.deputy_minutes}, std::pair{"tao_minutes", &b.tao_minutes}}) {
+  for (auto [key, into] :
+       {std::pair{"committee_minutes", &b.committee_minutes}, std::pair{"headman_minutes", &b.headman_minutes},
+        std::pair{"deputy_minutes", &b.deputy_minutes}, std::pair{"tao_minutes", &b.tao_minutes}}) {
     const toml::node* n = t.get(key);
     if (!n) continue;
     auto [lo, hi] = r.NumberPair(*n, fmt::format("'{}' in {} must be [min, max] minutes", key, ctx));
@@ -148,7 +159,8 @@ void ReadResponders(const TomlReader& r, const toml::table& t, ResponderBehaviou
 
 Scenario Build(const toml::table& root, const TomlReader& r) {
   Scenario s;
-  r.CheckKeys(root, {"scenario", "river", "catchments", "stations", "rain", "faults", "watchers", "responders", "outages"},
+  r.CheckKeys(root,
+              {"scenario", "river", "catchments", "stations", "rain", "faults", "watchers", "responders", "outages"},
               "the scenario file");
   const toml::table* head = r.Table(root, "scenario", "the scenario file");
   if (!head) r.Fail(root.source(), "the scenario file needs a [scenario] table");

@@ -40,7 +40,7 @@ struct Device {
   std::unique_ptr<StationFirmware> fw;
   std::size_t model_station = 0;  // which modelled station's river it sees
   std::size_t link = 0;
-  std::uint64_t logged_seq = 0;   // --produced-log: readings up to this seq are written
+  std::uint64_t logged_seq = 0;  // --produced-log: readings up to this seq are written
 };
 
 struct ResponderDevice {
@@ -84,15 +84,16 @@ class Runner {
     return code;
   }
 
-
   // --villages: whether this run drives the devices of `village`.
   bool Serves(const std::string& village) const {
     return o_.villages.empty() || std::find(o_.villages.begin(), o_.villages.end(), village) != o_.villages.end();
   }
 
   int SetUpDevices() {
-    if (!o_.user.empty()) credentials_ = Credentials::Single(o_.user, o_.password);
-    else if (!o_.password_pattern.empty()) credentials_ = Credentials::FromPattern(o_.password_pattern);
+    if (!o_.user.empty())
+      credentials_ = Credentials::Single(o_.user, o_.password);
+    else if (!o_.password_pattern.empty())
+      credentials_ = Credentials::FromPattern(o_.password_pattern);
     else if (!o_.credentials_path.empty()) {
       auto c = Credentials::Load(o_.credentials_path);
       if (!c) return Fail(c.error().reason);
@@ -268,8 +269,8 @@ class Runner {
       rc.off_duty = p.role == alerting::Role::kTao && p.id != on_duty;
       ResponderDevice r;
       r.id_file = (std::filesystem::path(o_.state_dir) / "responders" / (p.id + ".next-id")).string();
-      r.responder = std::make_unique<Responder>(std::move(rc), scenario_.seed ^ Fnv("responder:" + p.id),
-                                                FirstId(r.id_file));
+      r.responder =
+          std::make_unique<Responder>(std::move(rc), scenario_.seed ^ Fnv("responder:" + p.id), FirstId(r.id_file));
       auto account = credentials_.For(p.id);
       if (!account) return Fail(fmt::format("no broker account for '{}' in {}", p.id, o_.credentials_path));
       LinkOptions lo = LinkFor("kaoko-sim-" + p.id, account);
@@ -282,7 +283,8 @@ class Runner {
   }
 
   // What a person finds when they go and look, at `village` or upstream of it: the river at or above a station's
-  // watch threshold, or rising faster than its fast-rise rate over the last hour (kaoko's own rules, on the true river).
+  // watch threshold, or rising faster than its fast-rise rate over the last hour (kaoko's own rules, on the true
+  // river).
   bool SeesWater(const std::string& village) const {
     if (!river_) return false;
     const int at = network_.VillageIndex(village);
@@ -350,11 +352,13 @@ class Runner {
             acker_.OnReading(e.topic, e.payload);
           } else if (auto it = ack_topics_.find(e.topic); it != ack_topics_.end()) {
             if (!devices_[it->second].fw->OnAck(e.payload, wall) && bad_acks_logged_++ < 5) {
-              err_ << fmt::format("\nkaoko-sim: ignored a malformed ack on {}: {}\n", e.topic, e.payload.substr(0, 120));
+              err_ << fmt::format("\nkaoko-sim: ignored a malformed ack on {}: {}\n", e.topic,
+                                  e.payload.substr(0, 120));
             }
           } else if (e.topic.find("/receipt/") != std::string::npos) {
             ++receipts_;
-            if (e.payload.find("\"ok\":false") != std::string::npos || e.payload.find("\"ok\": false") != std::string::npos) {
+            if (e.payload.find("\"ok\":false") != std::string::npos ||
+                e.payload.find("\"ok\": false") != std::string::npos) {
               ++receipts_refused_;
             }
           }
@@ -396,8 +400,10 @@ class Runner {
     if (o_.connections > 0) return;
     for (Device& d : devices_) {
       MqttLink& link = *links_[d.link];
-      if (!d.fw->Powered() && link.WantsConnection()) link.Disconnect(200ms);
-      else if (d.fw->Powered() && !link.WantsConnection()) link.Connect();
+      if (!d.fw->Powered() && link.WantsConnection())
+        link.Disconnect(200ms);
+      else if (d.fw->Powered() && !link.WantsConnection())
+        link.Connect();
     }
   }
 
@@ -438,10 +444,12 @@ class Runner {
     std::string line = fmt::format(
         "sim {} (+{:.2f} h)  readings {}  sent {}  resent {}  acked {}  buffered {}  reports {}  decisions {}  "
         "links {}/{}",
-        FormatRfc3339(Now()), static_cast<double>(sim_elapsed_.count()) / 3600.0, t.readings, t.sent, t.resent,
-        t.acked, t.buffered, reports_sent_, decisions_sent_, LinksUp(), links_.size());
-    if (live) out_ << '\r' << line << "\x1b[K" << std::flush;
-    else out_ << line << std::endl;
+        FormatRfc3339(Now()), static_cast<double>(sim_elapsed_.count()) / 3600.0, t.readings, t.sent, t.resent, t.acked,
+        t.buffered, reports_sent_, decisions_sent_, LinksUp(), links_.size());
+    if (live)
+      out_ << '\r' << line << "\x1b[K" << std::flush;
+    else
+      out_ << line << std::endl;
   }
 
   void Outages(double hours_before, double hours_after, WallTime& wall0) {
@@ -475,11 +483,12 @@ class Runner {
       for (auto& l : links_) l->RetryIfDue(Clock::now(), 3s);
     }
     connect_time_ = Clock::now() - real_start;
-    out_ << fmt::format("kaoko-sim: {} stations, {} watchers, {} responders, {} connections ({} up after {:.1f} s), "
-                        "scenario {} ({:.1f} h at speed {})\n",
-                        devices_.size(), watchers_.size(), responders_.size(), links_.size(), LinksUp(),
-                        std::chrono::duration<double>(connect_time_).count(), scenario_.name,
-                        static_cast<double>(scenario_.duration.count()) / 3600.0, o_.speed);
+    out_ << fmt::format(
+        "kaoko-sim: {} stations, {} watchers, {} responders, {} connections ({} up after {:.1f} s), "
+        "scenario {} ({:.1f} h at speed {})\n",
+        devices_.size(), watchers_.size(), responders_.size(), links_.size(), LinksUp(),
+        std::chrono::duration<double>(connect_time_).count(), scenario_.name,
+        static_cast<double>(scenario_.duration.count()) / 3600.0, o_.speed);
     if (LinksUp() == 0 && !links_.empty()) {
       err_ << "kaoko-sim: no connection to " << o_.broker << " yet; stations buffer and keep trying\n";
     }
@@ -573,7 +582,8 @@ class Runner {
     out_ << '\n';
     Shutdown();
     Summary(sim_wall);
-    if (rc == 3) err_ << fmt::format("kaoko-sim: {} readings still unacked after {} s\n", Buffered(), o_.drain_timeout.count());
+    if (rc == 3)
+      err_ << fmt::format("kaoko-sim: {} readings still unacked after {} s\n", Buffered(), o_.drain_timeout.count());
     return rc;
   }
 
@@ -606,13 +616,15 @@ class Runner {
     }
     out_ << fmt::format(
         "kaoko-sim summary: scenario {} seed {}, simulated {:.1f} h in {:.1f} s real\n"
-        "  stations {}: readings {}, sent {}, resent {}, acked {}, buffered {}, dropped {}, bad acks {}, ack timeouts {}\n"
+        "  stations {}: readings {}, sent {}, resent {}, acked {}, buffered {}, dropped {}, bad acks {}, ack timeouts "
+        "{}\n"
         "  watchers {}: reports sent {} ({} misjudged on purpose), receipts {} ({} refused)\n"
         "  links {}: connects {}, losses {}, publish errors {}, first connect {:.1f} s; {:.0f} readings/s sent\n",
         scenario_.name, scenario_.seed, static_cast<double>(sim_elapsed_.count()) / 3600.0, secs, devices_.size(),
         t.readings, t.sent, t.resent, t.acked, t.buffered, t.dropped, t.bad_acks, t.timeouts, watchers_.size(),
         reports_sent_, reports_wrong_, receipts_, receipts_refused_, links_.size(), connects, losses_, errors,
-        std::chrono::duration<double>(connect_time_).count(), secs > 0 ? static_cast<double>(t.sent + t.resent) / secs : 0);
+        std::chrono::duration<double>(connect_time_).count(),
+        secs > 0 ? static_cast<double>(t.sent + t.resent) / secs : 0);
     if (!responders_.empty()) {
       ResponderStats rs;
       std::size_t silent = 0;
@@ -627,12 +639,13 @@ class Runner {
         silent += r.responder->Config().silent ? 1 : 0;
       }
       std::string by_action;
-      for (const auto& [action, n] : decisions_by_action_) by_action += fmt::format("{}{} {}", by_action.empty() ? "" : ", ", action, n);
+      for (const auto& [action, n] : decisions_by_action_)
+        by_action += fmt::format("{}{} {}", by_action.empty() ? "" : ", ", action, n);
       out_ << fmt::format(
           "  responders {} ({} silent): notifications {} ({} asking), decisions sent {} ({}), not needed any more {}, "
           "asks let pass {}, receipts {} ({} refused)\n",
-          responders_.size(), silent, rs.notifications, rs.asked, decisions_sent_, by_action.empty() ? "none" : by_action,
-          rs.skipped, rs.ignored_silent, rs.receipts, rs.refused);
+          responders_.size(), silent, rs.notifications, rs.asked, decisions_sent_,
+          by_action.empty() ? "none" : by_action, rs.skipped, rs.ignored_silent, rs.receipts, rs.refused);
     }
     if (acker_link_) {
       out_ << fmt::format("  local acker: stored {}, duplicates {}, out of order {}, gaps {}\n", acker_.Stored(),

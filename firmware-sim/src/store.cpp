@@ -18,8 +18,8 @@ Result<std::vector<SeqRange>> ParseAck(std::string_view payload) {
   std::vector<SeqRange> out;
   for (const auto& r : *it) {
     if (!r.is_array() || r.size() != 2 || !r[0].is_number_unsigned() || !r[1].is_number_unsigned()) {
-      return MakeError("ack_bad_range", fmt::format("ack range {} is not [first, last] of two seq numbers",
-                                                   r.dump().substr(0, 60)));
+      return MakeError("ack_bad_range",
+                       fmt::format("ack range {} is not [first, last] of two seq numbers", r.dump().substr(0, 60)));
     }
     auto a = r[0].get<std::uint64_t>();
     auto b = r[1].get<std::uint64_t>();
@@ -47,8 +47,10 @@ Result<ReadingStore> ReadingStore::Open(const std::string& dir, const std::strin
     int used = 0;
     switch (line[0]) {
       case 'S':
-        if (std::sscanf(line.c_str() + 2, "%llu", &a) == 1) s.last_seq_ = std::max<std::uint64_t>(s.last_seq_, a);
-        else ++s.skipped_lines_;
+        if (std::sscanf(line.c_str() + 2, "%llu", &a) == 1)
+          s.last_seq_ = std::max<std::uint64_t>(s.last_seq_, a);
+        else
+          ++s.skipped_lines_;
         break;
       case 'R': {
         if (std::sscanf(line.c_str() + 2, "%llu %n", &a, &used) != 1 || used <= 0) {
@@ -73,7 +75,8 @@ Result<ReadingStore> ReadingStore::Open(const std::string& dir, const std::strin
           ++s.skipped_lines_;
         }
         break;
-      default: ++s.skipped_lines_;
+      default:
+        ++s.skipped_lines_;
     }
   }
   while (s.pending_.size() > s.capacity_) {

@@ -24,7 +24,8 @@ std::string ThaiNote(Level concern, const std::string& trend, const std::string&
       if (trend == "rising") return fmt::format("น้ำขึ้น ถึง{}แล้ว เฝ้าดูต่อ", place);
       if (trend == "falling") return fmt::format("น้ำลดลงแล้ว ยังอยู่ที่{}", place);
       return fmt::format("น้ำอยู่ที่{} เฝ้าดูอยู่", place);
-    case Level::kNormal: break;
+    case Level::kNormal:
+      break;
   }
   return "น้ำปกติ";
 }
@@ -95,10 +96,12 @@ std::vector<Report> Watcher::Advance(SimTime now, double true_level) {
     std::uniform_real_distribution<double> u(0.0, 1.0);
     if (concerned || b.report_when_calm) {
       bool wrong = u(rng_) < b.wrong_probability;
-      if (wrong) concern = concern == Level::kCritical ? Level::kWarning : static_cast<Level>(static_cast<int>(concern) + 1);
+      if (wrong)
+        concern = concern == Level::kCritical ? Level::kWarning : static_cast<Level>(static_cast<int>(concern) + 1);
       if (concern == Level::kNormal) concern = Level::kWatch;
       double delay = b.delay_min_minutes + u(rng_) * (b.delay_max_minutes - b.delay_min_minutes);
-      outbox_.push_back(Make(look + Seconds(static_cast<long long>(delay * 60)), gauge, trend, concern, "", false, wrong));
+      outbox_.push_back(
+          Make(look + Seconds(static_cast<long long>(delay * 60)), gauge, trend, concern, "", false, wrong));
     }
     double every = concerned ? b.concerned_check_minutes : b.check_minutes;
     next_look_ = look + Seconds(static_cast<long long>(every * 60 * (0.8 + 0.4 * u(rng_))));

@@ -54,7 +54,8 @@ TEST_CASE("firmware: reading payload is exactly the contract's", "[unit][firmwar
   CHECK(m.topic == "kaoko/v1/tonhong/kaoko/station/kaoko-bridge/reading");
   CHECK(m.qos == 1);
   CHECK_FALSE(m.retained);
-  std::regex shape(R"(\{"seq":1,"ts":"2026-11-27T00:00:00Z","level_cm":\d+\.0,"rain_mm":\d+\.\d,"battery_v":\d\.\d\d\})");
+  std::regex shape(
+      R"(\{"seq":1,"ts":"2026-11-27T00:00:00Z","level_cm":\d+\.0,"rain_mm":\d+\.\d,"battery_v":\d\.\d\d\})");
   CHECK(std::regex_match(m.payload, shape));
   auto j = nlohmann::json::parse(m.payload);
   CHECK(std::abs(j["level_cm"].get<double>() - 312.4) <= 3);
@@ -65,7 +66,7 @@ TEST_CASE("firmware: every interval when calm, every fast_interval above watch o
   StationFirmware fw(Config(), ReadingStore::InMemory(10000), 1, kStart);
   SimTime now = kStart;
   fw.Advance(now, {}, {100, 0}, link);
-  Run(fw, link, now, 120, 100);  // two calm hours
+  Run(fw, link, now, 120, 100);      // two calm hours
   CHECK(fw.Stats().readings == 13);  // boot + one every 10 minutes
   CHECK_FALSE(fw.FastMode());
   Run(fw, link, now, 60, 280);  // above watch (250)
@@ -176,7 +177,8 @@ TEST_CASE("firmware: faults", "[unit][firmware]") {
     Run(fw, link, now, 70, 100);
     CHECK_FALSE(fw.Powered());
     bool offline = false;
-    for (const auto& m : link.published) offline = offline || (m.topic.ends_with("/status") && m.payload.find("offline") != std::string::npos);
+    for (const auto& m : link.published)
+      offline = offline || (m.topic.ends_with("/status") && m.payload.find("offline") != std::string::npos);
     CHECK(offline);
     auto readings = fw.Stats().readings;
     Run(fw, link, now, 40, 100);

@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -25,9 +25,8 @@ ResponderConfig For(const std::string& user, ResponderBehaviour b = {}) {
 
 std::string Notify(std::int64_t incident, const std::string& level, const std::string& action, int n = 1,
                    bool reminder = false) {
-  json j{{"id", fmt::format("n-{}", n)}, {"incident", incident},         {"level", level},
-         {"action_needed", action},      {"deadline", "2026-11-27T01:00:00Z"}, {"text_th", "…"},
-         {"text_en", "…"}};
+  json j{{"id", fmt::format("n-{}", n)},       {"incident", incident}, {"level", level}, {"action_needed", action},
+         {"deadline", "2026-11-27T01:00:00Z"}, {"text_th", "…"},       {"text_en", "…"}};
   if (reminder) j["reminder"] = true;
   return j.dump();
 }
@@ -151,7 +150,8 @@ TEST_CASE("responder: a silent headman reads everything and never answers", "[un
   Responder r(For("boonmee", b), 9, 1);
   CHECK(r.Config().silent);
   for (int i = 0; i < 5; ++i) {
-    r.OnMessage(kKaokoNotify + "boonmee", Notify(8, "warning", "confirm", i, i > 0), kStart + std::chrono::minutes(5 * i));
+    r.OnMessage(kKaokoNotify + "boonmee", Notify(8, "warning", "confirm", i, i > 0),
+                kStart + std::chrono::minutes(5 * i));
   }
   CHECK(Run(r, kStart, 120min, true).empty());
   CHECK(r.Stats().ignored_silent == 5);
@@ -185,15 +185,14 @@ TEST_CASE("responder: the TAO officer declares on the incident village's topic, 
   }
   SECTION("a higher level is declared again") {
     r.OnMessage("kaoko/v1/tonhong/thonhong/alert", Alert("thonhong", 21, "critical", "declared"), kStart + 30min);
-    r.OnMessage("kaoko/v1/tonhong/thonhong/notify/officer-niran", Notify(21, "critical", "declare", 3),
-                kStart + 30min);
+    r.OnMessage("kaoko/v1/tonhong/thonhong/notify/officer-niran", Notify(21, "critical", "declare", 3), kStart + 30min);
     auto again = Run(r, kStart + 30min, 20min, true);
     REQUIRE(again.size() == 1);
     CHECK(json::parse(again[0].payload)["level"] == "critical");
   }
   SECTION("the all-clear comes after the river has been calm for all_clear_after") {
-    CHECK(Run(r, kStart + 22min, 60min, true).empty());                  // still water: nothing
-    auto calm = Run(r, kStart + 90min, 150min, false);                   // calm from +90 min
+    CHECK(Run(r, kStart + 22min, 60min, true).empty());  // still water: nothing
+    auto calm = Run(r, kStart + 90min, 150min, false);   // calm from +90 min
     REQUIRE(calm.size() == 1);
     CHECK(calm[0].action == DecisionAction::kAllClear);
     CHECK(calm[0].at == kStart + 90min + 2h);
@@ -230,7 +229,8 @@ TEST_CASE("responder: same seed, same delays, and receipts are counted with the 
   };
   CHECK(once(11) == once(11));
   Responder r(For("kittisak"), 1, 1);
-  CHECK(r.OnMessage("kaoko/v1/tonhong/thonhong/receipt/kittisak", R"({"ref":"d-0001","ok":true,"incident":2})", kStart));
+  CHECK(
+      r.OnMessage("kaoko/v1/tonhong/thonhong/receipt/kittisak", R"({"ref":"d-0001","ok":true,"incident":2})", kStart));
   CHECK(r.OnMessage("kaoko/v1/tonhong/thonhong/receipt/kittisak",
                     R"({"ref":"d-0002","ok":false,"error":"incident 2 is already resolved"})", kStart));
   CHECK(r.Stats().receipts == 2);

@@ -11,7 +11,8 @@ using namespace kaoko::sim;
 TEST_CASE("scenario: every shipped scenario loads and runs on the Ton Hong network", "[unit][scenario]") {
   auto net = testing::TonHong();
   int count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(KAOKO_SOURCE_DIR) + "/firmware-sim/scenarios")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(KAOKO_SOURCE_DIR) + "/firmware-sim/scenarios")) {
     if (entry.path().extension() != ".toml") continue;
     ++count;
     auto s = LoadScenario(entry.path().string());
@@ -60,7 +61,8 @@ TEST_CASE("scenario: errors name the file and the line", "[unit][scenario]") {
     CHECK(s.error().reason.rfind("bad.toml:2:", 0) == 0);
   }
   SECTION("bad fault kind") {
-    auto s = ParseScenario("[scenario]\nduration_hours = 2\n[[faults]]\nstation = \"a\"\nkind = \"melted\"\n", "f.toml");
+    auto s =
+        ParseScenario("[scenario]\nduration_hours = 2\n[[faults]]\nstation = \"a\"\nkind = \"melted\"\n", "f.toml");
     REQUIRE_FALSE(s.ok());
     CHECK(s.error().reason.find("f.toml:5:") == 0);
   }

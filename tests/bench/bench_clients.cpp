@@ -9,11 +9,11 @@
 // (bench_support.hpp): they connect, set `ready`, wait for `go`, and report counters as they run.
 #include <fmt/format.h>
 
+#include <mqtt/async_client.h>
 #include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
-#include <mqtt/async_client.h>
 #include <thread>
 
 #include "bench_support.hpp"
@@ -58,9 +58,9 @@ mqtt::connect_options Options(const std::string& user, const std::string& pw, in
 }  // namespace
 
 // Publishes --count readings round-robin over its share of the load stations (line i of --topics where
-// i % publishers == index), QoS 1, keeping up to --window unacknowledged; --rate R paces it to R readings/s (0: as fast as it can).
-// Reading k of this publisher goes to its (k % share)-th station with seq = first-seq + k / share, so that every
-// (station, seq) is new. Each payload is a contract reading of ~100 bytes whose `ts` is the moment of the publish
+// i % publishers == index), QoS 1, keeping up to --window unacknowledged; --rate R paces it to R readings/s (0: as fast
+// as it can). Reading k of this publisher goes to its (k % share)-th station with seq = first-seq + k / share, so that
+// every (station, seq) is new. Each payload is a contract reading of ~100 bytes whose `ts` is the moment of the publish
 // call with microseconds (the counting subscriber's latency mode reads it).
 int PublisherMain(int argc, char** argv) {
   auto a = ParseArgs(argc, argv);

@@ -19,23 +19,23 @@ class async_client;
 namespace kaoko::bench {
 
 struct Options {
-  Network net;                       // --stations (load stations); probe villages are sized from the phases
-  std::uint64_t readings = 300000;   // --readings: broker ceiling and kaoko's sustained run
-  std::uint64_t peer_readings = 150000;  // --peer-readings: the Node-RED peer's throughput run
-  int latency_seconds = 20;          // --latency-seconds: each latency phase
-  int probe_rate = 20;               // --probe-rate: latency probes per second
-  double target_rate = 15000;        // --target-rate: 150,000 stations × one reading per 10 s
-  int rate_seconds = 60;             // --rate-seconds: the rate-limited run at target_rate
-  int hold = 600;                    // --hold: seconds at 0.8 of the broker's ceiling (0: none)
-  bool peer = true;                  // --no-peer: skip Node-RED
-  std::string peer_dir;              // --peer-dir: where node_modules (node-red, better-sqlite3) is
+  Network net;                              // --stations (load stations); probe villages are sized from the phases
+  std::uint64_t readings = 300000;          // --readings: broker ceiling and kaoko's sustained run
+  std::uint64_t peer_readings = 150000;     // --peer-readings: the Node-RED peer's throughput run
+  int latency_seconds = 20;                 // --latency-seconds: each latency phase
+  int probe_rate = 20;                      // --probe-rate: latency probes per second
+  double target_rate = 15000;               // --target-rate: 150,000 stations × one reading per 10 s
+  int rate_seconds = 60;                    // --rate-seconds: the rate-limited run at target_rate
+  int hold = 600;                           // --hold: seconds at 0.8 of the broker's ceiling (0: none)
+  bool peer = true;                         // --no-peer: skip Node-RED
+  std::string peer_dir;                     // --peer-dir: where node_modules (node-red, better-sqlite3) is
   std::uint64_t peer_full_readings = 3000;  // --peer-full-readings: the peer again with synchronous=FULL (0: not)
-  std::string record;                // --record FILE: write the table between the bench markers of FILE
+  std::string record;                       // --record FILE: write the table between the bench markers of FILE
   bool quick = false;
-  std::string network_file;          // --network FILE: use this network file instead of generating one
-  std::string keep;                  // --keep DIR: copy the last run's database and the network there (a diagnosis)
+  std::string network_file;  // --network FILE: use this network file instead of generating one
+  std::string keep;          // --keep DIR: copy the last run's database and the network there (a diagnosis)
   std::uint64_t startup_history = 100'000'000;  // --startup-history: readings stored before start-up is timed (0: not)
-  std::string peer_stations;         // the stations and thresholds as JSON for the peer (written by the orchestrator)
+  std::string peer_stations;  // the stations and thresholds as JSON for the peer (written by the orchestrator)
 };
 
 class Runner {
@@ -59,9 +59,9 @@ class Runner {
   std::unique_ptr<testing::Process> StartCounter(const std::string& tag, const std::string& latency_out = "");
   // Waits until every child is connected (and subscribed); throws with a child's log when one fails.
   void WaitReady(const Children& children, const std::vector<int>& slots);
-  std::int64_t Go();                   // lets them start; the moment (MonotonicNs) it did
-  std::uint64_t Sent() const;          // publish calls so far, both publishers
-  std::uint64_t Acked() const;         // PUBACKs so far, both publishers
+  std::int64_t Go();            // lets them start; the moment (MonotonicNs) it did
+  std::uint64_t Sent() const;   // publish calls so far, both publishers
+  std::uint64_t Acked() const;  // PUBACKs so far, both publishers
   bool PublishersDone() const;
   std::int64_t PublishersLastNs() const;
   // Sets `stop`, waits for every child to exit and clears the control block for the next phase.
@@ -87,19 +87,19 @@ void Progress(fmt::format_string<Args...> f, Args&&... args) {
 // The Node-RED peer (nodered_peer.cpp).
 struct PeerResult {
   bool ran = false;
-  std::string why_not;          // when it did not run
-  std::string versions;         // "Node-RED 4.x.y, better-sqlite3 12.x.y, Node.js v20…"
+  std::string why_not;   // when it did not run
+  std::string versions;  // "Node-RED 4.x.y, better-sqlite3 12.x.y, Node.js v20…"
   double rows_per_s = 0;
-  double cpu_us = 0;            // CPU per stored row (node process, all threads)
+  double cpu_us = 0;  // CPU per stored row (node process, all threads)
   std::uint64_t rows = 0;
   double idle_rss_mib = 0;
   double peak_rss_mib = 0;
   double bytes_per_row = 0;
-  double full_rows_per_s = 0;   // the same flow with synchronous=FULL
+  double full_rows_per_s = 0;  // the same flow with synchronous=FULL
   double full_cpu_us = 0;
   std::uint64_t full_rows = 0;
-  Spread store_ms;              // publish → row committed (the flow's own timestamp)
-  Spread arrival_ms;            // publish → its "stored" message at a subscriber
+  Spread store_ms;    // publish → row committed (the flow's own timestamp)
+  Spread arrival_ms;  // publish → its "stored" message at a subscriber
   size_t probes_sent = 0;
 };
 PeerResult RunNodeRedPeer(Runner& r);

@@ -38,35 +38,41 @@ std::string ProbeTopic(const Network& n, int k) {
 void WriteNetworkToml(int stations, const std::string& path) {
   std::string out;
   out.reserve(static_cast<size_t>(stations) * 130);
-  out += fmt::format("# kaoko-bench network: {} stations, 2 per village.\n"
-                     "[tambon]\nid = \"bench\"\nname_th = \"ตำบลทดสอบ\"\nname_en = \"Bench\"\n\n",
-                     stations);
+  out += fmt::format(
+      "# kaoko-bench network: {} stations, 2 per village.\n"
+      "[tambon]\nid = \"bench\"\nname_th = \"ตำบลทดสอบ\"\nname_en = \"Bench\"\n\n",
+      stations);
   const int villages = (stations + 1) / 2;
   for (int v = 0; v < villages; ++v) {
-    out += fmt::format("[[villages]]\nid = \"v{:05}\"\nname_th = \"หมู่ {}\"\nname_en = \"Village {}\"\n"
-                       "travel_to_next_minutes = 30\n",
-                       v, v, v);
+    out += fmt::format(
+        "[[villages]]\nid = \"v{:05}\"\nname_th = \"หมู่ {}\"\nname_en = \"Village {}\"\n"
+        "travel_to_next_minutes = 30\n",
+        v, v, v);
   }
   for (int i = 0; i < stations; ++i) {
-    out += fmt::format("[[stations]]\nid = \"s{:06}\"\nvillage = \"v{:05}\"\nname_th = \"สถานี\"\nname_en = \"S\"\n"
-                       "watch = 200\nwarning = 300\ncritical = 400\n",
-                       i, i / 2);
+    out += fmt::format(
+        "[[stations]]\nid = \"s{:06}\"\nvillage = \"v{:05}\"\nname_th = \"สถานี\"\nname_en = \"S\"\n"
+        "watch = 200\nwarning = 300\ncritical = 400\n",
+        i, i / 2);
   }
   out += "[[people]]\nid = \"bench-tao\"\nname_th = \"เจ้าหน้าที่\"\nrole = \"tao\"\n";
   std::ofstream(path, std::ios::binary) << out;
 }
 
 void AppendProbes(int probes, const std::string& path) {
-  std::string out = fmt::format("\n# kaoko-bench: {} probe villages for the latency probes, after the others.\n", probes);
+  std::string out =
+      fmt::format("\n# kaoko-bench: {} probe villages for the latency probes, after the others.\n", probes);
   for (int k = 0; k < probes; ++k) {
-    out += fmt::format("[[villages]]\nid = \"{}\"\nname_th = \"หมู่ทดสอบ {}\"\nname_en = \"Probe {}\"\n"
-                       "travel_to_next_minutes = 30\n\n",
-                       ProbeVillage(k), k, k);
+    out += fmt::format(
+        "[[villages]]\nid = \"{}\"\nname_th = \"หมู่ทดสอบ {}\"\nname_en = \"Probe {}\"\n"
+        "travel_to_next_minutes = 30\n\n",
+        ProbeVillage(k), k, k);
   }
   for (int k = 0; k < probes; ++k) {
-    out += fmt::format("[[stations]]\nid = \"{}\"\nvillage = \"{}\"\nname_th = \"สถานีทดสอบ\"\nname_en = \"Probe\"\n"
-                       "watch = 200\nwarning = 300\ncritical = 400\n\n",
-                       ProbeStation(k), ProbeVillage(k));
+    out += fmt::format(
+        "[[stations]]\nid = \"{}\"\nvillage = \"{}\"\nname_th = \"สถานีทดสอบ\"\nname_en = \"Probe\"\n"
+        "watch = 200\nwarning = 300\ncritical = 400\n\n",
+        ProbeStation(k), ProbeVillage(k));
   }
   std::ofstream(path, std::ios::binary | std::ios::app) << out;
 }

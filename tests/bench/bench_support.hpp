@@ -71,7 +71,7 @@ std::string Rfc3339Micros(std::int64_t realtime_ns);
 std::int64_t ParseRfc3339Ns(const char* s, size_t n);
 
 // ---------------------------------------------------------------- /proc
-double CpuSeconds(pid_t pid);               // utime + stime of the whole process (all threads); -1 when gone
+double CpuSeconds(pid_t pid);  // utime + stime of the whole process (all threads); -1 when gone
 double RssMiB(pid_t pid, const char* field = "VmRSS:");  // or "VmHWM:" (peak)
 
 // ---------------------------------------------------------------- statistics

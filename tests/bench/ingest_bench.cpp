@@ -1,4 +1,4 @@
-// kaoko-bench: issue 7's "Speed and scale" table, every figure measured side by side in one run on this machine.
+// kaoko-bench: the "Speed and scale" table, every figure measured side by side in one run on this machine.
 //
 //   ./kaoko bench            (the full run, ~15 minutes with the 10-minute hold; records docs/benchmarks.md)
 //   ./kaoko bench --quick    (~2 minutes, no hold, prints only)
@@ -16,15 +16,15 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <mqtt/async_client.h>
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mqtt/async_client.h>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -56,7 +56,11 @@ std::string SelfExe() {
 }  // namespace
 
 Runner::Runner(const Options& options, std::string d, testing::Broker& b)
-    : o(options), dir(std::move(d)), broker(b), password(b.Password("kaoko")), control_path_(dir + "/control"),
+    : o(options),
+      dir(std::move(d)),
+      broker(b),
+      password(b.Password("kaoko")),
+      control_path_(dir + "/control"),
       self_(SelfExe()) {
   control = MapControl(control_path_, true);
 }
@@ -68,21 +72,20 @@ Runner::Children Runner::StartPublishers(const std::string& tag, std::uint64_t t
   for (int k = 0; k < 2; ++k) {
     const std::uint64_t count = total / 2 + (static_cast<std::uint64_t>(k) < total % 2 ? 1 : 0);
     most = std::max(most, count);
-    std::vector<std::string> argv{self_,
-                                  "publish",
-                                  "--url", broker.url(),
-                                  "--user", "kaoko",
-                                  "--password", password,
-                                  "--client-id", fmt::format("bench-{}-pub{}", tag, k),
-                                  "--control", control_path_,
-                                  "--slot", std::to_string(k),
-                                  "--topics", o.net.topics_file,
+    std::vector<std::string> argv{self_,          "publish",
+                                  "--url",        broker.url(),
+                                  "--user",       "kaoko",
+                                  "--password",   password,
+                                  "--client-id",  fmt::format("bench-{}-pub{}", tag, k),
+                                  "--control",    control_path_,
+                                  "--slot",       std::to_string(k),
+                                  "--topics",     o.net.topics_file,
                                   "--publishers", "2",
-                                  "--index", std::to_string(k),
-                                  "--count", std::to_string(count),
-                                  "--rate", fmt::format("{}", rate / 2),
-                                  "--first-seq", std::to_string(next_seq),
-                                  "--window", "500"};
+                                  "--index",      std::to_string(k),
+                                  "--count",      std::to_string(count),
+                                  "--rate",       fmt::format("{}", rate / 2),
+                                  "--first-seq",  std::to_string(next_seq),
+                                  "--window",     "500"};
     out.push_back(std::make_unique<Process>(argv, fmt::format("{}/{}-pub{}.log", dir, tag, k)));
   }
   const auto share = static_cast<std::uint64_t>(std::max(stations / 2, 1));  // the smaller publisher's station count
@@ -91,15 +94,14 @@ Runner::Children Runner::StartPublishers(const std::string& tag, std::uint64_t t
 }
 
 std::unique_ptr<Process> Runner::StartCounter(const std::string& tag, const std::string& latency_out) {
-  std::vector<std::string> argv{self_,
-                                "count-subscriber",
-                                "--url", broker.url(),
-                                "--user", "kaoko",
-                                "--password", password,
+  std::vector<std::string> argv{self_,         "count-subscriber",
+                                "--url",       broker.url(),
+                                "--user",      "kaoko",
+                                "--password",  password,
                                 "--client-id", fmt::format("bench-{}-counter", tag),
-                                "--control", control_path_,
-                                "--slot", std::to_string(kCounterSlot),
-                                "--filter", fmt::format("kaoko/v1/{}/+/station/+/reading", o.net.tambon)};
+                                "--control",   control_path_,
+                                "--slot",      std::to_string(kCounterSlot),
+                                "--filter",    fmt::format("kaoko/v1/{}/+/station/+/reading", o.net.tambon)};
   if (!latency_out.empty()) {
     argv.push_back("--latency-out");
     argv.push_back(latency_out);
@@ -176,8 +178,8 @@ void Runner::Finish(Children& children) {
 
 std::unique_ptr<mqtt::async_client> Runner::Connect(const std::string& user, const std::string& pw,
                                                     const std::string& client_id, bool clean) {
-  auto c = std::make_unique<mqtt::async_client>(broker.url(), client_id, mqtt::create_options(MQTTVERSION_3_1_1, 100000),
-                                                nullptr);
+  auto c = std::make_unique<mqtt::async_client>(broker.url(), client_id,
+                                                mqtt::create_options(MQTTVERSION_3_1_1, 100000), nullptr);
   auto opts = mqtt::connect_options_builder()
                   .user_name(user)
                   .password(pw)
@@ -201,9 +203,10 @@ namespace {
 // tests/bench/gen-network.sh --stations N [--villages V] > out (villages 0: the script's own, two stations each).
 // Returns the command, as the method text names it.
 std::string GenerateNetwork(int stations, int villages, const std::string& out) {
-  const std::string args =
-      villages > 0 ? fmt::format("--stations {} --villages {}", stations, villages) : fmt::format("--stations {}", stations);
-  const std::string cmd = fmt::format("bash '{}/tests/bench/gen-network.sh' {} > '{}'", testing::SourceDir(), args, out);
+  const std::string args = villages > 0 ? fmt::format("--stations {} --villages {}", stations, villages)
+                                        : fmt::format("--stations {}", stations);
+  const std::string cmd =
+      fmt::format("bash '{}/tests/bench/gen-network.sh' {} > '{}'", testing::SourceDir(), args, out);
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
   return "tests/bench/gen-network.sh " + args;
 }
@@ -223,10 +226,14 @@ Metrics ReadMetrics(const ServiceProcess& kaoko) {
   std::istringstream in(res.body);
   auto value = [](const std::string& line) { return std::stoull(line.substr(line.rfind(' ') + 1)); };
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("kaoko_readings_accepted_total ", 0) == 0) m.accepted = value(line);
-    else if (line.rfind("kaoko_readings_duplicate_total ", 0) == 0) m.duplicate = value(line);
-    else if (line.rfind("kaoko_ingest_queue_depth ", 0) == 0) m.queue = value(line);
-    else if (line.rfind("kaoko_readings_rejected_total{", 0) == 0) m.rejected += value(line);
+    if (line.rfind("kaoko_readings_accepted_total ", 0) == 0)
+      m.accepted = value(line);
+    else if (line.rfind("kaoko_readings_duplicate_total ", 0) == 0)
+      m.duplicate = value(line);
+    else if (line.rfind("kaoko_ingest_queue_depth ", 0) == 0)
+      m.queue = value(line);
+    else if (line.rfind("kaoko_readings_rejected_total{", 0) == 0)
+      m.rejected += value(line);
     else if (line.rfind("kaoko_alert_latency_seconds_bucket{le=\"", 0) == 0) {
       const auto from = line.find('"') + 1;
       const std::string le = line.substr(from, line.find('"', from) - from);
@@ -312,20 +319,20 @@ double Slope(const std::vector<std::pair<double, double>>& pts) {
 // A paced run against kaoko: what was offered, what was stored, and whether the backlog grew.
 struct PacedRun {
   bool ran = false;
-  double target = 0;          // readings/s asked of the publishers
+  double target = 0;  // readings/s asked of the publishers
   int seconds = 0;
   std::uint64_t sent = 0;
   double published_rate = 0;  // what the publishers managed
   double stored_rate = 0;     // stored over [go, all stored]
   double cores = 0;           // kaoko's CPU seconds per second over the run
   std::uint64_t max_backlog = 0, max_queue = 0;
-  double slope = 0;           // backlog trend, readings/s
-  double drain_s = 0;         // from the last publish to the last reading stored
+  double slope = 0;    // backlog trend, readings/s
+  double drain_s = 0;  // from the last publish to the last reading stored
   bool grew = true;
-  bool kept_pace = false;     // the publishers managed the target rate (within 1%)
-  bool drained = false;       // everything stored within 60 s of the last publish
-  std::uint64_t left = 0;     // not stored by then
-  double aborted_s = 0;       // when the publishers were stopped early (backlog over a million), 0: not
+  bool kept_pace = false;  // the publishers managed the target rate (within 1%)
+  bool drained = false;    // everything stored within 60 s of the last publish
+  std::uint64_t left = 0;  // not stored by then
+  double aborted_s = 0;    // when the publishers were stopped early (backlog over a million), 0: not
   std::vector<std::pair<double, double>> samples;
 };
 
@@ -334,7 +341,7 @@ struct Lat {
   Spread s;
   std::string inside;  // kaoko's own share: its histogram's p50 / p99 bucket over the run
   size_t sent = 0, missing = 0;
-  std::uint64_t load_sent = 0;  // background readings
+  std::uint64_t load_sent = 0;                                // background readings
   std::vector<std::pair<std::int64_t, std::int64_t>> probes;  // each probe's publish and its alert's arrival (ns)
   std::string where;  // where the time went (WhereTimeWent), from kaoko's alert trace
 };
@@ -363,8 +370,8 @@ std::string WhereTimeWent(const std::vector<std::pair<std::int64_t, std::int64_t
   std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.arrived < b.arrived; });
   std::vector<double> to_kaoko, queued, evaluated, saved, committed, handed, to_officer, to_disk;
   for (const auto& [sent, arrival] : probes) {
-    auto it = std::lower_bound(lines.begin(), lines.end(), sent,
-                               [](const Line& l, std::int64_t t) { return l.arrived < t; });
+    auto it =
+        std::lower_bound(lines.begin(), lines.end(), sent, [](const Line& l, std::int64_t t) { return l.arrived < t; });
     if (it == lines.end() || it->published > arrival) continue;  // not this probe's line
     to_kaoko.push_back(static_cast<double>(it->arrived - sent) / 1e6);
     queued.push_back(it->queued);
@@ -382,13 +389,14 @@ std::string WhereTimeWent(const std::vector<std::pair<std::int64_t, std::int64_t
     return fmt::format("{:.2f} / {:.2f}", v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 9 / 10)]);
   };
   std::sort(to_disk.begin(), to_disk.end());
-  return fmt::format("publish → kaoko {}; in kaoko: queued {}, evaluated {}, engine state written {}, committed "
-                     "(fsync) {}, handed to MQTT {}; kaoko → officer {} ({} of {} probes traced). Publish → the "
-                     "reading that raised the alert committed (the peer's measure, with an fsync), p50 / p99 / max: "
-                     "{:.2f} / {:.2f} / {:.2f}",
-                     q(to_kaoko), q(queued), q(evaluated), q(saved), q(committed), q(handed), q(to_officer),
-                     to_kaoko.size(), probes.size(), to_disk[to_disk.size() / 2],
-                     to_disk[std::min(to_disk.size() - 1, to_disk.size() * 99 / 100)], to_disk.back());
+  return fmt::format(
+      "publish → kaoko {}; in kaoko: queued {}, evaluated {}, engine state written {}, committed "
+      "(fsync) {}, handed to MQTT {}; kaoko → officer {} ({} of {} probes traced). Publish → the "
+      "reading that raised the alert committed (the peer's measure, with an fsync), p50 / p99 / max: "
+      "{:.2f} / {:.2f} / {:.2f}",
+      q(to_kaoko), q(queued), q(evaluated), q(saved), q(committed), q(handed), q(to_officer), to_kaoko.size(),
+      probes.size(), to_disk[to_disk.size() / 2], to_disk[std::min(to_disk.size() - 1, to_disk.size() * 99 / 100)],
+      to_disk.back());
 }
 
 // Alerts seen by the TAO officer's subscription: village → (arrival, incident).
@@ -408,8 +416,8 @@ struct KaokoResult {
   Lat lat[3];
   std::uint64_t expected = 0, rows = 0, duplicates = 0, rejected = 0;
   bool stored_once = false, checked = false;
-  std::string stopped;  // why the remaining kaoko runs were skipped (empty: all ran)
-  bool from_warmup = false;  // sustained/cpu_us are from a warm-up kaoko could not finish
+  std::string stopped;                // why the remaining kaoko runs were skipped (empty: all ran)
+  bool from_warmup = false;           // sustained/cpu_us are from a warm-up kaoko could not finish
   std::vector<std::string> restarts;  // runs after which kaoko was started afresh (it was left behind)
   double bytes_per_reading = 0;
   std::uint64_t db_bytes = 0;
@@ -514,8 +522,8 @@ class Orchestrator {
         k.from_warmup = true;
       }
       GiveUp(fmt::format("in the warm-up (one reading from each station) kaoko stored {} of {} readings in {:.0f} s",
-                         Thousands(static_cast<double>(ReadMetrics(*kaoko).accepted)), Thousands(static_cast<double>(n)),
-                         Seconds(MonotonicNs() - t0)));
+                         Thousands(static_cast<double>(ReadMetrics(*kaoko).accepted)),
+                         Thousands(static_cast<double>(n)), Seconds(MonotonicNs() - t0)));
       return false;
     };
     // After a run that left kaoko behind: a fresh kaoko (the broker forgets its backlog), so the next run is fair.
@@ -539,7 +547,8 @@ class Orchestrator {
       if (j.is_discarded() || !j.is_object() || j.value("level", "") != "watch") return;
       const auto& inc = j["incident"];
       std::lock_guard lock(arrivals.mu);
-      arrivals.at.emplace(j.value("village", ""), std::make_pair(now, inc.is_number_integer() ? inc.get<std::int64_t>() : 0));
+      arrivals.at.emplace(j.value("village", ""),
+                          std::make_pair(now, inc.is_number_integer() ? inc.get<std::int64_t>() : 0));
     });
     tao->subscribe(fmt::format("kaoko/v1/{}/+/alert", o_.net.tambon), 1)->wait();
     auto probe = r_.Connect("kaoko", r_.password, "bench-probe");
@@ -630,8 +639,8 @@ class Orchestrator {
       k.db_bytes = static_cast<std::uint64_t>(bytes);
       k.bytes_per_reading = static_cast<double>(bytes) / static_cast<double>(std::max<std::uint64_t>(k.rows, 1));
     }
-    k.stored_once = k.checked && k.stopped.empty() && k.rows == k.expected && m.accepted == k.expected &&
-                    k.rejected == 0;
+    k.stored_once =
+        k.checked && k.stopped.empty() && k.rows == k.expected && m.accepted == k.expected && k.rejected == 0;
     Progress("   {} readings in the database, {} sent to this kaoko", Thousands(static_cast<double>(k.rows)),
              Thousands(static_cast<double>(k.expected)));
     if (!o_.keep.empty()) {  // for a diagnosis by hand (heaptrack, a restart): the database as this run left it
@@ -722,12 +731,13 @@ class Orchestrator {
     const std::string db = dir + "/startup.db";
     const std::string log = dir + "/startup-feed.log";
     const auto t_feed = std::chrono::steady_clock::now();
-    const std::string feed = fmt::format(
-        "'{}' --network '{}' --stations {} --history {} --readings 150000 --db '{}' --keep > '{}' 2>&1",
-        KAOKO_CORE_FEED_TOOL, net, startup.stations, o_.startup_history, db, log);
+    const std::string feed =
+        fmt::format("'{}' --network '{}' --stations {} --history {} --readings 150000 --db '{}' --keep > '{}' 2>&1",
+                    KAOKO_CORE_FEED_TOOL, net, startup.stations, o_.startup_history, db, log);
     if (std::system(feed.c_str()) != 0) {
       std::ifstream in(log);
-      throw std::runtime_error(fmt::format("failed: {}\n{}", feed, std::string(std::istreambuf_iterator<char>(in), {})));
+      throw std::runtime_error(
+          fmt::format("failed: {}\n{}", feed, std::string(std::istreambuf_iterator<char>(in), {})));
     }
     startup.written_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_feed).count();
     {
@@ -735,7 +745,8 @@ class Orchestrator {
       for (std::string line; std::getline(in, line);) {
         // "database 2832.0 MB = 28.3 bytes per stored reading (…)"
         const auto eq = line.find(" = ");
-        if (line.rfind("database ", 0) == 0 && eq != std::string::npos) startup.bytes_per_reading = std::atof(line.c_str() + eq + 3);
+        if (line.rfind("database ", 0) == 0 && eq != std::string::npos)
+          startup.bytes_per_reading = std::atof(line.c_str() + eq + 3);
         // "history: 99999000 readings (66666 per station) written in 113.5 s"
         if (line.rfind("history: ", 0) == 0) startup.stored += std::strtoull(line.c_str() + 9, nullptr, 10);
         // "readings fed 150000  stored 150000  batches of …"
@@ -881,14 +892,15 @@ class Orchestrator {
     p.kept_pace = p.aborted_s == 0 && p.published_rate >= 0.99 * rate;
     // "Grew": the fitted backlog rises by more than 1% of what was sent over the run (kaoko stored less than 99% of
     // the offered rate), or it took more than 2 s after the last publish to store the rest.
-    p.grew = !p.drained || p.aborted_s > 0 || rise > std::max(5000.0, 0.01 * static_cast<double>(p.sent)) ||
-             p.drain_s > 2.0;
-    Progress("   sent {}/s, stored {}/s, backlog max {} trend {:+.0f}/s, {}, kaoko {:.2f} cores",
-             Thousands(p.published_rate), Thousands(p.stored_rate), Thousands(static_cast<double>(p.max_backlog)),
-             p.slope,
-             p.drained ? fmt::format("drained {:.2f} s after the last publish", p.drain_s)
-                       : fmt::format("{} still not stored 60 s after the last publish", Thousands(static_cast<double>(p.left))),
-             p.cores);
+    p.grew =
+        !p.drained || p.aborted_s > 0 || rise > std::max(5000.0, 0.01 * static_cast<double>(p.sent)) || p.drain_s > 2.0;
+    Progress(
+        "   sent {}/s, stored {}/s, backlog max {} trend {:+.0f}/s, {}, kaoko {:.2f} cores",
+        Thousands(p.published_rate), Thousands(p.stored_rate), Thousands(static_cast<double>(p.max_backlog)), p.slope,
+        p.drained
+            ? fmt::format("drained {:.2f} s after the last publish", p.drain_s)
+            : fmt::format("{} still not stored 60 s after the last publish", Thousands(static_cast<double>(p.left))),
+        p.cores);
     return p;
   }
 
@@ -903,8 +915,9 @@ class Orchestrator {
       }
     }
     for (const auto& [village, incident] : todo) {
-      const std::string d = fmt::format(R"({{"id":"bench-{}","ts":"{}","incident":{},"action":"all_clear","note":"bench probe"}})",
-                                        village, Rfc3339Micros(RealtimeNs()), incident);
+      const std::string d =
+          fmt::format(R"({{"id":"bench-{}","ts":"{}","incident":{},"action":"all_clear","note":"bench probe"}})",
+                      village, Rfc3339Micros(RealtimeNs()), incident);
       tao.publish(fmt::format("kaoko/v1/{}/{}/decision/{}", o_.net.tambon, village, o_.net.tao), d.data(), d.size(), 1,
                   false);
     }
@@ -931,8 +944,8 @@ class Orchestrator {
       // evaluates a station's readings in ts order), the second one now.
       for (int s = 1; s <= 2; ++s) {
         const std::int64_t ts = RealtimeNs() - (s == 1 ? 60'000'000'000LL : 0);
-        const std::string payload =
-            fmt::format(R"({{"seq":{},"ts":"{}","level_cm":250.0,"rain_mm":0.0,"battery_v":3.91}})", s, Rfc3339Micros(ts));
+        const std::string payload = fmt::format(
+            R"({{"seq":{},"ts":"{}","level_cm":250.0,"rain_mm":0.0,"battery_v":3.91}})", s, Rfc3339Micros(ts));
         const std::int64_t at = MonotonicNs();
         auto tok = probe.publish(topic, payload.data(), payload.size(), 1, false);
         if (s == 2) sent[ProbeVillage(p)] = at;
@@ -962,7 +975,8 @@ class Orchestrator {
       std::lock_guard lock(a.mu);
       for (const auto& [village, t] : sent) {
         auto it = a.at.find(village);
-        if (it == a.at.end()) ++l.missing;
+        if (it == a.at.end())
+          ++l.missing;
         else {
           v.push_back(static_cast<double>(it->second.first - t) / 1e6);
           l.probes.emplace_back(t, it->second.first);
@@ -988,15 +1002,13 @@ struct Row {
 std::string YesNo(bool b) { return b ? "**yes**" : "**no**"; }
 
 std::string PacedText(const PacedRun& p) {
-  std::string rest = p.aborted_s > 0
-                         ? fmt::format("stopped at {:.0f} s, backlog over a million", p.aborted_s)
-                         : "";
-  std::string end = p.drained ? fmt::format("rest stored {:.1f} s after the last publish", p.drain_s)
-                              : fmt::format("{} not stored 60 s after the last publish",
-                                            Thousands(static_cast<double>(p.left)));
+  std::string rest = p.aborted_s > 0 ? fmt::format("stopped at {:.0f} s, backlog over a million", p.aborted_s) : "";
+  std::string end =
+      p.drained ? fmt::format("rest stored {:.1f} s after the last publish", p.drain_s)
+                : fmt::format("{} not stored 60 s after the last publish", Thousands(static_cast<double>(p.left)));
   return fmt::format("sent {}/s, stored {}/s; backlog max {}, trend {:+.0f}/s; {}{}{}", Thousands(p.published_rate),
-                     Thousands(p.stored_rate), Thousands(static_cast<double>(p.max_backlog)), p.slope,
-                     rest, rest.empty() ? "" : "; ", end);
+                     Thousands(p.stored_rate), Thousands(static_cast<double>(p.max_backlog)), p.slope, rest,
+                     rest.empty() ? "" : "; ", end);
 }
 std::string Ratio(double v, double ref) { return ref > 0 ? fmt::format("{:.2f}", v / ref) : "—"; }
 
@@ -1006,9 +1018,10 @@ std::string Ratio(double v, double ref) { return ref > 0 ? fmt::format("{:.2f}",
 std::string PaceVerdict(const PacedRun& p, bool rest) {
   const bool met = rest && !p.grew && p.kept_pace;
   if (met || !rest || p.grew || p.aborted_s > 0) return YesNo(met);
-  return fmt::format("**no**: the publishers sent only {} of the pace ({}/s of {}/s; they share the machine with the "
-                     "broker and kaoko); kaoko's backlog did not grow",
-                     Ratio(p.published_rate, p.target), Thousands(p.published_rate), Thousands(p.target));
+  return fmt::format(
+      "**no**: the publishers sent only {} of the pace ({}/s of {}/s; they share the machine with the "
+      "broker and kaoko); kaoko's backlog did not grow",
+      Ratio(p.published_rate, p.target), Thousands(p.published_rate), Thousands(p.target));
 }
 
 std::string CommitOf(const std::string& root) {
@@ -1062,8 +1075,10 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
   rows.push_back({"Paho's floor: the counting subscriber's CPU per message", fmt::format("{:.1f} µs", x.floor_us),
                   "15 µs (issue 7, measured elsewhere)", Ratio(x.floor_us, 15), "(the reference)", na});
   rows.push_back({"Paho's cost to publish: the two publishers' CPU per QoS 1 reading sent (formatting included)",
-                  fmt::format("{:.1f} µs", x.publish_us), "—", na, "(the reference: kaoko publishes one ack per "
-                  "reading when each station reads at most once a second)", na});
+                  fmt::format("{:.1f} µs", x.publish_us), "—", na,
+                  "(the reference: kaoko publishes one ack per "
+                  "reading when each station reads at most once a second)",
+                  na});
   const std::string skipped = "not run: " + k.stopped;
   const bool sustained_ran = k.sustained_n > 0;
   const std::string partial =
@@ -1071,17 +1086,17 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
                   Thousands(static_cast<double>(k.sustained_n)),
                   Thousands(static_cast<double>(k.from_warmup ? o.net.stations : o.readings)), k.sustained_s);
   rows.push_back({"kaoko sustained ingest, same load (validated, evaluated, committed, acked)",
-                  !sustained_ran ? skipped
+                  !sustained_ran                                  ? skipped
                   : (k.from_warmup || k.sustained_n < o.readings) ? partial
                                                                   : fmt::format("{}/s", Thousands(k.sustained)),
-                  fmt::format("broker ceiling {}/s", Thousands(x.ceiling)), sustained_ran ? Ratio(k.sustained, x.ceiling) : na,
-                  "≥ 0.80", sustained_ran ? YesNo(k.sustained >= 0.8 * x.ceiling) : "**no**"});
+                  fmt::format("broker ceiling {}/s", Thousands(x.ceiling)),
+                  sustained_ran ? Ratio(k.sustained, x.ceiling) : na, "≥ 0.80",
+                  sustained_ran ? YesNo(k.sustained >= 0.8 * x.ceiling) : "**no**"});
   if (k.hold.ran) {
     const auto& h = k.hold;
     rows.push_back({fmt::format("… held {} at 0.8 of the ceiling: backlog sampled every 10 s",
                                 o.hold % 60 == 0 ? fmt::format("{} min", o.hold / 60) : fmt::format("{} s", o.hold)),
-                    PacedText(h),
-                    fmt::format("{}/s offered", Thousands(h.target)), Ratio(h.stored_rate, h.target),
+                    PacedText(h), fmt::format("{}/s offered", Thousands(h.target)), Ratio(h.stored_rate, h.target),
                     "no growing backlog", PaceVerdict(h, true)});
   } else {
     rows.push_back({"… held 10 min at 0.8 of the ceiling", o.hold > 0 ? skipped : "not run (--quick, or --hold 0)", na,
@@ -1091,7 +1106,7 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
                   fmt::format("{} of {}; {} redelivered, {} refused{}", Thousands(static_cast<double>(k.rows)),
                               Thousands(static_cast<double>(k.expected)), Thousands(static_cast<double>(k.duplicates)),
                               Thousands(static_cast<double>(k.rejected)),
-                              !k.checked ? " (not checked: kaoko was stopped behind)"
+                              !k.checked           ? " (not checked: kaoko was stopped behind)"
                               : k.restarts.empty() ? ""
                                                    : fmt::format(" (the last kaoko, started afresh after: {})",
                                                                  fmt::join(k.restarts, "; "))),
@@ -1112,11 +1127,14 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
                     "held; headroom ≥ 1.25", PaceVerdict(p, headroom >= 1.25)});
   }
   const bool peer_ok = peer.ran;
-  rows.push_back({"kaoko CPU per stored reading (/proc/<pid>/stat, over the sustained run)",
-                  sustained_ran ? fmt::format("{:.1f} µs{}", k.cpu_us, k.from_warmup ? " (over the warm-up)" : "") : skipped,
-                  peer_ok ? fmt::format("Node-RED {:.1f} µs per message", peer.cpu_us) : "Node-RED: not run",
-                  peer_ok && sustained_ran ? Ratio(k.cpu_us, peer.cpu_us) : na, "≤ 0.50",
-                  !peer_ok ? na : sustained_ran ? YesNo(k.cpu_us <= 0.5 * peer.cpu_us) : "**no**"});
+  rows.push_back(
+      {"kaoko CPU per stored reading (/proc/<pid>/stat, over the sustained run)",
+       sustained_ran ? fmt::format("{:.1f} µs{}", k.cpu_us, k.from_warmup ? " (over the warm-up)" : "") : skipped,
+       peer_ok ? fmt::format("Node-RED {:.1f} µs per message", peer.cpu_us) : "Node-RED: not run",
+       peer_ok && sustained_ran ? Ratio(k.cpu_us, peer.cpu_us) : na, "≤ 0.50",
+       !peer_ok        ? na
+       : sustained_ran ? YesNo(k.cpu_us <= 0.5 * peer.cpu_us)
+                       : "**no**"});
   rows.push_back({"kaoko CPU per stored reading above Paho's floor",
                   sustained_ran ? fmt::format("{:+.1f} µs", k.cpu_us - x.floor_us) : skipped,
                   fmt::format("floor {:.1f} µs", x.floor_us), sustained_ran ? Ratio(k.cpu_us, x.floor_us) : na,
@@ -1124,19 +1142,26 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
   const char* names[3] = {"1,000 readings/s", "50% of sustained", "90% of sustained"};
   for (int i = 0; i < 3; ++i) {
     const Lat& l = k.lat[i];
-    Row r{l.sent == 0 ? fmt::format("Alert latency at {}: p50 / p99 / max", names[i])
-                      : fmt::format("Alert latency at {} ({}/s): p50 / p99 / max, {} probes{}", names[i],
-                                    Thousands(l.rate), l.sent, l.missing ? fmt::format(", {} NO ALERT", l.missing) : ""),
-          l.sent == 0 ? skipped : fmt::format("{} (inside kaoko, arrival → alert published: p50 / p99 {})",
-                                              SpreadText(l.s), l.inside),
-          na, na, na, na};
+    Row r{l.sent == 0
+              ? fmt::format("Alert latency at {}: p50 / p99 / max", names[i])
+              : fmt::format("Alert latency at {} ({}/s): p50 / p99 / max, {} probes{}", names[i], Thousands(l.rate),
+                            l.sent, l.missing ? fmt::format(", {} NO ALERT", l.missing) : ""),
+          l.sent == 0
+              ? skipped
+              : fmt::format("{} (inside kaoko, arrival → alert published: p50 / p99 {})", SpreadText(l.s), l.inside),
+          na,
+          na,
+          na,
+          na};
     if (i == 0) {
-      r.reference = peer_ok ? fmt::format("Node-RED p99 to store a row {} ms", Ms(peer.store_ms.p99)) : "Node-RED: not run";
+      r.reference =
+          peer_ok ? fmt::format("Node-RED p99 to store a row {} ms", Ms(peer.store_ms.p99)) : "Node-RED: not run";
       r.ratio = peer_ok && l.sent > 0 ? Ratio(l.s.p99, peer.store_ms.p99) : na;
       r.goal = "p99 ≤ Node-RED's";
       r.met = !peer_ok ? na : l.sent == 0 ? "**no**" : YesNo(l.missing == 0 && l.s.p99 <= peer.store_ms.p99);
     } else if (i == 2) {
-      r.reference = x.broker90.n ? fmt::format("broker's own p99 {} ms", Ms(x.broker90.p99)) : "broker's own p99: not run";
+      r.reference =
+          x.broker90.n ? fmt::format("broker's own p99 {} ms", Ms(x.broker90.p99)) : "broker's own p99: not run";
       r.ratio = l.sent > 0 && x.broker90.n ? fmt::format("{:+.1f} ms", l.s.p99 - x.broker90.p99) : na;
       r.goal = "p99 ≤ broker's + 20 ms";
       r.met = l.sent == 0 ? "**no**" : YesNo(l.missing == 0 && l.s.p99 <= x.broker90.p99 + 20);
@@ -1154,32 +1179,33 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
                   x.broker90_rate > 0 ? SpreadText(x.broker90) : "not run: no kaoko rate to take 90% of", na, na,
                   "(the reference)", na});
   if (peer_ok) {
-    rows.push_back({"Node-RED 4 peer: rows stored per second, same load", fmt::format("{}/s", Thousands(peer.rows_per_s)),
-                    fmt::format("broker ceiling {}/s", Thousands(x.ceiling)), Ratio(peer.rows_per_s, x.ceiling),
-                    sustained_ran ? fmt::format("(peer; kaoko ÷ peer = {:.2f})", k.sustained / peer.rows_per_s) : "(peer)",
-                    na});
+    rows.push_back(
+        {"Node-RED 4 peer: rows stored per second, same load", fmt::format("{}/s", Thousands(peer.rows_per_s)),
+         fmt::format("broker ceiling {}/s", Thousands(x.ceiling)), Ratio(peer.rows_per_s, x.ceiling),
+         sustained_ran ? fmt::format("(peer; kaoko ÷ peer = {:.2f})", k.sustained / peer.rows_per_s) : "(peer)", na});
     if (peer.full_rows > 0) {
-      rows.push_back({"Node-RED 4 peer with `synchronous=FULL` (every row on disk before the next, as kaoko's commits)",
-                      fmt::format("{}/s, {:.0f} µs CPU per message", Thousands(peer.full_rows_per_s), peer.full_cpu_us),
-                      sustained_ran ? fmt::format("kaoko {}/s (`synchronous=FULL`)", Thousands(k.sustained)) : "kaoko: not run",
-                      sustained_ran ? Ratio(peer.full_rows_per_s, k.sustained) : na, "(peer)", na});
+      rows.push_back(
+          {"Node-RED 4 peer with `synchronous=FULL` (every row on disk before the next, as kaoko's commits)",
+           fmt::format("{}/s, {:.0f} µs CPU per message", Thousands(peer.full_rows_per_s), peer.full_cpu_us),
+           sustained_ran ? fmt::format("kaoko {}/s (`synchronous=FULL`)", Thousands(k.sustained)) : "kaoko: not run",
+           sustained_ran ? Ratio(peer.full_rows_per_s, k.sustained) : na, "(peer)", na});
     }
-    rows.push_back({"Node-RED 4 peer: CPU per message (node process, all threads)", fmt::format("{:.1f} µs", peer.cpu_us),
-                    "40 µs (issue 7, measured elsewhere)", Ratio(peer.cpu_us, 40), "(peer)", na});
-    rows.push_back({fmt::format("Node-RED 4 peer: publish → row stored at 1,000/s, p50 / p99 / max, {} probes",
-                                peer.store_ms.n),
-                    SpreadText(peer.store_ms), "0.25 / 1.4–2 ms p50 / p99 (issue 7, elsewhere)",
-                    Ratio(peer.store_ms.p99, 1.7), "(peer)", na});
+    rows.push_back({"Node-RED 4 peer: CPU per message (node process, all threads)",
+                    fmt::format("{:.1f} µs", peer.cpu_us), "40 µs (issue 7, measured elsewhere)",
+                    Ratio(peer.cpu_us, 40), "(peer)", na});
+    rows.push_back(
+        {fmt::format("Node-RED 4 peer: publish → row stored at 1,000/s, p50 / p99 / max, {} probes", peer.store_ms.n),
+         SpreadText(peer.store_ms), "0.25 / 1.4–2 ms p50 / p99 (issue 7, elsewhere)", Ratio(peer.store_ms.p99, 1.7),
+         "(peer)", na});
   } else {
     rows.push_back({"Node-RED 4 peer", "not run: " + peer.why_not, na, na, na, na});
   }
   // The goal is in MB (10^6 bytes), VmRSS in KiB; judged on each idle figure, on a new database and restarted.
   const double idle_mb = k.idle_rss * 1.048576, restart_mb = k.restart_rss * 1.048576;
-  const std::string memory_met =
-      k.restart_rss <= 0 || (idle_mb < 100) == (restart_mb < 100)
-          ? YesNo(idle_mb < 100 && (k.restart_rss <= 0 || restart_mb < 100))
-          : fmt::format("{} on a new database, {} after a restart ({:.0f} MB)", YesNo(idle_mb < 100),
-                        YesNo(restart_mb < 100), restart_mb);
+  const std::string memory_met = k.restart_rss <= 0 || (idle_mb < 100) == (restart_mb < 100)
+                                     ? YesNo(idle_mb < 100 && (k.restart_rss <= 0 || restart_mb < 100))
+                                     : fmt::format("{} on a new database, {} after a restart ({:.0f} MB)",
+                                                   YesNo(idle_mb < 100), YesNo(restart_mb < 100), restart_mb);
   const std::string restarted =
       k.restart_rss > 0 ? fmt::format("{:.0f} MiB, healthy {:.1f} s after start", k.restart_rss, k.restart_s)
                         : std::string("not measured (kaoko was behind)");
@@ -1203,9 +1229,10 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
                     fmt::format("{:.2f} s ({:.0f} MiB resident then)", su.start_s, su.rss),
                     fmt::format("the same network on a new database {:.2f} s", su.new_start_s),
                     Ratio(su.start_s, su.new_start_s), na, na});
-    rows.push_back({"Bytes on disk per stored reading over that history (page_count × page_size ÷ rows, indexes included)",
-                    fmt::format("{:.1f} B", su.bytes_per_reading), na, na, "≤ 40 B",
-                    su.bytes_per_reading > 0 && su.bytes_per_reading <= 40 ? "**yes**" : "**no**"});
+    rows.push_back(
+        {"Bytes on disk per stored reading over that history (page_count × page_size ÷ rows, indexes included)",
+         fmt::format("{:.1f} B", su.bytes_per_reading), na, na, "≤ 40 B",
+         su.bytes_per_reading > 0 && su.bytes_per_reading <= 40 ? "**yes**" : "**no**"});
   } else {
     rows.push_back({fmt::format("Start-up with {} stored readings", Thousands(static_cast<double>(o.startup_history))),
                     "not measured: " + su.why_not, na, na, na, na});
@@ -1214,10 +1241,12 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
   struct utsname u {};
   uname(&u);
   std::string out;
-  out += fmt::format("Run {} ({}), {:.0f} minutes: {}, {} cores, Linux {}, HEAD {} (uncommitted changes not shown). Load average before the run: "
-                     "{}.\n\n",
-                     when, o.quick ? "`./kaoko bench --quick`" : "`./kaoko bench`", minutes, CpuModel(),
-                     std::thread::hardware_concurrency(), u.release, CommitOf(testing::SourceDir()), load_before);
+  out += fmt::format(
+      "Run {} ({}), {:.0f} minutes: {}, {} cores, Linux {}, HEAD {} (uncommitted changes not shown). Load average "
+      "before the run: "
+      "{}.\n\n",
+      when, o.quick ? "`./kaoko bench --quick`" : "`./kaoko bench`", minutes, CpuModel(),
+      std::thread::hardware_concurrency(), u.release, CommitOf(testing::SourceDir()), load_before);
   out += "| measure | value | reference | ratio | goal | met? |\n|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", r.measure, r.value, r.reference, r.ratio, r.goal, r.met);
@@ -1262,7 +1291,8 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
         "(WAL, one transaction per message, `INSERT OR IGNORE` on (station, seq)) → the village's alert when a "
         "station's level class changes. The peer's figures are with `synchronous=NORMAL` (a commit survives a crash "
         "of Node-RED, not a power cut; in WAL mode no fsync per row); one more run of {} readings with "
-        "`synchronous=FULL` (kaoko's setting: an fsync per row for this flow) gives the `synchronous=FULL` row. Same broker, "
+        "`synchronous=FULL` (kaoko's setting: an fsync per row for this flow) gives the `synchronous=FULL` row. Same "
+        "broker, "
         "same load ({} readings, the same two publishers, the same {} stations loaded from the network); rows/s = "
         "rows ÷ (go → the last row, polled every 25 ms); CPU of the node process over the same interval. Store "
         "latency: {} probe readings/s among 1,000 readings/s for {} s, from the publish to the flow's own timestamp "
@@ -1271,12 +1301,13 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
         peer.versions, Thousands(static_cast<double>(peer.full_rows)), Thousands(static_cast<double>(peer.rows)),
         stations, o.probe_rate, o.latency_seconds, SpreadText(peer.arrival_ms));
   }
-  out += "- Memory: VmRSS 2 s after kaoko-server became healthy with the whole network configured and no reading "
-         "yet; then right after the warm-up (one reading from every station); then 2 s after it became healthy again, "
-         "restarted on the last run's database (every station has read; millions of readings stored), with nothing "
-         "waiting for it at the broker; peak = VmHWM at the end of the last run (reached while "
-         "the network file is parsed). Disk: `PRAGMA page_count × page_size` ÷ rows after every run, the service "
-         "stopped: the whole file (stations, their evaluation state, incidents, indexes), so few rows make it large.\n";
+  out +=
+      "- Memory: VmRSS 2 s after kaoko-server became healthy with the whole network configured and no reading "
+      "yet; then right after the warm-up (one reading from every station); then 2 s after it became healthy again, "
+      "restarted on the last run's database (every station has read; millions of readings stored), with nothing "
+      "waiting for it at the broker; peak = VmHWM at the end of the last run (reached while "
+      "the network file is parsed). Disk: `PRAGMA page_count × page_size` ÷ rows after every run, the service "
+      "stopped: the whole file (stations, their evaluation state, incidents, indexes), so few rows make it large.\n";
   if (su.why_not.empty()) {
     out += fmt::format(
         "- Start-up: `tests/bench/gen-network.sh --stations {0} --villages {1}`; `kaoko-core-feed --stations {0} "
@@ -1285,10 +1316,12 @@ std::string Report(const Options& o, const Orchestrator& x, const PeerResult& pe
         "({3:.0f} s in all); then kaoko-server was started on that file with the broker, from the start to `/healthz` "
         "answering ok (the broker connected, the database read). The reference is the same network on a new database. "
         "Disk: kaoko-core-feed's `page_count × page_size ÷ rows` after a checkpoint.\n",
-        su.stations, su.stations / 2, o.startup_history, su.written_s, Thousands(static_cast<double>(o.startup_history)));
+        su.stations, su.stations / 2, o.startup_history, su.written_s,
+        Thousands(static_cast<double>(o.startup_history)));
   }
-  out += "- Figures \"measured elsewhere\" are issue 7's orientation figures (another run, same kind of machine); the "
-         "goals are judged against the references measured in this run.\n";
+  out +=
+      "- Figures \"measured elsewhere\" are issue 7's orientation figures (another run, same kind of machine); the "
+      "goals are judged against the references measured in this run.\n";
   return out;
 }
 
@@ -1384,12 +1417,12 @@ int Run(Options o) {
     json << "[\n";
     for (size_t i = 0; i < net->stations.size(); ++i) {
       const auto& st = net->stations[i];
-      json << fmt::format("[\"{}\",\"{}\",{},{},{}]{}\n", st.id, st.village, st.watch.cm, st.warning.cm,
-                          st.critical.cm, i + 1 < net->stations.size() ? "," : "");
+      json << fmt::format("[\"{}\",\"{}\",{},{},{}]{}\n", st.id, st.village, st.watch.cm, st.warning.cm, st.critical.cm,
+                          i + 1 < net->stations.size() ? "," : "");
     }
     json << "]\n";
-    Progress("network: tambon {}, {} load stations in {} villages, {} probe villages", o.net.tambon,
-             Thousands(load), Thousands(o.net.villages), o.net.probes);
+    Progress("network: tambon {}, {} load stations in {} villages, {} probe villages", o.net.tambon, Thousands(load),
+             Thousands(o.net.villages), o.net.probes);
   }
   WriteAccountsToml(o.net, dir + "/accounts.toml");
   Progress("starting a private broker…");
@@ -1451,22 +1484,38 @@ int main(int argc, char** argv) {
         if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
         return std::string(argv[++i]);
       };
-      if (a == "--quick") continue;
-      else if (a == "--stations") o.net.stations = std::stoi(next());
-      else if (a == "--readings") o.readings = std::stoull(next());
-      else if (a == "--peer-readings") o.peer_readings = std::stoull(next());
-      else if (a == "--latency-seconds") o.latency_seconds = std::stoi(next());
-      else if (a == "--probe-rate") o.probe_rate = std::stoi(next());
-      else if (a == "--target-rate") o.target_rate = std::stod(next());
-      else if (a == "--rate-seconds") o.rate_seconds = std::stoi(next());
-      else if (a == "--hold") o.hold = std::stoi(next());
-      else if (a == "--peer-dir") o.peer_dir = next();
-      else if (a == "--peer-full-readings") o.peer_full_readings = std::stoull(next());
-      else if (a == "--no-peer") o.peer = false;
-      else if (a == "--network") o.network_file = next();
-      else if (a == "--record") o.record = next();
-      else if (a == "--keep") o.keep = next();
-      else if (a == "--startup-history") o.startup_history = std::stoull(next());
+      if (a == "--quick")
+        continue;
+      else if (a == "--stations")
+        o.net.stations = std::stoi(next());
+      else if (a == "--readings")
+        o.readings = std::stoull(next());
+      else if (a == "--peer-readings")
+        o.peer_readings = std::stoull(next());
+      else if (a == "--latency-seconds")
+        o.latency_seconds = std::stoi(next());
+      else if (a == "--probe-rate")
+        o.probe_rate = std::stoi(next());
+      else if (a == "--target-rate")
+        o.target_rate = std::stod(next());
+      else if (a == "--rate-seconds")
+        o.rate_seconds = std::stoi(next());
+      else if (a == "--hold")
+        o.hold = std::stoi(next());
+      else if (a == "--peer-dir")
+        o.peer_dir = next();
+      else if (a == "--peer-full-readings")
+        o.peer_full_readings = std::stoull(next());
+      else if (a == "--no-peer")
+        o.peer = false;
+      else if (a == "--network")
+        o.network_file = next();
+      else if (a == "--record")
+        o.record = next();
+      else if (a == "--keep")
+        o.keep = next();
+      else if (a == "--startup-history")
+        o.startup_history = std::stoull(next());
       else if (a == "--help" || a == "-h") {
         fmt::print("{}", kUsage);
         return 0;

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <mqtt/async_client.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mqtt/async_client.h>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -158,8 +158,8 @@ PeerResult RunNodeRedPeer(Runner& r) {
     throw std::runtime_error("Node-RED did not store a reading within 60 s");
   };
   // As fast as the two publishers go: rows counted by polling max(rowid); CPU of the node process meanwhile.
-  auto throughput = [&](testing::Process& node, const std::string& db, const std::string& tag,
-                        std::uint64_t n, double& rows_per_s, double& cpu_us) {
+  auto throughput = [&](testing::Process& node, const std::string& db, const std::string& tag, std::uint64_t n,
+                        double& rows_per_s, double& cpu_us) {
     PeerDb d(db);
     const std::int64_t rows0 = d.Scalar("SELECT max(rowid) FROM readings");
     auto c = r.StartPublishers(tag, n, 0);

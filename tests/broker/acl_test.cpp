@@ -19,10 +19,10 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include "kaoko/testing/harness.hpp"
 
@@ -49,11 +49,11 @@ const std::vector<Principal> kPrincipals = {
     {"kaoko-bridge", Kind::kStation, "kaoko"},
     {"kaoko-temple", Kind::kStation, "kaoko"},
     {"huaiphan-weir", Kind::kStation, "huaiphan"},
-    {"somchai", Kind::kPerson, "kaoko"},   // watcher
-    {"malee", Kind::kPerson, "kaoko"},     // watcher
-    {"prasert", Kind::kPerson, "kaoko"},   // committee
-    {"boonmee", Kind::kPerson, "kaoko"},   // headman
-    {"anan", Kind::kPerson, "huaiphan"},   // watcher
+    {"somchai", Kind::kPerson, "kaoko"},  // watcher
+    {"malee", Kind::kPerson, "kaoko"},    // watcher
+    {"prasert", Kind::kPerson, "kaoko"},  // committee
+    {"boonmee", Kind::kPerson, "kaoko"},  // headman
+    {"anan", Kind::kPerson, "huaiphan"},  // watcher
 };
 
 // Every row of the contract's topic table, for own and others' names, own and other villages, and another tambon.
@@ -65,7 +65,7 @@ const std::vector<std::string> kTopics = {
     T + "/huaiphan/station/huaiphan-weir/reading",
     T + "/huaiphan/station/huaiphan-weir/ack",
     T + "/huaiphan/station/kaoko-bridge/reading",  // a station in a village not its own
-    T + "/kaoko/station/somchai/reading",           // a person posing as a station
+    T + "/kaoko/station/somchai/reading",          // a person posing as a station
     T + "/kaoko/station/somchai/status",
     T + "/kaoko/station/somchai/ack",
     // report / decision
@@ -100,7 +100,8 @@ const std::vector<std::string> kTopics = {
 std::vector<std::string> Split(const std::string& topic) {
   std::vector<std::string> out;
   size_t start = 0;
-  for (size_t at; (at = topic.find('/', start)) != std::string::npos; start = at + 1) out.push_back(topic.substr(start, at - start));
+  for (size_t at; (at = topic.find('/', start)) != std::string::npos; start = at + 1)
+    out.push_back(topic.substr(start, at - start));
   out.push_back(topic.substr(start));
   return out;
 }
@@ -132,7 +133,8 @@ bool MayRead(const Principal& p, const std::string& topic) {
   if (p.kind == Kind::kService) return topic.starts_with("kaoko/");
   auto r = InTambon(topic);
   if (p.kind == Kind::kTao) return !r.empty() || topic == T;  // kaoko/v1/tonhong/# matches kaoko/v1/tonhong
-  if (p.kind == Kind::kStation) return r.size() == 4 && r[0] == p.village && r[1] == "station" && r[2] == p.id && r[3] == "ack";
+  if (p.kind == Kind::kStation)
+    return r.size() == 4 && r[0] == p.village && r[1] == "station" && r[2] == p.id && r[3] == "ack";
   if (r.size() == 3 && (r[1] == "receipt" || r[1] == "notify") && r[2] == p.id) return true;
   if (r.size() == 2 && r[0] == p.village && (r[1] == "alert" || r[1] == "siren")) return true;
   return r.size() == 1 && r[0] == "cap";
@@ -141,10 +143,14 @@ bool MayRead(const Principal& p, const std::string& topic) {
 // A topic the principal may read, where the service drops the sync marker.
 std::string SyncTopic(const Principal& p) {
   switch (p.kind) {
-    case Kind::kService: return "kaoko/test/sync";
-    case Kind::kTao: return T + "/kaoko/notify/" + p.id;
-    case Kind::kStation: return fmt::format("{}/{}/station/{}/ack", T, p.village, p.id);
-    case Kind::kPerson: return fmt::format("{}/{}/receipt/{}", T, p.village, p.id);
+    case Kind::kService:
+      return "kaoko/test/sync";
+    case Kind::kTao:
+      return T + "/kaoko/notify/" + p.id;
+    case Kind::kStation:
+      return fmt::format("{}/{}/station/{}/ack", T, p.village, p.id);
+    case Kind::kPerson:
+      return fmt::format("{}/{}/receipt/{}", T, p.village, p.id);
   }
   return {};
 }
@@ -326,7 +332,8 @@ TEST_CASE("broker ACL: retained alerts, status and cap reach only their readers"
   w.Client("kaoko-bridge").Publish(T + "/kaoko/station/kaoko-bridge/status", R"({"state":"online"})", 1, true);
   // Refused (a watcher posing as a station); on a connection of its own, since Mosquitto closes it after refusing.
   REQUIRE(kaoko::testing::MosquittoPub(w.broker.port(), "somchai", w.broker.Password("somchai"),
-                                       T + "/kaoko/station/kaoko-temple/status", R"({"state":"offline"})", 1, true) == 0);
+                                       T + "/kaoko/station/kaoko-temple/status", R"({"state":"offline"})", 1,
+                                       true) == 0);
   w.Sync();
 
   // New connections (not the shared ones) subscribing after the fact: the retained copies are checked too.
@@ -339,7 +346,8 @@ TEST_CASE("broker ACL: retained alerts, status and cap reach only their readers"
       {{"malee", Kind::kPerson, "kaoko"}, {T + "/kaoko/alert", T + "/kaoko/siren", T + "/cap"}},
       {{"kaoko-temple", Kind::kStation, "kaoko"}, {}},
       {{"officer-pim", Kind::kTao, ""},
-       {T + "/kaoko/alert", T + "/huaiphan/alert", T + "/kaoko/siren", T + "/cap", T + "/kaoko/station/kaoko-bridge/status"}},
+       {T + "/kaoko/alert", T + "/huaiphan/alert", T + "/kaoko/siren", T + "/cap",
+        T + "/kaoko/station/kaoko-bridge/status"}},
   };
   for (const Late& l : late) {
     MqttClient c(w.broker.url(), l.p.id, w.broker.Password(l.p.id), "late-" + l.p.id);
@@ -376,7 +384,7 @@ TEST_CASE("broker auth: wrong password, unknown user and anonymous are refused",
   CHECK(pub("kaoko", "kaoko") == 5);
   CHECK(pub("kaoko", "DEMO-KAOKO") == 5);
   CHECK(pub("nobody", "demo-nobody") == 5);
-  CHECK(pub("", "") == 5);  // anonymous
+  CHECK(pub("", "") == 5);                     // anonymous
   CHECK(pub("somchai", "demo-somchai") == 0);  // the control
   tally.cases += 7;
   tally.refused += 6;
@@ -428,7 +436,6 @@ TEST_CASE("broker: persistence survives a restart, queued QoS 1 messages include
   CHECK(service.WaitForMessages(2001, 10s));
 }
 
-
 TEST_CASE("broker: kaoko-admin add-account and a reload let a new account in, with its rights only",
           "[broker][admin]") {
   Broker broker;
@@ -459,9 +466,10 @@ TEST_CASE("broker: kaoko-admin add-account and a reload let a new account in, wi
   g_tally["add-account + reload"].refused += 2;
 }
 
-TEST_CASE("broker: a bridge account (docs/tiers.md) writes only its node's journal and heartbeat and reads only its "
-          "journal ack and its village's state",
-          "[broker][acl][tiers]") {
+TEST_CASE(
+    "broker: a bridge account (docs/tiers.md) writes only its node's journal and heartbeat and reads only its "
+    "journal ack and its village's state",
+    "[broker][acl][tiers]") {
   Broker broker;
   kaoko::testing::Process admin({kaoko::testing::AdminTool(), "add-account", "--dir", broker.accounts_dir(), "--user",
                                  "edge-kaoko", "--role", "bridge", "--village", "kaoko", "--password", "pw-edge"},
@@ -474,11 +482,13 @@ TEST_CASE("broker: a bridge account (docs/tiers.md) writes only its node's journ
       5s));
   MqttClient service(broker.url(), "kaoko", broker.Password("kaoko"));
   service.Subscribe("kaoko/#");
-  for (const std::string& topic : {T + "/kaoko/station/kaoko-bridge/reading", T + "/kaoko/report/edge-kaoko",
-                                  T + "/kaoko/alert", T + "/tier/edge-other/journal", T + "/tier/edge-kaoko/journal-ack"}) {
+  for (const std::string& topic :
+       {T + "/kaoko/station/kaoko-bridge/reading", T + "/kaoko/report/edge-kaoko", T + "/kaoko/alert",
+        T + "/tier/edge-other/journal", T + "/tier/edge-kaoko/journal-ack"}) {
     CHECK(kaoko::testing::MosquittoPub(broker.port(), "edge-kaoko", "pw-edge", topic, "refused") == 0);
   }
-  CHECK(kaoko::testing::MosquittoPub(broker.port(), "edge-kaoko", "pw-edge", T + "/tier/edge-kaoko/heartbeat", "hb") == 0);
+  CHECK(kaoko::testing::MosquittoPub(broker.port(), "edge-kaoko", "pw-edge", T + "/tier/edge-kaoko/heartbeat", "hb") ==
+        0);
   CHECK(kaoko::testing::MosquittoPub(broker.port(), "edge-kaoko", "pw-edge", journal, "allowed") == 0);
   REQUIRE(service.WaitForMessages(2, 10s));
   CHECK_FALSE(service.WaitForMessages(3, 300ms));
@@ -486,9 +496,9 @@ TEST_CASE("broker: a bridge account (docs/tiers.md) writes only its node's journ
   CHECK(service.Received().at(1).payload == "allowed");
   MqttClient bridge(broker.url(), "edge-kaoko", "pw-edge");
   bridge.Subscribe("kaoko/#");
-  for (const std::string& topic : {T + "/thonhong/siren", T + "/kaoko/station/kaoko-bridge/ack",
-                                  T + "/tier/edge-other/journal-ack", T + "/kaoko/receipt/somchai",
-                                  T + "/tier/edge-kaoko/journal-ack"}) {
+  for (const std::string& topic :
+       {T + "/thonhong/siren", T + "/kaoko/station/kaoko-bridge/ack", T + "/tier/edge-other/journal-ack",
+        T + "/kaoko/receipt/somchai", T + "/tier/edge-kaoko/journal-ack"}) {
     service.Publish(topic, topic);
   }
   REQUIRE(bridge.WaitForMessages(2, 10s));
@@ -502,15 +512,15 @@ TEST_CASE("broker: a bridge account (docs/tiers.md) writes only its node's journ
 TEST_CASE("broker: production.conf loads in this Mosquitto and speaks TLS", "[broker][production]") {
   kaoko::testing::TempDir dir;
   const std::string d = dir.path();
-  kaoko::testing::Process openssl({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                                   d + "/server.key", "-out", d + "/server.crt", "-days", "1", "-subj",
-                                   "/CN=127.0.0.1"},
-                                  d + "/openssl.log");
+  kaoko::testing::Process openssl(
+      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/server.key", "-out",
+       d + "/server.crt", "-days", "1", "-subj", "/CN=127.0.0.1"},
+      d + "/openssl.log");
   REQUIRE(openssl.Wait() == 0);
-  kaoko::testing::Process admin({kaoko::testing::AdminTool(), "accounts", "--network",
-                                 kaoko::testing::SourceDir() + "/config/tonhong.toml", "--dir", d + "/accounts",
-                                 "--demo-passwords"},
-                                d + "/admin.log");
+  kaoko::testing::Process admin(
+      {kaoko::testing::AdminTool(), "accounts", "--network", kaoko::testing::SourceDir() + "/config/tonhong.toml",
+       "--dir", d + "/accounts", "--demo-passwords"},
+      d + "/admin.log");
   REQUIRE(admin.Wait() == 0);
   std::ifstream in(kaoko::testing::SourceDir() + "/broker-config/production.conf");
   std::stringstream text;
@@ -551,10 +561,10 @@ TEST_CASE("broker: production.conf loads in this Mosquitto and speaks TLS", "[br
   INFO(mosquitto.Log());
   REQUIRE(up);
   REQUIRE(mosquitto.running());
-  kaoko::testing::Process tls_pub({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(tls), "--cafile",
-                                   d + "/server.crt", "-u", "somchai", "-P", "demo-somchai", "-q", "1", "-t",
-                                   T + "/kaoko/report/somchai", "-m", "{}"},
-                                  d + "/tls.log");
+  kaoko::testing::Process tls_pub(
+      {"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(tls), "--cafile", d + "/server.crt", "-u", "somchai",
+       "-P", "demo-somchai", "-q", "1", "-t", T + "/kaoko/report/somchai", "-m", "{}"},
+      d + "/tls.log");
   CHECK(tls_pub.Wait() == 0);
   kaoko::testing::Process anon({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(tls), "--cafile",
                                 d + "/server.crt", "-q", "1", "-t", T + "/kaoko/report/somchai", "-m", "{}"},

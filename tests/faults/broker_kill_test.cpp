@@ -1,4 +1,4 @@
-// Fault 1 (issue 7): Mosquitto killed with SIGKILL and started again twenty times during a simulated flood, while the
+// Fault 1: Mosquitto killed with SIGKILL and started again twenty times during a simulated flood, while the
 // stations (kaoko-sim, one MQTT connection and account each) keep every reading until kaoko's end-to-end ack covers it.
 // A SIGKILL loses whatever the broker held in memory (its persistence file is written only on exit or every 60 s):
 // readings in flight, the acks on their way back, the service's session. Afterwards every reading the stations
@@ -15,9 +15,9 @@
 // count against the simulated clock (no --anchor-start here: kaoko-server's rehearsal clock runs from an origin two
 // seconds in the past, the simulator starts its own there once connected, so it trails kaoko by half an hour or more
 // and no reading is ever in kaoko's future).
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <thread>
@@ -36,9 +36,8 @@ namespace {
 std::string Scenario(double hours) {
   const std::string rain = flood::RainToml(fmt::format("[0, 12], [0.5, 30], [{}, 30]", hours),
                                            fmt::format("[0, 4], [1, 12], [{}, 8]", hours));
-  return flood::ScenarioToml(
-      "broker-kills", "a flood with the broker killed again and again (tests/faults)", hours, 23,
-      0.1, kFastHills + rain);
+  return flood::ScenarioToml("broker-kills", "a flood with the broker killed again and again (tests/faults)", hours, 23,
+                             0.1, kFastHills + rain);
 }
 
 }  // namespace
@@ -153,10 +152,11 @@ TEST_CASE("faults: the broker killed with SIGKILL and restarted 20 times mid-flo
     slowest = std::max(slowest, x);
     sum += x;
   }
-  WARN(fmt::format("broker kills: {} kills ({} full, {} in a crash loop) in {:.1f} s; after a full kill everyone was "
-                   "back in {:.2f} s on average (slowest {:.2f} s); {} of {} full windows stored readings; {}",
-                   kills, kFull, kLoop, took, sum / static_cast<double>(reconnect_s.size()), slowest,
-                   windows_with_progress, kFull, ledger.Summary()));
+  WARN(
+      fmt::format("broker kills: {} kills ({} full, {} in a crash loop) in {:.1f} s; after a full kill everyone was "
+                  "back in {:.2f} s on average (slowest {:.2f} s); {} of {} full windows stored readings; {}",
+                  kills, kFull, kLoop, took, sum / static_cast<double>(reconnect_s.size()), slowest,
+                  windows_with_progress, kFull, ledger.Summary()));
   // Every window after a full restart carried readings end to end.
   REQUIRE(windows_with_progress >= kFull - 1);
 }

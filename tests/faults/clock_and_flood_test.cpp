@@ -1,4 +1,4 @@
-// Fault 5 (issue 7): misbehaving devices.
+// Fault 5: misbehaving devices.
 //  - A station whose clock is hours wrong. kaoko-sim's six stations run three hours ahead of kaoko's clock: every
 //    reading is refused as `future_ts`, counted in /metrics kaoko_readings_rejected_total{reason="future_ts"}, kept in
 //    refused_readings with the reason and payload, and acknowledged, so the stations drain and stop (nothing is resent
@@ -8,13 +8,13 @@
 //    takes them: each gets exactly one receipt — ok with its incident, or a refusal that says why — while /healthz
 //    keeps answering quickly and a station's reading published in the middle of the flood is acked promptly; the
 //    service's memory, its queue and the incident's stored state stay bounded.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
+#include <mqtt/async_client.h>
 #include <algorithm>
 #include <atomic>
 #include <map>
-#include <mqtt/async_client.h>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -56,9 +56,10 @@ std::set<std::uint64_t> AckedSeqs(const MqttClient& client) {
 
 }  // namespace
 
-TEST_CASE("faults: stations with clocks hours wrong: future readings refused, counted, kept and acked (not resent "
-          "forever), and past readings stored at their own time",
-          "[faults][integration]") {
+TEST_CASE(
+    "faults: stations with clocks hours wrong: future readings refused, counted, kept and acked (not resent "
+    "forever), and past readings stored at their own time",
+    "[faults][integration]") {
   Broker broker;
   TempDir dir;
   const std::string db = dir.path() + "/kaoko.db";
@@ -118,7 +119,8 @@ TEST_CASE("faults: stations with clocks hours wrong: future readings refused, co
   const std::uint64_t first = 1000;  // above the seqs the simulated bridge used
   for (std::uint64_t i = 0; i < 5; ++i) {
     bridge.Publish("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/reading",
-                   json{{"seq", first + i}, {"ts", flood::Rfc3339(behind + static_cast<std::int64_t>(i) * kMinute)},
+                   json{{"seq", first + i},
+                        {"ts", flood::Rfc3339(behind + static_cast<std::int64_t>(i) * kMinute)},
                         {"level_cm", 150.0 + static_cast<double>(i)}}
                        .dump());
   }
@@ -135,9 +137,10 @@ TEST_CASE("faults: stations with clocks hours wrong: future readings refused, co
   REQUIRE(kaoko.Get("/healthz").status == 200);
 }
 
-TEST_CASE("faults: a watcher floods the service with thousands of reports: one receipt each, the service stays "
-          "responsive and bounded",
-          "[faults][integration]") {
+TEST_CASE(
+    "faults: a watcher floods the service with thousands of reports: one receipt each, the service stays "
+    "responsive and bounded",
+    "[faults][integration]") {
   const int kReports = LongRun() ? 20000 : 3000;
   Broker broker;
   TempDir dir;
@@ -183,7 +186,8 @@ TEST_CASE("faults: a watcher floods the service with thousands of reports: one r
       tokens.push_back(watcher.paho().publish(report_topic, p.data(), p.size(), 1, false));
       if (i == from + (to - from) / 2) {
         reading_sent = std::chrono::steady_clock::now();
-        std::string r = json{{"seq", station_seq}, {"ts", flood::Rfc3339(NowMs() - kMinute)}, {"level_cm", 140.0}}.dump();
+        std::string r =
+            json{{"seq", station_seq}, {"ts", flood::Rfc3339(NowMs() - kMinute)}, {"level_cm", 140.0}}.dump();
         bridge.paho().publish("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/reading", r.data(), r.size(), 1, false);
       }
     }
@@ -254,11 +258,12 @@ TEST_CASE("faults: a watcher floods the service with thousands of reports: one r
   REQUIRE(Metric(kaoko, "kaoko_ingest_queue_depth") == 0);
   REQUIRE(kaoko.Get("/healthz").status == 200);
   const long growth2 = rss_after2 - rss_after1;
-  WARN(fmt::format("watcher flood: {} reports in {:.1f} s ({:.0f}/s) incl. {} refusals; a station's reading in the "
-                   "middle acked after {:.2f} s / {:.2f} s; slowest /healthz {:.3f} s / {:.3f} s; RSS {} → {} → {} KiB; "
-                   "incident state {} → {} bytes",
-                   2 * kReports, took1 * 2, kReports / took1, refused, ack1, ack2, worst1, worst2, rss_before,
-                   rss_after1, rss_after2, state1, state2));
+  WARN(
+      fmt::format("watcher flood: {} reports in {:.1f} s ({:.0f}/s) incl. {} refusals; a station's reading in the "
+                  "middle acked after {:.2f} s / {:.2f} s; slowest /healthz {:.3f} s / {:.3f} s; RSS {} → {} → {} KiB; "
+                  "incident state {} → {} bytes",
+                  2 * kReports, took1 * 2, kReports / took1, refused, ack1, ack2, worst1, worst2, rss_before,
+                  rss_after1, rss_after2, state1, state2));
   REQUIRE(ack1 < 10);
   REQUIRE(ack2 < 10);
   REQUIRE(worst1 < 2);

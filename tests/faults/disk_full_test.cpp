@@ -1,4 +1,4 @@
-// Fault 3 (issue 7): the disk under kaoko's database fills up during a flood, and is freed again.
+// Fault 3: the disk under kaoko's database fills up during a flood, and is freed again.
 // The database lives on a small tmpfs of its own (mounted by the test; it needs root, as CI has, and FAILS with a clear
 // message rather than skipping when it may not mount). The test fills the tmpfs to the last byte with a file while
 // kaoko-sim's stations are streaming, then deletes the file:
@@ -10,9 +10,9 @@
 //  - a watcher's report sent while the disk is full gets exactly one receipt once it is stored;
 //  - PRAGMA integrity_check is ok while full and after;
 //  - once there is room again, ingest resumes by itself and every reading produced is stored exactly once.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -56,9 +56,10 @@ std::string ReadingJson(std::uint64_t seq, std::int64_t ts_ms, double level) {
 
 }  // namespace
 
-TEST_CASE("faults: the database's disk fills up mid-flood: 503 with the reason, no ack for what is not stored, "
-          "integrity ok, ingest resumes by itself and stores everything once",
-          "[faults][integration]") {
+TEST_CASE(
+    "faults: the database's disk fills up mid-flood: 503 with the reason, no ack for what is not stored, "
+    "integrity ok, ingest resumes by itself and stores everything once",
+    "[faults][integration]") {
   Broker broker;
   TempDir dir;
   // 16 MiB: room for the schema, the write-ahead log and a few minutes of a flood; the filler takes the rest.
@@ -97,7 +98,9 @@ TEST_CASE("faults: the database's disk fills up mid-flood: 503 with the reason, 
   spec.start = start;
   spec.extra = {"--password-pattern", "demo-{id}", "--no-watchers", "--no-responders"};
   Process sim(SimArgs(spec), dir.path() + "/kaoko-sim.log");
-  INFO("kaoko-sim log (end):\n" << Tail(sim.log_path(), 30) << "\nkaoko-server log (end):\n" << Tail(kaoko.log_path(), 30));
+  INFO("kaoko-sim log (end):\n"
+       << Tail(sim.log_path(), 30) << "\nkaoko-server log (end):\n"
+       << Tail(kaoko.log_path(), 30));
 
   auto require_acked_stored = [&](const char* when) {
     const auto acked = acks.Acked();
@@ -119,7 +122,8 @@ TEST_CASE("faults: the database's disk fills up mid-flood: 503 with the reason, 
   // A watcher's report and the pier's first readings ever arrive while nothing can be written.
   somchai.Publish("kaoko/v1/tonhong/kaoko/report/somchai",
                   json{{"id", "r-full"}, {"ts", flood::Rfc3339(full_at - kMinute)}, {"concern", "watch"}}.dump());
-  for (std::uint64_t s = 1; s <= 5; ++s) pier.Publish(pier_reading, ReadingJson(s, full_at - (6 - s) * kMinute, 100 + s));
+  for (std::uint64_t s = 1; s <= 5; ++s)
+    pier.Publish(pier_reading, ReadingJson(s, full_at - (6 - s) * kMinute, 100 + s));
 
   json health;
   REQUIRE(WaitFor(
@@ -145,8 +149,8 @@ TEST_CASE("faults: the database's disk fills up mid-flood: 503 with the reason, 
     REQUIRE(view.IntegrityCheck() == "ok");
     REQUIRE(view.Readings() == rows_when_full);  // nothing could be written …
   }
-  REQUIRE(somchai.Received(receipts).empty());   // … so nothing was receipted
-  REQUIRE(pier.Received().empty());              // … nor acked
+  REQUIRE(somchai.Received(receipts).empty());  // … so nothing was receipted
+  REQUIRE(pier.Received().empty());             // … nor acked
   REQUIRE(kaoko.Get("/healthz").status == 503);
   REQUIRE(Metric(kaoko, "kaoko_db_errors_total") >= 1);
 
@@ -169,15 +173,16 @@ TEST_CASE("faults: the database's disk fills up mid-flood: 503 with the reason, 
   auto pier_state = [&] {
     Db view(db);
     std::string m = kaoko.Get("/metrics").body;
-    return fmt::format("the pier: {} ack messages, connected {}; in the database: {} rows under its name, {} orphan rows, "
-                       "{} stations, {} refused; metrics: accepted {}, duplicate {}, db errors {}, queue {}",
-                       pier.Received().size(), pier.connected(),
-                       view.Int("SELECT COUNT(*) FROM readings r JOIN stations s ON s.id = r.station "
-                                "WHERE s.name = 'pakkhlong-pier'"),
-                       view.Orphans(), view.Int("SELECT COUNT(*) FROM stations"),
-                       view.Int("SELECT COUNT(*) FROM refused_readings"), Metric(m, "kaoko_readings_accepted_total"),
-                       Metric(m, "kaoko_readings_duplicate_total"), Metric(m, "kaoko_db_errors_total"),
-                       Metric(m, "kaoko_ingest_queue_depth")) +
+    return fmt::format(
+               "the pier: {} ack messages, connected {}; in the database: {} rows under its name, {} orphan rows, "
+               "{} stations, {} refused; metrics: accepted {}, duplicate {}, db errors {}, queue {}",
+               pier.Received().size(), pier.connected(),
+               view.Int("SELECT COUNT(*) FROM readings r JOIN stations s ON s.id = r.station "
+                        "WHERE s.name = 'pakkhlong-pier'"),
+               view.Orphans(), view.Int("SELECT COUNT(*) FROM stations"),
+               view.Int("SELECT COUNT(*) FROM refused_readings"), Metric(m, "kaoko_readings_accepted_total"),
+               Metric(m, "kaoko_readings_duplicate_total"), Metric(m, "kaoko_db_errors_total"),
+               Metric(m, "kaoko_ingest_queue_depth")) +
            [&] {
              std::string acks;
              for (const auto& a : pier.Received()) acks += " " + a.topic + " " + a.payload;
@@ -235,9 +240,9 @@ TEST_CASE("faults: the database's disk fills up mid-flood: 503 with the reason, 
   REQUIRE(res.status == 200);
   REQUIRE(json::parse(res.body).size() == 5);
   REQUIRE(kaoko.Get("/healthz").status == 200);
-  WARN(fmt::format("disk full: filled {} KiB; 503 after {:.2f} s; healthy again {:.2f} s after the space was freed; "
-                   "{} db errors; {}",
-                   filled / 1024, std::chrono::duration<double>(detected).count(),
-                   std::chrono::duration<double>(recovered).count(), Metric(kaoko, "kaoko_db_errors_total"),
-                   ledger.Summary()));
+  WARN(fmt::format(
+      "disk full: filled {} KiB; 503 after {:.2f} s; healthy again {:.2f} s after the space was freed; "
+      "{} db errors; {}",
+      filled / 1024, std::chrono::duration<double>(detected).count(), std::chrono::duration<double>(recovered).count(),
+      Metric(kaoko, "kaoko_db_errors_total"), ledger.Summary()));
 }

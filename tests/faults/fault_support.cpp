@@ -36,10 +36,11 @@ void WriteText(const std::string& path, const std::string& text) {
 std::string TonHong() { return testing::SourceDir() + "/config/tonhong.toml"; }
 
 std::vector<std::string> SimArgs(const SimSpec& s) {
-  std::vector<std::string> a{flood::SimTool(), "--network",    s.network,         "--scenario",     s.scenario,
-                             "--broker",       s.broker_url,   "--state-dir",     s.state_dir,      "--speed",
-                             s.speed,          "--start",      s.start,           "--ack-timeout",  s.ack_timeout,
-                             "--exit-when-drained", "--drain-timeout", s.drain_timeout, "--progress", "lines"};
+  std::vector<std::string> a{flood::SimTool(),  "--network",     s.network,     "--scenario",
+                             s.scenario,        "--broker",      s.broker_url,  "--state-dir",
+                             s.state_dir,       "--speed",       s.speed,       "--start",
+                             s.start,           "--ack-timeout", s.ack_timeout, "--exit-when-drained",
+                             "--drain-timeout", s.drain_timeout, "--progress",  "lines"};
   if (s.anchor) a.push_back("--anchor-start");
   if (!s.produced_log.empty()) a.insert(a.end(), {"--produced-log", s.produced_log});
   a.insert(a.end(), s.extra.begin(), s.extra.end());
@@ -162,7 +163,8 @@ Ledger CompareExactlyOnce(const std::string& produced_log, const std::string& db
     for (const auto& [seq, rs] : got) note(fmt::format("{} {}: stored but never produced", station, seq));
   }
   for (const auto& [station, rows] : stored) {
-    if (!made.count(station) && !others.count(station)) note(fmt::format("{}: {} rows stored for a station that produced nothing", station, rows.size()));
+    if (!made.count(station) && !others.count(station))
+      note(fmt::format("{}: {} rows stored for a station that produced nothing", station, rows.size()));
   }
   Db db(db_path);
   if (auto orphans = db.Orphans(); orphans > 0) {
@@ -388,7 +390,8 @@ std::string OutageBlocks(int count, double first_h, double period_h, double down
   std::string out;
   for (int i = 0; i < count; ++i) {
     double from = first_h + period_h * i;
-    out += fmt::format("\n[[outages]]\nwhat = \"broker\"\nfrom_hours = {:.4f}\nto_hours = {:.4f}\n", from, from + down_h);
+    out +=
+        fmt::format("\n[[outages]]\nwhat = \"broker\"\nfrom_hours = {:.4f}\nto_hours = {:.4f}\n", from, from + down_h);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-// Helpers for the fault suite (tests/faults, issue 7): what every fault test needs around the real processes that
+// Helpers for the fault suite (tests/faults): what every fault test needs around the real processes that
 // kaoko::testsupport starts — the simulator's command line, a read-only view of kaoko's database, the exactly-once
 // comparison of what the stations produced with what kaoko stored, the acks seen on the broker, /metrics, the
 // service's memory, a tmpfs that can be filled, and the request/answer protocol of kaoko-sim's --outage-hook.
@@ -193,8 +193,8 @@ class OutageHook {
     std::string what;  // "broker"
     std::string file;
   };
-  std::optional<Request> Next();   // the next unanswered request, in order, if it is there
-  void Answer(const Request& r);   // lets the simulator go on
+  std::optional<Request> Next();  // the next unanswered request, in order, if it is there
+  void Answer(const Request& r);  // lets the simulator go on
   int answered() const { return answered_; }
 
  private:

@@ -1,13 +1,13 @@
-// Fault 4 (issue 7): a reconnect storm. Hundreds of stations (kaoko-sim --scale, on a network file made for them, over
+// Fault 4: a reconnect storm. Hundreds of stations (kaoko-sim --scale, on a network file made for them, over
 // a few shared MQTT connections) buffer two simulated hours of readings while the broker is down, then all reconnect
 // at the same moment when it comes back and send everything they kept at once. The broker is stopped cleanly here
 // (SIGTERM: it saves the service's persistent session), so the whole burst queues for the service at the broker and
 // reaches it at once when it is back; fault 1 covers SIGKILL.
 // Afterwards every reading is stored exactly once, and the service stayed healthy through it: /healthz answered 200,
 // quickly, from the moment it was back on the broker until the backlog was drained, and its queue emptied.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <fstream>
@@ -59,9 +59,10 @@ std::string ScaledNetwork(std::size_t n) {
 
 }  // namespace
 
-TEST_CASE("faults: a reconnect storm — hundreds of stations send two buffered hours at once after a broker restart: all "
-          "stored exactly once, the service stays healthy",
-          "[faults][integration]") {
+TEST_CASE(
+    "faults: a reconnect storm — hundreds of stations send two buffered hours at once after a broker restart: all "
+    "stored exactly once, the service stays healthy",
+    "[faults][integration]") {
   const std::size_t kStations = LongRun() ? 2000 : 300;
   Broker broker;  // the project's accounts for Ton Hong: the service account is all the shared links need
   TempDir dir;
@@ -84,11 +85,15 @@ TEST_CASE("faults: a reconnect storm — hundreds of stations send two buffered 
   spec.produced_log = produced;
   spec.speed = speed;
   spec.start = start;
-  spec.anchor = false;  // trails kaoko's clock (PastOrigin); the hook's own time does not count
+  spec.anchor = false;      // trails kaoko's clock (PastOrigin); the hook's own time does not count
   spec.ack_timeout = "10";  // the burst is queued for the service, not lost: no resend while it catches up
   spec.drain_timeout = "120";
-  spec.extra = {"--scale", std::to_string(kStations), "--connections", "4", "--user", "kaoko", "--password",
-                broker.Password("kaoko"), "--no-watchers", "--no-responders", "--outage-hook", hook.path()};
+  spec.extra = {"--scale",       std::to_string(kStations),
+                "--connections", "4",
+                "--user",        "kaoko",
+                "--password",    broker.Password("kaoko"),
+                "--no-watchers", "--no-responders",
+                "--outage-hook", hook.path()};
   Process sim(SimArgs(spec), dir.path() + "/kaoko-sim.log");
 
   std::int64_t rows_before_outage = 0;
@@ -117,7 +122,8 @@ TEST_CASE("faults: a reconnect storm — hundreds of stations send two buffered 
       auto res = kaoko.Get("/healthz");
       double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (back_s < 0) {
-        if (res.status == 200) back_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count();
+        if (res.status == 200)
+          back_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count();
         // A liveness bound, not a speed goal: Paho retries at most every 16 s and the link's watchdog kicks it after
         // that; under the sanitizers on a busy 2-core machine the first retry that finds the broker took just over
         // 30 s once. How long it took is printed below (and measured by ./kaoko bench, not here).
@@ -136,14 +142,15 @@ TEST_CASE("faults: a reconnect storm — hundreds of stations send two buffered 
   const std::string log = sim.Log();
   INFO("kaoko-sim log (end):\n" << log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
   const std::string m = kaoko.Get("/metrics").body;
-  INFO(fmt::format("kaoko: {} rows stored; accepted {}, duplicate {}, acks published {}, queue {}, mqtt connected {}, "
-                   "lost {}, publish refused {}; broker clients: {}",
-                   Db(db).Readings(), Metric(m, "kaoko_readings_accepted_total"),
-                   Metric(m, "kaoko_readings_duplicate_total"), Metric(m, "kaoko_acks_published_total"),
-                   Metric(m, "kaoko_ingest_queue_depth"), Metric(m, "kaoko_mqtt_events_total{event=\"connected\"}"),
-                   Metric(m, "kaoko_mqtt_events_total{event=\"connection_lost\"}"),
-                   Metric(m, "kaoko_mqtt_events_total{event=\"publish_refused\"}"),
-                   fmt::format("{}", fmt::join(ConnectedClients(broker), ", "))));
+  INFO(
+      fmt::format("kaoko: {} rows stored; accepted {}, duplicate {}, acks published {}, queue {}, mqtt connected {}, "
+                  "lost {}, publish refused {}; broker clients: {}",
+                  Db(db).Readings(), Metric(m, "kaoko_readings_accepted_total"),
+                  Metric(m, "kaoko_readings_duplicate_total"), Metric(m, "kaoko_acks_published_total"),
+                  Metric(m, "kaoko_ingest_queue_depth"), Metric(m, "kaoko_mqtt_events_total{event=\"connected\"}"),
+                  Metric(m, "kaoko_mqtt_events_total{event=\"connection_lost\"}"),
+                  Metric(m, "kaoko_mqtt_events_total{event=\"publish_refused\"}"),
+                  fmt::format("{}", fmt::join(ConnectedClients(broker), ", "))));
   REQUIRE(hook.answered() == 2);
   REQUIRE(rc == 0);
   REQUIRE(log.ends_with("buffered: 0\n"));
@@ -167,9 +174,10 @@ TEST_CASE("faults: a reconnect storm — hundreds of stations send two buffered 
   REQUIRE(worst_health_s < 2.0);
   REQUIRE(Metric(kaoko, "kaoko_ingest_queue_depth") == 0);
   REQUIRE(kaoko.Get("/healthz").status == 200);
-  WARN(fmt::format("reconnect storm: {} stations, {} readings stored ({} sent after the restart) in {:.1f} s from the "
-                   "restart to drained; service back on the broker after {:.2f} s; /healthz {} checks, slowest {:.3f} s; "
-                   "queue depth seen up to {:.0f}; service RSS {} KiB; {}",
-                   kStations, ledger.stored, stormed, storm_s, back_s, health_checks, worst_health_s, peak_queue,
-                   RssKiB(kaoko.pid()), LogLine(log, "  links ")));
+  WARN(fmt::format(
+      "reconnect storm: {} stations, {} readings stored ({} sent after the restart) in {:.1f} s from the "
+      "restart to drained; service back on the broker after {:.2f} s; /healthz {} checks, slowest {:.3f} s; "
+      "queue depth seen up to {:.0f}; service RSS {} KiB; {}",
+      kStations, ledger.stored, stormed, storm_s, back_s, health_checks, worst_health_s, peak_queue,
+      RssKiB(kaoko.pid()), LogLine(log, "  links ")));
 }

@@ -1,4 +1,4 @@
-// Fault 2 (issue 7): kaoko-server killed with SIGKILL twenty times in the middle of ingest, during a flood on the
+// Fault 2: kaoko-server killed with SIGKILL twenty times in the middle of ingest, during a flood on the
 // rehearsal clock (600x), with nobody answering kaoko's notifications so that every incident walks the escalation chain
 // on its deadlines alone.
 //  - Nothing acked is lost: after every kill, each (station, seq) any ack announced is in the database file.
@@ -7,9 +7,9 @@
 //    kill is held until a watcher's incident has passed both its committee-ack deadline and the headman's deadline;
 //    after every other kill, each open incident whose deadline passed during the outage (as the database had it) gets
 //    its escalation entry after the restart; and no incident ever has a step's escalation entry twice.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <catch2/catch.hpp>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -34,9 +34,8 @@ constexpr std::int64_t kHeadmanConfirm = 15 * kMinute;
 std::string Scenario(double hours) {
   const std::string rain = flood::RainToml(fmt::format("[0, 20], [0.5, 34], [{}, 30]", hours),
                                            fmt::format("[0, 6], [1, 14], [{}, 10]", hours));
-  return flood::ScenarioToml(
-      "service-kills", "a flood while kaoko-server is killed again and again (tests/faults)", hours, 31,
-      0.1, kFastHills + rain);
+  return flood::ScenarioToml("service-kills", "a flood while kaoko-server is killed again and again (tests/faults)",
+                             hours, 31, 0.1, kFastHills + rain);
 }
 
 // The escalation entry each stage's deadline writes (alerting/src/engine.cpp, Engine::TimeoutStep).
@@ -61,9 +60,10 @@ std::vector<Db::TimelineEntry> Entries(const std::vector<Db::TimelineEntry>& all
 
 }  // namespace
 
-TEST_CASE("faults: the service killed with SIGKILL 20 times mid-ingest: nothing acked lost or stored twice, missed "
-          "deadlines fire once after the restart",
-          "[faults][integration]") {
+TEST_CASE(
+    "faults: the service killed with SIGKILL 20 times mid-ingest: nothing acked lost or stored twice, missed "
+    "deadlines fire once after the restart",
+    "[faults][integration]") {
   const int kKills = LongRun() ? 60 : 20;
   const double duration = LongRun() ? 12 : 4;
   Broker broker;
@@ -96,21 +96,22 @@ TEST_CASE("faults: the service killed with SIGKILL 20 times mid-ingest: nothing 
   auto require_acked_stored = [&](const char* when) {
     const auto acked = acks.Acked();
     const auto missing = Missing(acked, Db(db).StoredKeys());
-    INFO(when << ": " << acked.size() << " acked; acked but not in the database: " << fmt::format("{}", fmt::join(missing, ", ")));
+    INFO(when << ": " << acked.size()
+              << " acked; acked but not in the database: " << fmt::format("{}", fmt::join(missing, ", ")));
     REQUIRE(missing.empty());
   };
 
   REQUIRE(WaitFor([&] { return Db(db).Readings() > 0; }, 20s));
   const auto wall0 = std::chrono::steady_clock::now();
 
-  // ---- Kill 1, held long: a watcher's incident passes its committee deadline and then the headman's while kaoko is down.
-  somchai.Publish("kaoko/v1/tonhong/kaoko/report/somchai",
-                  json{{"id", "r-1"},
-                       {"ts", flood::Rfc3339(sim_now() - kMinute)},
-                       {"concern", "warning"},
-                       {"trend", "rising"},
-                       {"note", "น้ำขึ้นเร็ว (fault test)"}}
-                      .dump());
+  // ---- Kill 1, held long: a watcher's incident passes its committee deadline and then the headman's while kaoko is
+  // down.
+  somchai.Publish("kaoko/v1/tonhong/kaoko/report/somchai", json{{"id", "r-1"},
+                                                                {"ts", flood::Rfc3339(sim_now() - kMinute)},
+                                                                {"concern", "warning"},
+                                                                {"trend", "rising"},
+                                                                {"note", "น้ำขึ้นเร็ว (fault test)"}}
+                                                               .dump());
   REQUIRE(somchai.WaitForMessages(1, 10s));
   const json receipt = json::parse(somchai.Received(receipts).at(0).payload);
   REQUIRE(receipt["ok"] == true);
@@ -241,8 +242,9 @@ TEST_CASE("faults: the service killed with SIGKILL 20 times mid-ingest: nothing 
     slowest = std::max(slowest, s);
     sum += s;
   }
-  WARN(fmt::format("service kills: {} kills in {:.1f} s (restart to healthy: mean {:.2f} s, slowest {:.2f} s); {} "
-                   "deadlines fell due during a kill and fired once after it; {} incidents; {}",
-                   kills, took, restart_s.empty() ? 0 : sum / static_cast<double>(restart_s.size()), slowest,
-                   deadlines_during_kills, incidents.size(), ledger.Summary()));
+  WARN(
+      fmt::format("service kills: {} kills in {:.1f} s (restart to healthy: mean {:.2f} s, slowest {:.2f} s); {} "
+                  "deadlines fell due during a kill and fired once after it; {} incidents; {}",
+                  kills, took, restart_s.empty() ? 0 : sum / static_cast<double>(restart_s.size()), slowest,
+                  deadlines_during_kills, incidents.size(), ledger.Summary()));
 }

@@ -9,8 +9,8 @@
 // (the ack interval). At 600× a real second is 10 simulated minutes, so a deadline may be seen up to kSlack late in
 // simulated time (in practice a few simulated seconds: a station in fast mode publishes every simulated minute =
 // 0.1 s real). Nothing may ever happen EARLY, so lower bounds are exact and upper bounds get kSlack.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -49,8 +49,8 @@ constexpr std::int64_t kTaoDeclare = 20 * kMinute;
 // crosses watch at +3.3 h, warning +4.2 h, critical +5.7 h; Thon Hong watch +5.0 h, warning +6.0 h; Na Nuea watch
 // +6.1 h. The headman and deputy of Kao Ko are silent, so the deadline path shows there. Watchers never misjudge.
 const std::string kScenario = ScenarioToml(
-    "flood-chain", "a flood wave from the hills: upstream first, then downstream; Kao Ko's headman and deputy silent", 7,
-    4, 0.1,
+    "flood-chain", "a flood wave from the hills: upstream first, then downstream; Kao Ko's headman and deputy silent",
+    7, 4, 0.1,
     RainToml("[0, 3], [1, 12], [2.5, 24], [4, 16], [5.5, 0]", "[0, 0.5], [2, 2], [5, 0]") +
         "\n[watchers]\nwrong_probability = 0\n\n[responders]\nsilent = [\"boonmee\", \"suda\"]\n"
         "tao_on_duty = \"officer-niran\"\n");
@@ -61,8 +61,9 @@ int LevelRank(const std::string& level) {
 }
 
 int StageRank(const std::string& stage) {
-  static const std::map<std::string, int> rank{{"reported", 0},  {"awaiting_confirmation", 1}, {"confirmed", 2},
-                                               {"escalated", 3}, {"declared", 4},              {"rejected", 5},
+  static const std::map<std::string, int> rank{{"reported", 0},  {"awaiting_confirmation", 1},
+                                               {"confirmed", 2}, {"escalated", 3},
+                                               {"declared", 4},  {"rejected", 5},
                                                {"resolved", 5}};
   return rank.at(stage);
 }
@@ -89,9 +90,10 @@ std::vector<json> Entries(const json& incident, const std::string& kind, const s
 
 }  // namespace
 
-TEST_CASE("flood: a flood wave through the whole chain — upstream warns downstream, a silent headman still reaches "
-          "the TAO, and the timeline shows who did what when",
-          "[integration][flood]") {
+TEST_CASE(
+    "flood: a flood wave through the whole chain — upstream warns downstream, a silent headman still reaches "
+    "the TAO, and the timeline shows who did what when",
+    "[integration][flood]") {
   Broker broker;
   TempDir dir;
   const std::string db = dir.path() + "/kaoko.db";
@@ -112,10 +114,28 @@ TEST_CASE("flood: a flood wave through the whole chain — upstream warns downst
   // check (30 simulated minutes = 3 real seconds here) counts from the moment it starts.
   const std::string speed = "600";
   const std::string start = StartTime(10s);
-  Process sim({SimTool(), "--network", SourceDir() + "/config/tonhong.toml", "--scenario", scenario, "--broker",
-               broker.url(), "--password-pattern", "demo-{id}", "--state-dir", dir.path() + "/sim-state", "--speed",
-               speed, "--start", start, "--anchor-start", "--exit-when-drained", "--drain-timeout", "60",
-               "--no-offline-at-exit", "--progress", "lines"},
+  Process sim({SimTool(),
+               "--network",
+               SourceDir() + "/config/tonhong.toml",
+               "--scenario",
+               scenario,
+               "--broker",
+               broker.url(),
+               "--password-pattern",
+               "demo-{id}",
+               "--state-dir",
+               dir.path() + "/sim-state",
+               "--speed",
+               speed,
+               "--start",
+               start,
+               "--anchor-start",
+               "--exit-when-drained",
+               "--drain-timeout",
+               "60",
+               "--no-offline-at-exit",
+               "--progress",
+               "lines"},
               dir.path() + "/kaoko-sim.log");
   REQUIRE(WaitForLog(sim, " responders, ", 30s));
   const auto origin = std::chrono::system_clock::time_point(std::chrono::milliseconds(Ms(start)));
@@ -139,9 +159,12 @@ TEST_CASE("flood: a flood wave through the whole chain — upstream warns downst
   std::vector<std::pair<std::string, json>> notes;  // (village, notification) to officer-pim
   for (const auto& m : tao.Received()) {
     json j = json::parse(m.payload);
-    if (m.topic.ends_with("/alert")) alerts[VillageOf(m.topic)].push_back(j);
-    else if (m.topic.ends_with("/siren")) sirens[VillageOf(m.topic)].push_back(j);
-    else if (m.topic.ends_with("/notify/officer-pim")) notes.emplace_back(VillageOf(m.topic), j);
+    if (m.topic.ends_with("/alert"))
+      alerts[VillageOf(m.topic)].push_back(j);
+    else if (m.topic.ends_with("/siren"))
+      sirens[VillageOf(m.topic)].push_back(j);
+    else if (m.topic.ends_with("/notify/officer-pim"))
+      notes.emplace_back(VillageOf(m.topic), j);
   }
   auto villages = json::parse(kaoko.Get("/api/v1/villages").body);
   REQUIRE(villages.size() == 5);
@@ -278,7 +301,8 @@ TEST_CASE("flood: a flood wave through the whole chain — upstream warns downst
     const json& inc = incidents.at(k);
     INFO("Kao Ko incident " << inc.dump(1).substr(0, 4000));
     bool escalated_seen = false;
-    for (const auto& a : alerts.at("kaoko")) escalated_seen = escalated_seen || (a["incident"] == inc["id"] && a["status"] == "escalated");
+    for (const auto& a : alerts.at("kaoko"))
+      escalated_seen = escalated_seen || (a["incident"] == inc["id"] && a["status"] == "escalated");
     CHECK(escalated_seen);
     CHECK(inc["unconfirmed"] == true);
     CHECK(inc["confirmed_by"] == "");
@@ -368,7 +392,8 @@ TEST_CASE("flood: a flood wave through the whole chain — upstream warns downst
   // Kao Ko: opened by the upstream warning; its committee acknowledged.
   const json& k_full = incidents.at(std::to_string(kaoko_inc["id"].get<std::int64_t>()));
   CHECK_FALSE(Entries(k_full, "upstream", "huaiphan").empty());
-  CHECK((Entries(k_full, "decision", "prasert", "ack").size() + Entries(k_full, "decision", "wanna", "ack").size()) >= 1);
+  CHECK((Entries(k_full, "decision", "prasert", "ack").size() + Entries(k_full, "decision", "wanna", "ack").size()) >=
+        1);
   // The villages' current states as the API shows them agree with the last retained alert of each.
   for (const auto& v : villages) {
     const auto& seq = alerts[v["village"].get<std::string>()];

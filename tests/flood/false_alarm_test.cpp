@@ -2,8 +2,8 @@
 // its first 3 hours) is acknowledged by the committee and rejected by the simulated headman, who goes and looks; the
 // incident closes as `rejected`, the TAO is never asked to declare, and no siren sounds. Real Mosquitto, real
 // kaoko-server and kaoko-sim on one rehearsal clock at 600×; checked from the outside (MQTT and the HTTP API).
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -30,10 +30,27 @@ TEST_CASE("flood: a watcher's false alarm on a calm river is rejected by the hea
   // As in chain_test.cpp: kaoko-sim connects and waits for `start`; kaoko-server starts about two real seconds before.
   const std::string speed = "600";
   const std::string start = StartTime(10s);
-  Process sim({SimTool(), "--network", SourceDir() + "/config/tonhong.toml", "--scenario",
-               SourceDir() + "/firmware-sim/scenarios/false-alarm.toml", "--duration", "3", "--broker", broker.url(),
-               "--password-pattern", "demo-{id}", "--state-dir", dir.path() + "/sim-state", "--speed", speed,
-               "--start", start, "--anchor-start", "--exit-when-drained", "--no-offline-at-exit", "--progress",
+  Process sim({SimTool(),
+               "--network",
+               SourceDir() + "/config/tonhong.toml",
+               "--scenario",
+               SourceDir() + "/firmware-sim/scenarios/false-alarm.toml",
+               "--duration",
+               "3",
+               "--broker",
+               broker.url(),
+               "--password-pattern",
+               "demo-{id}",
+               "--state-dir",
+               dir.path() + "/sim-state",
+               "--speed",
+               speed,
+               "--start",
+               start,
+               "--anchor-start",
+               "--exit-when-drained",
+               "--no-offline-at-exit",
+               "--progress",
                "lines"},
               dir.path() + "/kaoko-sim.log");
   REQUIRE(WaitForLog(sim, " responders, ", 30s));
@@ -81,7 +98,8 @@ TEST_CASE("flood: a watcher's false alarm on a calm river is rejected by the hea
   CHECK(inc["rejection_noted"] == false);  // the stations agreed with the headman: nothing to pass to the TAO
   auto asks_tao = [](const json& incident) {
     for (const auto& e : incident["timeline"]) {
-      if (e["kind"] == "notification" && e["text_en"].get<std::string>().find("(action: declare)") != std::string::npos) {
+      if (e["kind"] == "notification" &&
+          e["text_en"].get<std::string>().find("(action: declare)") != std::string::npos) {
         return true;
       }
     }

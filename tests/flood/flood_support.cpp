@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "kaoko/store/store.hpp"
 #include "kaoko/contract/wire.hpp"
+#include "kaoko/store/store.hpp"
 
 namespace kaoko::flood {
 
@@ -28,15 +28,17 @@ std::int64_t Ms(const std::string& rfc3339) {
 
 std::string ScenarioToml(const std::string& name, const std::string& description, double hours, int seed,
                          double rain_variability, const std::string& rest) {
-  return fmt::format("[scenario]\nname = \"{}\"\ndescription = \"{}\"\nduration_hours = {}\nstep_seconds = 60\nseed = {}\n"
-                     "rain_variability = {}\n\n{}",
-                     name, description, hours, seed, rain_variability, rest);
+  return fmt::format(
+      "[scenario]\nname = \"{}\"\ndescription = \"{}\"\nduration_hours = {}\nstep_seconds = 60\nseed = {}\n"
+      "rain_variability = {}\n\n{}",
+      name, description, hours, seed, rain_variability, rest);
 }
 
 std::string RainToml(const std::string& hills, const std::string& villages) {
-  return fmt::format("[[rain]]\ncatchments = [\"huaiphan\"]\npoints = [{}]\n[[rain]]\n"
-                     "catchments = [\"kaoko\", \"thonhong\", \"nanuea\", \"pakkhlong\"]\npoints = [{}]\n",
-                     hills, villages);
+  return fmt::format(
+      "[[rain]]\ncatchments = [\"huaiphan\"]\npoints = [{}]\n[[rain]]\n"
+      "catchments = [\"kaoko\", \"thonhong\", \"nanuea\", \"pakkhlong\"]\npoints = [{}]\n",
+      hills, villages);
 }
 
 std::string BrokerOutageToml(double from_hours, double to_hours) {

@@ -2,8 +2,8 @@
 // every reading the stations produced is in kaoko's database exactly once, in seq order, and every station's buffer is
 // empty. Real Mosquitto (project config, ACL, demo passwords), the real kaoko-server on a rehearsal clock, and the
 // real kaoko-sim process; the broker is stopped and started by this test when the simulator's outage hook asks.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -39,8 +39,9 @@ void Write(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("flood: the broker down for a simulated hour mid-rise: every reading stored once, in seq order, buffers empty",
-          "[integration][flood]") {
+TEST_CASE(
+    "flood: the broker down for a simulated hour mid-rise: every reading stored once, in seq order, buffers empty",
+    "[integration][flood]") {
   Broker broker;
   TempDir dir;
   const std::string db = dir.path() + "/kaoko.db";
@@ -57,10 +58,33 @@ TEST_CASE("flood: the broker down for a simulated hour mid-rise: every reading s
   const std::string speed = "240";
   const std::string start = StartTime(5s);
   ServiceProcess kaoko(broker, db, {"--time-scale", speed, "--time-origin", start});
-  Process sim({SimTool(), "--network", SourceDir() + "/config/tonhong.toml", "--scenario", scenario, "--broker",
-               broker.url(), "--password-pattern", "demo-{id}", "--state-dir", state, "--speed", speed, "--start",
-               start, "--anchor-start", "--no-watchers", "--no-responders", "--exit-when-drained", "--drain-timeout",
-               "90", "--outage-hook", hook, "--produced-log", produced, "--progress", "lines"},
+  Process sim({SimTool(),
+               "--network",
+               SourceDir() + "/config/tonhong.toml",
+               "--scenario",
+               scenario,
+               "--broker",
+               broker.url(),
+               "--password-pattern",
+               "demo-{id}",
+               "--state-dir",
+               state,
+               "--speed",
+               speed,
+               "--start",
+               start,
+               "--anchor-start",
+               "--no-watchers",
+               "--no-responders",
+               "--exit-when-drained",
+               "--drain-timeout",
+               "90",
+               "--outage-hook",
+               hook,
+               "--produced-log",
+               produced,
+               "--progress",
+               "lines"},
               dir.path() + "/kaoko-sim.log");
 
   bool stopped = false;
@@ -108,10 +132,10 @@ TEST_CASE("flood: the broker down for a simulated hour mid-rise: every reading s
     REQUIRE(got.size() == rows.size());  // (station, seq) is the key: no repeats, and none missing (next lines)
     for (std::size_t i = 0; i < rows.size(); ++i) {
       INFO("reading " << i);
-      REQUIRE(rows[i].ts_ms >= 0);                       // no reading was dropped from a full buffer
-      REQUIRE(rows[i].seq == i + 1);                     // a fresh station: seq 1, 2, 3, … without a gap
+      REQUIRE(rows[i].ts_ms >= 0);    // no reading was dropped from a full buffer
+      REQUIRE(rows[i].seq == i + 1);  // a fresh station: seq 1, 2, 3, … without a gap
       REQUIRE(got[i].seq == rows[i].seq);
-      REQUIRE(got[i].ts_ms == rows[i].ts_ms);            // stored at its own time, however late it arrived
+      REQUIRE(got[i].ts_ms == rows[i].ts_ms);  // stored at its own time, however late it arrived
       REQUIRE(got[i].level_cm == rows[i].level_cm);
       if (i > 0) REQUIRE(got[i].ts_ms > got[i - 1].ts_ms);  // seq order is time order
       if (rows[i].ts_ms >= outage_from && rows[i].ts_ms < outage_to) ++taken_in_outage;

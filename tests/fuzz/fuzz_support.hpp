@@ -14,12 +14,12 @@ inline std::string_view AsText(const std::uint8_t* data, std::size_t size) {
 }
 
 // A property the parser promises and the fuzzer found broken: print it and abort, so that libFuzzer keeps the input.
-#define KAOKO_FUZZ_CHECK(cond)                                                                    \
-  do {                                                                                            \
-    if (!(cond)) {                                                                                \
-      std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", __FILE__, __LINE__, #cond);      \
-      std::abort();                                                                               \
-    }                                                                                             \
+#define KAOKO_FUZZ_CHECK(cond)                                                               \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
+      std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                          \
+    }                                                                                        \
   } while (0)
 
 }  // namespace kaoko::fuzz

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const ReadingMsg& r = *p.reading;
-  KAOKO_FUZZ_CHECK(std::isfinite(r.level_cm) && r.level_cm >= station.min_level_cm && r.level_cm <= station.max_level_cm);
+  KAOKO_FUZZ_CHECK(std::isfinite(r.level_cm) && r.level_cm >= station.min_level_cm &&
+                   r.level_cm <= station.max_level_cm);
   KAOKO_FUZZ_CHECK(r.ts <= now + std::chrono::minutes(10));
   KAOKO_FUZZ_CHECK(r.seq <= static_cast<std::uint64_t>(INT64_MAX));
   if (r.rain_mm) KAOKO_FUZZ_CHECK(std::isfinite(*r.rain_mm));

@@ -7,8 +7,8 @@
 
 #include "fuzz_support.hpp"
 #include "kaoko/alerting/station_monitor.hpp"
-#include "kaoko/ingest/engine_codec.hpp"
 #include "kaoko/contract/wire.hpp"
+#include "kaoko/ingest/engine_codec.hpp"
 
 using namespace kaoko;
 

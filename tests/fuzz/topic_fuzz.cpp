@@ -15,16 +15,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Topic& t = *topic;
   std::string back;
   switch (t.kind) {
-    case TopicKind::kReading: back = ReadingTopic(t.tambon, t.village, t.name); break;
-    case TopicKind::kStatus: back = StatusTopic(t.tambon, t.village, t.name); break;
-    case TopicKind::kAck: back = AckTopic(t.tambon, t.village, t.name); break;
-    case TopicKind::kReport: back = ReportTopic(t.tambon, t.village, t.name); break;
-    case TopicKind::kDecision: back = DecisionTopic(t.tambon, t.village, t.name); break;
-    case TopicKind::kReceipt: back = ReceiptTopic(t.tambon, t.village, t.name); break;
-    case TopicKind::kAlert: back = AlertTopic(t.tambon, t.village); break;
-    case TopicKind::kNotify: back = NotifyTopic(t.tambon, t.village, t.name); break;
-    case TopicKind::kSiren: back = SirenTopic(t.tambon, t.village); break;
-    case TopicKind::kCap: back = CapTopic(t.tambon); break;
+    case TopicKind::kReading:
+      back = ReadingTopic(t.tambon, t.village, t.name);
+      break;
+    case TopicKind::kStatus:
+      back = StatusTopic(t.tambon, t.village, t.name);
+      break;
+    case TopicKind::kAck:
+      back = AckTopic(t.tambon, t.village, t.name);
+      break;
+    case TopicKind::kReport:
+      back = ReportTopic(t.tambon, t.village, t.name);
+      break;
+    case TopicKind::kDecision:
+      back = DecisionTopic(t.tambon, t.village, t.name);
+      break;
+    case TopicKind::kReceipt:
+      back = ReceiptTopic(t.tambon, t.village, t.name);
+      break;
+    case TopicKind::kAlert:
+      back = AlertTopic(t.tambon, t.village);
+      break;
+    case TopicKind::kNotify:
+      back = NotifyTopic(t.tambon, t.village, t.name);
+      break;
+    case TopicKind::kSiren:
+      back = SirenTopic(t.tambon, t.village);
+      break;
+    case TopicKind::kCap:
+      back = CapTopic(t.tambon);
+      break;
   }
   KAOKO_FUZZ_CHECK(back == text);
   return 0;

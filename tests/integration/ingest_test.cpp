@@ -1,11 +1,11 @@
 // Ingest end to end: a station publishes through the real broker (project config, ACL, passwords) to the real
 // kaoko-server, which stores into a real SQLite file and answers over HTTP. Checked only from the outside: MQTT
 // subscriptions, the HTTP API, and the database file.
+#include <fmt/format.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
-#include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
@@ -54,8 +54,8 @@ std::vector<std::uint64_t> StoredSeqs(const std::string& db, const std::string& 
   auto s = kaoko::store::Store::Open(db, {.read_only = true});
   REQUIRE(s.ok());
   std::vector<std::uint64_t> out;
-  kaoko::store::testing::Query q(**s,
-                                 "SELECT r.seq FROM readings r JOIN stations s ON s.id = r.station WHERE s.name = ? ORDER BY r.seq");
+  kaoko::store::testing::Query q(
+      **s, "SELECT r.seq FROM readings r JOIN stations s ON s.id = r.station WHERE s.name = ? ORDER BY r.seq");
   q.Bind(1, station);
   while (q.Step()) out.push_back(static_cast<std::uint64_t>(q.Int(0)));
   return out;
@@ -333,12 +333,13 @@ TEST_CASE("ingest: the HTTP API reads a chunked body sent in pieces, and refuses
   Broker broker;
   TempDir dir;
   ServiceProcess kaoko(broker, dir.path() + "/kaoko.db");
-  const std::string head = "POST /api/v1/incidents/1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string head =
+      "POST /api/v1/incidents/1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
   SECTION("a body in chunks, each split across writes, is read whole; the connection then serves the next request") {
     auto res = RawHttp(kaoko.http_port(),
-                       {head.substr(0, 20), head.substr(20), "9\r\n{\"act", "ion\"\r\n7", "\r\n:\"ack\"}\r\n", "0\r\n", "\r\n",
-                        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
+                       {head.substr(0, 20), head.substr(20), "9\r\n{\"act", "ion\"\r\n7", "\r\n:\"ack\"}\r\n", "0\r\n",
+                        "\r\n", "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
                        2);
     REQUIRE(res[0].status == 401);  // the whole request was read, then judged: no session
     REQUIRE(json::parse(res[0].body)["error"].get<std::string>().find("log in") != std::string::npos);

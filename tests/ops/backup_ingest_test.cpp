@@ -1,9 +1,9 @@
-// Operations end to end (issue 6): `kaoko-admin backup` on the live database while a station streams thousands of
+// Operations end to end: `kaoko-admin backup` on the live database while a station streams thousands of
 // readings through the real broker to the real service; retention folding old readings while the service runs and
 // the readings API answering from the hourly rows. Checked from the outside: MQTT acks, HTTP, the files.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <mqtt/async_client.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
@@ -47,8 +47,8 @@ void History(const std::string& db, const std::string& station, kaoko::wire::Tim
   REQUIRE(s.ok());
   (*s)->Begin();
   for (int i = 0; i < count; ++i) {
-    (*s)->InsertReading(station, {static_cast<std::uint64_t>(i + 1), from + std::chrono::minutes(i),
-                                  150.0 + (i % 60), 0.2, 3.8});
+    (*s)->InsertReading(
+        station, {static_cast<std::uint64_t>(i + 1), from + std::chrono::minutes(i), 150.0 + (i % 60), 0.2, 3.8});
   }
   (*s)->Commit();
 }

@@ -1,4 +1,4 @@
-// kaoko-core-feed: kaoko's own CPU per stored reading and bytes on disk per reading, without MQTT (issue 7).
+// kaoko-core-feed: kaoko's own CPU per stored reading and bytes on disk per reading, without MQTT.
 //
 //   build-perf/tests/perf/kaoko-core-feed --network FILE [--readings N] [--batch B] [--stations S] [--db FILE]
 //                                         [--keep] [--restart] [--history H]
@@ -12,7 +12,7 @@
 // after a checkpoint). --restart then opens the file again and a second Core on it (what kaoko-server does when it
 // starts) and prints how long that took. --history H first writes H older readings (H / S per station, ten minutes
 // apart before the fed ones, straight into the tables with SQL, as fast as SQLite goes) so that the restart is
-// measured over a large database: issue 7's "start-up time with 100 million stored readings" is
+// measured over a large database: the "start-up time with 100 million stored readings" is
 //   kaoko-core-feed --network F --stations 1500 --history 100000000 --readings 150000 --restart
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -57,17 +57,26 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--network") network_path = next();
-    else if (a == "--db") db_path = next();
-    else if (a == "--readings") readings = std::stoull(next());
-    else if (a == "--batch") batch = std::stoul(next());
-    else if (a == "--stations") stations = std::stoul(next());
-    else if (a == "--keep") keep = true;
-    else if (a == "--restart") restart = true;
-    else if (a == "--history") history = std::stoull(next());
+    if (a == "--network")
+      network_path = next();
+    else if (a == "--db")
+      db_path = next();
+    else if (a == "--readings")
+      readings = std::stoull(next());
+    else if (a == "--batch")
+      batch = std::stoul(next());
+    else if (a == "--stations")
+      stations = std::stoul(next());
+    else if (a == "--keep")
+      keep = true;
+    else if (a == "--restart")
+      restart = true;
+    else if (a == "--history")
+      history = std::stoull(next());
     else {
-      fmt::print("usage: kaoko-core-feed --network FILE [--readings N] [--batch B] [--stations S] [--db FILE] [--keep] "
-                 "[--restart] [--history H]\n");
+      fmt::print(
+          "usage: kaoko-core-feed --network FILE [--readings N] [--batch B] [--stations S] [--db FILE] [--keep] "
+          "[--restart] [--history H]\n");
       return a == "--help" ? 0 : 2;
     }
   }
@@ -91,7 +100,8 @@ int main(int argc, char** argv) {
   const std::uint64_t rounds = (readings + stations - 1) / stations;
   const std::uint64_t per_station = history / stations;  // older readings per station, seq 1 … per_station
   const std::uint64_t seq_base = 1000 + per_station;
-  wire::TimePoint clock = start + std::chrono::minutes(10) * static_cast<std::int64_t>(rounds) + std::chrono::minutes(1);
+  wire::TimePoint clock =
+      start + std::chrono::minutes(10) * static_cast<std::int64_t>(rounds) + std::chrono::minutes(1);
   std::vector<std::string> topics;
   topics.reserve(stations);
   for (std::size_t s = 0; s < stations; ++s) {
@@ -116,11 +126,11 @@ int main(int argc, char** argv) {
                          static_cast<double>(k % 3) * 0.1;
     const double rain = (k + s) % 9 == 0 ? 0.2 * static_cast<double>((k + s) % 5) : 0.0;
     const double battery = 3.80 + static_cast<double>((k + s) % 13) * 0.01;
-    batches.back().push_back(server::Inbound{
-        topics[s],
-        fmt::format(R"({{"seq":{},"ts":"{}","level_cm":{:.1f},"rain_mm":{:.1f},"battery_v":{:.2f}}})", seq_base + k,
-                    wire::FormatTime(ts), level, rain, battery),
-        std::chrono::steady_clock::now()});
+    batches.back().push_back(
+        server::Inbound{topics[s],
+                        fmt::format(R"({{"seq":{},"ts":"{}","level_cm":{:.1f},"rain_mm":{:.1f},"battery_v":{:.2f}}})",
+                                    seq_base + k, wire::FormatTime(ts), level, rain, battery),
+                        std::chrono::steady_clock::now()});
   }
 
   server::Metrics metrics;
@@ -139,7 +149,8 @@ int main(int argc, char** argv) {
       // tide as the fed readings below, continued backwards (k < 0), ten minutes apart, in the compact form of
       // migration 6 (tenths, hundredths), and its reading_days. (Station s gets key s + 1: keys count from 1.)
       const auto w0 = std::chrono::steady_clock::now();
-      const std::int64_t start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(start.time_since_epoch()).count();
+      const std::int64_t start_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(start.time_since_epoch()).count();
       const auto h = static_cast<std::int64_t>(per_station);
       store::testing::Query station(**db, "INSERT INTO stations (name) VALUES (?) RETURNING id");
       store::testing::Query fill(**db, R"sql(
@@ -193,8 +204,8 @@ int main(int argc, char** argv) {
   pages.Step();
   const double bytes = static_cast<double>(pages.Int(0));
   const std::int64_t rows = (*db)->CountReadings();
-  fmt::print("readings fed {}  stored {}  batches of {}  stations {}\n", readings, metrics.readings_accepted.load(), batch,
-             stations);
+  fmt::print("readings fed {}  stored {}  batches of {}  stations {}\n", readings, metrics.readings_accepted.load(),
+             batch, stations);
   fmt::print("core set-up CPU {:.3f} s; feeding CPU {:.3f} s = {:.2f} µs per reading\n", cpu_setup, cpu_feed,
              cpu_feed * 1e6 / static_cast<double>(readings));
   fmt::print("database {:.1f} MB = {:.1f} bytes per stored reading (whole file, every table and index)\n", bytes / 1e6,
@@ -211,8 +222,7 @@ int main(int argc, char** argv) {
     server::Core again(*net, **db, publisher, metrics, options);
     const double c1 = CpuSeconds();
     fmt::print("restart: opening the file and a new Core on it ({} readings stored) took {:.3f} s CPU, {:.3f} s wall\n",
-               rows, c1 - c0,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
+               rows, c1 - c0, std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
   }
   db->reset();
   if (!keep) {

@@ -6,8 +6,8 @@
 // returns, every reading the stations produced and every incident event the edge logged is in the TAO's and the
 // province's logs exactly once, in order, the siren never flapped, and each tier above opened (and closed) a
 // technician incident for the silence of the tier below.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "../flood/flood_support.hpp"
-#include "kaoko/store/store.hpp"
 #include "kaoko/store/query.hpp"
+#include "kaoko/store/store.hpp"
 #include "kaoko/testing/harness.hpp"
 #include "kaoko/testing/service.hpp"
 
@@ -93,7 +93,8 @@ std::string Read(const std::string& path) {
 
 std::string Fill(std::string text, const std::map<std::string, std::string>& values) {
   for (const auto& [k, v] : values) {
-    for (auto at = text.find(k); at != std::string::npos; at = text.find(k, at + v.size())) text.replace(at, k.size(), v);
+    for (auto at = text.find(k); at != std::string::npos; at = text.find(k, at + v.size()))
+      text.replace(at, k.size(), v);
   }
   return text;
 }
@@ -101,8 +102,8 @@ std::string Fill(std::string text, const std::map<std::string, std::string>& val
 // A bridge account for the tier below at `broker` (kaoko-admin add-account --role bridge), and the broker told to
 // reread its password file and ACL; returns once the account is accepted.
 void AddBridge(Broker& broker, const std::string& node, const std::string& village) {
-  std::vector<std::string> argv{AdminTool(), "add-account", "--dir", broker.accounts_dir(), "--user", node, "--role",
-                                "bridge", "--password", "demo-" + node};
+  std::vector<std::string> argv{AdminTool(), "add-account", "--dir",  broker.accounts_dir(), "--user",
+                                node,        "--role",      "bridge", "--password",          "demo-" + node};
   if (!village.empty()) argv.insert(argv.end(), {"--village", village});
   Process admin(argv, broker.dir() + "/add-bridge.log");
   REQUIRE(admin.Wait() == 0);
@@ -160,9 +161,10 @@ json Tiers(ServiceProcess& kaoko) {
 
 }  // namespace
 
-TEST_CASE("tiers: a village cut off from its TAO warns itself, and afterwards everything reaches the TAO and the province "
-          "once, in order",
-          "[integration][tiers]") {
+TEST_CASE(
+    "tiers: a village cut off from its TAO warns itself, and afterwards everything reaches the TAO and the province "
+    "once, in order",
+    "[integration][tiers]") {
   const auto test_start = std::chrono::steady_clock::now();
   const std::string network = SourceDir() + "/config/tonhong.toml";
   const std::string configs = SourceDir() + "/broker-config/";
@@ -191,16 +193,19 @@ TEST_CASE("tiers: a village cut off from its TAO warns itself, and afterwards ev
 
   // Three kaokos on one rehearsal clock; heartbeats every 5 simulated minutes (under a second of real time).
   const std::string start = StartTime(10s);
-  const std::vector<std::string> clock{"--time-scale", std::to_string(kSpeed), "--time-origin", start,
-                                       "--heartbeat", "300"};
+  const std::vector<std::string> clock{"--time-scale", std::to_string(kSpeed), "--time-origin",
+                                       start,          "--heartbeat",          "300"};
   const std::string province_db = dir.path() + "/province.db";
   const std::string tao_db = dir.path() + "/tao.db";
   const std::string edge_db = dir.path() + "/edge.db";
-  ServiceProcess province_kaoko(province, province_db, Args(clock, {"--tier", "province", "--tambon-network", network}));
+  ServiceProcess province_kaoko(province, province_db,
+                                Args(clock, {"--tier", "province", "--tambon-network", network}));
   ServiceProcess tao_kaoko(tao, tao_db, Args(clock, {"--uplink"}));
   ServiceProcess edge_kaoko(edge, edge_db, Args(clock, {"--tier", "edge", "--village", "kaoko"}));
-  INFO("edge kaoko log:\n" << Tail(edge_kaoko.log_path(), 30) << "\nTAO kaoko log:\n" << Tail(tao_kaoko.log_path(), 30)
-                           << "\nprovince kaoko log:\n" << Tail(province_kaoko.log_path(), 20));
+  INFO("edge kaoko log:\n"
+       << Tail(edge_kaoko.log_path(), 30) << "\nTAO kaoko log:\n"
+       << Tail(tao_kaoko.log_path(), 30) << "\nprovince kaoko log:\n"
+       << Tail(province_kaoko.log_path(), 20));
 
   // Linked and listening: the edge follows the TAO, the TAO hears the edge, the province hears the TAO.
   auto heard = [](ServiceProcess& k, const std::string& node) {
@@ -226,20 +231,43 @@ TEST_CASE("tiers: a village cut off from its TAO warns itself, and afterwards ev
   somchai.Subscribe("kaoko/v1/tonhong/kaoko/receipt/somchai");
   REQUIRE(WaitFor([&] { return !somchai.Received(siren_topic).empty(); }, 10s));
 
-  Process sim({SimTool(), "--network", network, "--scenario", scenario, "--broker", edge.url(), "--password-pattern",
-               "demo-{id}", "--state-dir", dir.path() + "/sim-state", "--speed", std::to_string(kSpeed), "--start",
-               start, "--anchor-start", "--villages", "kaoko", "--no-watchers", "--no-responders",
-               "--no-offline-at-exit", "--exit-when-drained", "--drain-timeout", "60", "--outage-hook", hook,
-               "--produced-log", produced, "--progress", "lines"},
+  Process sim({SimTool(),
+               "--network",
+               network,
+               "--scenario",
+               scenario,
+               "--broker",
+               edge.url(),
+               "--password-pattern",
+               "demo-{id}",
+               "--state-dir",
+               dir.path() + "/sim-state",
+               "--speed",
+               std::to_string(kSpeed),
+               "--start",
+               start,
+               "--anchor-start",
+               "--villages",
+               "kaoko",
+               "--no-watchers",
+               "--no-responders",
+               "--no-offline-at-exit",
+               "--exit-when-drained",
+               "--drain-timeout",
+               "60",
+               "--outage-hook",
+               hook,
+               "--produced-log",
+               produced,
+               "--progress",
+               "lines"},
               dir.path() + "/kaoko-sim.log");
 
   // Drive the cut; watch the siren on the edge's broker and the village's level at the TAO and the province.
   bool cut = false, restored = false, reported = false;
   std::optional<std::size_t> siren_on_during_cut;
   std::string tao_level_max = "normal", province_level_max = "normal";
-  auto rank = [](const std::string& l) {
-    return l == "critical" ? 3 : l == "warning" ? 2 : l == "watch" ? 1 : 0;
-  };
+  auto rank = [](const std::string& l) { return l == "critical" ? 3 : l == "warning" ? 2 : l == "watch" ? 1 : 0; };
   auto last_poll = std::chrono::steady_clock::now();
   const auto give_up = std::chrono::steady_clock::now() + 150s;
   while (sim.running()) {
@@ -261,10 +289,12 @@ TEST_CASE("tiers: a village cut off from its TAO warns itself, and afterwards ev
         auto origin = kaoko::wire::ParseTime(start).value();
         auto now = origin + std::chrono::milliseconds(static_cast<long long>(
                                 std::chrono::duration<double, std::milli>(sim_now - origin).count() * kSpeed));
-        somchai.Publish("kaoko/v1/tonhong/kaoko/report/somchai",
-                        json{{"id", "r-cut-1"}, {"ts", kaoko::wire::FormatTime(now)}, {"concern", "critical"},
-                             {"trend", "rising"}, {"note", "น้ำท่วมถนนหน้าวัดแล้ว ติดต่อ อบต. ไม่ได้"}}
-                            .dump());
+        somchai.Publish("kaoko/v1/tonhong/kaoko/report/somchai", json{{"id", "r-cut-1"},
+                                                                      {"ts", kaoko::wire::FormatTime(now)},
+                                                                      {"concern", "critical"},
+                                                                      {"trend", "rising"},
+                                                                      {"note", "น้ำท่วมถนนหน้าวัดแล้ว ติดต่อ อบต. ไม่ได้"}}
+                                                                     .dump());
         reported = true;
       }
     }
@@ -304,15 +334,19 @@ TEST_CASE("tiers: a village cut off from its TAO warns itself, and afterwards ev
   std::size_t total = 0;
   for (const auto& [station, rows] : made) total += rows.size();
   auto tao_count = [&] {
-    return Count(tao_db, "SELECT COUNT(*) FROM readings r JOIN stations s ON s.id = r.station "
-                         "WHERE s.name IN ('kaoko-bridge', 'kaoko-temple')");
+    return Count(tao_db,
+                 "SELECT COUNT(*) FROM readings r JOIN stations s ON s.id = r.station "
+                 "WHERE s.name IN ('kaoko-bridge', 'kaoko-temple')");
   };
   auto province_count = [&] {
-    return Count(province_db, "SELECT COUNT(*) FROM tier_readings WHERE tambon = 'tonhong' AND "
-                              "station IN ('kaoko-bridge', 'kaoko-temple')");
+    return Count(province_db,
+                 "SELECT COUNT(*) FROM tier_readings WHERE tambon = 'tonhong' AND "
+                 "station IN ('kaoko-bridge', 'kaoko-temple')");
   };
   const bool arrived = WaitFor(
-      [&] { return tao_count() == static_cast<std::int64_t>(total) && province_count() == static_cast<std::int64_t>(total); },
+      [&] {
+        return tao_count() == static_cast<std::int64_t>(total) && province_count() == static_cast<std::int64_t>(total);
+      },
       60s);
   INFO("produced " << total << ", at the TAO " << tao_count() << ", at the province " << province_count());
   REQUIRE(arrived);
@@ -320,7 +354,8 @@ TEST_CASE("tiers: a village cut off from its TAO warns itself, and afterwards ev
   const auto at_tao = StoredReadings(tao_db);
   std::map<std::string, std::vector<ReadingRow>> at_province;
   {
-    kaoko::store::testing::Query q(province_db, "SELECT station, seq, ts, level_cm FROM tier_readings ORDER BY station, seq");
+    kaoko::store::testing::Query q(province_db,
+                                   "SELECT station, seq, ts, level_cm FROM tier_readings ORDER BY station, seq");
     while (q.Step()) at_province[q.Text(0)].push_back({static_cast<std::uint64_t>(q.Int(1)), q.Int(2), q.Double(3)});
   }
   std::size_t in_cut = 0;
@@ -347,14 +382,18 @@ TEST_CASE("tiers: a village cut off from its TAO warns itself, and afterwards ev
   // Every incident event the edge logged is in the TAO's and the province's logs, once, in the edge's order. The
   // edge's engine keeps going (reminders), so compare what the edge had logged at one moment with the prefix of
   // what arrived above, once it has all arrived.
-  const auto edge_log = Column(edge_db, "SELECT kind || '|' || actor || '|' || ts || '|' || text_en FROM timeline ORDER BY id");
+  const auto edge_log =
+      Column(edge_db, "SELECT kind || '|' || actor || '|' || ts || '|' || text_en FROM timeline ORDER BY id");
   REQUIRE(edge_log.size() >= 5);
   const std::string from_edge =
       "SELECT kind || '|' || actor || '|' || ts || '|' || text_en FROM tier_events WHERE origin = 'edge-kaoko' "
       "ORDER BY origin_id";
-  REQUIRE(WaitFor([&] { return Column(tao_db, from_edge).size() >= edge_log.size() &&
-                               Column(province_db, from_edge).size() >= edge_log.size(); },
-                  30s));
+  REQUIRE(WaitFor(
+      [&] {
+        return Column(tao_db, from_edge).size() >= edge_log.size() &&
+               Column(province_db, from_edge).size() >= edge_log.size();
+      },
+      30s));
   for (const auto& db : {tao_db, province_db}) {
     INFO("database " << db);
     auto got = Column(db, from_edge);
@@ -366,10 +405,12 @@ TEST_CASE("tiers: a village cut off from its TAO warns itself, and afterwards ev
   CHECK(Count(edge_db, "SELECT COUNT(*) FROM timeline WHERE kind = 'siren'") >= 1);
   CHECK(Count(tao_db, "SELECT COUNT(*) FROM timeline WHERE via = 'edge:edge-kaoko'") >= 1);
   // And the TAO's own log reaches the province the same way.
-  const auto tao_log = Column(tao_db, "SELECT kind || '|' || ts || '|' || text_en FROM timeline "
-                                      "WHERE via NOT LIKE 'edge:%' ORDER BY id");
-  const std::string from_tao = "SELECT kind || '|' || ts || '|' || text_en FROM tier_events WHERE origin = 'tonhong' "
-                               "AND incident_kind <> 'tier' ORDER BY origin_id";
+  const auto tao_log = Column(tao_db,
+                              "SELECT kind || '|' || ts || '|' || text_en FROM timeline "
+                              "WHERE via NOT LIKE 'edge:%' ORDER BY id");
+  const std::string from_tao =
+      "SELECT kind || '|' || ts || '|' || text_en FROM tier_events WHERE origin = 'tonhong' "
+      "AND incident_kind <> 'tier' ORDER BY origin_id";
   REQUIRE(WaitFor([&] { return Column(province_db, from_tao).size() >= tao_log.size(); }, 30s));
   {
     auto got = Column(province_db, from_tao);
@@ -378,16 +419,20 @@ TEST_CASE("tiers: a village cut off from its TAO warns itself, and afterwards ev
   }
 
   // The flood was seen at the TAO and at the province: the village reached critical there too.
-  REQUIRE(WaitFor([&] {
-    auto l = Level(tao_kaoko, "tonhong", "kaoko");
-    if (rank(l) > rank(tao_level_max)) tao_level_max = l;
-    auto p = Level(province_kaoko, "tonhong", "kaoko");
-    if (rank(p) > rank(province_level_max)) province_level_max = p;
-    return tao_level_max == "critical" && province_level_max == "critical";
-  }, 20s));
+  REQUIRE(WaitFor(
+      [&] {
+        auto l = Level(tao_kaoko, "tonhong", "kaoko");
+        if (rank(l) > rank(tao_level_max)) tao_level_max = l;
+        auto p = Level(province_kaoko, "tonhong", "kaoko");
+        if (rank(p) > rank(province_level_max)) province_level_max = p;
+        return tao_level_max == "critical" && province_level_max == "critical";
+      },
+      20s));
 
   // The report: in the TAO's log once (forwarded in the journal), and still exactly one receipt on the edge's broker.
-  REQUIRE(WaitFor([&] { return Count(tao_db, "SELECT COUNT(*) FROM reports WHERE user = 'somchai' AND id = 'r-cut-1'") == 1; }, 20s));
+  REQUIRE(WaitFor(
+      [&] { return Count(tao_db, "SELECT COUNT(*) FROM reports WHERE user = 'somchai' AND id = 'r-cut-1'") == 1; },
+      20s));
   // The TAO answered it too, on its broker; that receipt came down the bridge and the edge box kept it back.
   REQUIRE(WaitFor([&] { return Metric(edge_kaoko, "kaoko_tier_edge_total", "receipt_not_relayed") >= 1; }, 20s));
   CHECK(Metric(edge_kaoko, "kaoko_tier_edge_total", "receipt_relayed") == 0);
@@ -402,8 +447,10 @@ TEST_CASE("tiers: a village cut off from its TAO warns itself, and afterwards ev
     for (const auto& m : sirens) {
       auto s = json::parse(m.payload, nullptr, false);
       REQUIRE(s.is_object());
-      if (s.value("on", false)) on = true;
-      else CHECK_FALSE(on);  // an "off" after the siren went on would be two sirens arguing
+      if (s.value("on", false))
+        on = true;
+      else
+        CHECK_FALSE(on);  // an "off" after the siren went on would be two sirens arguing
     }
     CHECK(on);
   }
@@ -411,17 +458,19 @@ TEST_CASE("tiers: a village cut off from its TAO warns itself, and afterwards ev
   // The dead-man's switch: the TAO noticed the silent edge box, the province the silent TAO; both closed again.
   CHECK(Count(tao_db, "SELECT COUNT(*) FROM tier_incidents WHERE node = 'edge-kaoko'") >= 1);
   CHECK(Count(province_db, "SELECT COUNT(*) FROM tier_incidents WHERE node = 'tonhong'") >= 1);
-  CHECK(WaitFor([&] {
-    return Count(tao_db, "SELECT COUNT(*) FROM tier_incidents WHERE closed IS NULL") == 0 &&
-           Count(province_db, "SELECT COUNT(*) FROM tier_incidents WHERE closed IS NULL") == 0;
-  }, 20s));
+  CHECK(WaitFor(
+      [&] {
+        return Count(tao_db, "SELECT COUNT(*) FROM tier_incidents WHERE closed IS NULL") == 0 &&
+               Count(province_db, "SELECT COUNT(*) FROM tier_incidents WHERE closed IS NULL") == 0;
+      },
+      20s));
   for (const auto& [db, node] : {std::pair{tao_db, "tonhong"}, std::pair{province_db, "province"}}) {
     INFO("database " << db);
     // Each incident opened once and closed once in its own log, however many late heartbeats arrived together.
-    CHECK(Count(db, fmt::format("SELECT COUNT(*) FROM tier_events WHERE origin = '{}' AND kind = 'tier_silent'", node)) ==
-          Count(db, "SELECT COUNT(*) FROM tier_incidents"));
-    CHECK(Count(db, fmt::format("SELECT COUNT(*) FROM tier_events WHERE origin = '{}' AND kind = 'tier_resumed'", node)) ==
-          Count(db, "SELECT COUNT(*) FROM tier_incidents WHERE closed IS NOT NULL"));
+    CHECK(Count(db, fmt::format("SELECT COUNT(*) FROM tier_events WHERE origin = '{}' AND kind = 'tier_silent'",
+                                node)) == Count(db, "SELECT COUNT(*) FROM tier_incidents"));
+    CHECK(Count(db, fmt::format("SELECT COUNT(*) FROM tier_events WHERE origin = '{}' AND kind = 'tier_resumed'",
+                                node)) == Count(db, "SELECT COUNT(*) FROM tier_incidents WHERE closed IS NOT NULL"));
   }
   // The province also has the TAO's incident for its edge box, relayed in the TAO's journal.
   CHECK(Count(province_db, "SELECT COUNT(*) FROM tier_events WHERE origin = 'tonhong' AND kind = 'tier_silent'") ==

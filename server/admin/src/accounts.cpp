@@ -7,13 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "kaoko/contract/network_file.hpp"
 
@@ -40,8 +40,8 @@ std::string Base64(const unsigned char* data, size_t size) {
 std::optional<std::string> Unbase64(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
   std::string out(text.size() / 4 * 3 + 1, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   if (n < 0) return std::nullopt;
   // EVP_DecodeBlock does not strip the bytes that the '=' padding stands for.
   size_t pad = 0;
@@ -62,19 +62,23 @@ std::string Pbkdf2(std::string_view password, std::string_view salt, int iterati
 
 int RoleOrder(AccountRole role) {
   switch (role) {
-    case AccountRole::kService: return 0;
-    case AccountRole::kStation: return 1;
-    case AccountRole::kPerson: return 2;
-    case AccountRole::kTao: return 3;
-    case AccountRole::kBridge: return 4;
+    case AccountRole::kService:
+      return 0;
+    case AccountRole::kStation:
+      return 1;
+    case AccountRole::kPerson:
+      return 2;
+    case AccountRole::kTao:
+      return 3;
+    case AccountRole::kBridge:
+      return 4;
   }
   return 4;
 }
 
 void SortAccounts(AccountSet& set) {
-  std::stable_sort(set.accounts.begin(), set.accounts.end(), [](const Account& a, const Account& b) {
-    return RoleOrder(a.role) < RoleOrder(b.role);
-  });
+  std::stable_sort(set.accounts.begin(), set.accounts.end(),
+                   [](const Account& a, const Account& b) { return RoleOrder(a.role) < RoleOrder(b.role); });
 }
 
 // A TOML basic string with the escapes the spec requires.
@@ -82,10 +86,18 @@ std::string Quote(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
           out += fmt::format("\\u{:04X}", static_cast<unsigned>(static_cast<unsigned char>(c)));
@@ -147,11 +159,16 @@ std::optional<Error> WriteAtomically(const std::string& path, const std::string&
 
 const char* ToString(AccountRole role) {
   switch (role) {
-    case AccountRole::kStation: return "station";
-    case AccountRole::kPerson: return "person";
-    case AccountRole::kTao: return "tao";
-    case AccountRole::kService: return "service";
-    case AccountRole::kBridge: return "bridge";
+    case AccountRole::kStation:
+      return "station";
+    case AccountRole::kPerson:
+      return "person";
+    case AccountRole::kTao:
+      return "tao";
+    case AccountRole::kService:
+      return "service";
+    case AccountRole::kBridge:
+      return "bridge";
   }
   return "?";
 }
@@ -239,15 +256,27 @@ Result<AccountSet> MergeNetwork(const alerting::Network& network, const std::opt
     return RandomPassword();
   };
 
-  set.accounts.push_back(Account{std::string(kServiceAccount), AccountRole::kService, {},
-                                 password_for(std::string(kServiceAccount)), "kaoko service", true});
+  set.accounts.push_back(Account{std::string(kServiceAccount),
+                                 AccountRole::kService,
+                                 {},
+                                 password_for(std::string(kServiceAccount)),
+                                 "kaoko service",
+                                 true});
   for (const alerting::Station& s : network.stations) {
-    set.accounts.push_back(
-        Account{s.id, AccountRole::kStation, {s.village}, password_for(s.id), fmt::format("{} / {}", s.name_th(), s.name_en()), true});
+    set.accounts.push_back(Account{s.id,
+                                   AccountRole::kStation,
+                                   {s.village},
+                                   password_for(s.id),
+                                   fmt::format("{} / {}", s.name_th(), s.name_en()),
+                                   true});
   }
   for (const alerting::Person& p : network.people) {
-    Account a{p.id, p.role == alerting::Role::kTao ? AccountRole::kTao : AccountRole::kPerson, {}, password_for(p.id),
-              fmt::format("{} / {} ({})", p.name_th, p.name_en, alerting::ToString(p.role)), true};
+    Account a{p.id,
+              p.role == alerting::Role::kTao ? AccountRole::kTao : AccountRole::kPerson,
+              {},
+              password_for(p.id),
+              fmt::format("{} / {} ({})", p.name_th, p.name_en, alerting::ToString(p.role)),
+              true};
     if (!p.village.empty()) a.villages.push_back(p.village);
     set.accounts.push_back(std::move(a));
   }
@@ -265,7 +294,8 @@ Result<AccountSet> MergeNetwork(const alerting::Network& network, const std::opt
 
 Result<Account> AddAccount(AccountSet& set, Account account) {
   if (!config::IsIdentifier(account.id)) {
-    return MakeError("bad_user", fmt::format("'{}' is not a valid user name (1–32 characters of a-z 0-9 -)", account.id));
+    return MakeError("bad_user",
+                     fmt::format("'{}' is not a valid user name (1–32 characters of a-z 0-9 -)", account.id));
   }
   if ((account.id == kServiceAccount) != (account.role == AccountRole::kService)) {
     return MakeError("bad_user", fmt::format("the service account is '{}', with role service", kServiceAccount));
@@ -277,10 +307,12 @@ Result<Account> AddAccount(AccountSet& set, Account account) {
     return MakeError("bad_village", "a station needs exactly one --village");
   }
   if (account.role == AccountRole::kBridge && account.villages.size() > 1) {
-    return MakeError("bad_village", "a bridge carries one village (an edge box) or none (a TAO, named after its tambon)");
+    return MakeError("bad_village",
+                     "a bridge carries one village (an edge box) or none (a TAO, named after its tambon)");
   }
   if ((account.role == AccountRole::kService || account.role == AccountRole::kTao) && !account.villages.empty()) {
-    return MakeError("bad_village", fmt::format("a {} account reads every village; give no --village", ToString(account.role)));
+    return MakeError("bad_village",
+                     fmt::format("a {} account reads every village; give no --village", ToString(account.role)));
   }
   if (!account.password.empty()) {
     if (auto e = CheckPassword(account.password)) return *e;
@@ -311,12 +343,15 @@ std::string AclFile(const AccountSet& set, std::string_view source) {
       "# Do not edit by hand: run kaoko-admin again (accounts / add-account), then reload Mosquitto (SIGHUP).\n"
       "# ไฟล์สิทธิ์การใช้หัวข้อ MQTT สร้างโดย kaoko-admin — อย่าแก้ด้วยมือ\n"
       "#\n"
-      "# The rules are the wire contract's (protocol.md, \"MQTT topics\"). Mosquitto grants nothing that no line grants.\n"
-      "# Mosquitto 2.0 accepts every SUBSCRIBE and checks read access on each message it delivers, so a filter such as\n"
+      "# The rules are the wire contract's (protocol.md, \"MQTT topics\"). Mosquitto grants nothing that no line "
+      "grants.\n"
+      "# Mosquitto 2.0 accepts every SUBSCRIBE and checks read access on each message it delivers, so a filter such "
+      "as\n"
       "# kaoko/v1/# only ever delivers what the account may read.\n"
       "# There are no `pattern` lines: mosquitto.conf(5) says pattern lines apply to EVERY account, so\n"
       "# `pattern write kaoko/v1/{0}/+/report/%u` would let a station publish a report under its own name and\n"
-      "# `pattern write .../station/%u/reading` would let a person publish a reading. Every right is a `topic` line in\n"
+      "# `pattern write .../station/%u/reading` would let a person publish a reading. Every right is a `topic` line "
+      "in\n"
       "# the account's own `user` block, with the account's name written out (what %u would have matched).\n"
       "# Comments stand on lines of their own: Mosquitto reads the rest of a `user`/`topic` line as the name.\n",
       set.tambon, source);
@@ -377,7 +412,8 @@ std::string AclFile(const AccountSet& set, std::string_view source) {
 
 std::string CredentialsToml(const AccountSet& set) {
   std::string out = fmt::format(
-      "# kaoko broker credentials for tambon '{}' — PLAINTEXT PASSWORDS. Keep this file mode 0600 and off shared drives.\n"
+      "# kaoko broker credentials for tambon '{}' — PLAINTEXT PASSWORDS. Keep this file mode 0600 and off shared "
+      "drives.\n"
       "# รหัสผ่านของทุกบัญชี (ข้อความธรรมดา) — เก็บเป็นความลับ ให้เฉพาะเจ้าของบัญชีแต่ละคน\n"
       "# Written by kaoko-admin; re-running it keeps these passwords. The service uses [accounts.kaoko].\n",
       set.tambon);

@@ -12,8 +12,7 @@ std::string Describe(const DatabaseSummary& s) {
                      store::CurrentSchemaVersion());
   out += fmt::format("  readings · ค่าระดับน้ำ: {} raw, {} hourly rows\n", s.readings, s.hourly_rows);
   if (s.newest_reading) {
-    out += fmt::format("  newest reading · ค่าล่าสุด: {} ({})\n", wire::FormatTime(*s.newest_reading),
-                       s.newest_station);
+    out += fmt::format("  newest reading · ค่าล่าสุด: {} ({})\n", wire::FormatTime(*s.newest_reading), s.newest_station);
   } else {
     out += "  newest reading · ค่าล่าสุด: none\n";
   }

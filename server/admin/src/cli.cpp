@@ -70,9 +70,7 @@ Debian's own unit: `systemctl reload mosquitto`) or `kill -HUP <pid>`.
 struct Args {
   std::map<std::string, std::vector<std::string>> values;
   std::vector<std::string> flags;
-  bool Has(const std::string& flag) const {
-    return std::find(flags.begin(), flags.end(), flag) != flags.end();
-  }
+  bool Has(const std::string& flag) const { return std::find(flags.begin(), flags.end(), flag) != flags.end(); }
   std::string One(const std::string& key) const {
     auto it = values.find(key);
     return it == values.end() || it->second.empty() ? std::string() : it->second.back();
@@ -331,8 +329,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       return Accounts(parsed, out, err);
     }
     if (command == "add-account") {
-      if (auto e = Parse(args, 1, {"--dir", "--user", "--role", "--village", "--password", "--tambon"}, {"--help"},
-                         parsed);
+      if (auto e =
+              Parse(args, 1, {"--dir", "--user", "--role", "--village", "--password", "--tambon"}, {"--help"}, parsed);
           !e.empty()) {
         err << "kaoko-admin add-account: " << e << " (see kaoko-admin --help)\n";
         return 2;

@@ -43,7 +43,8 @@ struct ScratchDir {
 TEST_CASE("admin: password hashes are the ones mosquitto_passwd writes", "[admin]") {
   // Written by `mosquitto_passwd -c -b pw u1 secret` (Mosquitto 2.0.11).
   const std::string from_mosquitto =
-      "$7$101$9wNDjVIXAIyWpwOz$aP9QfMtsNHYPHx7avmH5dj+avMaAsTypgtdAyLuLjjIEI9IBchLb3mtf7keZD8tVP3f2mR6zxbYhDuPrEVttAQ==";
+      "$7$101$9wNDjVIXAIyWpwOz$aP9QfMtsNHYPHx7avmH5dj+avMaAsTypgtdAyLuLjjIEI9IBchLb3mtf7keZD8tVP3f2mR6zxbYhDuPrEVttAQ="
+      "=";
   CHECK(VerifyPassword("secret", from_mosquitto));
   CHECK_FALSE(VerifyPassword("Secret", from_mosquitto));
   std::string ours = HashPassword("demo-somchai");
@@ -78,17 +79,20 @@ TEST_CASE("admin: accounts from the network file", "[admin]") {
   SECTION("the ACL gives each role its own topics") {
     std::string acl = AclFile(*set, "tonhong.toml");
     CHECK(Contains(acl, "user kaoko\ntopic readwrite kaoko/#\n"));
-    CHECK(Contains(acl, "user kaoko-bridge\ntopic write kaoko/v1/tonhong/kaoko/station/kaoko-bridge/reading\n"
-                        "topic write kaoko/v1/tonhong/kaoko/station/kaoko-bridge/status\n"
-                        "topic read kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack\n"));
-    CHECK(Contains(acl, "user somchai\ntopic write kaoko/v1/tonhong/+/report/somchai\n"
-                        "topic write kaoko/v1/tonhong/+/decision/somchai\n"
-                        "topic read kaoko/v1/tonhong/+/receipt/somchai\n"
-                        "topic read kaoko/v1/tonhong/+/notify/somchai\n"
-                        "topic read kaoko/v1/tonhong/kaoko/alert\ntopic read kaoko/v1/tonhong/kaoko/siren\n"
-                        "topic read kaoko/v1/tonhong/cap\n"));
-    CHECK(Contains(acl, "user officer-niran\ntopic write kaoko/v1/tonhong/+/report/officer-niran\n"
-                        "topic write kaoko/v1/tonhong/+/decision/officer-niran\ntopic read kaoko/v1/tonhong/#\n"));
+    CHECK(Contains(acl,
+                   "user kaoko-bridge\ntopic write kaoko/v1/tonhong/kaoko/station/kaoko-bridge/reading\n"
+                   "topic write kaoko/v1/tonhong/kaoko/station/kaoko-bridge/status\n"
+                   "topic read kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack\n"));
+    CHECK(Contains(acl,
+                   "user somchai\ntopic write kaoko/v1/tonhong/+/report/somchai\n"
+                   "topic write kaoko/v1/tonhong/+/decision/somchai\n"
+                   "topic read kaoko/v1/tonhong/+/receipt/somchai\n"
+                   "topic read kaoko/v1/tonhong/+/notify/somchai\n"
+                   "topic read kaoko/v1/tonhong/kaoko/alert\ntopic read kaoko/v1/tonhong/kaoko/siren\n"
+                   "topic read kaoko/v1/tonhong/cap\n"));
+    CHECK(Contains(acl,
+                   "user officer-niran\ntopic write kaoko/v1/tonhong/+/report/officer-niran\n"
+                   "topic write kaoko/v1/tonhong/+/decision/officer-niran\ntopic read kaoko/v1/tonhong/#\n"));
     // Rights never come from patterns: patterns apply to every account, whatever its role.
     CHECK_FALSE(Contains(acl, "\npattern "));
     // Mosquitto reads the rest of a user/topic line as the name: no trailing comments.
@@ -160,13 +164,14 @@ TEST_CASE("admin: add-account validates and survives a re-run", "[admin]") {
     auto a = AddAccount(set, Account{"malee", AccountRole::kPerson, {"kaoko", "huaiphan"}, "", "", false});
     REQUIRE(a.ok());
     CHECK(set.Find("malee")->password == old);
-    CHECK(Contains(AclFile(set, "x"), "user malee\ntopic write kaoko/v1/tonhong/+/report/malee\n"
-                                      "topic write kaoko/v1/tonhong/+/decision/malee\n"
-                                      "topic read kaoko/v1/tonhong/+/receipt/malee\n"
-                                      "topic read kaoko/v1/tonhong/+/notify/malee\n"
-                                      "topic read kaoko/v1/tonhong/kaoko/alert\n"
-                                      "topic read kaoko/v1/tonhong/kaoko/siren\n"
-                                      "topic read kaoko/v1/tonhong/huaiphan/alert\n"));
+    CHECK(Contains(AclFile(set, "x"),
+                   "user malee\ntopic write kaoko/v1/tonhong/+/report/malee\n"
+                   "topic write kaoko/v1/tonhong/+/decision/malee\n"
+                   "topic read kaoko/v1/tonhong/+/receipt/malee\n"
+                   "topic read kaoko/v1/tonhong/+/notify/malee\n"
+                   "topic read kaoko/v1/tonhong/kaoko/alert\n"
+                   "topic read kaoko/v1/tonhong/kaoko/siren\n"
+                   "topic read kaoko/v1/tonhong/huaiphan/alert\n"));
   }
 }
 
@@ -190,8 +195,8 @@ TEST_CASE("admin: the command line", "[admin]") {
     CHECK(Contains(out2.str(), "31 passwords kept, 0 new"));
     CHECK((*ReadCredentials(dir.path).value()).Find("somchai")->password == somchai);
 
-    REQUIRE(RunCli({"add-account", "--dir", dir.path, "--user", "siren-kaoko", "--role", "person", "--village",
-                    "kaoko", "--password", "s3cret"},
+    REQUIRE(RunCli({"add-account", "--dir", dir.path, "--user", "siren-kaoko", "--role", "person", "--village", "kaoko",
+                    "--password", "s3cret"},
                    out, err) == 0);
     CHECK(Contains(Slurp(dir.path + "/acl"), "user siren-kaoko\n"));
   }

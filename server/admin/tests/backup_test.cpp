@@ -3,8 +3,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <filesystem>
@@ -58,8 +58,8 @@ std::vector<std::uint64_t> Seqs(const std::string& path, const std::string& stat
   auto s = store::Store::Open(path, {.read_only = true});
   REQUIRE(s.ok());
   std::vector<std::uint64_t> out;
-  store::testing::Query q(**s,
-                          "SELECT r.seq FROM readings r JOIN stations s ON s.id = r.station WHERE s.name = ? ORDER BY r.seq");
+  store::testing::Query q(
+      **s, "SELECT r.seq FROM readings r JOIN stations s ON s.id = r.station WHERE s.name = ? ORDER BY r.seq");
   q.Bind(1, station);
   while (q.Step()) out.push_back(static_cast<std::uint64_t>(q.Int(0)));
   return out;
@@ -88,8 +88,7 @@ struct OtherProcess {
       try {
         open.emplace(db, "SELECT COUNT(*) FROM readings", /*write=*/true);
         open->Run();
-      } catch (const std::exception&) {
-      }
+      } catch (const std::exception&) {}
       char c = 'r';
       [[maybe_unused]] auto w = ::write(ready[1], &c, 1);
       [[maybe_unused]] auto r = ::read(go[0], &c, 1);

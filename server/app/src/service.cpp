@@ -2,23 +2,23 @@
 
 #include <fmt/format.h>
 
+#include <toml++/toml.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <condition_variable>
 #include <filesystem>
 #include <thread>
-#include <toml++/toml.h>
 
 #include "kaoko/app/station_texts_file.hpp"
-#include "kaoko/http/auth.hpp"
-#include "kaoko/contract/network_file.hpp"
-#include "kaoko/ingest/core.hpp"
-#include "kaoko/store/db_lock.hpp"
-#include "kaoko/http/http.hpp"
-#include "kaoko/live/live.hpp"
 #include "kaoko/common/log.hpp"
+#include "kaoko/contract/network_file.hpp"
+#include "kaoko/http/auth.hpp"
+#include "kaoko/http/http.hpp"
+#include "kaoko/ingest/core.hpp"
+#include "kaoko/live/live.hpp"
 #include "kaoko/mqtt/mqtt_link.hpp"
+#include "kaoko/store/db_lock.hpp"
 #include "kaoko/store/retention.hpp"
 #include "kaoko/store/store.hpp"
 #include "kaoko/tiers/tier.hpp"
@@ -28,7 +28,8 @@ namespace {
 
 class ServiceImpl : public Service {
  public:
-  ServiceImpl(ServiceOptions options, alerting::Network network) : options_(std::move(options)), network_(std::move(network)) {}
+  ServiceImpl(ServiceOptions options, alerting::Network network)
+      : options_(std::move(options)), network_(std::move(network)) {}
 
   Result<bool> Init() {
     // One service per database, and no restore while it runs (kaoko-admin restore takes the same lock).
@@ -44,7 +45,8 @@ class ServiceImpl : public Service {
                 static_cast<double>(*moved) / 1e6);
     }
     std::error_code ec;
-    auto before = std::filesystem::exists(options_.db_path, ec) ? store::SchemaVersionOf(options_.db_path) : std::nullopt;
+    auto before =
+        std::filesystem::exists(options_.db_path, ec) ? store::SchemaVersionOf(options_.db_path) : std::nullopt;
     auto writer = store::Store::Open(options_.db_path);
     if (!writer) return writer.error();
     writer_ = std::move(*writer);
@@ -78,7 +80,8 @@ class ServiceImpl : public Service {
         };
       } else {
         core_options.clock = [origin, real_start, scale] {
-          auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - real_start).count();
+          auto elapsed =
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - real_start).count();
           return origin + std::chrono::milliseconds(static_cast<long long>(elapsed * scale));
         };
       }
@@ -119,8 +122,10 @@ class ServiceImpl : public Service {
         network_, *core_, metrics_, std::move(*reader),
         [this] {
           Health h;
-          if (!mqtt_->connected()) h.broker = mqtt_->last_problem();
-          else if (!out_->connected()) h.broker = out_->last_problem();
+          if (!mqtt_->connected())
+            h.broker = mqtt_->last_problem();
+          else if (!out_->connected())
+            h.broker = out_->last_problem();
           if (auto p = core_->DbProblem()) h.database = *p;
           return h;
         },
@@ -139,7 +144,8 @@ class ServiceImpl : public Service {
       http_ = std::make_unique<HttpServer>(io_, boost::asio::ip::tcp::endpoint(address, options_.http_port), *api_,
                                            hub_.get());
     } catch (const std::exception& e) {
-      return MakeError("http", fmt::format("cannot listen on {}:{}: {}", options_.http_address, options_.http_port, e.what()));
+      return MakeError("http",
+                       fmt::format("cannot listen on {}:{}: {}", options_.http_address, options_.http_port, e.what()));
     }
     UpdateStorageGauges();
     return true;
@@ -157,7 +163,7 @@ class ServiceImpl : public Service {
               options_.http_address, http_->port());
     io_.run();  // until Stop()
     log::Info("service", "stopping: committing what was received, then disconnecting");
-    tier_->Stop();  // before the core: its dead-man's switch waits for the core's next batch
+    tier_->Stop();                    // before the core: its dead-man's switch waits for the core's next batch
     retention_thread.request_stop();  // before the core: its step waits for the core's next batch
     retention_thread.join();
     core_thread.request_stop();

@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -21,8 +21,9 @@ namespace {
 // A tambon of one village and `n` stations, each with its own Thai and English name and landmarks (about 330 bytes of
 // them).
 std::string WithStations(int n) {
-  std::string text = "[tambon]\nid = \"t1\"\nname_th = \"ตำบลหนึ่ง\"\nname_en = \"One\"\n"
-                     "[[villages]]\nid = \"down\"\nname_th = \"ล่าง\"\nname_en = \"Down\"\n";
+  std::string text =
+      "[tambon]\nid = \"t1\"\nname_th = \"ตำบลหนึ่ง\"\nname_en = \"One\"\n"
+      "[[villages]]\nid = \"down\"\nname_th = \"ล่าง\"\nname_en = \"Down\"\n";
   for (int i = 0; i < n; ++i) {
     text += fmt::format(
         "[[stations]]\nid = \"g{0}\"\nvillage = \"down\"\nname_th = \"สถานีวัดระดับน้ำที่ {0}\"\nname_en = \"Gauge {0}\"\n"
@@ -97,7 +98,7 @@ TEST_CASE("texts: the station texts move to a nameless file and read the same", 
     INFO(mapping);
     REQUIRE(mapping.find("(deleted)") != std::string::npos);
   }
-  REQUIRE(AllTexts(*net) == before);  // every station's texts still point at their bytes
+  REQUIRE(AllTexts(*net) == before);                  // every station's texts still point at their bytes
   REQUIRE(std::filesystem::is_empty(scratch.dir()));  // nothing is left behind in the database's directory
 
   // Texts added after the move go to a new chunk in memory; moving again moves only that one.
@@ -138,7 +139,8 @@ TEST_CASE("texts: texts that cannot move to a file stay in memory, whole", "[tex
   REQUIRE(std::filesystem::is_empty(scratch.dir()));
 }
 
-TEST_CASE("texts: texts that stop moving half-way are all still readable, and the error says how far it got", "[texts]") {
+TEST_CASE("texts: texts that stop moving half-way are all still readable, and the error says how far it got",
+          "[texts]") {
   kaoko::server_test::ScratchDir scratch("texts-half");
   auto net = LoadMappable(WithStations(20'000), "big.toml");  // two chunks
   REQUIRE(net);

@@ -15,10 +15,14 @@ std::atomic<int> g_minimum{static_cast<int>(Severity::kInfo)};
 std::mutex g_mu;
 const char* Name(Severity s) {
   switch (s) {
-    case Severity::kDebug: return "debug";
-    case Severity::kInfo: return "info";
-    case Severity::kWarn: return "warn";
-    case Severity::kError: return "error";
+    case Severity::kDebug:
+      return "debug";
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarn:
+      return "warn";
+    case Severity::kError:
+      return "error";
   }
   return "info";
 }

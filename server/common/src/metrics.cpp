@@ -17,7 +17,8 @@ constexpr FamilyInfo kFamilies[] = {
     {"kaoko_readings_rejected_total", "reason", "Readings refused at ingest, by reason."},
     {"kaoko_messages_rejected_total", "reason", "Status, report and decision messages refused, by reason."},
     {"kaoko_reports_total", "result", "Watcher reports handled, by result."},
-    {"kaoko_cap_truncated_total", "where", "CAP documents too large for MQTT, published with only the most severe incidents."},
+    {"kaoko_cap_truncated_total", "where",
+     "CAP documents too large for MQTT, published with only the most severe incidents."},
     {"kaoko_decisions_total", "result", "Decisions handled, by result."},
     {"kaoko_mqtt_events_total", "event", "MQTT connection and publish events (docs/operations.md)."},
     {"kaoko_readings_merged_total", "what",
@@ -101,18 +102,21 @@ std::string Metrics::Render() const {
   counter("kaoko_batches_total", "Database transactions committed by the core.", batches.load());
   counter("kaoko_acks_published_total", "End-to-end ack messages published to stations.", acks_published.load());
   counter("kaoko_db_errors_total", "Database errors (a batch was not stored and not acknowledged).", db_errors.load());
-  out += fmt::format("# HELP kaoko_mqtt_outgoing_queued Publishes (acks, alerts, receipts…) waiting to be handed to "
-                     "the MQTT client.\n# TYPE kaoko_mqtt_outgoing_queued gauge\nkaoko_mqtt_outgoing_queued {}\n"
-                     "# HELP kaoko_mqtt_outgoing_in_flight Publishes handed to the MQTT client and not yet "
-                     "acknowledged by the broker.\n# TYPE kaoko_mqtt_outgoing_in_flight gauge\n"
-                     "kaoko_mqtt_outgoing_in_flight {}\n",
-                     mqtt_out_queued.load(), mqtt_out_in_client.load());
-  out += fmt::format("# HELP kaoko_ingest_queue_depth Messages received and waiting for the core.\n"
-                     "# TYPE kaoko_ingest_queue_depth gauge\nkaoko_ingest_queue_depth {}\n",
-                     queue_depth.load());
-  out += fmt::format("# HELP kaoko_live_sessions Screens connected to the live feed (GET /api/v1/live).\n"
-                     "# TYPE kaoko_live_sessions gauge\nkaoko_live_sessions {}\n",
-                     live_sessions.load());
+  out += fmt::format(
+      "# HELP kaoko_mqtt_outgoing_queued Publishes (acks, alerts, receipts…) waiting to be handed to "
+      "the MQTT client.\n# TYPE kaoko_mqtt_outgoing_queued gauge\nkaoko_mqtt_outgoing_queued {}\n"
+      "# HELP kaoko_mqtt_outgoing_in_flight Publishes handed to the MQTT client and not yet "
+      "acknowledged by the broker.\n# TYPE kaoko_mqtt_outgoing_in_flight gauge\n"
+      "kaoko_mqtt_outgoing_in_flight {}\n",
+      mqtt_out_queued.load(), mqtt_out_in_client.load());
+  out += fmt::format(
+      "# HELP kaoko_ingest_queue_depth Messages received and waiting for the core.\n"
+      "# TYPE kaoko_ingest_queue_depth gauge\nkaoko_ingest_queue_depth {}\n",
+      queue_depth.load());
+  out += fmt::format(
+      "# HELP kaoko_live_sessions Screens connected to the live feed (GET /api/v1/live).\n"
+      "# TYPE kaoko_live_sessions gauge\nkaoko_live_sessions {}\n",
+      live_sessions.load());
   {
     std::lock_guard lock(mu_);
     for (const auto& f : kFamilies) {
@@ -127,11 +131,13 @@ std::string Metrics::Render() const {
         if (f.gauge && family == f.name) out += fmt::format("# HELP {} {}\n", f.name, f.help);
       }
       out += fmt::format("# TYPE {} gauge\n", family);
-      for (const auto& [label, v] : values) out += fmt::format("{}{{{}=\"{}\"}} {}\n", family, LabelOf(family), label, v);
+      for (const auto& [label, v] : values)
+        out += fmt::format("{}{{{}=\"{}\"}} {}\n", family, LabelOf(family), label, v);
     }
   }
   store_latency.Render(out, "kaoko_store_latency_seconds", "From a message's arrival to its commit.");
-  alert_latency.Render(out, "kaoko_alert_latency_seconds", "From a reading's arrival to the alert it caused being published.");
+  alert_latency.Render(out, "kaoko_alert_latency_seconds",
+                       "From a reading's arrival to the alert it caused being published.");
   return out;
 }
 

@@ -25,8 +25,8 @@ Result<std::unique_ptr<Auth>> Auth::Open(const std::string& db_path, const alert
   return std::unique_ptr<Auth>(new Auth(std::move(*db), network, std::move(seed_passwords), options));
 }
 
-Auth::Auth(std::unique_ptr<store::Store> db, const alerting::Network& network,
-           std::map<std::string, std::string> seeds, AuthOptions options)
+Auth::Auth(std::unique_ptr<store::Store> db, const alerting::Network& network, std::map<std::string, std::string> seeds,
+           AuthOptions options)
     : db_(std::move(db)), network_(network), seeds_(std::move(seeds)), options_(options) {}
 
 std::chrono::seconds Auth::Blocked(std::deque<std::chrono::steady_clock::time_point>& failures, int max) {
@@ -37,21 +37,20 @@ std::chrono::seconds Auth::Blocked(std::deque<std::chrono::steady_clock::time_po
   return std::max(wait, std::chrono::seconds(1));
 }
 
-std::optional<std::string> Auth::StoredHash(const std::string& user) {
-  return db_->PasswordHash(user);
-}
+std::optional<std::string> Auth::StoredHash(const std::string& user) { return db_->PasswordHash(user); }
 
 LoginResult Auth::Login(const std::string& user, const std::string& password, const std::string& client) {
   LoginResult out;
   try {
     auto& by_user = user_failures_[user.substr(0, 64)];
     auto& by_ip = ip_failures_[client];
-    auto wait = std::max(Blocked(by_user, options_.max_failures_per_user), Blocked(by_ip, options_.max_failures_per_ip));
+    auto wait =
+        std::max(Blocked(by_user, options_.max_failures_per_user), Blocked(by_ip, options_.max_failures_per_ip));
     if (wait.count() > 0) {
       out.status = LoginStatus::kRateLimited;
       out.retry_after = wait;
-      out.error = fmt::format("too many failed logins; try again in {} s (ลองใหม่อีกครั้งใน {} วินาที)", wait.count(),
-                              wait.count());
+      out.error =
+          fmt::format("too many failed logins; try again in {} s (ลองใหม่อีกครั้งใน {} วินาที)", wait.count(), wait.count());
       return out;
     }
     auto fail = [&] {

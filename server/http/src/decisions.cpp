@@ -38,8 +38,10 @@ std::string PersonRefusal(const alerting::Person& p, const store::IncidentRow& i
     case DecisionRefusal::kStationFaultNeedsTao:
       return "only a TAO officer may act on a station fault (เฉพาะเจ้าหน้าที่ อบต.)";
     case DecisionRefusal::kNotVillageResponder:
-      return fmt::format("only a committee member, the headman or the deputy of {} may acknowledge "
-                         "(เฉพาะกรรมการหมู่บ้านหรือผู้ใหญ่บ้าน)", inc.village);
+      return fmt::format(
+          "only a committee member, the headman or the deputy of {} may acknowledge "
+          "(เฉพาะกรรมการหมู่บ้านหรือผู้ใหญ่บ้าน)",
+          inc.village);
     case DecisionRefusal::kNotHeadman:
       return fmt::format("only the headman or deputy of {} may {} (เฉพาะผู้ใหญ่บ้าน)", inc.village, action);
     default:

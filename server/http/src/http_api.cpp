@@ -36,9 +36,8 @@ std::optional<std::string> UrlDecode(std::string_view text) {
   return out;
 }
 
-HttpApi::HttpApi(const alerting::Network& network, Core& core, Metrics& metrics,
-                 std::unique_ptr<store::Store> reader, std::function<Health()> health, std::unique_ptr<Auth> auth,
-                 WebOptions web)
+HttpApi::HttpApi(const alerting::Network& network, Core& core, Metrics& metrics, std::unique_ptr<store::Store> reader,
+                 std::function<Health()> health, std::unique_ptr<Auth> auth, WebOptions web)
     : ctx_(new ApiContext{network, core, metrics, std::move(reader), std::move(health), std::move(auth),
                           std::move(web)}) {}
 

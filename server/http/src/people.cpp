@@ -62,7 +62,8 @@ std::variant<Principal, Response> SessionOf(ApiContext& ctx, const Request& req,
   }
   if (state_changing) {
     auto it = req.find("X-CSRF-Token");
-    std::string_view sent = it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
+    std::string_view sent =
+        it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
     if (!SameSecret(sent, who->csrf)) {
       return ErrorJson(req, http::status::forbidden,
                        "missing or wrong X-CSRF-Token header: take it from GET /api/v1/me or the login answer");
@@ -86,9 +87,12 @@ Response Login(ApiContext& ctx, const Call& call) {
       res.set(http::field::retry_after, std::to_string(r.retry_after.count()));
       return res;
     }
-    case LoginStatus::kWrongCredentials: return ErrorJson(req, http::status::unauthorized, r.error);
-    case LoginStatus::kError: return ErrorJson(req, http::status::service_unavailable, r.error);
-    case LoginStatus::kOk: break;
+    case LoginStatus::kWrongCredentials:
+      return ErrorJson(req, http::status::unauthorized, r.error);
+    case LoginStatus::kError:
+      return ErrorJson(req, http::status::service_unavailable, r.error);
+    case LoginStatus::kOk:
+      break;
   }
   auto res = Json(req, http::status::ok, PersonJson(ctx, *r.principal));
   res.set(http::field::set_cookie, fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", kSessionCookie,
@@ -128,18 +132,19 @@ Response MyNotifications(ApiContext& ctx, const Call& call) {
     if (!inc) continue;
     for (const auto& a : inc->asks) {
       if (a.user != me || !a.open) continue;
-      out.push_back(json{{"incident", inc->id},
-                         {"action_needed", alerting::ToString(a.action)},
-                         {"asked", wire::FormatTime(a.asked)},
-                         {"reminders", a.reminders},
-                         {"deadline", inc->stage_deadline ? json(wire::FormatTime(*inc->stage_deadline)) : json(nullptr)},
-                         {"village", inc->village},
-                         {"kind", alerting::ToString(inc->kind)},
-                         {"level", alerting::ToString(inc->level)},
-                         {"status", alerting::ToString(inc->stage)},
-                         {"exercise", inc->exercise},
-                         {"headline_th", inc->headline_th},
-                         {"headline_en", inc->headline_en}});
+      out.push_back(
+          json{{"incident", inc->id},
+               {"action_needed", alerting::ToString(a.action)},
+               {"asked", wire::FormatTime(a.asked)},
+               {"reminders", a.reminders},
+               {"deadline", inc->stage_deadline ? json(wire::FormatTime(*inc->stage_deadline)) : json(nullptr)},
+               {"village", inc->village},
+               {"kind", alerting::ToString(inc->kind)},
+               {"level", alerting::ToString(inc->level)},
+               {"status", alerting::ToString(inc->stage)},
+               {"exercise", inc->exercise},
+               {"headline_th", inc->headline_th},
+               {"headline_en", inc->headline_en}});
     }
   }
   return Json(call.req, http::status::ok, out);

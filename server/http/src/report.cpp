@@ -26,11 +26,12 @@ std::string CsvField(std::string_view text) {
 
 // Thailand keeps UTC+7 all year: the time people read on their clocks.
 std::string IctTime(wire::TimePoint t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(
-      std::chrono::floor<std::chrono::seconds>(t + std::chrono::hours(7)));
+  std::time_t secs =
+      std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(t + std::chrono::hours(7)));
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min);
 }
 
 // A report's answer before its body: never cached, the pages' security headers.
@@ -126,8 +127,8 @@ Response ReportPage(ApiContext& ctx, const Call& call) {
   std::string html(kReportHead);
   html += fmt::format("<title>ถอดบทเรียน เหตุการณ์ {0} · After-action report, incident {0}</title>", *id);
   html += kReportStyle;
-  html += fmt::format("<h1>ถอดบทเรียน — เหตุการณ์ที่ {0}<br><span class=\"en\">After-action report — incident {0}</span></h1>",
-                      *id);
+  html += fmt::format(
+      "<h1>ถอดบทเรียน — เหตุการณ์ที่ {0}<br><span class=\"en\">After-action report — incident {0}</span></h1>", *id);
   if (inc.exercise) html += "<p class=\"exercise\">การฝึกซ้อม · EXERCISE</p>";
   html += FactsHtml(ctx.network, inc);
   html += fmt::format("<h2>ลำดับเหตุการณ์ · Timeline ({} รายการ · entries)</h2>", timeline.size());
@@ -137,8 +138,10 @@ Response ReportPage(ApiContext& ctx, const Call& call) {
                         Who(ctx.network, e.actor), HtmlEscape(e.via), Cell(e.text_th, e.text_en));
   }
   html += "</tbody></table>";
-  html += fmt::format("<p><a href=\"/api/v1/incidents/{0}/report.csv\">CSV</a> · <a href=\"/api/v1/incidents/{0}\">JSON</a>"
-                      " · kaoko</p></body></html>", *id);
+  html += fmt::format(
+      "<p><a href=\"/api/v1/incidents/{0}/report.csv\">CSV</a> · <a href=\"/api/v1/incidents/{0}\">JSON</a>"
+      " · kaoko</p></body></html>",
+      *id);
   res.set(http::field::content_type, "text/html; charset=utf-8");
   res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
   res.body() = std::move(html);

@@ -70,8 +70,10 @@ Target ParseTarget(std::string_view target) {
     auto eq = pair.find('=');
     auto key = UrlDecode(pair.substr(0, eq));
     auto value = UrlDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    if (!key || !value) t.ok = false;
-    else t.query[*key] = *value;
+    if (!key || !value)
+      t.ok = false;
+    else
+      t.query[*key] = *value;
     if (amp == std::string_view::npos) break;
     rest = rest.substr(amp + 1);
   }

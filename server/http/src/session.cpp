@@ -72,8 +72,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
   void Send(Response res) {
     res_ = std::make_shared<Response>(std::move(res));
-    http::async_write(stream_, *res_, beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this(),
-                                                                 res_->keep_alive()));
+    http::async_write(stream_, *res_,
+                      beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this(), res_->keep_alive()));
   }
   void OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
     // A large answer (every station of a country-sized network: 90 MB of text, built from 150,000 views) leaves

@@ -18,11 +18,16 @@ struct ContentType {
   std::string_view type;
 };
 constexpr ContentType kContentTypes[] = {
-    {".html", "text/html; charset=utf-8"},   {".js", "text/javascript; charset=utf-8"},
-    {".css", "text/css; charset=utf-8"},     {".svg", "image/svg+xml"},
-    {".png", "image/png"},                   {".ico", "image/x-icon"},
-    {".json", "application/json; charset=utf-8"}, {".webmanifest", "application/manifest+json"},
-    {".txt", "text/plain; charset=utf-8"},   {".woff2", "font/woff2"},
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".json", "application/json; charset=utf-8"},
+    {".webmanifest", "application/manifest+json"},
+    {".txt", "text/plain; charset=utf-8"},
+    {".woff2", "font/woff2"},
 };
 
 // The pages may talk to this service and to the broker's WebSocket listener (another port), nothing else.
@@ -60,7 +65,8 @@ std::optional<std::filesystem::path> WebFile(const std::string& web_root, const 
 
 Response StaticFile(ApiContext& ctx, const Request& req, const std::string& raw_path) {
   const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
-  if (ctx.web.web_root.empty()) return ErrorJson(req, http::status::not_found, fmt::format("no such path: {}", raw_path));
+  if (ctx.web.web_root.empty())
+    return ErrorJson(req, http::status::not_found, fmt::format("no such path: {}", raw_path));
   auto file = WebFile(ctx.web.web_root, raw_path);
   if (!file) return ErrorJson(req, http::status::bad_request, "bad path");
   struct stat st {};
@@ -73,9 +79,9 @@ Response StaticFile(ApiContext& ctx, const Request& req, const std::string& raw_
   for (const auto& ct : kContentTypes) {
     if (ct.ext == ext) type = ct.type;
   }
-  std::string etag = fmt::format("\"{:x}-{:x}\"", static_cast<std::uint64_t>(st.st_size),
-                                 static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000ull +
-                                     static_cast<std::uint64_t>(st.st_mtim.tv_nsec));
+  std::string etag = fmt::format(
+      "\"{:x}-{:x}\"", static_cast<std::uint64_t>(st.st_size),
+      static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(st.st_mtim.tv_nsec));
   Response res{http::status::ok, req.version()};
   res.keep_alive(req.keep_alive());
   // Small files that change with releases: revalidate each time (a 304 costs a weak line almost nothing).

@@ -25,8 +25,8 @@ json ReadingJson(const store::StoredReading& r) {
 // An hour that retention folded (retention.hpp): at the hour's start, level_cm is the hour's mean; "hourly": true
 // tells it from a raw reading (kaoko's addition to the contract).
 json HourlyJson(const store::HourlyReading& h) {
-  json j{{"ts", wire::FormatTime(h.hour)}, {"level_cm", h.level_mean_cm},       {"hourly", true},
-         {"count", h.count},               {"level_min_cm", h.level_min_cm},     {"level_max_cm", h.level_max_cm}};
+  json j{{"ts", wire::FormatTime(h.hour)}, {"level_cm", h.level_mean_cm},   {"hourly", true}, {"count", h.count},
+         {"level_min_cm", h.level_min_cm}, {"level_max_cm", h.level_max_cm}};
   if (h.rain_mm) j["rain_mm"] = *h.rain_mm;
   if (h.battery_min_v) j["battery_min_v"] = *h.battery_min_v;
   return j;
@@ -85,8 +85,10 @@ Response StationReadings(ApiContext& ctx, const Call& call) {
   if (truncated) rows.resize(static_cast<size_t>(limit));
   json out = json::array();
   for (const auto& p : rows) {
-    if (const auto* raw = std::get_if<store::StoredReading>(&p)) out.push_back(ReadingJson(*raw));
-    else out.push_back(HourlyJson(std::get<store::HourlyReading>(p)));
+    if (const auto* raw = std::get_if<store::StoredReading>(&p))
+      out.push_back(ReadingJson(*raw));
+    else
+      out.push_back(HourlyJson(std::get<store::HourlyReading>(p)));
   }
   auto res = Json(req, http::status::ok, out);
   if (truncated) {
@@ -118,8 +120,9 @@ Response Silence(ApiContext& ctx, const Call& call) {
     return engine.Silence(station, now + minutes, person.id, now);
   });
   if (error) return ErrorJson(req, http::status::conflict, *error);
-  return Json(req, http::status::ok,
-              json{{"station", station}, {"silenced_until", minutes.count() ? json(wire::FormatTime(until)) : json(nullptr)}});
+  return Json(
+      req, http::status::ok,
+      json{{"station", station}, {"silenced_until", minutes.count() ? json(wire::FormatTime(until)) : json(nullptr)}});
 }
 
 }  // namespace kaoko::server

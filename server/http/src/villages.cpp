@@ -37,9 +37,9 @@ Response VillageList(ApiContext& ctx, const Call& call) {
       continue;
     }
     out.AddText(ExtendObject(RenderAlert(a), json{{"name_th", v->name_th},
-                                                   {"name_en", v->name_en},
-                                                   {"order", ctx.network.VillageIndex(v->id)},
-                                                   {"travel_to_next_minutes", v->travel_to_next.count() / 60}}));
+                                                  {"name_en", v->name_en},
+                                                  {"order", ctx.network.VillageIndex(v->id)},
+                                                  {"travel_to_next_minutes", v->travel_to_next.count() / 60}}));
   }
   return out.Done(call.req, http::status::ok);
 }
@@ -50,7 +50,8 @@ Response Drill(ApiContext& ctx, const Call& call) {
   auto who = SessionOf(ctx, req, true);
   if (auto* refusal = std::get_if<Response>(&who)) return std::move(*refusal);
   const alerting::Person& person = *std::get<Principal>(who).person;
-  if (!(person.role == alerting::Role::kTao || (person.role == alerting::Role::kHeadman && person.village == village))) {
+  if (!(person.role == alerting::Role::kTao ||
+        (person.role == alerting::Role::kHeadman && person.village == village))) {
     return ErrorJson(req, http::status::forbidden,
                      fmt::format("only a TAO officer or the headman of {} may start a drill", village));
   }
@@ -60,7 +61,8 @@ Response Drill(ApiContext& ctx, const Call& call) {
   alerting::Level level = alerting::Level::kWarning;
   if (!req.body().empty()) {
     json body = json::parse(req.body(), nullptr, false);
-    if (!body.is_object()) return ErrorJson(req, http::status::bad_request, R"(send {"level": "watch|warning|critical"})");
+    if (!body.is_object())
+      return ErrorJson(req, http::status::bad_request, R"(send {"level": "watch|warning|critical"})");
     if (body.contains("level")) {
       auto l = body["level"].is_string() ? alerting::ParseLevel(body["level"].get<std::string>()) : std::nullopt;
       if (!l || *l == alerting::Level::kNormal) {
@@ -69,9 +71,8 @@ Response Drill(ApiContext& ctx, const Call& call) {
       level = *l;
     }
   }
-  auto error = ctx.core.Command([&](alerting::Engine& engine, wire::TimePoint now) {
-    return engine.StartDrill(village, person.id, now, level);
-  });
+  auto error = ctx.core.Command(
+      [&](alerting::Engine& engine, wire::TimePoint now) { return engine.StartDrill(village, person.id, now, level); });
   if (error) return ErrorJson(req, http::status::conflict, *error);
   json j{{"ok", true}, {"village", village}, {"level", alerting::ToString(level)}};
   for (const auto& a : ctx.core.Villages()) {

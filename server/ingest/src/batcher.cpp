@@ -16,7 +16,8 @@ Batcher::Batcher(const CoreOptions& options, store::Store& store, Metrics& metri
     : options_(options), store_(store), metrics_(metrics), parts_(parts) {
   if (!options_.alert_trace.empty()) {
     alert_trace_.reset(std::fopen(options_.alert_trace.c_str(), "a"));
-    if (!alert_trace_) log::Error("core", "cannot open the alert trace {}: {}", options_.alert_trace, std::strerror(errno));
+    if (!alert_trace_)
+      log::Error("core", "cannot open the alert trace {}: {}", options_.alert_trace, std::strerror(errno));
   }
 }
 

@@ -47,8 +47,9 @@ class Batcher {
                       std::vector<Core::PendingCommand>* commands);
   // The segment's transaction: runs the commands, handles the messages, advances and saves the engine, commits.
   // Returns where it stopped. Throws what the database threw.
-  std::size_t HandleAndCommit(std::vector<Inbound>& batch, std::size_t begin, std::vector<Core::PendingCommand>* commands,
-                              TimePoint now, Batch& b, std::vector<CommandResult>& results, Steps& steps);
+  std::size_t HandleAndCommit(std::vector<Inbound>& batch, std::size_t begin,
+                              std::vector<Core::PendingCommand>* commands, TimePoint now, Batch& b,
+                              std::vector<CommandResult>& results, Steps& steps);
   // After a refused segment: forget everything it did.
   void RollBack(Batch& b, const char* what, std::vector<Core::PendingCommand>* commands);
   // After a commit: the counters, then everything the segment decided, announced.

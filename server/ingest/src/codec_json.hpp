@@ -41,11 +41,9 @@ std::optional<alerting::IncidentKind> ParseIncidentKind(std::string_view text);
 json ToJson(const std::string& v);
 json ToJson(TimePoint t);
 template <typename T>
-  requires std::is_arithmetic_v<T>
-json ToJson(T v);
+requires std::is_arithmetic_v<T> json ToJson(T v);
 template <typename E>
-  requires std::is_enum_v<E>
-json ToJson(E e);
+requires std::is_enum_v<E> json ToJson(E e);
 template <typename T>
 json ToJson(const std::optional<T>& v);
 template <typename T>
@@ -65,15 +63,9 @@ struct Out {
 inline json ToJson(const std::string& v) { return json(v); }
 inline json ToJson(TimePoint t) { return json(Ms(t)); }
 template <typename T>
-  requires std::is_arithmetic_v<T>
-json ToJson(T v) {
-  return json(v);
-}
+requires std::is_arithmetic_v<T> json ToJson(T v) { return json(v); }
 template <typename E>
-  requires std::is_enum_v<E>
-json ToJson(E e) {
-  return json(alerting::ToString(e));
-}
+requires std::is_enum_v<E> json ToJson(E e) { return json(alerting::ToString(e)); }
 template <typename T>
 json ToJson(const std::optional<T>& v) {
   return v ? ToJson(*v) : json(nullptr);
@@ -165,8 +157,7 @@ class Reader {
   }
 
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  void Value(const json& v, T& out) {
+  requires(!std::same_as<T, bool>) void Value(const json& v, T& out) {
     if (v.is_number_unsigned()) {
       const auto n = v.get<std::uint64_t>();
       if (!std::in_range<T>(n)) return Fail("bad_value", fmt::format("{} is out of range", n));
@@ -243,8 +234,10 @@ class Reader {
   void Value(const json& v, alerting::RecentReading& r) {
     if (!v.is_array() || v.size() != 2) return Fail("bad_type", "must be [ts_ms, level_cm]");
     Each(v, [&](const json& e, std::size_t i) {
-      if (i == 0) Value(e, r.ts);
-      else Value(e, r.level_cm);
+      if (i == 0)
+        Value(e, r.ts);
+      else
+        Value(e, r.level_cm);
     });
   }
 
@@ -278,6 +271,5 @@ class Reader {
   std::vector<std::string> path_;
   std::optional<Error> error_;
 };
-
 
 }  // namespace kaoko::server::codec

@@ -27,8 +27,7 @@ CoreOptions WithDefaults(CoreOptions options, std::size_t stations) {
 
 // Declared in the order they are built: each part takes references to those before it.
 struct Core::Parts {
-  Parts(const alerting::Network& network, store::Store& store, Publisher& publisher, Metrics& metrics,
-        CoreOptions opts)
+  Parts(const alerting::Network& network, store::Store& store, Publisher& publisher, Metrics& metrics, CoreOptions opts)
       : options(WithDefaults(std::move(opts), network.stations.size())),
         views(network, options.engine),
         merger(store, metrics, options.merge_rows),
@@ -56,7 +55,8 @@ Core::Core(const alerting::Network& network, store::Store& writer, Publisher& pu
   // Each station's key, kept in its slot (the store does not cache them); a station no longer in the network keeps
   // its readings under its key, unused.
   writer.ForEachStationKey([&](std::string_view name, std::int64_t key) {
-    if (const int idx = network.StationIndex(name); idx >= 0) parts_->views.Slot(static_cast<std::size_t>(idx)).key = key;
+    if (const int idx = network.StationIndex(name); idx >= 0)
+      parts_->views.Slot(static_cast<std::size_t>(idx)).key = key;
   });
   parts_->keeper.Load();
   parts_->views.Refresh(parts_->keeper.engine(), Now(), nullptr);
@@ -94,9 +94,8 @@ std::optional<std::string> Core::Command(std::function<alerting::Effects(alertin
 }
 
 CommandResult Core::Decide(const std::string& user, const wire::DecisionMsg& decision, const std::string& via) {
-  return Run([this, user, decision, via](TimePoint now) {
-    return parts_->dispatch.DecideFromApi(user, decision, via, now);
-  });
+  return Run(
+      [this, user, decision, via](TimePoint now) { return parts_->dispatch.DecideFromApi(user, decision, via, now); });
 }
 
 void Core::SetObserver(std::function<void(std::vector<LiveEvent>)> observer, std::function<bool()> listening) {

@@ -33,8 +33,8 @@ void Dispatcher::Refuse(Batch& b, const char* family, const Error& e, const Inbo
 
 void Dispatcher::Receipt(Batch& b, const wire::Topic& t, std::string_view ref, bool ok,
                          std::optional<std::int64_t> incident, std::string_view error) {
-  b.publish.push_back({wire::ReceiptTopic(t.tambon, t.village, t.name), wire::RenderReceipt(ref, ok, incident, error),
-                       false});
+  b.publish.push_back(
+      {wire::ReceiptTopic(t.tambon, t.village, t.name), wire::RenderReceipt(ref, ok, incident, error), false});
 }
 
 void Dispatcher::RefusePerson(Batch& b, const wire::Topic& t, const Inbound& in, const char* result, const Error& e) {
@@ -49,16 +49,20 @@ void Dispatcher::Handle(Inbound& in, TimePoint now, Batch& b) {
   if (!topic) return Refuse(b, kMessagesRejected, topic.error(), in);
   const wire::Topic& t = *topic;
   if (t.tambon != network_.tambon) {
-    return Refuse(b, kMessagesRejected,
-                  MakeError("unknown_tambon", fmt::format("tambon '{}' is not served here ('{}')", t.tambon,
-                                                          network_.tambon)),
-                  in);
+    return Refuse(
+        b, kMessagesRejected,
+        MakeError("unknown_tambon", fmt::format("tambon '{}' is not served here ('{}')", t.tambon, network_.tambon)),
+        in);
   }
   switch (t.kind) {
-    case wire::TopicKind::kReading: return HandleReading(t, in, now, b);
-    case wire::TopicKind::kStatus: return HandleStatus(t, in, now, b);
-    case wire::TopicKind::kReport: return HandleReport(t, in, now, b);
-    case wire::TopicKind::kDecision: return HandleDecision(t, in, now, b);
+    case wire::TopicKind::kReading:
+      return HandleReading(t, in, now, b);
+    case wire::TopicKind::kStatus:
+      return HandleStatus(t, in, now, b);
+    case wire::TopicKind::kReport:
+      return HandleReport(t, in, now, b);
+    case wire::TopicKind::kDecision:
+      return HandleDecision(t, in, now, b);
     default:
       return Refuse(b, kMessagesRejected, MakeError("not_inbound", "kaoko does not take messages on this topic"), in);
   }
@@ -113,8 +117,8 @@ void Dispatcher::HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, 
   const int idx = network_.StationIndex(t.name);
   if (idx < 0 || network_.stations[static_cast<std::size_t>(idx)].village != t.village) {
     return Refuse(b, kMessagesRejected,
-                  MakeError("unknown_station", fmt::format("station '{}' of village '{}' is not in the network file",
-                                                           t.name, t.village)),
+                  MakeError("unknown_station",
+                            fmt::format("station '{}' of village '{}' is not in the network file", t.name, t.village)),
                   in);
   }
   auto status = wire::ParseStatus(in.payload);
@@ -132,8 +136,8 @@ void Dispatcher::HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, 
     return refuse(MakeError("unknown_village", fmt::format("village '{}' is not in the network file", t.village)));
   }
   if (person->role != alerting::Role::kTao && person->village != t.village) {
-    return refuse(MakeError("wrong_village", fmt::format("{} reports for village '{}', not '{}'", person->id,
-                                                         person->village, t.village)));
+    return refuse(MakeError(
+        "wrong_village", fmt::format("{} reports for village '{}', not '{}'", person->id, person->village, t.village)));
   }
   auto report = wire::ParseReport(in.payload);
   if (!report) return refuse(report.error());
@@ -144,8 +148,8 @@ void Dispatcher::HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, 
           MakeError("unknown_station", fmt::format("station '{}' is not in the network file", *report->station)));
     }
     if (st->village != t.village) {
-      return refuse(MakeError("wrong_village", fmt::format("station '{}' is in village '{}', not '{}'", st->id,
-                                                           st->village, t.village)));
+      return refuse(MakeError(
+          "wrong_village", fmt::format("station '{}' is in village '{}', not '{}'", st->id, st->village, t.village)));
     }
   }
   if (store_.InsertReport(t.name, t.village, *report, now) == store::Insert::kDuplicate) {
@@ -155,9 +159,15 @@ void Dispatcher::HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, 
     return;
   }
   b.results.push_back("kaoko_reports_total:stored");
-  alerting::Report ar{t.name, report->id, report->ts, t.village, report->station, report->level_cm,
+  alerting::Report ar{t.name,
+                      report->id,
+                      report->ts,
+                      t.village,
+                      report->station,
+                      report->level_cm,
                       report->trend ? std::optional<std::string>(wire::ToString(*report->trend)) : std::nullopt,
-                      report->concern, report->note};
+                      report->concern,
+                      report->note};
   alerting::Effects fx = keeper_.engine().OnReport(ar, now);
   // The engine answers every report with exactly one receipt; record the incident it joined.
   for (const auto& r : fx.receipts) {
@@ -193,7 +203,7 @@ Dispatcher::Decided Dispatcher::Decide(const std::string& user, const std::strin
                               seen->ok ? std::optional<std::int64_t>(seen->incident) : std::nullopt, seen->error},
             true};
   }
-  alerting::Decision ad{user, decision.id, decision.ts, village, decision.incident, decision.action,
+  alerting::Decision ad{user,           decision.id,   decision.ts, village, decision.incident, decision.action,
                         decision.level, decision.note, via};
   alerting::Effects fx = keeper_.engine().OnDecision(ad, now);
   alerting::Receipt receipt{user, village, decision.id, false, std::nullopt, "no receipt"};

@@ -57,8 +57,10 @@ void EffectsPublisher::PublishCap(const alerting::Engine& engine, TimePoint now)
     publisher_.Publish(wire::CapTopic(network_.tambon), engine.Cap(now, kMaxCapPublishBytes, &omitted, &cap), true);
     metrics_.Count("kaoko_cap_truncated_total", "mqtt");
     if (log::ShouldLog("cap_truncated")) {
-      log::Warn("core", "CAP document of {} bytes is over the MQTT bound of {}: published without {} of the least "
-                "severe incidents (GET /api/v1/cap has them all)", cap.size(), kMaxCapPublishBytes, omitted);
+      log::Warn("core",
+                "CAP document of {} bytes is over the MQTT bound of {}: published without {} of the least "
+                "severe incidents (GET /api/v1/cap has them all)",
+                cap.size(), kMaxCapPublishBytes, omitted);
     }
   }
   views_.SetCap(std::move(cap));
@@ -72,11 +74,12 @@ std::vector<LiveEvent> EffectsPublisher::LiveEvents(const Batch& b, const alerti
     if (!n || reading.ts >= n->ts) n = &reading;
   }
   for (const auto& [slot, reading] : newest) {
-    live.push_back({"reading", fmt::format(R"({{"station":"{}","seq":{},"ts":"{}","level_cm":{},"level":"{}","health":"{}"}})",
-                                           views_.StationOf(*slot).id, reading->seq, wire::FormatTime(reading->ts),
-                                           reading->level_cm, alerting::ToString(slot->level),
-                                           alerting::ToString(views_.HealthOf(*slot, now))),
-                    views_.StationOf(*slot).village, "", 0});
+    live.push_back(
+        {"reading",
+         fmt::format(R"({{"station":"{}","seq":{},"ts":"{}","level_cm":{},"level":"{}","health":"{}"}})",
+                     views_.StationOf(*slot).id, reading->seq, wire::FormatTime(reading->ts), reading->level_cm,
+                     alerting::ToString(slot->level), alerting::ToString(views_.HealthOf(*slot, now))),
+         views_.StationOf(*slot).village, "", 0});
   }
   for (const auto& a : fx.alerts) live.push_back({"alert", RenderAlert(a), a.village, "", 0});
   for (const auto& s : fx.sirens) {
@@ -84,9 +87,10 @@ std::vector<LiveEvent> EffectsPublisher::LiveEvents(const Batch& b, const alerti
         {"siren", fmt::format(R"({{"village":"{}","siren":{}}})", s.village, RenderSiren(s)), s.village, "", 0});
   }
   for (const auto& n : fx.notifications) {
-    live.push_back({"notification", fmt::format(R"({{"user":"{}","village":"{}","notification":{}}})", n.user,
-                                                n.village, RenderNotification(n)),
-                    n.village, n.user, 0});
+    live.push_back(
+        {"notification",
+         fmt::format(R"({{"user":"{}","village":"{}","notification":{}}})", n.user, n.village, RenderNotification(n)),
+         n.village, n.user, 0});
   }
   std::set<std::int64_t> incidents;
   for (const auto& e : fx.timeline) incidents.insert(e.incident);

@@ -155,12 +155,16 @@ class TrackWriter {
   }
   void Time(TimePoint t) { Int(Ms(t)); }
   void OptTime(const std::optional<TimePoint>& t) {
-    if (t) Time(*t);
-    else out_ += "null";
+    if (t)
+      Time(*t);
+    else
+      out_ += "null";
   }
   void OptNum(const std::optional<double>& v) {
-    if (v) Num(*v);
-    else out_ += "null";
+    if (v)
+      Num(*v);
+    else
+      out_ += "null";
   }
   void Raw(std::string_view text) { out_ += text; }
 
@@ -181,21 +185,18 @@ struct TrackOut {
 
   void Put(bool v) const { w.Bool(v); }
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  void Put(T v) const {
-    w.Int(v);
-  }
+  requires(!std::same_as<T, bool>) void Put(T v) const { w.Int(v); }
   void Put(double v) const { w.Num(v); }
   void Put(TimePoint t) const { w.Time(t); }
   template <typename E>
-    requires std::is_enum_v<E>
-  void Put(E e) const {
-    w.Str(alerting::ToString(e));
-  }
+  requires std::is_enum_v<E>
+  void Put(E e) const { w.Str(alerting::ToString(e)); }
   template <typename T>
   void Put(const alerting::Maybe<T>& v) const {
-    if (v) Put(*v);
-    else w.Raw("null");
+    if (v)
+      Put(*v);
+    else
+      w.Raw("null");
   }
   template <typename T, std::size_t N>
   void Put(const T (&a)[N]) const {

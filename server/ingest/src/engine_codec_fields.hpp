@@ -159,6 +159,8 @@ struct IgnoreFields {
   void operator()(const char*, T&) const {}
 };
 template <typename T>
-concept Record = requires(T& x) { Fields(IgnoreFields{}, x); };
+concept Record = requires(T& x) {
+  Fields(IgnoreFields{}, x);
+};
 
 }  // namespace kaoko::server::codec

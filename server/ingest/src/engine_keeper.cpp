@@ -73,14 +73,16 @@ bool EngineKeeper::ImportSaved(bool announce) {
   for (const auto& row : store_.Incidents(/*open_only=*/true, 1'000'000)) {
     auto inc = DecodeIncident(row.state);
     if (!inc) {
-      throw std::runtime_error(fmt::format("incident {} in the database is unreadable: {}", row.id, inc.error().reason));
+      throw std::runtime_error(
+          fmt::format("incident {} in the database is unreadable: {}", row.id, inc.error().reason));
     }
     state.incidents.push_back(std::move(*inc));
     any = true;
   }
   if (!any) return false;
   if (announce) {
-    log::Info("core", "resuming: {} open incidents, {} station states; deadlines that passed while kaoko was down fire now",
+    log::Info("core",
+              "resuming: {} open incidents, {} station states; deadlines that passed while kaoko was down fire now",
               state.incidents.size(), state.stations.size());
   }
   engine_.ImportState(std::move(state));

@@ -1,7 +1,7 @@
 // The core with a real SQLite file and a recording publisher: what is stored, acked and receipted, batch by batch.
 // (The same paths run against a real broker in tests/integration.)
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -37,8 +37,8 @@ struct Recorder : server::Publisher {
 };
 
 struct Fixture {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("kaoko-core-" + std::to_string(std::random_device{}()));
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("kaoko-core-" + std::to_string(std::random_device{}()));
   alerting::Network net = *config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
   std::unique_ptr<store::Store> db;
   Recorder pub;
@@ -69,8 +69,11 @@ std::string Reading(int seq, double level, const char* ts = "2026-11-27T04:15:00
 
 TEST_CASE("core: readings are stored once and acked after commit, in merged ranges", "[core]") {
   Fixture f;
-  f.Feed({{kBridge, Reading(1000, 250)}, {kBridge, Reading(1001, 251)}, {kBridge, Reading(1002, 252)},
-          {kBridge, Reading(1041, 260)}, {kBridge, Reading(1001, 251)}});
+  f.Feed({{kBridge, Reading(1000, 250)},
+          {kBridge, Reading(1001, 251)},
+          {kBridge, Reading(1002, 252)},
+          {kBridge, Reading(1041, 260)},
+          {kBridge, Reading(1001, 251)}});
   REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack").empty());  // at most once a second
   f.core->FlushAcks();
   REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack") ==
@@ -131,7 +134,7 @@ TEST_CASE("core: the open screens get each batch's newest readings, and with no 
   f.core->SetObserver([&](std::vector<server::LiveEvent> events) { seen.push_back(std::move(events)); },
                       [&] { return listening; });
   f.Feed({{kBridge, Reading(1, 200)}});
-  REQUIRE(seen.empty());  // no screen open: nothing built, nothing handed on
+  REQUIRE(seen.empty());                // no screen open: nothing built, nothing handed on
   REQUIRE(f.db->CountReadings() == 1);  // and the reading is stored all the same
   listening = true;
   f.Feed({{kBridge, Reading(2, 201, "2026-11-27T04:16:00Z")}, {kBridge, Reading(3, 202, "2026-11-27T04:17:00Z")}});
@@ -148,7 +151,8 @@ TEST_CASE("core: the open screens get each batch's newest readings, and with no 
   }
 }
 
-TEST_CASE("core: a station's status is shown, and an unknown station, a wrong village or a bad state is refused", "[core]") {
+TEST_CASE("core: a station's status is shown, and an unknown station, a wrong village or a bad state is refused",
+          "[core]") {
   Fixture f;
   f.Feed({{"kaoko/v1/tonhong/kaoko/station/kaoko-bridge/status", R"({"state":"offline"})"},
           {"kaoko/v1/tonhong/kaoko/station/ghost/status", R"({"state":"online"})"},
@@ -193,7 +197,8 @@ TEST_CASE("core: bad readings are refused, counted by reason, and never crash", 
   REQUIRE(f.db->CountReadings() == 0);
   // The out-of-range reading carried a seq: kept in refused_readings and acked, so the station stops resending it.
   f.core->FlushAcks();
-  REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack") == std::vector<std::string>{R"({"stored":[[5,5]]})"});
+  REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/station/kaoko-bridge/ack") ==
+          std::vector<std::string>{R"({"stored":[[5,5]]})"});
   store::testing::Query q(*f.db, "SELECT code FROM refused_readings WHERE station = 'kaoko-bridge' AND seq = 5");
   REQUIRE(q.Step());
   REQUIRE(q.Text(0) == "level_out_of_range");
@@ -204,7 +209,8 @@ TEST_CASE("core: every well-addressed report gets exactly one receipt", "[core]"
   const std::string topic = "kaoko/v1/tonhong/kaoko/report/somchai";
   const std::string receipts = "kaoko/v1/tonhong/kaoko/receipt/somchai";
   SECTION("a good report, and its repeat") {
-    std::string rep = R"({"id":"r-1","ts":"2026-11-27T04:20:00Z","concern":"warning","station":"kaoko-bridge","level_cm":330})";
+    std::string rep =
+        R"({"id":"r-1","ts":"2026-11-27T04:20:00Z","concern":"warning","station":"kaoko-bridge","level_cm":330})";
     f.Feed({{topic, rep}});
     f.Feed({{topic, rep}});
     auto got = f.pub.On(receipts);
@@ -217,22 +223,26 @@ TEST_CASE("core: every well-addressed report gets exactly one receipt", "[core]"
   }
   SECTION("a bad report names its id and the reason") {
     f.Feed({{topic, R"({"id":"r-2","ts":"2026-11-27T04:20:00Z","concern":"flood"})"}});
-    REQUIRE(f.pub.On(receipts) ==
-            std::vector<std::string>{R"({"error":"concern must be watch, warning or critical","ok":false,"ref":"r-2"})"});
+    REQUIRE(
+        f.pub.On(receipts) ==
+        std::vector<std::string>{R"({"error":"concern must be watch, warning or critical","ok":false,"ref":"r-2"})"});
   }
   SECTION("a report for another village is refused") {
-    f.Feed({{"kaoko/v1/tonhong/nanuea/report/somchai", R"({"id":"r-3","ts":"2026-11-27T04:20:00Z","concern":"watch"})"}});
+    f.Feed(
+        {{"kaoko/v1/tonhong/nanuea/report/somchai", R"({"id":"r-3","ts":"2026-11-27T04:20:00Z","concern":"watch"})"}});
     auto got = f.pub.On("kaoko/v1/tonhong/nanuea/receipt/somchai");
     REQUIRE(got.size() == 1);
     REQUIRE(got[0].find("reports for village 'kaoko'") != std::string::npos);
   }
   SECTION("a report naming a station of another village is refused") {
-    f.Feed({{topic, R"({"id":"r-4","ts":"2026-11-27T04:20:00Z","concern":"watch","station":"pakkhlong-pier","level_cm":3})"}});
+    f.Feed({{topic,
+             R"({"id":"r-4","ts":"2026-11-27T04:20:00Z","concern":"watch","station":"pakkhlong-pier","level_cm":3})"}});
     REQUIRE(f.pub.On(receipts).at(0).find("is in village 'pakkhlong'") != std::string::npos);
   }
   SECTION("a stranger gets a receipt that says so") {
     f.Feed({{"kaoko/v1/tonhong/kaoko/report/nobody", R"({"id":"r-5","ts":"2026-11-27T04:20:00Z","concern":"watch"})"}});
-    REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/receipt/nobody").at(0).find("not in the network file") != std::string::npos);
+    REQUIRE(f.pub.On("kaoko/v1/tonhong/kaoko/receipt/nobody").at(0).find("not in the network file") !=
+            std::string::npos);
   }
 }
 
@@ -240,13 +250,14 @@ TEST_CASE("core: a batch the database refuses is neither acked nor receipted", "
   Fixture f;
   // Make the readings tables refuse writes the way a full disk does for a whole transaction.
   for (int p = 0; p < store::Store::kRecentParts; ++p) {
-    f.db->Exec(fmt::format("CREATE TRIGGER refuse_{0:02d} BEFORE INSERT ON readings_recent_{0:02d} "
-                           "BEGIN SELECT RAISE(ABORT, 'disk is full'); END",
-                           p));
+    f.db->Exec(
+        fmt::format("CREATE TRIGGER refuse_{0:02d} BEFORE INSERT ON readings_recent_{0:02d} "
+                    "BEGIN SELECT RAISE(ABORT, 'disk is full'); END",
+                    p));
   }
-  std::vector<server::Inbound> batch{{kBridge, Reading(1, 1)},
-                                     {"kaoko/v1/tonhong/kaoko/report/somchai",
-                                      R"({"id":"r-1","ts":"2026-11-27T04:20:00Z","concern":"watch"})"}};
+  std::vector<server::Inbound> batch{
+      {kBridge, Reading(1, 1)},
+      {"kaoko/v1/tonhong/kaoko/report/somchai", R"({"id":"r-1","ts":"2026-11-27T04:20:00Z","concern":"watch"})"}};
   REQUIRE_FALSE(f.core->ProcessBatch(batch));
   f.core->FlushAcks();
   REQUIRE(f.pub.sent.empty());
@@ -286,7 +297,8 @@ TEST_CASE("core: an alert is committed and published before the rest of its batc
             std::vector<std::string>{R"({"stored":[[1,4]]})"});
   }
   SECTION("a later part the database refuses is all that is left to retry: the committed part is not handled twice") {
-    f.db->Exec("CREATE TRIGGER refuse BEFORE INSERT ON reports BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    f.db->Exec(
+        "CREATE TRIGGER refuse BEFORE INSERT ON reports BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
     const std::string report = "kaoko/v1/tonhong/kaoko/report/somchai";
     batch.resize(2);
     batch.push_back({report, R"({"id":"r-1","ts":"2026-11-27T04:20:00Z","concern":"watch"})"});
@@ -309,9 +321,10 @@ TEST_CASE("core: an alert is committed and published before the rest of its batc
             std::vector<std::string>{R"({"stored":[[1,3]]})"});
   }
   SECTION("a command given with the batch runs once, in its first part, and is answered once that part commits") {
-    f.db->Exec("CREATE TRIGGER refuse BEFORE INSERT ON reports BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
-    batch.push_back({"kaoko/v1/tonhong/kaoko/report/somchai",
-                     R"({"id":"r-2","ts":"2026-11-27T04:20:00Z","concern":"watch"})"});
+    f.db->Exec(
+        "CREATE TRIGGER refuse BEFORE INSERT ON reports BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    batch.push_back(
+        {"kaoko/v1/tonhong/kaoko/report/somchai", R"({"id":"r-2","ts":"2026-11-27T04:20:00Z","concern":"watch"})"});
     int runs = 0;
     std::int64_t stored_when_run = -1;
     std::vector<server::Core::PendingCommand> commands(1);
@@ -387,8 +400,9 @@ TEST_CASE("core: a report opens an incident that is logged, receipted with its i
   REQUIRE(seen_rows.size() == 3);  // r-1, d-1 and d-2
   REQUIRE(f.db->EngineMeta()->find(R"("village")") == std::string::npos);
   // The same report again after the restart: a duplicate, answered with its first receipt, no second incident.
-  std::vector<server::Inbound> repeat{{"kaoko/v1/tonhong/kaoko/report/somchai",
-                                       R"({"id":"r-1","ts":"2026-11-27T04:59:00Z","concern":"warning","station":"kaoko-bridge","level_cm":330})"}};
+  std::vector<server::Inbound> repeat{
+      {"kaoko/v1/tonhong/kaoko/report/somchai",
+       R"({"id":"r-1","ts":"2026-11-27T04:59:00Z","concern":"warning","station":"kaoko-bridge","level_cm":330})"}};
   REQUIRE(again.ProcessBatch(repeat));
   REQUIRE(pub2.On("kaoko/v1/tonhong/kaoko/receipt/somchai").back().find(R"("incident":1)") != std::string::npos);
   REQUIRE_FALSE(f.db->Incident(2));
@@ -457,8 +471,9 @@ TEST_CASE("core: an older database's whole engine_meta is read, and moved to row
   }
   REQUIRE(found);
   // Anything the engine decides saves it: the old document is moved to rows, and engine_meta keeps the counters.
-  std::vector<server::Inbound> batch{{"kaoko/v1/tonhong/kaoko/report/somchai",
-                                      R"({"id":"r-10","ts":"2026-11-27T04:59:00Z","concern":"warning","station":"kaoko-bridge","level_cm":330})"}};
+  std::vector<server::Inbound> batch{
+      {"kaoko/v1/tonhong/kaoko/report/somchai",
+       R"({"id":"r-10","ts":"2026-11-27T04:59:00Z","concern":"warning","station":"kaoko-bridge","level_cm":330})"}};
   REQUIRE(again.ProcessBatch(batch));
   std::vector<std::string> village_rows, seen_rows;
   f.db->ForEachEngineVillage([&](std::string_view t) { village_rows.emplace_back(t); });
@@ -477,8 +492,8 @@ namespace {
 // One station's readings ten minutes apart, fed one batch each with kaoko's clock a minute behind the newest, through
 // a core that may be replaced (a restart) between any two of them.
 struct Timeline {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("kaoko-core-rebuild-" + std::to_string(std::random_device{}()));
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("kaoko-core-rebuild-" + std::to_string(std::random_device{}()));
   alerting::Network net = *config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
   std::unique_ptr<store::Store> db;
   Recorder pub;
@@ -582,7 +597,8 @@ TEST_CASE("core: a batch rolled back after the engine saw it is decided once whe
   Fixture f;
   // The disk fills up at the end of the batch: readings and the report are written, the engine has decided on them,
   // and the timeline is what fails (COMMIT failing with SQLITE_FULL does the same).
-  f.db->Exec("CREATE TRIGGER refuse BEFORE INSERT ON timeline BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+  f.db->Exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON timeline BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
   const std::string report = "kaoko/v1/tonhong/kaoko/report/somchai";
   std::vector<server::Inbound> batch{{kBridge, Reading(1, 260)},  // the bridge's first reading ever: a new station key
                                      {report, R"({"id":"r-1","ts":"2026-11-27T04:20:00Z","concern":"warning"})"}};
@@ -617,11 +633,13 @@ TEST_CASE("core: a batch rolled back after the engine saw it is decided once whe
   REQUIRE(f.metrics.readings_accepted == 1);
 }
 
-TEST_CASE("core: recent readings move into the archive past merge_rows, a restart replays them unmerged, and a repeat "
-          "stays a duplicate",
-          "[core]") {
+TEST_CASE(
+    "core: recent readings move into the archive past merge_rows, a restart replays them unmerged, and a repeat "
+    "stays a duplicate",
+    "[core]") {
   Fixture f(/*merge_rows=*/4);
-  f.Feed({{kBridge, Reading(1, 250, "2026-11-27T04:10:00Z")}, {kBridge, Reading(2, 251, "2026-11-27T04:20:00Z")},
+  f.Feed({{kBridge, Reading(1, 250, "2026-11-27T04:10:00Z")},
+          {kBridge, Reading(2, 251, "2026-11-27T04:20:00Z")},
           {kBridge, Reading(3, 252, "2026-11-27T04:30:00Z")}});
   f.core->MergeRecent();
   REQUIRE(f.db->RecentReadings() == 3);  // below merge_rows: left alone
@@ -652,7 +670,8 @@ TEST_CASE("core: recent readings move into the archive past merge_rows, a restar
   REQUIRE(f.metrics.readings_duplicate == 3);
   REQUIRE(f.db->CountReadings() == 5);
   // Past merge_rows the next merge takes them as usual.
-  f.Feed({{kBridge, Reading(6, 255, "2026-11-27T04:52:00Z")}, {kBridge, Reading(7, 256, "2026-11-27T04:54:00Z")},
+  f.Feed({{kBridge, Reading(6, 255, "2026-11-27T04:52:00Z")},
+          {kBridge, Reading(7, 256, "2026-11-27T04:54:00Z")},
           {kBridge, Reading(8, 257, "2026-11-27T04:56:00Z")}});
   f.core->MergeRecent();
   REQUIRE(f.db->RecentReadings() == 0);
@@ -664,8 +683,9 @@ TEST_CASE("core: a merge the database refuses leaves the readings readable and i
   Fixture f(/*merge_rows=*/2);
   f.Feed({{kBridge, Reading(1, 250, "2026-11-27T04:10:00Z")}, {kBridge, Reading(2, 251, "2026-11-27T04:20:00Z")}});
   // The archive refuses what a full disk would.
-  f.db->Exec("CREATE TRIGGER refuse BEFORE INSERT ON readings_archive "
-             "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+  f.db->Exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON readings_archive "
+      "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
   auto failed = [&] {
     const std::string m = f.metrics.Render();
     const std::string key = "kaoko_readings_merged_total{what=\"failed\"} ";
@@ -720,8 +740,9 @@ TEST_CASE("core: a restart with a station gone from the network file keeps every
   // The station now in the temple's place along the list reads for the first time: under a key of its own.
   f.Feed({{"kaoko/v1/tonhong/thonhong/station/thonhong-bridge/reading", Reading(1, 90)}});
   const auto day = [&](const std::string& station) {
-    return f.db->Readings(station, *wire::ParseTime("2026-11-27T00:00:00Z"), *wire::ParseTime("2026-11-28T00:00:00Z"),
-                          10).size();
+    return f.db
+        ->Readings(station, *wire::ParseTime("2026-11-27T00:00:00Z"), *wire::ParseTime("2026-11-28T00:00:00Z"), 10)
+        .size();
   };
   REQUIRE(day("thonhong-bridge") == 1);
   REQUIRE(day("kaoko-bridge") == 2);

@@ -303,9 +303,9 @@ TEST_CASE("codec: engine meta round-trips alerts, sirens and seen messages", "[c
   EngineState in;
   in.next_incident = 1234;
   in.next_notification = 98765;
-  in.alerts = {AlertState{"kaoko", Level::kWarning, 42, Stage::kConfirmed, kT0, kT0 + 1s, "เตือนภัย", "Warning", true},
-               AlertState{"ban-nuea", Level::kNormal, std::nullopt, Stage::kResolved, kT0 - 1h, kT0, "ปกติ", "Normal",
-                          false}};
+  in.alerts = {
+      AlertState{"kaoko", Level::kWarning, 42, Stage::kConfirmed, kT0, kT0 + 1s, "เตือนภัย", "Warning", true},
+      AlertState{"ban-nuea", Level::kNormal, std::nullopt, Stage::kResolved, kT0 - 1h, kT0, "ปกติ", "Normal", false}};
   in.sirens = {Siren{"kaoko", true, Level::kCritical, 42, false}, Siren{"ban-nuea", false, Level::kNormal, {}, true}};
   in.seen = {SeenMessage{"r|somchai|r-1", Receipt{"somchai", "kaoko", "r-1", true, 42, ""}},
              SeenMessage{"d|tao-1|d-9", Receipt{"tao-1", "kaoko", "d-9", false, std::nullopt, "no such incident"}}};
@@ -409,34 +409,28 @@ TEST_CASE("codec: malformed input is an error or the defaults, never a crash", "
       const char* json;
       const char* field;
     };
-    for (const Case& c : {Case{R"({"id": "42"})", "incident.id"},
-                          Case{R"({"id": 4.5})", "incident.id"},
-                          Case{R"({"id": 99999999999999999999})", "incident.id"},
-                          Case{R"({"exercise": 1})", "incident.exercise"},
-                          Case{R"({"village": null})", "incident.village"},
-                          Case{R"({"level": "severe"})", "incident.level"},
-                          Case{R"({"kind": 1})", "incident.kind"},
-                          Case{R"({"opened": "2026-11-27T04:15:00Z"})", "incident.opened"},
-                          Case{R"({"opened": 1e3})", "incident.opened"},
-                          Case{R"({"closed": 9999999999999999})", "incident.closed"},
-                          Case{R"({"corroborations": 3000000000})", "incident.corroborations"},
-                          Case{R"({"problems": -1})", "incident.problems"},
-                          Case{R"({"revision": -1})", "incident.revision"},
-                          Case{R"({"asks": {}})", "incident.asks"},
-                          Case{R"({"asks": [{"user": "a"}, 7]})", "incident.asks[1]"},
-                          Case{R"({"asks": [{"action": "ring"}]})", "incident.asks[0].action"},
-                          Case{R"({"sources": [{"ts": true}]})", "incident.sources[0].ts"}}) {
+    for (const Case& c :
+         {Case{R"({"id": "42"})", "incident.id"}, Case{R"({"id": 4.5})", "incident.id"},
+          Case{R"({"id": 99999999999999999999})", "incident.id"}, Case{R"({"exercise": 1})", "incident.exercise"},
+          Case{R"({"village": null})", "incident.village"}, Case{R"({"level": "severe"})", "incident.level"},
+          Case{R"({"kind": 1})", "incident.kind"}, Case{R"({"opened": "2026-11-27T04:15:00Z"})", "incident.opened"},
+          Case{R"({"opened": 1e3})", "incident.opened"}, Case{R"({"closed": 9999999999999999})", "incident.closed"},
+          Case{R"({"corroborations": 3000000000})", "incident.corroborations"},
+          Case{R"({"problems": -1})", "incident.problems"}, Case{R"({"revision": -1})", "incident.revision"},
+          Case{R"({"asks": {}})", "incident.asks"}, Case{R"({"asks": [{"user": "a"}, 7]})", "incident.asks[1]"},
+          Case{R"({"asks": [{"action": "ring"}]})", "incident.asks[0].action"},
+          Case{R"({"sources": [{"ts": true}]})", "incident.sources[0].ts"}}) {
       INFO(c.json);
       auto r = server::DecodeIncident(c.json);
       REQUIRE_FALSE(r.ok());
       CHECK(r.error().reason.rfind(c.field, 0) == 0);
       CHECK((r.error().code == "bad_type" || r.error().code == "bad_value"));
     }
-    for (const char* text : {R"({"over_count": [1, 2]})", R"({"over_count": [1, 2, "3"]})",
-                             R"({"over_since": 5})", R"({"recent": [[1]]})", R"({"recent": [[1, "x"]]})",
-                             R"({"recent": [{"ts": 1}]})", R"({"rain": [[0, 1, 2]]})", R"({"rain_slots": -1})",
-                             R"({"rain": [1, 2]})", R"({"battery_v": "3.7"})", R"({"accepted_cm": 1e400})",
-                             R"({"recent_head": 1})", R"({"latest_seq": -3})", R"({"health_incident": 1.5})"}) {
+    for (const char* text :
+         {R"({"over_count": [1, 2]})", R"({"over_count": [1, 2, "3"]})", R"({"over_since": 5})", R"({"recent": [[1]]})",
+          R"({"recent": [[1, "x"]]})", R"({"recent": [{"ts": 1}]})", R"({"rain": [[0, 1, 2]]})",
+          R"({"rain_slots": -1})", R"({"rain": [1, 2]})", R"({"battery_v": "3.7"})", R"({"accepted_cm": 1e400})",
+          R"({"recent_head": 1})", R"({"latest_seq": -3})", R"({"health_incident": 1.5})"}) {
       INFO(text);
       CHECK_FALSE(server::DecodeStationTrack(text).ok());
     }
@@ -457,7 +451,8 @@ TEST_CASE("codec: malformed input is an error or the defaults, never a crash", "
   }
   SECTION("a mangled copy of a real row never crashes") {
     // A cheap stand-in for the fuzzer: every prefix and every one-byte change of a real encoding.
-    const std::string text = server::EncodeStationTrack("kk-bridge", FullTrack()) + server::EncodeIncident(FullIncident());
+    const std::string text =
+        server::EncodeStationTrack("kk-bridge", FullTrack()) + server::EncodeIncident(FullIncident());
     for (std::size_t n = 0; n < text.size(); n += 7) {
       (void)server::DecodeStationTrack(std::string_view(text).substr(0, n));
       (void)server::DecodeIncident(std::string_view(text).substr(n));

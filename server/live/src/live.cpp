@@ -74,7 +74,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   }
   void Write() {
     ws_.text(true);
-    ws_.async_write(asio::buffer(*queue_.front()), beast::bind_front_handler(&LiveSession::OnWrite, shared_from_this()));
+    ws_.async_write(asio::buffer(*queue_.front()),
+                    beast::bind_front_handler(&LiveSession::OnWrite, shared_from_this()));
   }
   void OnWrite(beast::error_code ec, std::size_t) {
     if (ec) {
@@ -95,8 +96,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool dropped_ = false;
 };
 
-LiveHub::LiveHub(const alerting::Network& /*network*/,
-                 std::function<std::optional<json>(std::int64_t)> incident_json, Metrics& metrics)
+LiveHub::LiveHub(const alerting::Network& /*network*/, std::function<std::optional<json>(std::int64_t)> incident_json,
+                 Metrics& metrics)
     : incident_json_(std::move(incident_json)), metrics_(metrics) {}
 
 void LiveHub::Accept(asio::ip::tcp::socket socket, http::request<http::string_body> request, LiveFilter filter) {

@@ -127,7 +127,8 @@ void MqttLink::Stop() {
   }
   // Give what is queued (the last acks and alerts) a moment to reach the broker; what does not is re-sent by the
   // stations (no ack) or re-published at the next start (alert and siren states are retained from the database).
-  for (int i = 0; i < 40 && connected_ && Outstanding() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 40 && connected_ && Outstanding() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (pumper_.joinable()) {
     pumper_.request_stop();
     pumper_.join();
@@ -365,7 +366,8 @@ void MqttLink::Retired::message_arrived(mqtt::const_message_ptr msg) {
 }
 
 void MqttLink::Rebuild() {
-  log::Warn("mqtt", "the MQTT client lost a message as the connection dropped (Paho C fault): replacing the client, "
+  log::Warn("mqtt",
+            "the MQTT client lost a message as the connection dropped (Paho C fault): replacing the client, "
             "same persistent session; what it held is sent again");
   metrics_.Count("kaoko_mqtt_events_total", "client_rebuilt");
   {

@@ -102,17 +102,17 @@ Result<DatabaseSummary> Summarize(sqlite3* db, const std::string& path) {
       "s.id)) AS newest FROM stations s WHERE newest IS NOT NULL ORDER BY newest DESC LIMIT 1",
       two_tables ? "readings_archive" : "readings");
   Stmt newest(db, HasTable(db, "reading_days")
-                             ? std::string_view(day_query)
-                             : "SELECT s.name, (SELECT MAX(r.ts) FROM readings r WHERE r.station = s.id) AS newest "
-                               "FROM stations s WHERE newest IS NOT NULL ORDER BY newest DESC LIMIT 1");
+                      ? std::string_view(day_query)
+                      : "SELECT s.name, (SELECT MAX(r.ts) FROM readings r WHERE r.station = s.id) AS newest "
+                        "FROM stations s WHERE newest IS NOT NULL ORDER BY newest DESC LIMIT 1");
   if (newest.Step()) {
     s.newest_station = newest.Text(0);
     s.newest_reading = wire::TimePoint(std::chrono::milliseconds(newest.Int(1)));
   }
   if (two_tables) {
     Stmt recent(db,
-                       "SELECT s.name, r.ts FROM readings_recent r JOIN stations s ON s.id = r.station "
-                       "ORDER BY r.ts DESC LIMIT 1");
+                "SELECT s.name, r.ts FROM readings_recent r JOIN stations s ON s.id = r.station "
+                "ORDER BY r.ts DESC LIMIT 1");
     if (recent.Step() && (!s.newest_reading || recent.Int(1) > s.newest_reading->time_since_epoch().count())) {
       s.newest_station = recent.Text(0);
       s.newest_reading = wire::TimePoint(std::chrono::milliseconds(recent.Int(1)));

@@ -15,11 +15,15 @@ Insert Store::InsertReport(std::string_view user, std::string_view village, cons
                      "trend, note, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s.Bind(1, user).Bind(2, r.id).Bind(3, village).Bind(4, Ms(r.ts)).Bind(5, Ms(received));
   s.Bind(6, std::string_view(alerting::ToString(r.concern)));
-  if (r.station) s.Bind(7, *r.station);
-  else s.BindNull(7);
+  if (r.station)
+    s.Bind(7, *r.station);
+  else
+    s.BindNull(7);
   s.Bind(8, r.level_cm);
-  if (r.trend) s.Bind(9, std::string_view(wire::ToString(*r.trend)));
-  else s.BindNull(9);
+  if (r.trend)
+    s.Bind(9, std::string_view(wire::ToString(*r.trend)));
+  else
+    s.BindNull(9);
   s.Bind(10, r.note).Bind(11, r.lat).Bind(12, r.lon).Run();
   return sqlite3_changes(db_) ? Insert::kStored : Insert::kDuplicate;
 }
@@ -31,11 +35,15 @@ Insert Store::InsertDecision(std::string_view user, std::string_view village, co
                      "via, ok, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s.Bind(1, user).Bind(2, d.id).Bind(3, village).Bind(4, Ms(d.ts)).Bind(5, Ms(received)).Bind(6, d.incident);
   s.Bind(7, std::string_view(alerting::ToString(d.action)));
-  if (d.level) s.Bind(8, std::string_view(alerting::ToString(*d.level)));
-  else s.BindNull(8);
+  if (d.level)
+    s.Bind(8, std::string_view(alerting::ToString(*d.level)));
+  else
+    s.BindNull(8);
   s.Bind(9, d.note).Bind(10, via).Bind(11, std::int64_t{ok ? 1 : 0});
-  if (ok) s.BindNull(12);
-  else s.Bind(12, error);
+  if (ok)
+    s.BindNull(12);
+  else
+    s.Bind(12, error);
   s.Run();
   return sqlite3_changes(db_) ? Insert::kStored : Insert::kDuplicate;
 }
@@ -64,22 +72,25 @@ std::optional<DecisionOutcome> Store::FindDecision(std::string_view user, std::s
 }
 
 void Store::UpsertIncident(const IncidentRow& row) {
-  Stmt& s = Prepared(13,
-                     "INSERT INTO incidents (id, kind, village, stage, level, exercise, opened, updated, closed, state) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, "
-                     "village = excluded.village, stage = excluded.stage, level = excluded.level, "
-                     "exercise = excluded.exercise, opened = excluded.opened, updated = excluded.updated, "
-                     "closed = excluded.closed, state = excluded.state");
+  Stmt& s =
+      Prepared(13,
+               "INSERT INTO incidents (id, kind, village, stage, level, exercise, opened, updated, closed, state) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, "
+               "village = excluded.village, stage = excluded.stage, level = excluded.level, "
+               "exercise = excluded.exercise, opened = excluded.opened, updated = excluded.updated, "
+               "closed = excluded.closed, state = excluded.state");
   s.Bind(1, row.id).Bind(2, row.kind).Bind(3, row.village).Bind(4, row.stage).Bind(5, row.level);
   s.Bind(6, std::int64_t{row.exercise ? 1 : 0}).Bind(7, Ms(row.opened)).Bind(8, Ms(row.updated));
-  if (row.closed) s.Bind(9, Ms(*row.closed));
-  else s.BindNull(9);
+  if (row.closed)
+    s.Bind(9, Ms(*row.closed));
+  else
+    s.BindNull(9);
   s.Bind(10, row.state).Run();
 }
 
 void Store::InsertTimeline(const TimelineRow& e) {
-  Stmt& s = Prepared(14,
-                     "INSERT INTO timeline (incident, ts, kind, actor, via, text_th, text_en) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  Stmt& s = Prepared(
+      14, "INSERT INTO timeline (incident, ts, kind, actor, via, text_th, text_en) VALUES (?, ?, ?, ?, ?, ?, ?)");
   s.Bind(1, e.incident).Bind(2, Ms(e.ts)).Bind(3, e.kind).Bind(4, e.actor).Bind(5, e.via).Bind(6, e.text_th);
   s.Bind(7, e.text_en).Run();
 }
@@ -92,8 +103,8 @@ void Store::UpsertStationTrack(std::string_view station, std::string_view state)
 }
 
 void Store::SaveEngineMeta(std::string_view state) {
-  Stmt& s = Prepared(16,
-                     "INSERT INTO engine_meta (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state");
+  Stmt& s = Prepared(
+      16, "INSERT INTO engine_meta (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state");
   s.Bind(1, state).Run();
 }
 
@@ -144,8 +155,8 @@ namespace {
 constexpr const char* kIncidentColumns =
     "SELECT id, kind, village, stage, level, exercise, opened, updated, closed, state FROM incidents";
 IncidentRow IncidentOf(Stmt& s) {
-  IncidentRow r{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5) != 0, FromMs(s.Int(6)),
-                FromMs(s.Int(7)), std::nullopt, s.Text(9)};
+  IncidentRow r{s.Int(0),      s.Text(1),        s.Text(2),        s.Text(3),    s.Text(4),
+                s.Int(5) != 0, FromMs(s.Int(6)), FromMs(s.Int(7)), std::nullopt, s.Text(9)};
   if (!s.IsNull(8)) r.closed = FromMs(s.Int(8));
   return r;
 }
@@ -184,8 +195,8 @@ std::optional<IncidentRow> Store::Incident(std::int64_t id) {
 
 std::vector<TimelineRow> Store::Timeline(std::int64_t incident) {
   std::vector<TimelineRow> out;
-  Stmt& s = Prepared(20,
-                     "SELECT incident, ts, kind, actor, via, text_th, text_en FROM timeline WHERE incident = ? ORDER BY id");
+  Stmt& s = Prepared(
+      20, "SELECT incident, ts, kind, actor, via, text_th, text_en FROM timeline WHERE incident = ? ORDER BY id");
   s.Bind(1, incident);
   while (s.Step()) {
     out.push_back({s.Int(0), FromMs(s.Int(1)), s.Text(2), s.Text(3), s.Text(4), s.Text(5), s.Text(6)});

@@ -20,8 +20,8 @@ const std::string& RecentInsertSql(int part) {
   static const auto sql = [] {
     std::array<std::string, Store::kRecentParts> all;
     for (int p = 0; p < Store::kRecentParts; ++p) {
-      all[static_cast<std::size_t>(p)] = fmt::format(
-          "INSERT INTO readings_recent_{:02d} (station, seq, ts, lv, rn, bt) VALUES (?, ?, ?, ?, ?, ?)", p);
+      all[static_cast<std::size_t>(p)] =
+          fmt::format("INSERT INTO readings_recent_{:02d} (station, seq, ts, lv, rn, bt) VALUES (?, ?, ?, ?, ?, ?)", p);
     }
     return all;
   }();
@@ -173,9 +173,9 @@ bool Store::HasRecentReadings(std::int64_t key, std::int64_t lo, std::int64_t hi
 }
 
 std::int64_t Store::DeleteReadings(std::int64_t key, std::int64_t lo, std::int64_t hi, TimePoint since,
-                                  TimePoint until) {
-  Stmt& a = Prepared(42,
-                     "DELETE FROM readings_archive WHERE station = ? AND seq >= ? AND seq <= ? AND ts >= ? AND ts < ?");
+                                   TimePoint until) {
+  Stmt& a =
+      Prepared(42, "DELETE FROM readings_archive WHERE station = ? AND seq >= ? AND seq <= ? AND ts >= ? AND ts < ?");
   a.Bind(1, key).Bind(2, lo).Bind(3, hi).Bind(4, Ms(since)).Bind(5, Ms(until)).Run();
   std::int64_t n = sqlite3_changes(db_);
   if (HasRecentReadings(key, lo, hi, since, until)) {
@@ -238,10 +238,11 @@ std::int64_t Store::MergeRecentPart(int part, std::int64_t max_rows) {
     // there all the same (a file written by hand), the archive's copy stands and the merge still goes through.
     const std::string where =
         whole ? std::string() : fmt::format(" WHERE station >= {} AND station <= {}", first, last);
-    Exec(fmt::format("INSERT OR IGNORE INTO readings_archive (station, seq, ts, lv, rn, bt) "
-                     "SELECT station, seq, ts, lv, rn, bt FROM readings_recent_{0:02d}{1} ORDER BY station, seq; "
-                     "DELETE FROM readings_recent_{0:02d}{1}",
-                     part, where));
+    Exec(
+        fmt::format("INSERT OR IGNORE INTO readings_archive (station, seq, ts, lv, rn, bt) "
+                    "SELECT station, seq, ts, lv, rn, bt FROM readings_recent_{0:02d}{1} ORDER BY station, seq; "
+                    "DELETE FROM readings_recent_{0:02d}{1}",
+                    part, where));
     Commit();
   } catch (...) {
     Rollback();
@@ -263,7 +264,8 @@ std::int64_t Store::MergeRecentPart(int part, std::int64_t max_rows) {
 void Store::NoteReadingDay(std::int64_t key, std::int64_t seq, std::int64_t day) {
   OpenDay& open = open_days_[key];
   if (!open.known) {
-    Stmt& q = Prepared(21, "SELECT day, lo FROM reading_days WHERE station = ? AND hi IS NULL ORDER BY day DESC LIMIT 1");
+    Stmt& q =
+        Prepared(21, "SELECT day, lo FROM reading_days WHERE station = ? AND hi IS NULL ORDER BY day DESC LIMIT 1");
     q.Bind(1, key);
     if (q.Step()) {
       open.day = q.Int(0);
@@ -324,7 +326,7 @@ void Store::NoteReadingDay(std::int64_t key, std::int64_t seq, std::int64_t day)
 }
 
 std::optional<std::pair<std::int64_t, std::int64_t>> Store::SeqBounds(std::int64_t key, TimePoint since,
-                                                                     TimePoint until) {
+                                                                      TimePoint until) {
   Stmt& s = Prepared(27,
                      "SELECT MIN(lo), MAX(COALESCE(hi, ?)) FROM reading_days WHERE station = ? AND day >= ? AND "
                      "day <= ?");
@@ -361,12 +363,11 @@ const std::vector<StoredReading>* Store::Unmerged(std::int64_t key) {
     unmerged_ = std::make_unique<std::unordered_map<std::int64_t, std::vector<StoredReading>>>();
     Stmt s(db_, "SELECT station, seq, ts, level_cm, rain_mm, battery_v FROM readings_recent");
     while (s.Step()) {
-      (*unmerged_)[s.Int(0)].push_back(StoredReading{{}, static_cast<std::uint64_t>(s.Int(1)), FromMs(s.Int(2)),
-                                                     s.Double(3), s.OptDouble(4), s.OptDouble(5)});
+      (*unmerged_)[s.Int(0)].push_back(StoredReading{
+          {}, static_cast<std::uint64_t>(s.Int(1)), FromMs(s.Int(2)), s.Double(3), s.OptDouble(4), s.OptDouble(5)});
     }
     for (auto& [k, rows] : *unmerged_) {
-      std::sort(rows.begin(), rows.end(),
-                [](const StoredReading& x, const StoredReading& y) { return x.seq < y.seq; });
+      std::sort(rows.begin(), rows.end(), [](const StoredReading& x, const StoredReading& y) { return x.seq < y.seq; });
     }
   }
   auto it = unmerged_->find(key);
@@ -374,13 +375,13 @@ const std::vector<StoredReading>* Store::Unmerged(std::int64_t key) {
 }
 
 std::optional<StoredReading> Store::Reading(std::int64_t key, std::uint64_t seq) {
-  Stmt& s = Prepared(30,
-                     "SELECT seq, ts, level_cm, rain_mm, battery_v FROM readings_archive WHERE station = ? AND seq = ?");
+  Stmt& s =
+      Prepared(30, "SELECT seq, ts, level_cm, rain_mm, battery_v FROM readings_archive WHERE station = ? AND seq = ?");
   s.Bind(1, key).Bind(2, static_cast<std::int64_t>(seq));
   std::optional<StoredReading> out;
   if (s.Step()) {
-    out = StoredReading{{}, static_cast<std::uint64_t>(s.Int(0)), FromMs(s.Int(1)), s.Double(2), s.OptDouble(3),
-                        s.OptDouble(4)};
+    out = StoredReading{
+        {}, static_cast<std::uint64_t>(s.Int(0)), FromMs(s.Int(1)), s.Double(2), s.OptDouble(3), s.OptDouble(4)};
   }
   s.Reset();
   if (!out) {
@@ -400,9 +401,10 @@ void Store::ForEachReadingAfter(std::int64_t key, std::uint64_t seq,
   const auto* rows = Unmerged(key);
   std::size_t next = 0;
   if (rows) {
-    next = static_cast<std::size_t>(std::upper_bound(rows->begin(), rows->end(), seq,
-                                                     [](std::uint64_t v, const StoredReading& r) { return v < r.seq; }) -
-                                    rows->begin());
+    next =
+        static_cast<std::size_t>(std::upper_bound(rows->begin(), rows->end(), seq,
+                                                  [](std::uint64_t v, const StoredReading& r) { return v < r.seq; }) -
+                                 rows->begin());
   }
   // Prepared once: a start replays every station, and preparing this 150,000 times took about 2 s of it. `fn` must
   // not call the store (it would find this statement in use).
@@ -415,8 +417,8 @@ void Store::ForEachReadingAfter(std::int64_t key, std::uint64_t seq,
   } reset_after{s};
   s.Bind(1, key).Bind(2, static_cast<std::int64_t>(seq));
   while (s.Step()) {
-    StoredReading r{{}, static_cast<std::uint64_t>(s.Int(0)), FromMs(s.Int(1)), s.Double(2), s.OptDouble(3),
-                    s.OptDouble(4)};
+    StoredReading r{
+        {}, static_cast<std::uint64_t>(s.Int(0)), FromMs(s.Int(1)), s.Double(2), s.OptDouble(3), s.OptDouble(4)};
     while (rows && next < rows->size() && (*rows)[next].seq < r.seq) fn((*rows)[next++]);
     fn(r);
   }
@@ -429,8 +431,10 @@ Insert Store::InsertRefusedReading(std::string_view station, std::uint64_t seq, 
                      "INSERT OR IGNORE INTO refused_readings (station, seq, ts, received, code, reason, payload) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)");
   s.Bind(1, station).Bind(2, static_cast<std::int64_t>(seq));
-  if (ts) s.Bind(3, Ms(*ts));
-  else s.BindNull(3);
+  if (ts)
+    s.Bind(3, Ms(*ts));
+  else
+    s.BindNull(3);
   s.Bind(4, Ms(received)).Bind(5, why.code).Bind(6, why.reason).Bind(7, payload).Run();
   return sqlite3_changes(db_) ? Insert::kStored : Insert::kDuplicate;
 }
@@ -441,8 +445,10 @@ void Store::UpsertStatus(std::string_view station, const wire::StatusMsg& st, Ti
                      "ON CONFLICT (station) DO UPDATE SET online = excluded.online, ts = excluded.ts, "
                      "fw = excluded.fw, received = excluded.received");
   s.Bind(1, station).Bind(2, std::int64_t{st.online ? 1 : 0});
-  if (st.ts) s.Bind(3, Ms(*st.ts));
-  else s.BindNull(3);
+  if (st.ts)
+    s.Bind(3, Ms(*st.ts));
+  else
+    s.BindNull(3);
   s.Bind(4, st.fw).Bind(5, Ms(received)).Run();
 }
 
@@ -469,13 +475,14 @@ std::vector<StoredReading> Store::Readings(std::string_view station, TimePoint s
 std::vector<StoredReading> Store::LatestReadings() {
   std::vector<StoredReading> out;
   // For each station, its newest reading by ts: within the seq range of its newest day in reading_days.
-  Stmt& s = Prepared(8,
-                     "SELECT s.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v FROM stations s "
-                     "JOIN reading_days d ON d.station = s.id AND d.day = "
-                     "(SELECT MAX(day) FROM reading_days WHERE station = s.id) "
-                     "JOIN readings r ON r.station = s.id AND r.seq >= d.lo AND r.seq <= COALESCE(d.hi, 9223372036854775807) "
-                     "AND r.ts = (SELECT MAX(ts) FROM readings WHERE station = s.id AND seq >= d.lo AND "
-                     "seq <= COALESCE(d.hi, 9223372036854775807)) GROUP BY s.id");
+  Stmt& s =
+      Prepared(8,
+               "SELECT s.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v FROM stations s "
+               "JOIN reading_days d ON d.station = s.id AND d.day = "
+               "(SELECT MAX(day) FROM reading_days WHERE station = s.id) "
+               "JOIN readings r ON r.station = s.id AND r.seq >= d.lo AND r.seq <= COALESCE(d.hi, 9223372036854775807) "
+               "AND r.ts = (SELECT MAX(ts) FROM readings WHERE station = s.id AND seq >= d.lo AND "
+               "seq <= COALESCE(d.hi, 9223372036854775807)) GROUP BY s.id");
   while (s.Step()) {
     out.push_back({s.Text(0), static_cast<std::uint64_t>(s.Int(1)), FromMs(s.Int(2)), s.Double(3), s.OptDouble(4),
                    s.OptDouble(5)});

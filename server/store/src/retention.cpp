@@ -29,8 +29,8 @@ DownsampleResult DownsampleStep(Store& store, TimePoint cutoff, std::int64_t max
   auto oldest = store.OldestReadingDays(FromMs(cut));
   if (oldest.empty()) return result;
   // The station whose history is oldest goes first, so that every station ages alike.
-  auto [station, first_day] = *std::min_element(oldest.begin(), oldest.end(),
-                                                [](const auto& a, const auto& b) { return a.second < b.second; });
+  auto [station, first_day] =
+      *std::min_element(oldest.begin(), oldest.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   // Whole days from the oldest, about max_rows readings (at least one day), and the seqs they can hold: every query
   // below scans the (station, seq) key over that range only.
   const std::int64_t start = Ms(first_day);
@@ -67,22 +67,24 @@ DownsampleResult DownsampleStep(Store& store, TimePoint cutoff, std::int64_t max
     // From the archive alone unless readings_recent holds some of them (a reading that came very late): the view
     // would scan the whole recent table, which has no index.
     const bool recent = store.HasRecentReadings(station, lo, hi, FromMs(start), FromMs(end));
-    Stmt fold(db,
-              std::string("INSERT INTO readings_hourly (station, hour, n, level_min_cm, level_mean_cm, level_max_cm, "
-                          "rain_mm, battery_min_v) "
-              "SELECT station, (ts / 3600000) * 3600000 AS h, COUNT(*), MIN(level_cm), AVG(level_cm), MAX(level_cm), "
-              "SUM(rain_mm), MIN(battery_v) FROM ") + (recent ? "readings" : "readings_archive") +
-              " WHERE station = ? AND seq >= ? AND seq <= ? AND ts >= ? AND ts < ? GROUP BY h "
-              "ON CONFLICT (station, hour) DO UPDATE SET "
-              "n = n + excluded.n, "
-              "level_mean_cm = (level_mean_cm * n + excluded.level_mean_cm * excluded.n) / (n + excluded.n), "
-              "level_min_cm = MIN(level_min_cm, excluded.level_min_cm), "
-              "level_max_cm = MAX(level_max_cm, excluded.level_max_cm), "
-              "rain_mm = CASE WHEN rain_mm IS NULL THEN excluded.rain_mm WHEN excluded.rain_mm IS NULL THEN rain_mm "
-              "ELSE rain_mm + excluded.rain_mm END, "
-              "battery_min_v = CASE WHEN battery_min_v IS NULL THEN excluded.battery_min_v "
-              "WHEN excluded.battery_min_v IS NULL THEN battery_min_v "
-              "ELSE MIN(battery_min_v, excluded.battery_min_v) END");
+    Stmt fold(
+        db, std::string(
+                "INSERT INTO readings_hourly (station, hour, n, level_min_cm, level_mean_cm, level_max_cm, "
+                "rain_mm, battery_min_v) "
+                "SELECT station, (ts / 3600000) * 3600000 AS h, COUNT(*), MIN(level_cm), AVG(level_cm), MAX(level_cm), "
+                "SUM(rain_mm), MIN(battery_v) FROM ") +
+                (recent ? "readings" : "readings_archive") +
+                " WHERE station = ? AND seq >= ? AND seq <= ? AND ts >= ? AND ts < ? GROUP BY h "
+                "ON CONFLICT (station, hour) DO UPDATE SET "
+                "n = n + excluded.n, "
+                "level_mean_cm = (level_mean_cm * n + excluded.level_mean_cm * excluded.n) / (n + excluded.n), "
+                "level_min_cm = MIN(level_min_cm, excluded.level_min_cm), "
+                "level_max_cm = MAX(level_max_cm, excluded.level_max_cm), "
+                "rain_mm = CASE WHEN rain_mm IS NULL THEN excluded.rain_mm WHEN excluded.rain_mm IS NULL THEN rain_mm "
+                "ELSE rain_mm + excluded.rain_mm END, "
+                "battery_min_v = CASE WHEN battery_min_v IS NULL THEN excluded.battery_min_v "
+                "WHEN excluded.battery_min_v IS NULL THEN battery_min_v "
+                "ELSE MIN(battery_min_v, excluded.battery_min_v) END");
     fold.Bind(1, station).Bind(2, lo).Bind(3, hi).Bind(4, start).Bind(5, end).Run();
     result.hourly_written = sqlite3_changes(db);
     result.raw_deleted = store.DeleteReadings(station, lo, hi, FromMs(start), FromMs(end));
@@ -132,7 +134,8 @@ std::vector<SeriesPoint> ReadingSeries(Store& store, std::string_view station, T
 }
 
 std::int64_t CountHourlyReadings(Store& store) {
-  Stmt exists(Connection::Of(store), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'readings_hourly'");
+  Stmt exists(Connection::Of(store),
+              "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'readings_hourly'");
   exists.Step();
   if (exists.Int(0) == 0) return 0;
   Stmt s(Connection::Of(store), "SELECT COUNT(*) FROM readings_hourly");

@@ -101,7 +101,7 @@ const char* const kMigrations[] = {
       PRIMARY KEY (tambon, station, seq)) WITHOUT ROWID;
     CREATE TABLE tier_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL);
     )sql",
-    // 6: readings in fewer bytes (issue 7, docs/benchmarks.md). A value is stored as an integer in its wire resolution
+    // 6: readings in fewer bytes (docs/benchmarks.md). A value is stored as an integer in its wire resolution
     // when that is exact — level_cm and rain_mm in tenths, battery_v in hundredths, 1 to 3 bytes instead of 8 —
     // otherwise as the REAL it was; generated columns read them back under the old names, so every query of
     // level_cm, rain_mm and battery_v is unchanged. (Insert through the stored columns lv, rn, bt: an INTEGER there
@@ -142,7 +142,7 @@ const char* const kMigrations[] = {
     CREATE TABLE engine_villages (village TEXT PRIMARY KEY, state TEXT NOT NULL);
     CREATE TABLE engine_seen (n INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, state TEXT NOT NULL);
     )sql",
-    // 8: readings in two tables (issue 7, docs/architecture.md "Readings in two tables"). Clustered by (station, seq),
+    // 8: readings in two tables (docs/architecture.md "Readings in two tables"). Clustered by (station, seq),
     // every reading of a large network lands on a page of its own station: once each station has a page's worth, a
     // commit of N readings writes N pages (4 KB each) to the WAL and again at the checkpoint, and with 150,000
     // stations the writes grew with the table until ingest fell behind. New readings are now appended to a rowid
@@ -279,9 +279,9 @@ void Store::Migrate() {
   int version = static_cast<int>(v.Int(0));
   v = Stmt();
   if (version > CurrentSchemaVersion()) {
-    throw std::runtime_error(fmt::format(
-        "the database has schema version {}, newer than this kaoko understands ({}): upgrade kaoko", version,
-        CurrentSchemaVersion()));
+    throw std::runtime_error(
+        fmt::format("the database has schema version {}, newer than this kaoko understands ({}): upgrade kaoko",
+                    version, CurrentSchemaVersion()));
   }
   while (version < CurrentSchemaVersion()) {
     Begin();
@@ -302,7 +302,7 @@ void Store::Begin() { Exec("BEGIN IMMEDIATE"); }
 void Store::Commit() { Exec("COMMIT"); }
 void Store::Rollback() noexcept {
   if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  open_days_.clear();  // what NoteReadingDay wrote in the transaction is gone: read it again
+  open_days_.clear();     // what NoteReadingDay wrote in the transaction is gone: read it again
   recent_valid_ = false;  // and so may be readings InsertReading noted as in readings_recent
   unmerged_.reset();
 }

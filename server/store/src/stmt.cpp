@@ -56,8 +56,7 @@ bool Stmt::Step() {
   ThrowSqlite(db, code, "step");
 }
 void Stmt::Run() {
-  while (Step()) {
-  }
+  while (Step()) {}
   Reset();
 }
 void Stmt::Reset() {

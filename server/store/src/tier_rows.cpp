@@ -30,11 +30,15 @@ constexpr std::string_view kEventColumns =
 
 void BindEvent(Stmt& s, const TierEventRow& e) {
   s.Bind(1, e.origin).Bind(2, e.origin_epoch);
-  if (e.origin_id) s.Bind(3, *e.origin_id);
-  else s.BindNull(3);
+  if (e.origin_id)
+    s.Bind(3, *e.origin_id);
+  else
+    s.BindNull(3);
   s.Bind(4, e.node).Bind(5, Signed(e.node_seq)).Bind(6, e.tambon).Bind(7, e.village);
-  if (e.incident) s.Bind(8, *e.incident);
-  else s.BindNull(8);
+  if (e.incident)
+    s.Bind(8, *e.incident);
+  else
+    s.BindNull(8);
   s.Bind(9, e.incident_kind).Bind(10, e.station).Bind(11, Ms(e.ts)).Bind(12, e.kind).Bind(13, e.actor);
   s.Bind(14, e.via).Bind(15, e.text_th).Bind(16, e.text_en).Bind(17, std::int64_t{e.acting ? 1 : 0});
   s.Bind(18, Ms(e.received));
@@ -74,9 +78,8 @@ std::uint64_t TierRows::AppendOutbox(std::string_view kind, std::string_view bod
   return static_cast<std::uint64_t>(sqlite3_last_insert_rowid(Connection::Of(store_)));
 }
 
-void TierRows::ForEachOutboxEntry(
-    std::uint64_t first, std::uint64_t last,
-    const std::function<bool(std::uint64_t, std::string_view, std::string_view)>& fn) {
+void TierRows::ForEachOutboxEntry(std::uint64_t first, std::uint64_t last,
+                                  const std::function<bool(std::uint64_t, std::string_view, std::string_view)>& fn) {
   Stmt s(Connection::Of(store_), "SELECT seq, kind, body FROM tier_outbox WHERE seq BETWEEN ? AND ? ORDER BY seq");
   s.Bind(1, Signed(first)).Bind(2, Signed(last));
   while (s.Step()) {
@@ -147,7 +150,8 @@ void TierRows::UpsertNode(const TierNodeRow& n, TimePoint last_heard, std::strin
 }
 
 std::vector<TierIncidentRow> TierRows::RecentIncidents(int limit) {
-  Stmt s(Connection::Of(store_), "SELECT id, node, opened, closed, detail FROM tier_incidents ORDER BY id DESC LIMIT ?");
+  Stmt s(Connection::Of(store_),
+         "SELECT id, node, opened, closed, detail FROM tier_incidents ORDER BY id DESC LIMIT ?");
   s.Bind(1, std::int64_t{limit});
   std::vector<TierIncidentRow> out;
   while (s.Step()) {
@@ -160,7 +164,8 @@ std::vector<TierIncidentRow> TierRows::RecentIncidents(int limit) {
 
 std::int64_t TierRows::OpenIncident(std::string_view node, std::string_view tambon, std::string_view village,
                                     TimePoint opened, std::string_view detail) {
-  Stmt s(Connection::Of(store_), "INSERT INTO tier_incidents (node, tambon, village, opened, detail) VALUES (?, ?, ?, ?, ?)");
+  Stmt s(Connection::Of(store_),
+         "INSERT INTO tier_incidents (node, tambon, village, opened, detail) VALUES (?, ?, ?, ?, ?)");
   s.Bind(1, node).Bind(2, tambon).Bind(3, village).Bind(4, Ms(opened)).Bind(5, detail).Run();
   return sqlite3_last_insert_rowid(Connection::Of(store_));
 }

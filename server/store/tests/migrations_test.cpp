@@ -2,9 +2,9 @@
 // (migrations 1..k, each followed by rows of what it stores), opened with the current Store, and checked: the version
 // is current and every row is still there. A new migration is covered by the loop as soon as it is appended; the test
 // asks for its representative rows in kSeeds.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <functional>
@@ -176,8 +176,8 @@ const std::vector<Seed>& Seeds() {
          CHECK(seen.size() == 1);
        }},
       {8,
-       // A reading not yet merged, in readings_recent (part 02: station key 2 % 16), the temple's first of the day after (its day opens, the one
-       // before closes at seq 8): read through the view as the archive's are.
+       // A reading not yet merged, in readings_recent (part 02: station key 2 % 16), the temple's first of the day
+       // after (its day opens, the one before closes at seq 8): read through the view as the archive's are.
        R"sql(
        INSERT INTO readings_recent_02 (station, seq, ts, lv, rn, bt) VALUES (2, 9, 1795926600000, 1822, NULL, 369);
        UPDATE reading_days SET hi = 8 WHERE station = 2 AND day = 20785;
@@ -234,9 +234,10 @@ void BuildAtVersion(const std::string& path, int version) {
 
 TEST_CASE("migrations: every migration has representative rows to carry through upgrades", "[store][migrations]") {
   for (int v = 1; v <= store::CurrentSchemaVersion(); ++v) {
-    INFO(fmt::format("migration {} has no rows in Seeds() (server/store/tests/migrations_test.cpp): add a few rows of what "
-                     "it stores and how the current Store must read them",
-                     v));
+    INFO(fmt::format(
+        "migration {} has no rows in Seeds() (server/store/tests/migrations_test.cpp): add a few rows of what "
+        "it stores and how the current Store must read them",
+        v));
     bool found = false;
     for (const auto& seed : Seeds()) found = found || seed.version == v;
     CHECK(found);

@@ -142,7 +142,7 @@ TEST_CASE("retention: the readings series is hourly where folded and raw elsewhe
   ScratchDir tmp("retention");
   auto s = Open(tmp);
   Minutely(*s, "kaoko-bridge", T("2026-01-01T00:00:00Z"), 1440 + 4 * 60, 1);  // a day and four hours
-  Step(*s, T("2026-01-02T02:00:00Z"));                                         // the first day folded
+  Step(*s, T("2026-01-02T02:00:00Z"));                                        // the first day folded
   auto all = store::ReadingSeries(*s, "kaoko-bridge", T("2026-01-01T00:00:00Z"), T("2026-01-02T23:00:00Z"), 1000);
   REQUIRE(all.size() == 24 + 240);
   CHECK(std::holds_alternative<store::HourlyReading>(all[0]));
@@ -174,7 +174,7 @@ TEST_CASE("retention: a day with readings in both the archive and the recent tab
   auto s = Open(tmp);
   Minutely(*s, "kaoko-bridge", T("2026-01-01T00:00:00Z"), 720, 1);
   REQUIRE(s->MergeRecent() == 720);
-  Minutely(*s, "kaoko-bridge", T("2026-01-01T12:00:00Z"), 720, 721);   // the rest of the day, not merged yet
+  Minutely(*s, "kaoko-bridge", T("2026-01-01T12:00:00Z"), 720, 721);    // the rest of the day, not merged yet
   Minutely(*s, "kaoko-bridge", T("2026-01-02T00:00:00Z"), 1440, 1441);  // the next day, not merged yet
   auto r = Step(*s, T("2026-01-02T12:00:00Z"));
   CHECK(r.raw_deleted == 1440);

@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -116,7 +116,8 @@ TEST_CASE("store: reports and decisions are stored once per (user, id)", "[store
   wire::DecisionMsg d;
   d.id = "d-1";
   d.incident = 3;
-  REQUIRE(s->InsertDecision("boonmee", "kaoko", d, "mqtt", rep.ts, false, "no such incident") == store::Insert::kStored);
+  REQUIRE(s->InsertDecision("boonmee", "kaoko", d, "mqtt", rep.ts, false, "no such incident") ==
+          store::Insert::kStored);
   REQUIRE(s->InsertDecision("boonmee", "kaoko", d, "mqtt", rep.ts, false, "x") == store::Insert::kDuplicate);
   s->Commit();
   REQUIRE(s->ReportIncident("somchai", "r-1") == std::optional<std::int64_t>(0));
@@ -152,7 +153,8 @@ TEST_CASE("store: a station first seen in a rolled-back batch gets a key that ex
   s->Rollback();
   std::map<std::string, std::int64_t> keys;
   s->ForEachStationKey([&](std::string_view name, std::int64_t key) { keys.emplace(name, key); });
-  REQUIRE(keys == std::map<std::string, std::int64_t>{{"old", s->KnownStationKey("old")}, {"new", s->KnownStationKey("new")}});
+  REQUIRE(keys ==
+          std::map<std::string, std::int64_t>{{"old", s->KnownStationKey("old")}, {"new", s->KnownStationKey("new")}});
   REQUIRE(keys["old"] != keys["new"]);
   REQUIRE(s->KnownStationKey("gone") == 0);
 }
@@ -400,8 +402,9 @@ TEST_CASE("store: one village's incidents, newest first, however many the other 
   REQUIRE(ids(s->Incidents(/*open_only=*/false, 3)) == std::vector<std::int64_t>{12, 11, 10});
   REQUIRE(ids(s->Incidents(/*open_only=*/true, 3)) == std::vector<std::int64_t>{11, 10, 9});
   // The look-up goes by the index, not through every incident.
-  store::testing::Query plan(*s, "EXPLAIN QUERY PLAN SELECT id FROM incidents WHERE village = 'a' AND closed IS NULL "
-                            "ORDER BY id DESC LIMIT 5");
+  store::testing::Query plan(*s,
+                             "EXPLAIN QUERY PLAN SELECT id FROM incidents WHERE village = 'a' AND closed IS NULL "
+                             "ORDER BY id DESC LIMIT 5");
   std::string how;
   while (plan.Step()) how += std::string(plan.Text(3)) + "\n";
   INFO(how);

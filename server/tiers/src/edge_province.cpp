@@ -71,8 +71,10 @@ void Tier::FromAbove(const std::string& topic, const std::string& payload) {
 bool Tier::ProvinceIntercept(const Inbound& in, TimePoint now) {
   auto t = wire::ParseTopic(in.topic);
   if (!t || !Tambon(t->tambon)) return false;
-  if (t->kind == wire::TopicKind::kAlert) Keep(alerts_, "alert/", t->tambon + "/" + t->village, in.payload, now);
-  else if (t->kind == wire::TopicKind::kCap) Keep(caps_, "cap/", t->tambon, in.payload, now);
+  if (t->kind == wire::TopicKind::kAlert)
+    Keep(alerts_, "alert/", t->tambon + "/" + t->village, in.payload, now);
+  else if (t->kind == wire::TopicKind::kCap)
+    Keep(caps_, "cap/", t->tambon, in.payload, now);
   return true;  // nothing else of a tambon's is the province's business
 }
 

@@ -89,10 +89,14 @@ void Tier::ApplyEntry(const ParsedTierTopic& t, const std::string& epoch, const 
   // The TAO: the normal ingest path, as if the station or the person had published to this broker — validated,
   // stored once by (station, seq) or (user, id), and evaluated by this TAO's engine.
   std::string topic;
-  if (kind == "reading") topic = wire::ReadingTopic(t.tambon, village, Str(e, "station"));
-  else if (kind == "status") topic = wire::StatusTopic(t.tambon, village, Str(e, "station"));
-  else if (kind == "report") topic = wire::ReportTopic(t.tambon, village, Str(e, "user"));
-  else if (kind == "decision") topic = wire::DecisionTopic(t.tambon, village, Str(e, "user"));
+  if (kind == "reading")
+    topic = wire::ReadingTopic(t.tambon, village, Str(e, "station"));
+  else if (kind == "status")
+    topic = wire::StatusTopic(t.tambon, village, Str(e, "station"));
+  else if (kind == "report")
+    topic = wire::ReportTopic(t.tambon, village, Str(e, "user"));
+  else if (kind == "decision")
+    topic = wire::DecisionTopic(t.tambon, village, Str(e, "user"));
   if (topic.empty() || !core_) {
     metrics_.Count("kaoko_tier_journal_entries_total", "unknown_kind");
     return;

@@ -37,7 +37,8 @@ void Tier::Append(std::string_view kind, const json& body) {
 void Tier::ReadingStored(std::string_view station, const wire::ReadingMsg& reading, TimePoint) {
   if (!Sends()) return;
   const alerting::Station* s = network_.FindStation(station);
-  Append("reading", json{{"station", std::string(station)}, {"village", s ? s->village : std::string()},
+  Append("reading", json{{"station", std::string(station)},
+                         {"village", s ? s->village : std::string()},
                          {"payload", RenderReading(reading)}});
 }
 
@@ -78,15 +79,17 @@ void Tier::Pump() {
     try {
       sender_rows_->ForEachOutboxEntry(range->first, range->second,
                                        [&](std::uint64_t seq, std::string_view kind, std::string_view body) {
-        if (seq != (last == 0 ? range->first : last + 1)) return false;  // pruned or not visible yet: stop at the hole
-        std::string entry = RenderEntry(seq, kind, body);
-        if (count > 0 && entries.size() + entry.size() > kMaxMessageBytes) return false;
-        if (!entries.empty()) entries += ',';
-        entries += entry;
-        last = seq;
-        ++count;
-        return true;
-      });
+                                         if (seq != (last == 0 ? range->first : last + 1))
+                                           return false;  // pruned or not visible yet: stop at the hole
+                                         std::string entry = RenderEntry(seq, kind, body);
+                                         if (count > 0 && entries.size() + entry.size() > kMaxMessageBytes)
+                                           return false;
+                                         if (!entries.empty()) entries += ',';
+                                         entries += entry;
+                                         last = seq;
+                                         ++count;
+                                         return true;
+                                       });
     } catch (const std::exception& e) {
       if (log::ShouldLog("tier_read")) log::Error("tier", "cannot read the journal: {}", e.what());
     }
@@ -95,10 +98,10 @@ void Tier::Pump() {
       sender_.Rewind(last);
     }
     if (count == 0) return;
-    std::string msg = fmt::format(
-        "{{\"node\":{},\"tier\":\"{}\",\"tambon\":{},\"village\":{},\"epoch\":{},\"entries\":[{}]}}",
-        json(options_.node).dump(), ToString(options_.mode), json(network_.tambon).dump(),
-        json(options_.village).dump(), json(epoch_).dump(), entries);
+    std::string msg =
+        fmt::format("{{\"node\":{},\"tier\":\"{}\",\"tambon\":{},\"village\":{},\"epoch\":{},\"entries\":[{}]}}",
+                    json(options_.node).dump(), ToString(options_.mode), json(network_.tambon).dump(),
+                    json(options_.village).dump(), json(epoch_).dump(), entries);
     mqtt_->Publish(topic, msg, false);
     metrics_.Count("kaoko_tier_journal_entries_total", "sent", count);
     if (last < range->second) return;
@@ -107,8 +110,11 @@ void Tier::Pump() {
 
 void Tier::Heartbeat(TimePoint now) {
   if (!mqtt_) return;
-  json hb{{"node", options_.node}, {"tier", ToString(options_.mode)}, {"tambon", network_.tambon},
-          {"ts", wire::FormatTime(now)}, {"interval_s", options_.heartbeat_seconds}};
+  json hb{{"node", options_.node},
+          {"tier", ToString(options_.mode)},
+          {"tambon", network_.tambon},
+          {"ts", wire::FormatTime(now)},
+          {"interval_s", options_.heartbeat_seconds}};
   if (options_.mode == Mode::kEdge) hb["village"] = options_.village;
   {
     std::lock_guard lock(mu_);
@@ -165,12 +171,16 @@ void Tier::OnLink(const std::string& payload) {
   {
     std::lock_guard lock(mu_);
     if (sender_.link() == up) return;
-    if (up) sender_.OnLinkUp(SteadyClock::now());
-    else sender_.OnLinkDown();
+    if (up)
+      sender_.OnLinkUp(SteadyClock::now());
+    else
+      sender_.OnLinkDown();
   }
   metrics_.Count("kaoko_tier_link_total", up ? "up" : "down");
-  if (up) log::Info("tier", "the bridge to the tier above is up: sending the journal from seq {}", sender_.acked() + 1);
-  else log::Warn("tier", "the bridge to the tier above is down: journaling locally until it returns");
+  if (up)
+    log::Info("tier", "the bridge to the tier above is up: sending the journal from seq {}", sender_.acked() + 1);
+  else
+    log::Warn("tier", "the bridge to the tier above is down: journaling locally until it returns");
   UpdateMode(up ? "bridge up" : "bridge down");
   wake_.notify_one();
 }
@@ -188,7 +198,8 @@ void Tier::UpdateMode(std::string_view why) {
     std::lock_guard lock(mu_);
     link = sender_.link();
     backlog = sender_.backlog();
-    stalled = backlog > 0 && SteadyClock::now() - sender_.last_progress() > std::chrono::milliseconds(options_.stall_ms);
+    stalled =
+        backlog > 0 && SteadyClock::now() - sender_.last_progress() > std::chrono::milliseconds(options_.stall_ms);
     // The TAO answers every heartbeat: no answer for as long as the TAO itself would call us silent means its kaoko
     // is gone even if its broker (and so the bridge) is up.
     silent = last_answer_ &&

@@ -10,9 +10,12 @@ namespace kaoko::server::tier {
 
 const char* ToString(Mode mode) {
   switch (mode) {
-    case Mode::kTao: return "tao";
-    case Mode::kEdge: return "edge";
-    case Mode::kProvince: return "province";
+    case Mode::kTao:
+      return "tao";
+    case Mode::kEdge:
+      return "edge";
+    case Mode::kProvince:
+      return "province";
   }
   return "?";
 }
@@ -41,7 +44,7 @@ alerting::Network VillageNetwork(const alerting::Network& network, const std::st
   for (const auto& p : network.people) {
     if (p.village == village || p.role == alerting::Role::kTao) out.people.push_back(p);
   }
-  out.BuildIndex();  // the copied index is the whole tambon's: without its own, every look-up would scan
+  out.BuildIndex();   // the copied index is the whole tambon's: without its own, every look-up would scan
   out.texts.reset();  // the copied stations own their texts; the tambon's arena is not needed here
   return out;
 }

@@ -123,8 +123,11 @@ void Tier::LoadWatched() {
     n.interval_s = row.interval_s;
   });
   for (const auto& inc : rows_->RecentIncidents(static_cast<int>(kIncidentsShown))) {  // newest first
-    json j{{"id", inc.id}, {"node", inc.node}, {"opened", wire::FormatTime(inc.opened)},
-           {"closed", inc.closed ? json(wire::FormatTime(*inc.closed)) : json(nullptr)}, {"detail", inc.detail}};
+    json j{{"id", inc.id},
+           {"node", inc.node},
+           {"opened", wire::FormatTime(inc.opened)},
+           {"closed", inc.closed ? json(wire::FormatTime(*inc.closed)) : json(nullptr)},
+           {"detail", inc.detail}};
     if (!inc.closed) {
       auto it = nodes_.find(inc.node);
       if (it != nodes_.end()) it->second.incident = inc.id;
@@ -263,8 +266,10 @@ bool Tier::Intercept(const Inbound& in, TimePoint now) {
       return true;  // our own heartbeat or journal seen again: nothing to do
     }
     if (options_.mode == Mode::kEdge) return true;  // an edge takes nothing from other nodes
-    if (t->leaf == "journal") OnJournal(*t, in.payload, now);
-    else if (t->leaf == "heartbeat") OnHeartbeat(*t, in.payload, now);
+    if (t->leaf == "journal")
+      OnJournal(*t, in.payload, now);
+    else if (t->leaf == "heartbeat")
+      OnHeartbeat(*t, in.payload, now);
     return true;
   }
   if (options_.mode == Mode::kEdge) return EdgeIntercept(in, now);

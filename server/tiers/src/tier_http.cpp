@@ -45,12 +45,9 @@ json Tier::StatusJson() const {
   if (options_.mode == Mode::kEdge) out["village"] = options_.village;
   std::lock_guard lock(mu_);
   if (Sends()) {
-    out["uplink"] = json{{"epoch", epoch_},
-                         {"link", LinkName(sender_.link())},
-                         {"appended", sender_.appended()},
-                         {"acked", sender_.acked()},
-                         {"backlog", sender_.backlog()},
-                         {"resends", sender_.resends()}};
+    out["uplink"] =
+        json{{"epoch", epoch_},          {"link", LinkName(sender_.link())}, {"appended", sender_.appended()},
+             {"acked", sender_.acked()}, {"backlog", sender_.backlog()},     {"resends", sender_.resends()}};
   }
   if (arbiter_) {
     auto v = arbiter_->Snapshot();
@@ -91,7 +88,8 @@ json Tier::VillagesJson() const {
     for (const auto& v : n.villages) {
       json a;
       if (auto it = alerts_.find(n.tambon + "/" + v.id); it != alerts_.end()) a = Parse(it->second);
-      if (!a.is_object()) a = json{{"village", v.id}, {"level", "normal"}, {"incident", nullptr}, {"status", "resolved"}};
+      if (!a.is_object())
+        a = json{{"village", v.id}, {"level", "normal"}, {"incident", nullptr}, {"status", "resolved"}};
       a["tambon"] = n.tambon;
       a["tambon_name_th"] = n.tambon_name_th;
       a["tambon_name_en"] = n.tambon_name_en;
@@ -110,7 +108,9 @@ json Tier::ProvinceCapJson() const {
   std::lock_guard lock(mu_);
   for (const auto& n : tambons_) {
     auto it = caps_.find(n.tambon);
-    list.push_back(json{{"tambon", n.tambon}, {"name_th", n.tambon_name_th}, {"name_en", n.tambon_name_en},
+    list.push_back(json{{"tambon", n.tambon},
+                        {"name_th", n.tambon_name_th},
+                        {"name_en", n.tambon_name_en},
                         {"cap", it == caps_.end() ? json(nullptr) : json(it->second)}});
   }
   return list;

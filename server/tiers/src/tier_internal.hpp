@@ -39,7 +39,7 @@ struct Tier::Node {
 struct Tier::Pending {
   std::uint64_t appended = 0;
   std::map<std::string, std::pair<std::string, std::string>> acks;  // node → (topic, payload)
-  std::vector<std::function<void()>> after;                          // in-memory changes once committed
+  std::vector<std::function<void()>> after;                         // in-memory changes once committed
 };
 
 // Parses without throwing: a discarded value for anything malformed.

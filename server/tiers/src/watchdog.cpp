@@ -97,13 +97,26 @@ void Tier::OpenSilentIncident(const std::string& name, const Node& n, TimePoint 
 void Tier::TierEvent(const std::string& tambon, const std::string& village, std::int64_t incident, TimePoint now,
                      const std::string& kind, const std::string& text_th, const std::string& text_en) {
   // A tier incident's log entry: kept with the remote events (this node is its origin) and journaled up.
-  json body{{"tambon", tambon}, {"village", village}, {"incident", incident}, {"incident_kind", "tier"},
-            {"station", ""}, {"ts", wire::FormatTime(now)}, {"event", kind}, {"actor", "kaoko"},
-            {"via", "kaoko"}, {"text_th", text_th}, {"text_en", text_en}, {"acting", true}};
-  store::TierEventRow row{.origin = options_.node, .origin_epoch = epoch_, .origin_id = std::nullopt,
-                          .node = options_.node, .node_seq = 0, .tambon = tambon, .village = village,
-                          .incident = incident, .incident_kind = "tier", .station = "", .ts = now, .kind = kind,
-                          .actor = "kaoko", .via = "kaoko", .text_th = text_th, .text_en = text_en, .acting = true,
+  json body{{"tambon", tambon}, {"village", village},          {"incident", incident}, {"incident_kind", "tier"},
+            {"station", ""},    {"ts", wire::FormatTime(now)}, {"event", kind},        {"actor", "kaoko"},
+            {"via", "kaoko"},   {"text_th", text_th},          {"text_en", text_en},   {"acting", true}};
+  store::TierEventRow row{.origin = options_.node,
+                          .origin_epoch = epoch_,
+                          .origin_id = std::nullopt,
+                          .node = options_.node,
+                          .node_seq = 0,
+                          .tambon = tambon,
+                          .village = village,
+                          .incident = incident,
+                          .incident_kind = "tier",
+                          .station = "",
+                          .ts = now,
+                          .kind = kind,
+                          .actor = "kaoko",
+                          .via = "kaoko",
+                          .text_th = text_th,
+                          .text_en = text_en,
+                          .acting = true,
                           .received = now};
   if (Sends()) {
     Append("event", body);

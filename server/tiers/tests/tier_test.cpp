@@ -1,8 +1,8 @@
 // The tier journal (journal.hpp) and the tier tap (tier.hpp): the go-back-N sender and receiver on their own, then an
 // edge box and a TAO in one process, each a real Core on a real SQLite file, with the "bridge" between them played by
 // the test — which loses, repeats and delays journal messages and restarts either side — and the edge's siren rule.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <map>
@@ -10,10 +10,10 @@
 
 #include "kaoko/contract/network_file.hpp"
 #include "kaoko/ingest/core.hpp"
-#include "kaoko/tiers/journal.hpp"
-#include "kaoko/tiers/tier.hpp"
 #include "kaoko/store/query.hpp"
 #include "kaoko/testing/scratch_dir.hpp"
+#include "kaoko/tiers/journal.hpp"
+#include "kaoko/tiers/tier.hpp"
 
 using namespace kaoko;
 using namespace kaoko::server::tier;
@@ -37,7 +37,7 @@ TEST_CASE("tier journal: the sender batches in order, goes back on timeout, gap,
     CHECK(s.Next(t0 + 1s) == std::pair<std::uint64_t, std::uint64_t>{10, 13});
     CHECK(s.Next(t0 + 1s) == std::pair<std::uint64_t, std::uint64_t>{14, 14});  // acked 4 + window 10
     CHECK_FALSE(s.Next(t0 + 1s));
-    CHECK_FALSE(s.OnAck(4, false, t0 + 2s));  // a repeated ack is no progress
+    CHECK_FALSE(s.OnAck(4, false, t0 + 2s));   // a repeated ack is no progress
     CHECK_FALSE(s.OnAck(99, false, t0 + 2s));  // beyond what was appended: not ours
     CHECK(s.acked() == 4);
   }
@@ -107,8 +107,10 @@ struct Recorder : server::Publisher {
     std::vector<std::pair<std::string, std::string>> out;
     std::vector<std::tuple<std::string, std::string, bool>> keep;
     for (auto& [t, p, r] : sent) {
-      if (t.starts_with(prefix)) out.emplace_back(t, p);
-      else keep.emplace_back(t, p, r);
+      if (t.starts_with(prefix))
+        out.emplace_back(t, p);
+      else
+        keep.emplace_back(t, p, r);
     }
     sent = std::move(keep);
     return out;
@@ -313,9 +315,10 @@ TEST_CASE("tier: an edge's journal reaches the TAO once and in order through los
   {
     store::testing::Query s(*edge.db, "SELECT kind || '|' || actor || '|' || text_en FROM timeline ORDER BY id");
     while (s.Step()) edge_log.push_back(s.Text(0));
-    store::testing::Query t(*tao.db,
-                           "SELECT kind || '|' || actor || '|' || text_en FROM tier_events WHERE origin = 'edge-kaoko' "
-                  "ORDER BY origin_id");
+    store::testing::Query t(
+        *tao.db,
+        "SELECT kind || '|' || actor || '|' || text_en FROM tier_events WHERE origin = 'edge-kaoko' "
+        "ORDER BY origin_id");
     while (t.Step()) tao_log.push_back(t.Text(0));
   }
   REQUIRE_FALSE(edge_log.empty());
@@ -347,7 +350,7 @@ TEST_CASE("tier: the edge is the only voice of the village's siren: its own alon
   a.FromAbove(siren, tao_on);  // the TAO caught up on the journal and agrees
   a.SetFollowing(true, "caught up");
   CHECK(out.On(siren) == std::vector<std::string>{on, tao_on});  // on, and on: no flap
-  a.Publish(siren, R"({"on":false})", true);  // the village's own engine, following: not published
+  a.Publish(siren, R"({"on":false})", true);                     // the village's own engine, following: not published
   a.Publish("kaoko/v1/tonhong/kaoko/notify/prasert", "{}", false);
   CHECK(out.On(siren).size() == 2);
   CHECK(out.On("kaoko/v1/tonhong/kaoko/notify/prasert").empty());

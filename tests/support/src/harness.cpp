@@ -211,8 +211,9 @@ std::string Process::Log() const { return ReadFile(log_path_); }
 
 int MosquittoPub(int port, const std::string& user, const std::string& password, const std::string& topic,
                  const std::string& payload, int qos, bool retained, const std::string& log_path) {
-  std::vector<std::string> argv = {"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-V", "mqttv311",
-                                   "-q", std::to_string(qos), "-t", topic, "-m", payload};
+  std::vector<std::string> argv = {
+      "mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-V", "mqttv311", "-q", std::to_string(qos), "-t",
+      topic,           "-m", payload};
   if (!user.empty()) argv.insert(argv.end(), {"-u", user, "-P", password});
   if (retained) argv.push_back("-r");
   Process pub(argv, log_path);
@@ -258,7 +259,8 @@ Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
     // A placeholder nobody filled in would make Mosquitto fail with a less helpful message.
     auto line_start = conf.rfind('\n', at) + 1;
     auto line = conf.substr(line_start, conf.find('\n', at) - line_start);
-    if (line.find('#') != 0) throw std::runtime_error("dev.conf.in has a placeholder the harness does not know: " + line);
+    if (line.find('#') != 0)
+      throw std::runtime_error("dev.conf.in has a placeholder the harness does not know: " + line);
   }
   WriteFile(config_path(), conf);
   Start();
@@ -282,16 +284,13 @@ std::string Broker::log_path() const { return dir() + "/mosquitto.log"; }
 void Broker::Start() {
   if (running()) return;
   process_ = std::make_unique<Process>(std::vector<std::string>{"mosquitto", "-c", config_path()}, log_path());
-  bool up = WaitFor(
-      [&] {
-        return !process_->running() || (Accepts(port_) && (ws_port_ == 0 || Accepts(ws_port_)));
-      },
-      10s);
+  bool up =
+      WaitFor([&] { return !process_->running() || (Accepts(port_) && (ws_port_ == 0 || Accepts(ws_port_))); }, 10s);
   if (!up || !process_->running()) {
     process_->Kill(SIGKILL);
     process_->Wait();
-    throw std::runtime_error(fmt::format("mosquitto did not start on 127.0.0.1:{}; its log ends:\n{}", port_,
-                                         Tail(log_path())));
+    throw std::runtime_error(
+        fmt::format("mosquitto did not start on 127.0.0.1:{}; its log ends:\n{}", port_, Tail(log_path())));
   }
 }
 

@@ -158,8 +158,8 @@ class Engine {
                  std::optional<TimePoint> deadline, TimePoint now, Effects& fx, std::string_view why_th = {},
                  std::string_view why_en = {});
   void CloseAsks(Incident& inc, ActionNeeded action);
-  void EnterStage(Incident& inc, Stage stage, std::string actor, std::string why_th, std::string why_en,
-                  TimePoint now, Effects& fx);
+  void EnterStage(Incident& inc, Stage stage, std::string actor, std::string why_th, std::string why_en, TimePoint now,
+                  Effects& fx);
   void AskCommittee(Incident& inc, TimePoint deadline_from, TimePoint now, Effects& fx);
   void AskHeadman(Incident& inc, TimePoint from, TimePoint now, Effects& fx);
   void EscalateToTao(Incident& inc, TimePoint from, std::string_view why_th, std::string_view why_en, TimePoint now,
@@ -203,9 +203,9 @@ class Engine {
   std::unordered_map<std::string, const Person*> people_;
   std::vector<const Person*> tao_;
 
-  std::vector<StationTrack> tracks_;  // parallel to network_->stations
-  std::vector<char> station_dirty_;   // 1: to be saved; 2: touched only
-  std::vector<std::uint32_t> dirty_station_list_;    // positions in network_->stations (four bytes: 150,000 of them)
+  std::vector<StationTrack> tracks_;               // parallel to network_->stations
+  std::vector<char> station_dirty_;                // 1: to be saved; 2: touched only
+  std::vector<std::uint32_t> dirty_station_list_;  // positions in network_->stations (four bytes: 150,000 of them)
   std::vector<std::uint32_t> touched_station_list_;
   std::vector<std::uint32_t> unsaved_readings_;  // readings evaluated since the station's state was last saved
   std::vector<std::int64_t> saved_latest_ms_;    // its newest reading's ts (ms) when last saved; INT64_MIN: never

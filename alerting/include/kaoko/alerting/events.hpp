@@ -26,7 +26,7 @@ struct Reading {
   std::uint64_t seq = 0;
   TimePoint ts{};  // when it was measured (may be late or out of order)
   double level_cm = 0;
-  std::optional<double> rain_mm;    // rain since the previous reading
+  std::optional<double> rain_mm;  // rain since the previous reading
   std::optional<double> battery_v;
 };
 

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <memory>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -40,16 +40,17 @@ class TextArena;
 
 // A station's names and landmarks (Thai and English: its name, and the landmark of each threshold) in one block, one
 // pointer wide: for the texts every station of a large network carries, about 300 bytes each. The block lives on the
-// heap, or in a TextArena (the network loader keeps every station's there; docs/architecture.md, "Station texts"). A copy owns its bytes, wherever the original lived; a move keeps
-// them where they are. Read them through Station (name_th(), landmark_th(level), …).
+// heap, or in a TextArena (the network loader keeps every station's there; docs/architecture.md, "Station texts"). A
+// copy owns its bytes, wherever the original lived; a move keeps them where they are. Read them through Station
+// (name_th(), landmark_th(level), …).
 class StationTexts {
  public:
   enum Field : int { kNameTh, kNameEn, kWatchTh, kWatchEn, kWarningTh, kWarningEn, kCriticalTh, kCriticalEn, kCount };
   using Values = std::array<std::string_view, kCount>;
 
   StationTexts() = default;
-  explicit StationTexts(const Values& values);            // on the heap
-  StationTexts(const Values& values, TextArena& arena);   // in `arena`, which must outlive it and its moves
+  explicit StationTexts(const Values& values);           // on the heap
+  StationTexts(const Values& values, TextArena& arena);  // in `arena`, which must outlive it and its moves
   StationTexts(const StationTexts& other) : StationTexts(other.values()) {}
   StationTexts(StationTexts&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
   StationTexts& operator=(const StationTexts& other) {
@@ -91,15 +92,15 @@ struct TextChunkStorage {
 
 // Where the texts of a large network are kept: blocks appended to chunks of whole pages, which never move and are
 // never freed before the arena. Because the chunks are page-aligned memory of their own, the storage's owner may
-// replace their pages with the same bytes (a file mapped over them): every StationTexts stays valid. Not thread-safe while
-// texts are added; reading is.
+// replace their pages with the same bytes (a file mapped over them): every StationTexts stays valid. Not thread-safe
+// while texts are added; reading is.
 class TextArena {
  public:
   struct Chunk {
-    char* base = nullptr;    // page-aligned
-    std::size_t size = 0;    // bytes reserved (whole pages)
-    std::size_t used = 0;    // bytes written
-    bool on_file = false;    // its pages were replaced (by the storage's owner): add no more to it
+    char* base = nullptr;  // page-aligned
+    std::size_t size = 0;  // bytes reserved (whole pages)
+    std::size_t used = 0;  // bytes written
+    bool on_file = false;  // its pages were replaced (by the storage's owner): add no more to it
   };
   TextArena() : TextArena(DefaultStorage()) {}
   explicit TextArena(const TextChunkStorage& storage) : storage_(storage) {}
@@ -214,7 +215,7 @@ struct Network {
   std::string district_th;
   std::string province_th;
   std::string province_en;
-  std::string geocode;  // e.g. the Thai TIS-1099 code, used in CAP <geocode>
+  std::string geocode;            // e.g. the Thai TIS-1099 code, used in CAP <geocode>
   std::vector<Village> villages;  // in order along the river, upstream first
   std::vector<Station> stations;
   std::vector<Person> people;

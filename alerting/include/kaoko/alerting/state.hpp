@@ -52,8 +52,8 @@ struct Incident {
   std::int64_t id = 0;
   IncidentKind kind = IncidentKind::kFlood;
   std::string village;
-  std::string station;  // kStation: the faulty station; kFlood: the station that set the headline, if any
-  std::string origin;   // what opened it: "station" | "watcher" | "upstream" | "drill" | "health"
+  std::string station;          // kStation: the faulty station; kFlood: the station that set the headline, if any
+  std::string origin;           // what opened it: "station" | "watcher" | "upstream" | "drill" | "health"
   Level level = Level::kWatch;  // the highest level seen, or the TAO's declared level after a declaration
   std::optional<Level> declared_level;
   Stage stage = Stage::kReported;
@@ -69,16 +69,16 @@ struct Incident {
   TimePoint opened{};
   TimePoint updated{};
   std::optional<TimePoint> closed;
-  std::optional<TimePoint> stage_deadline;  // when the current step moves up anyway
-  std::optional<TimePoint> deputy_at;       // when the deputy headman is asked too
-  std::optional<TimePoint> normal_since;    // the village's stations normal since (auto-resolve)
+  std::optional<TimePoint> stage_deadline;    // when the current step moves up anyway
+  std::optional<TimePoint> deputy_at;         // when the deputy headman is asked too
+  std::optional<TimePoint> normal_since;      // the village's stations normal since (auto-resolve)
   std::optional<TimePoint> expected_arrival;  // opened by an upstream warning: when the wave should arrive
   std::string upstream_village;
   std::string acked_by;
   std::string confirmed_by;
   std::string rejected_by;
   std::string declared_by;
-  std::string detail_th;    // what happened, without the level and village ("น้ำถึงคอสะพาน ที่สะพานบ้านเก้ากอ")
+  std::string detail_th;  // what happened, without the level and village ("น้ำถึงคอสะพาน ที่สะพานบ้านเก้ากอ")
   std::string detail_en;
   std::string headline_th;  // "<level> <village>: <detail>", rebuilt when the level changes
   std::string headline_en;
@@ -114,10 +114,10 @@ class Maybe {
  public:
   using value_type = T;
   constexpr Maybe() = default;
-  constexpr Maybe(std::nullopt_t) {}                      // NOLINT(google-explicit-constructor)
-  constexpr Maybe(const T& v) : v_(v) {}                  // NOLINT(google-explicit-constructor)
+  constexpr Maybe(std::nullopt_t) {}      // NOLINT(google-explicit-constructor)
+  constexpr Maybe(const T& v) : v_(v) {}  // NOLINT(google-explicit-constructor)
   constexpr Maybe(const std::optional<T>& o) : v_(o ? *o : MaybeNone<T>::value()) {}  // NOLINT
-  operator std::optional<T>() const {                     // NOLINT(google-explicit-constructor)
+  operator std::optional<T>() const {  // NOLINT(google-explicit-constructor)
     return has_value() ? std::optional<T>(v_) : std::nullopt;
   }
   Maybe& operator=(std::nullopt_t) {
@@ -163,27 +163,27 @@ struct RecentReading {
 // Evaluation state of one station: level with persistence and hysteresis, fast rise, rain, health.
 struct StationTrack {
   static constexpr std::size_t kRecentCapacity = 8;  // the fast-rise rate's bases: one per 1/7 of its window
-  static constexpr std::size_t kRainBuckets = 144;    // ten-minute buckets: 24 hours of rain
+  static constexpr std::size_t kRainBuckets = 144;   // ten-minute buckets: 24 hours of rain
   static constexpr std::int64_t kRainBucketSeconds = 600;
 
   // (Whose track it is follows from where it is: the engine keeps one per network station, in the same order; a
   // saved one travels as a SavedTrack.)
   Level threshold_level = Level::kNormal;  // from the thresholds, with persistence and hysteresis
-  Level level = Level::kNormal;             // effective: threshold_level (+1 on fast rise), >= watch on heavy rain
-  Level triggered_level = Level::kNormal;   // highest level already passed to an incident since it last fell
-  bool fast_rise = false;                   // rising faster than fast_rise_cm_per_hour
-  bool rain_watch = false;                  // rain over RainPolicy 1 h / 24 h
-  bool moving = false;      // the last accepted reading differed from the one before
-  int over_count[3] = {0, 0, 0};            // consecutive readings >= watch / warning / critical
-  TimePoint over_since[3] = {};             // ts of the first of those readings
-  Maybe<TimePoint> latest_ts;               // newest reading ts evaluated
+  Level level = Level::kNormal;            // effective: threshold_level (+1 on fast rise), >= watch on heavy rain
+  Level triggered_level = Level::kNormal;  // highest level already passed to an incident since it last fell
+  bool fast_rise = false;                  // rising faster than fast_rise_cm_per_hour
+  bool rain_watch = false;                 // rain over RainPolicy 1 h / 24 h
+  bool moving = false;                     // the last accepted reading differed from the one before
+  int over_count[3] = {0, 0, 0};           // consecutive readings >= watch / warning / critical
+  TimePoint over_since[3] = {};            // ts of the first of those readings
+  Maybe<TimePoint> latest_ts;              // newest reading ts evaluated
   std::uint64_t latest_seq = 0;
-  std::uint64_t max_seq = 0;                // highest seq evaluated (a restart replays the stored readings above it)
-  Maybe<double> latest_level_cm;            // newest reading (even if suspect)
-  Maybe<double> accepted_cm;                // newest reading that was not suspect
+  std::uint64_t max_seq = 0;      // highest seq evaluated (a restart replays the stored readings above it)
+  Maybe<double> latest_level_cm;  // newest reading (even if suspect)
+  Maybe<double> accepted_cm;      // newest reading that was not suspect
   Maybe<double> battery_v;
-  Maybe<TimePoint> last_heard;              // engine time of the last reading or status online
-  Maybe<TimePoint> watching_since;          // engine time this station was first checked for silence
+  Maybe<TimePoint> last_heard;      // engine time of the last reading or status online
+  Maybe<TimePoint> watching_since;  // engine time this station was first checked for silence
   // Accepted readings of the last fast_rise_window, oldest first, at most kRecentCapacity, at least
   // fast_rise_window / (kRecentCapacity - 1) apart (the bases of the fast-rise rate). Read as a ring of
   // recent.size() slots: recent_count of them ending just before recent_head (the engine keeps head 0 and count =
@@ -191,17 +191,17 @@ struct StationTrack {
   std::vector<RecentReading> recent;
   std::uint32_t recent_head = 0;
   std::uint32_t recent_count = 0;
-  std::vector<std::int64_t> rain_bucket;    // ten-minute buckets (ts / 10 min) of the last 24 h that had rain, sorted
-  std::vector<double> rain_mm;              // rain in that bucket
+  std::vector<std::int64_t> rain_bucket;  // ten-minute buckets (ts / 10 min) of the last 24 h that had rain, sorted
+  std::vector<double> rain_mm;            // rain in that bucket
   double rain_1h_mm = 0;
   double rain_24h_mm = 0;
   double rise_cm_per_hour = 0;
   double suspect_cm = 0;
-  int same_count = 0;       // readings in a row with exactly the same value
-  int suspect_run = 0;      // suspect readings in a row that agree with each other
-  int good_run = 0;         // accepted readings in a row since the last suspect one
-  unsigned problems = 0;    // StationProblem bits
-  Maybe<TimePoint> silenced_until;          // under maintenance: raises nothing, faults suppressed
+  int same_count = 0;               // readings in a row with exactly the same value
+  int suspect_run = 0;              // suspect readings in a row that agree with each other
+  int good_run = 0;                 // accepted readings in a row since the last suspect one
+  unsigned problems = 0;            // StationProblem bits
+  Maybe<TimePoint> silenced_until;  // under maintenance: raises nothing, faults suppressed
   Maybe<std::int64_t> health_incident;
 };
 
@@ -221,11 +221,11 @@ struct SeenMessage {
 struct EngineState {
   std::int64_t next_incident = 1;
   std::int64_t next_notification = 1;
-  std::vector<Incident> incidents;     // open incidents
-  std::vector<SavedTrack> stations;    // one per network station
-  std::vector<AlertState> alerts;      // the last alert state published per village
-  std::vector<Siren> sirens;           // the last siren state published per village
-  std::vector<SeenMessage> seen;       // oldest first, bounded by EngineOptions::seen_capacity
+  std::vector<Incident> incidents;   // open incidents
+  std::vector<SavedTrack> stations;  // one per network station
+  std::vector<AlertState> alerts;    // the last alert state published per village
+  std::vector<Siren> sirens;         // the last siren state published per village
+  std::vector<SeenMessage> seen;     // oldest first, bounded by EngineOptions::seen_capacity
 };
 
 }  // namespace kaoko::alerting

@@ -29,7 +29,7 @@ class AckBook {
   const std::map<std::string, std::set<std::uint64_t>>& Seen() const { return seen_; }
 
  private:
-  std::map<std::string, std::set<std::uint64_t>> seen_;   // by reading topic
+  std::map<std::string, std::set<std::uint64_t>> seen_;    // by reading topic
   std::map<std::string, std::set<std::uint64_t>> to_ack_;  // by reading topic
   std::uint64_t stored_ = 0, duplicates_ = 0, out_of_order_ = 0;
 };

@@ -40,22 +40,22 @@ struct FirmwareConfig {
   double fast_rise_trigger_cm_per_hour = 15;  // rising faster than this → fast interval
   Seconds interval{600};
   Seconds fast_interval{60};
-  double mount_cm = 600;  // sensor height above the gauge datum
+  double mount_cm = 600;    // sensor height above the gauge datum
   double blanking_cm = 25;  // the sensor cannot see closer than this
   double noise_cm = 0.6;
-  std::chrono::milliseconds ack_timeout{30000};      // no ack progress this long → send the unacked again
+  std::chrono::milliseconds ack_timeout{30000};       // no ack progress this long → send the unacked again
   std::chrono::milliseconds max_ack_timeout{300000};  // the timeout doubles after each fruitless round up to this
   std::size_t max_sends_per_pump = 500;
   std::string fw = "kaoko-sim/0.1";
   std::vector<StationFault> faults;  // this station's faults from the scenario
   // Battery and panel.
   double battery_wh = 10;
-  double initial_charge = 0.75;   // state of charge 0..1
-  double panel_w = 2.0;           // at noon in full sun
-  double sleep_w = 0.05;          // always drawn
-  double radio_w = 0.03;          // drawn while the link is up
-  double joules_per_reading = 2;  // wake, ping, publish
-  double utc_offset_hours = 7;    // solar day in Thailand (ICT)
+  double initial_charge = 0.75;               // state of charge 0..1
+  double panel_w = 2.0;                       // at noon in full sun
+  double sleep_w = 0.05;                      // always drawn
+  double radio_w = 0.03;                      // drawn while the link is up
+  double joules_per_reading = 2;              // wake, ping, publish
+  double utc_offset_hours = 7;                // solar day in Thailand (ICT)
   bool publish_offline_on_power_loss = true;  // send the Will's payload ourselves (see docs/firmware-sim.md)
 };
 
@@ -128,8 +128,8 @@ class StationFirmware {
   bool brownout_ = false;
   bool fast_ = false;
   double charge_wh_;
-  double rain_bucket_mm_ = 0;    // rain not yet a full tip
-  double rain_since_last_ = 0;   // mm tipped since the last published reading
+  double rain_bucket_mm_ = 0;   // rain not yet a full tip
+  double rain_since_last_ = 0;  // mm tipped since the last published reading
   double last_level_ = 0;
   std::deque<std::pair<SimTime, double>> recent_;  // measured levels of the last half hour, for the rise rate
   std::optional<double> stuck_distance_;

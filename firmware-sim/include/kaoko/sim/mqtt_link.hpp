@@ -43,11 +43,11 @@ class EventQueue {
 struct LinkOptions {
   std::string uri = "tcp://127.0.0.1:1883";
   std::string client_id;
-  std::string user;      // empty: anonymous
+  std::string user;  // empty: anonymous
   std::string password;
   std::optional<std::pair<std::string, std::string>> will;  // topic, payload (retained, QoS 1)
   std::vector<std::string> subscriptions;                   // QoS 1, (re)made on every connect
-  int max_buffered = 20000;  // Paho's own queue (STACK.md trap 2)
+  int max_buffered = 20000;                                 // Paho's own queue (STACK.md trap 2)
   int max_inflight = 100;
   std::size_t inflight_cap = 10000;  // Publish() refuses beyond this many unacknowledged publishes
   int keep_alive_s = 20;

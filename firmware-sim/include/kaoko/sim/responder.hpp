@@ -44,11 +44,11 @@ struct ResponderConfig {
   std::string tambon;
   std::string user;
   alerting::Role role = alerting::Role::kCommittee;
-  std::string village;   // home village; empty for a TAO officer
+  std::string village;     // home village; empty for a TAO officer
   double min_minutes = 2;  // answer delay, uniform in [min, max] simulated minutes
   double max_minutes = 8;
-  bool silent = false;     // reads everything, never answers
-  bool off_duty = false;   // a TAO officer who is not on duty: reads everything, never answers
+  bool silent = false;         // reads everything, never answers
+  bool off_duty = false;       // a TAO officer who is not on duty: reads everything, never answers
   Seconds all_clear_after{0};  // TAO: all-clear for a declared incident after the river is calm this long; 0 = never
 };
 
@@ -75,9 +75,9 @@ struct ResponderStats {
   std::uint64_t decisions = 0;      // decisions made
   std::uint64_t skipped = 0;        // planned answers dropped because the incident had moved on or closed
   std::uint64_t receipts = 0;
-  std::uint64_t refused = 0;        // receipts with ok = false
-  std::uint64_t ignored_silent = 0; // asks a silent or off-duty responder let pass
-  std::string last_refusal;         // "d-0003: <error>"
+  std::uint64_t refused = 0;         // receipts with ok = false
+  std::uint64_t ignored_silent = 0;  // asks a silent or off-duty responder let pass
+  std::string last_refusal;          // "d-0003: <error>"
 };
 
 // Sends the decisions waiting in `outbox` through `link` (QoS 1, not retained), oldest first, while the link takes
@@ -132,8 +132,8 @@ class Responder {
   std::vector<Plan> pending_;
   // What this person already answered: (incident, action) → the level answered (declare answers again higher).
   std::map<std::pair<std::int64_t, alerting::ActionNeeded>, alerting::Level> answered_;
-  std::map<std::string, AlertSeen> alerts_;      // by village
-  std::map<std::int64_t, Declared> declared_;    // TAO: incidents this officer declared
+  std::map<std::string, AlertSeen> alerts_;    // by village
+  std::map<std::int64_t, Declared> declared_;  // TAO: incidents this officer declared
   ResponderStats stats_;
 };
 

@@ -89,7 +89,7 @@ class RiverModel {
   std::size_t StationCount() const { return stations_.size(); }
   double DischargeM3s(std::size_t village) const { return discharge_[village]; }
   double RainMmH(std::size_t village) const { return rain_now_[village]; }  // intensity in the last step
-  double StationLevelCm(std::size_t station) const;                       // true level above the datum
+  double StationLevelCm(std::size_t station) const;                         // true level above the datum
   double StationRainMmH(std::size_t station) const;
   std::size_t StationVillage(std::size_t station) const { return stations_[station].village; }
   const RatingCurve& Rating(std::size_t station) const { return stations_[station].rating; }

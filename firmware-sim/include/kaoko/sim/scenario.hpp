@@ -18,8 +18,8 @@ using Seconds = std::chrono::seconds;
 // Rain over some sub-catchments (empty = all), as intensity in mm/h against simulated hours. Between two points the
 // intensity is interpolated linearly; before the first and after the last point it is zero. Blocks add up.
 struct RainBlock {
-  std::vector<std::string> catchments;             // village ids; empty = every sub-catchment
-  std::vector<std::pair<double, double>> points;   // (hours since start, mm/h), hours increasing
+  std::vector<std::string> catchments;            // village ids; empty = every sub-catchment
+  std::vector<std::pair<double, double>> points;  // (hours since start, mm/h), hours increasing
 };
 
 enum class FaultKind {
@@ -44,10 +44,10 @@ struct StationFault {
 struct WatcherEvent {
   double at_hours = 0;
   std::string user;
-  std::string concern;                 // watch | warning | critical
-  std::optional<double> level_cm;      // what the watcher says the gauge shows
-  std::string trend;                   // rising | steady | falling; empty = none
-  std::string note;                    // empty = a note is written from the concern
+  std::string concern;             // watch | warning | critical
+  std::optional<double> level_cm;  // what the watcher says the gauge shows
+  std::string trend;               // rising | steady | falling; empty = none
+  std::string note;                // empty = a note is written from the concern
 };
 
 struct WatcherBehaviour {
@@ -56,8 +56,8 @@ struct WatcherBehaviour {
   double concerned_check_minutes = 20;  // … while it stands above watch or rises fast
   double delay_min_minutes = 3;         // a report goes out this many minutes after the look (uniform min..max)
   double delay_max_minutes = 15;
-  double wrong_probability = 0.05;      // chance that a report misjudges the concern by one level
-  bool report_when_calm = false;        // send "steady, fine" reports too (normally a watcher reports concern only)
+  double wrong_probability = 0.05;  // chance that a report misjudges the concern by one level
+  bool report_when_calm = false;    // send "steady, fine" reports too (normally a watcher reports concern only)
   std::vector<WatcherEvent> events;
 };
 
@@ -112,11 +112,11 @@ struct RiverDefaults {
   int nash_n = 3;                   // reservoirs in the Nash cascade of a sub-catchment
   double nash_k_hours = 1.0;        // storage constant of each of them
   double baseflow_m3s_per_km2 = 0.04;
-  double bankfull_m3s_per_km2 = 1.1;  // discharge (per km² upstream) that brings a station to its warning threshold
+  double bankfull_m3s_per_km2 = 1.1;     // discharge (per km² upstream) that brings a station to its warning threshold
   double base_fraction_of_watch = 0.45;  // base flow stands at this share of the watch threshold
-  double rating_b = 0.55;               // exponent of the calibrated rating curves
-  double lag_fraction = 0.5;            // share of a reach's travel time that is pure translation
-  int reach_reservoirs = 4;             // linear reservoirs that carry the rest (attenuation)
+  double rating_b = 0.55;                // exponent of the calibrated rating curves
+  double lag_fraction = 0.5;             // share of a reach's travel time that is pure translation
+  int reach_reservoirs = 4;              // linear reservoirs that carry the rest (attenuation)
 };
 
 struct Scenario {
@@ -133,7 +133,7 @@ struct Scenario {
   std::vector<OutageWindow> outages;
   RiverDefaults river;
   std::map<std::string, CatchmentOverride> catchments;  // by village id
-  std::map<std::string, StationOverride> stations;       // by station id
+  std::map<std::string, StationOverride> stations;      // by station id
 
   // Rain intensity (mm/h) of the blocks at `hours` over the sub-catchment of `village`, before the seeded noise.
   double RainAt(const std::string& village, double hours) const;

@@ -1,7 +1,8 @@
 // kaoko-sim's run loop: loads the network and a scenario, drives the river model, one StationFirmware per station,
-// one Watcher per watcher and one Responder per committee member, headman, deputy and TAO officer in simulated time paced against the wall clock (`speed` simulated seconds per real
-// second), carries their messages over real MQTT connections, and reports progress and a summary. Also the dry run
-// (model only, CSV and plot). main.cpp only parses the command line and calls Run().
+// one Watcher per watcher and one Responder per committee member, headman, deputy and TAO officer in simulated time
+// paced against the wall clock (`speed` simulated seconds per real second), carries their messages over real MQTT
+// connections, and reports progress and a summary. Also the dry run (model only, CSV and plot). main.cpp only parses
+// the command line and calls Run().
 #pragma once
 
 #include <chrono>
@@ -39,12 +40,12 @@ struct SimOptions {
   bool dry_run = false;
   std::string csv_path;
   Seconds csv_step{600};
-  std::string plot_path;  // PNG via gnuplot (dry run)
-  std::size_t scale = 0;  // synthetic stations s-000000…; 0 = the network's stations
+  std::string plot_path;        // PNG via gnuplot (dry run)
+  std::size_t scale = 0;        // synthetic stations s-000000…; 0 = the network's stations
   std::size_t connections = 0;  // 0 = one MQTT connection per station; K = K shared connections
   bool exit_when_drained = false;
   Seconds drain_timeout{120};
-  std::string outage_hook;  // run as `<hook> begin|end <what>` at the edges of each outage window
+  std::string outage_hook;   // run as `<hook> begin|end <what>` at the edges of each outage window
   bool local_acker = false;  // ack readings ourselves (testing without the kaoko service)
   bool offline_at_exit = true;
   std::size_t buffer_capacity = 20000;

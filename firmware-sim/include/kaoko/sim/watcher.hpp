@@ -27,12 +27,12 @@ struct WatcherConfig {
 };
 
 struct Report {
-  SimTime at;           // when it is sent (its ts)
-  std::string id;       // "r-0007"
+  SimTime at;      // when it is sent (its ts)
+  std::string id;  // "r-0007"
   std::string topic;
   std::string payload;  // contract JSON
   bool scripted = false;
-  bool wrong = false;   // the watcher misjudged on purpose of the seed
+  bool wrong = false;  // the watcher misjudged on purpose of the seed
 };
 
 // The Thai note a watcher writes for a concern, trend and landmark, e.g. "น้ำขึ้นเร็ว ถึงคอสะพานแล้ว". Pure.

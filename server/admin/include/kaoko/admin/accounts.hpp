@@ -35,7 +35,7 @@ const char* ToString(AccountRole role);  // "station", "person", "tao", "service
 std::optional<AccountRole> ParseAccountRole(std::string_view text);
 
 struct Account {
-  std::string id;                     // MQTT user name: a contract identifier
+  std::string id;  // MQTT user name: a contract identifier
   AccountRole role = AccountRole::kPerson;
   std::vector<std::string> villages;  // a station: exactly its own; a person: the villages whose alert they read
   std::string password;               // plaintext; only ever written to credentials.toml
@@ -44,8 +44,8 @@ struct Account {
 };
 
 struct AccountSet {
-  std::string tambon;  // every topic in the ACL is tightened to kaoko/v1/<tambon>/...
-  bool demo = false;   // passwords are the well-known demo-<id>; never for a real deployment
+  std::string tambon;             // every topic in the ACL is tightened to kaoko/v1/<tambon>/...
+  bool demo = false;              // passwords are the well-known demo-<id>; never for a real deployment
   std::vector<Account> accounts;  // sorted: service, stations, people, others; unique ids
 
   const Account* Find(std::string_view id) const;

@@ -17,7 +17,7 @@ struct ServiceOptions {
   std::string mqtt_user = "kaoko";
   std::string mqtt_password;
   std::string alert_trace;  // KAOKO_ALERT_TRACE: where each alert's time went, for ./kaoko bench (CoreOptions)
-  std::string client_id;  // default: kaoko-<tambon>
+  std::string client_id;    // default: kaoko-<tambon>
   std::string http_address = "127.0.0.1";
   unsigned short http_port = 8080;  // 0 picks a free port (tests)
   std::string web_root;             // static pages, if any (server/web)

@@ -46,9 +46,9 @@ class Metrics {
   std::atomic<std::uint64_t> mqtt_out_queued{0};     // publishes waiting in MqttLink's own queue
   std::atomic<std::uint64_t> mqtt_out_in_client{0};  // handed to Paho, not yet acknowledged by the broker
   std::atomic<std::uint64_t> db_errors{0};
-  std::atomic<std::uint64_t> live_sessions{0};       // screens on the live feed (LiveHub keeps it)
-  Histogram alert_latency;   // reading received → alert published
-  Histogram store_latency;   // message received → committed
+  std::atomic<std::uint64_t> live_sessions{0};  // screens on the live feed (LiveHub keeps it)
+  Histogram alert_latency;                      // reading received → alert published
+  Histogram store_latency;                      // message received → committed
 
   std::string Render() const;
 

@@ -25,8 +25,8 @@
 #include <unordered_map>
 
 #include "kaoko/alerting/network.hpp"
-#include "kaoko/store/passwords.hpp"
 #include "kaoko/contract/result.hpp"
+#include "kaoko/store/passwords.hpp"
 #include "kaoko/store/store.hpp"
 
 namespace kaoko::server {
@@ -74,8 +74,8 @@ class Auth {
   void Logout(const std::string& token_hash);
 
  private:
-  Auth(std::unique_ptr<store::Store> db, const alerting::Network& network,
-       std::map<std::string, std::string> seeds, AuthOptions options);
+  Auth(std::unique_ptr<store::Store> db, const alerting::Network& network, std::map<std::string, std::string> seeds,
+       AuthOptions options);
   // Seconds until `key` may try again; zero when it may now. Drops failures older than the window.
   std::chrono::seconds Blocked(std::deque<std::chrono::steady_clock::time_point>& failures, int max);
   std::optional<std::string> StoredHash(const std::string& user);

@@ -16,10 +16,10 @@
 #include <variant>
 
 #include "kaoko/alerting/network.hpp"
+#include "kaoko/common/metrics.hpp"
 #include "kaoko/http/auth.hpp"
 #include "kaoko/ingest/core.hpp"
 #include "kaoko/live/live.hpp"
-#include "kaoko/common/metrics.hpp"
 #include "kaoko/store/store.hpp"
 
 namespace kaoko::server {

@@ -10,18 +10,18 @@
 
 #include <array>
 #include <chrono>
-#include <cstdio>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <functional>
-#include <limits>
 #include <future>
-#include <memory>
+#include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
-#include <queue>
 #include <optional>
+#include <queue>
 #include <stop_token>
 #include <string>
 #include <unordered_map>
@@ -30,8 +30,8 @@
 #include "kaoko/alerting/engine.hpp"
 #include "kaoko/alerting/network.hpp"
 #include "kaoko/common/metrics.hpp"
-#include "kaoko/store/store.hpp"
 #include "kaoko/contract/wire.hpp"
+#include "kaoko/store/store.hpp"
 
 namespace kaoko::server {
 
@@ -59,7 +59,7 @@ struct StationView {
   std::optional<TimePoint> last_seen;  // when a reading last arrived (kaoko's clock)
   std::string health = "ok";           // ok | stale | offline | suspect (the engine's view)
   alerting::Level level = alerting::Level::kNormal;
-  std::string problems;                // e.g. "offline, low battery"
+  std::string problems;  // e.g. "offline, low battery"
   std::optional<TimePoint> silenced_until;
 };
 

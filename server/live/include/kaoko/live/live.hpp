@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "kaoko/alerting/network.hpp"
-#include "kaoko/ingest/core.hpp"
 #include "kaoko/common/metrics.hpp"
+#include "kaoko/ingest/core.hpp"
 
 namespace kaoko::server {
 

@@ -1,7 +1,8 @@
 // The service's MQTT connection (Paho C++): a persistent session (clean session off), QoS 1 subscriptions to the
-// contract's inbound topics, reconnect with back-off (our own thread, never Paho's), and a Publisher for the core. Paho calls us on its own thread;
-// message_arrived only hands the message to the core (Core::Enqueue) and returns, so Paho acknowledges it at once
-// and the broker keeps streaming. Durability is end to end: a station keeps a reading until kaoko's ack.
+// contract's inbound topics, reconnect with back-off (our own thread, never Paho's), and a Publisher for the core. Paho
+// calls us on its own thread; message_arrived only hands the message to the core (Core::Enqueue) and returns, so Paho
+// acknowledges it at once and the broker keeps streaming. Durability is end to end: a station keeps a reading until
+// kaoko's ack.
 //
 // Outgoing publishes go through a window of our own (see Publish): Paho C keeps its queued commands and in-flight
 // messages in linked lists that it scans for every new message id, so handing it tens of thousands of acks at once
@@ -15,17 +16,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <map>
-#include <shared_mutex>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "kaoko/ingest/core.hpp"
 #include "kaoko/common/metrics.hpp"
+#include "kaoko/ingest/core.hpp"
 
 namespace kaoko::server {
 
@@ -145,14 +146,14 @@ class MqttLink : public Publisher, private mqtt::callback {
   std::atomic<bool> stopping_{false};
   std::jthread connector_;
   mutable std::mutex out_mu_;
-  std::uint64_t generation_ = 0;          // the current client's (out_mu_)
+  std::uint64_t generation_ = 0;            // the current client's (out_mu_)
   std::unique_ptr<Completion> completion_;  // the current client's listener
   std::vector<std::unique_ptr<Completion>> retired_completions_;
   std::uint64_t next_seq_ = 0;
   std::uint64_t gauge_queued_ = 0, gauge_in_client_ = 0;  // this link's share of the gauges (out_mu_)
-  std::deque<Outgoing> urgent_;  // everything but acks, in order
-  std::deque<Outgoing> acks_;    // acks, in order
-  std::map<std::uint64_t, Outgoing> in_client_;  // handed to Paho and not yet completed, by seq
+  std::deque<Outgoing> urgent_;                           // everything but acks, in order
+  std::deque<Outgoing> acks_;                             // acks, in order
+  std::map<std::uint64_t, Outgoing> in_client_;           // handed to Paho and not yet completed, by seq
   std::chrono::steady_clock::time_point last_completion_ = std::chrono::steady_clock::now();
   std::condition_variable_any out_cv_;  // room in the window, or something queued
   std::jthread pumper_;

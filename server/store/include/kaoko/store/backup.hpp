@@ -46,9 +46,9 @@ struct DatabaseSummary {
 Result<DatabaseSummary> InspectDatabase(const std::string& path);
 
 struct BackupOptions {
-  int pages_per_step = 1024;                 // 4 MiB of 4 KiB pages per sqlite3_backup_step
-  std::chrono::milliseconds pause{2};        // between steps: the service's own writes go first
-  int keep = 0;                              // when `out` is a directory: keep this many newest kaoko-*.db, 0 = all
+  int pages_per_step = 1024;           // 4 MiB of 4 KiB pages per sqlite3_backup_step
+  std::chrono::milliseconds pause{2};  // between steps: the service's own writes go first
+  int keep = 0;                        // when `out` is a directory: keep this many newest kaoko-*.db, 0 = all
 };
 
 struct BackupReport {

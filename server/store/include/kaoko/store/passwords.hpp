@@ -44,8 +44,8 @@ inline void SetWebPassword(store::Store& db, std::string_view user, std::string_
 // BLAKE2b-256 of a session token, as lower-case hex: what the sessions table keeps instead of the token.
 inline std::string TokenHash(std::string_view token) {
   unsigned char digest[32];
-  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(token.data()), token.size(),
-                     nullptr, 0);
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr,
+                     0);
   char hex[65];
   sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
   return hex;

@@ -9,8 +9,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -169,7 +169,7 @@ class Store {
   // The time index of the readings (reading_days, migration 6): the lowest and highest seq a reading of the station
   // with ts in [since, until] can have (a superset: filter by ts as well); nullopt when it has none in that time.
   std::optional<std::pair<std::int64_t, std::int64_t>> SeqBounds(std::int64_t station_key, TimePoint since,
-                                                                TimePoint until);
+                                                                 TimePoint until);
   // After readings of [since, until) were deleted: forgets the days wholly inside it. Inside a write transaction.
   void ForgetReadingDays(std::int64_t station_key, TimePoint since, TimePoint until);
   // Each station whose oldest day in reading_days starts before `before`: (key, start of that day). A day's readings
@@ -269,15 +269,17 @@ class Store {
   void EnsureRecentIndex();
   bool InRecent(const StationSeqs& s, std::int64_t seq) const;
   void LoadMax(std::int64_t key, StationSeqs& s);
-  static int RecentPart(std::int64_t key) { return static_cast<int>(((key % kRecentParts) + kRecentParts) % kRecentParts); }
+  static int RecentPart(std::int64_t key) {
+    return static_cast<int>(((key % kRecentParts) + kRecentParts) % kRecentParts);
+  }
   std::int64_t MergeRecentPart(int part, std::int64_t max_rows);
 
   // A station's newest (open) day in reading_days, as the writer last saw it.
   struct OpenDay {
     std::int64_t day = 0;
     std::int64_t lo = 0;
-    std::int64_t max = 0;   // the highest seq of that day inserted since it was seen (when max_known)
-    bool known = false;     // read from the table (or created) since the start or the last rollback
+    std::int64_t max = 0;  // the highest seq of that day inserted since it was seen (when max_known)
+    bool known = false;    // read from the table (or created) since the start or the last rollback
     bool has_day = false;
     bool max_known = false;
   };

@@ -92,8 +92,9 @@ class TierRows {
   // Appends an entry; returns its seq (visible to other connections once the caller's transaction commits).
   std::uint64_t AppendOutbox(std::string_view kind, std::string_view body);
   // The entries with seq in [first, last], in seq order, until `fn` returns false. Throws on a database error.
-  void ForEachOutboxEntry(std::uint64_t first, std::uint64_t last,
-                          const std::function<bool(std::uint64_t seq, std::string_view kind, std::string_view body)>& fn);
+  void ForEachOutboxEntry(
+      std::uint64_t first, std::uint64_t last,
+      const std::function<bool(std::uint64_t seq, std::string_view kind, std::string_view body)>& fn);
   // The tier above committed everything up to `acked`: prunes it and remembers the position for a restart.
   void Acknowledge(std::uint64_t acked);
 

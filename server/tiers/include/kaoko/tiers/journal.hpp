@@ -30,8 +30,8 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 class JournalSender {
  public:
   struct Options {
-    std::size_t batch_entries = 200;     // entries per message at most
-    std::size_t window_entries = 4000;   // entries sent beyond the acked seq at most (in flight)
+    std::size_t batch_entries = 200;               // entries per message at most
+    std::size_t window_entries = 4000;             // entries sent beyond the acked seq at most (in flight)
     std::chrono::milliseconds resend_after{5000};  // no ack progress for this long: go back and resend
     std::chrono::milliseconds gap_backoff{1000};   // go back on a "gap" ack at most this often
   };
@@ -73,7 +73,7 @@ class JournalSender {
   Options options_;
   std::uint64_t acked_ = 0;
   std::uint64_t appended_ = 0;
-  std::uint64_t sent_ = 0;  // highest seq published since the last go-back
+  std::uint64_t sent_ = 0;    // highest seq published since the last go-back
   std::optional<bool> link_;  // unknown until the bridge's notification arrives: then we send
   SteadyTime last_progress_{};
   SteadyTime last_gap_backoff_{};

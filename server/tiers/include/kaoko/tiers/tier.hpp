@@ -151,11 +151,11 @@ class Tier : public CoreTap {
   Core* core_ = nullptr;
   Publisher* mqtt_ = nullptr;
   std::unique_ptr<Arbiter> arbiter_;
-  std::unique_ptr<store::TierRows> rows_;     // the tier tables through the writer: core thread only
-  std::unique_ptr<store::Store> sender_db_;  // read-only, the tier thread's
+  std::unique_ptr<store::TierRows> rows_;         // the tier tables through the writer: core thread only
+  std::unique_ptr<store::Store> sender_db_;       // read-only, the tier thread's
   std::unique_ptr<store::TierRows> sender_rows_;  // the outbox through sender_db_: the tier thread's
-  std::vector<alerting::Network> tambons_;   // province
-  std::string epoch_;                        // this node's journal epoch
+  std::vector<alerting::Network> tambons_;        // province
+  std::string epoch_;                             // this node's journal epoch
 
   // core thread only: what the batch did, carried out after the commit (or dropped on rollback)
   std::unique_ptr<Pending> pending_;
@@ -163,8 +163,8 @@ class Tier : public CoreTap {
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable wake_;
   JournalSender sender_;
-  std::map<std::string, Node> nodes_;  // watched nodes below, by name
-  std::vector<nlohmann::json> incidents_;  // recent tier incidents, newest last (for the API)
+  std::map<std::string, Node> nodes_;          // watched nodes below, by name
+  std::vector<nlohmann::json> incidents_;      // recent tier incidents, newest last (for the API)
   std::map<std::string, std::string> alerts_;  // province: "tambon/village" → alert payload
   std::map<std::string, std::string> caps_;    // province: tambon → CAP document
   std::optional<TimePoint> last_heartbeat_;

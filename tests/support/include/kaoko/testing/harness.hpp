@@ -18,8 +18,8 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <csignal>
 #include <condition_variable>
+#include <csignal>
 #include <functional>
 #include <map>
 #include <memory>
@@ -70,7 +70,7 @@ class Process {
   int Wait();                    // waits for exit: the exit code, or 128 + signal; the same value on later calls
   bool running();                // false once it has exited (reaps it)
   pid_t pid() const { return pid_; }
-  std::string Log() const;       // the whole log file so far
+  std::string Log() const;  // the whole log file so far
   const std::string& log_path() const { return log_path_; }
 
  private:
@@ -114,12 +114,12 @@ class Broker {
   Broker& operator=(const Broker&) = delete;
 
   int port() const { return port_; }
-  std::string url() const;  // "tcp://127.0.0.1:<port>"
-  int ws_port() const { return ws_port_; }  // 0 without websockets
-  std::string ws_url() const;  // "ws://127.0.0.1:<ws_port>"
+  std::string url() const;                              // "tcp://127.0.0.1:<port>"
+  int ws_port() const { return ws_port_; }              // 0 without websockets
+  std::string ws_url() const;                           // "ws://127.0.0.1:<ws_port>"
   std::string Password(const std::string& user) const;  // "demo-<user>"
-  std::string accounts_dir() const;  // passwd, acl, credentials.toml
-  std::string data_dir() const;      // mosquitto.db
+  std::string accounts_dir() const;                     // passwd, acl, credentials.toml
+  std::string data_dir() const;                         // mosquitto.db
   std::string config_path() const;
   std::string log_path() const;
   const std::string& dir() const { return dir_.path(); }
@@ -165,7 +165,7 @@ class MqttClient {
   // Subscribes and waits for the SUBACK. Mosquitto 2.0 accepts every filter and checks read access per message.
   void Subscribe(const std::string& filter, int qos = 1);
 
-  std::vector<Message> Received() const;                 // a copy of everything received so far
+  std::vector<Message> Received() const;                          // a copy of everything received so far
   std::vector<Message> Received(const std::string& topic) const;  // only those on exactly `topic`
   size_t Count() const;
   bool WaitForMessages(size_t n, std::chrono::milliseconds timeout);  // true once at least n have arrived

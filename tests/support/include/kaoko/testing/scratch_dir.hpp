@@ -13,7 +13,8 @@ namespace kaoko::server_test {
 class ScratchDir {
  public:
   explicit ScratchDir(const std::string& name)
-      : dir_(std::filesystem::temp_directory_path() / ("kaoko-" + name + "-" + std::to_string(std::random_device{}()))) {
+      : dir_(std::filesystem::temp_directory_path() /
+             ("kaoko-" + name + "-" + std::to_string(std::random_device{}()))) {
     std::filesystem::create_directories(dir_);
   }
   ~ScratchDir() { std::filesystem::remove_all(dir_); }

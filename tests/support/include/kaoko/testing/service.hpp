@@ -44,8 +44,8 @@ class ServiceProcess {
   void Kill(int sig = SIGKILL);  // and wait for it to exit
   void Start();                  // again, same database, same HTTP port, same client id (persistent session)
   bool running();
-  pid_t pid() const;             // of the running kaoko-server, -1 when none
-  std::string Log() const;       // everything it printed, across restarts
+  pid_t pid() const;        // of the running kaoko-server, -1 when none
+  std::string Log() const;  // everything it printed, across restarts
   const std::string& log_path() const { return log_path_; }
 
  private:

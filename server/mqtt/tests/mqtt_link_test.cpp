@@ -3,8 +3,8 @@
 // max_inflight are handed to Paho at a time (Paho C scans its queue for every message id: handing it a flood of
 // acks at once made each publish cost hundreds of microseconds, docs/benchmarks.md); acks wait behind every other
 // message; publishes made while the broker is away are delivered when it returns; a full queue drops and counts.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <map>
 #include <mutex>
@@ -68,8 +68,10 @@ TEST_CASE("mqtt link: a flood of acks arrives whole, once each, and an alert ove
   std::set<std::string> acks;
   std::size_t alert_at = received.size();
   for (std::size_t i = 0; i < received.size(); ++i) {
-    if (received[i].topic == kAlert) alert_at = i;
-    else acks.insert(received[i].topic);
+    if (received[i].topic == kAlert)
+      alert_at = i;
+    else
+      acks.insert(received[i].topic);
   }
   CHECK(acks.size() == kAcks);
   // Queued last, the alert went out ahead of the acks still waiting (at most a window's worth was in Paho then, and
@@ -119,8 +121,10 @@ TEST_CASE("mqtt link: what is published while the broker is away arrives when it
   std::vector<std::string> alerts;
   std::set<std::string> acks;
   for (const auto& m : received) {
-    if (m.topic == kAlert) alerts.push_back(m.payload);
-    else acks.insert(m.topic);
+    if (m.topic == kAlert)
+      alerts.push_back(m.payload);
+    else
+      acks.insert(m.topic);
   }
   CHECK(acks.size() == kAcks);
   // The village's alert states in the order they were decided: the retained one is the last.
@@ -221,8 +225,10 @@ TEST_CASE("mqtt link: a client damaged by the Paho fault is replaced, and nothin
   std::set<std::string> acks;
   int alerts = 0;
   for (const auto& m : officer.Received()) {
-    if (m.topic == kAlert) ++alerts;
-    else acks.insert(m.topic);
+    if (m.topic == kAlert)
+      ++alerts;
+    else
+      acks.insert(m.topic);
   }
   CHECK(acks.size() == kAcks);  // every one, the 16 the damaged client held included
   CHECK(alerts == 1);

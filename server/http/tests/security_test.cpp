@@ -2,8 +2,8 @@
 // state-changing endpoint refuses no session (401), a missing or wrong CSRF token (403), a wrong role (403) and an
 // oversized body (413), with a JSON error and nothing changed; logins are rate-limited; the session cookie is HttpOnly
 // and SameSite=Strict; static files never leave the web root.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
 #include <set>
@@ -63,9 +63,10 @@ void OpenIncident(const Broker& broker, const ServiceProcess& kaoko) {
 
 }  // namespace
 
-TEST_CASE("people's API: state-changing endpoints refuse no session, bad CSRF, wrong role and big bodies, "
-          "changing nothing",
-          "[integration]") {
+TEST_CASE(
+    "people's API: state-changing endpoints refuse no session, bad CSRF, wrong role and big bodies, "
+    "changing nothing",
+    "[integration]") {
   Broker broker;
   TempDir dir;
   const std::string db = dir.path() + "/kaoko.db";
@@ -89,8 +90,9 @@ TEST_CASE("people's API: state-changing endpoints refuse no session, bad CSRF, w
   std::vector<Endpoint> endpoints{
       {"/api/v1/incidents/1/decisions", R"({"id":"d-1","ts":"2026-11-27T04:31:00Z","incident":1,"action":"confirm"})",
        &watcher, "headman"},
-      {"/api/v1/incidents/1/decisions", R"({"id":"d-2","ts":"2026-11-27T04:31:00Z","incident":1,"action":"declare","level":"warning"})",
-       &committee, "TAO"},
+      {"/api/v1/incidents/1/decisions",
+       R"({"id":"d-2","ts":"2026-11-27T04:31:00Z","incident":1,"action":"declare","level":"warning"})", &committee,
+       "TAO"},
       {"/api/v1/stations/kaoko-bridge/silence", R"({"minutes":60})", &committee, "TAO"},
       {"/api/v1/villages/kaoko/drill", R"({"level":"warning"})", &watcher, "drill"},
   };
@@ -104,9 +106,9 @@ TEST_CASE("people's API: state-changing endpoints refuse no session, bad CSRF, w
                      403, "CSRF");
     // Another person's CSRF token does not fit this session either.
     Login* other = e.wrong_role == &watcher ? &committee : &watcher;
-    RequireJsonError(HttpRequest(port, "POST", e.target, e.body,
-                                 {{"Cookie", e.wrong_role->cookie}, {"X-CSRF-Token", other->csrf}}),
-                     403, "CSRF");
+    RequireJsonError(
+        HttpRequest(port, "POST", e.target, e.body, {{"Cookie", e.wrong_role->cookie}, {"X-CSRF-Token", other->csrf}}),
+        403, "CSRF");
     RequireJsonError(HttpRequest(port, "POST", e.target, e.body,
                                  {{"Cookie", e.wrong_role->cookie}, {"X-CSRF-Token", e.wrong_role->csrf}}),
                      403, e.role_fragment);
@@ -134,14 +136,16 @@ TEST_CASE("people's API: state-changing endpoints refuse no session, bad CSRF, w
   REQUIRE(json::parse(ack.body)["ok"] == true);
   REQUIRE(json::parse(kaoko.Get("/api/v1/incidents/1").body)["status"] == "awaiting_confirmation");
   // Logged out, the same cookie is worthless.
-  REQUIRE(HttpRequest(port, "POST", "/api/v1/logout", "", {{"Cookie", committee.cookie}, {"X-CSRF-Token", committee.csrf}})
-              .status == 200);
+  REQUIRE(
+      HttpRequest(port, "POST", "/api/v1/logout", "", {{"Cookie", committee.cookie}, {"X-CSRF-Token", committee.csrf}})
+          .status == 200);
   RequireJsonError(HttpRequest(port, "GET", "/api/v1/me", "", {{"Cookie", committee.cookie}}), 401, "log in");
 }
 
-TEST_CASE("people's API: a village's pages ask for their own (?village=): only its stations, alert state and "
-          "incidents, and a person's waiting asks are their village's",
-          "[integration]") {
+TEST_CASE(
+    "people's API: a village's pages ask for their own (?village=): only its stations, alert state and "
+    "incidents, and a person's waiting asks are their village's",
+    "[integration]") {
   Broker broker;
   TempDir dir;
   ServiceProcess kaoko(broker, dir.path() + "/kaoko.db");
@@ -158,7 +162,8 @@ TEST_CASE("people's API: a village's pages ask for their own (?village=): only i
     INFO(target << " → " << res.status << " " << res.body);
     REQUIRE(res.status == 200);
     std::set<std::string> out;
-    for (const auto& e : json::parse(res.body)) out.insert(e[field].is_string() ? e[field].get<std::string>() : e[field].dump());
+    for (const auto& e : json::parse(res.body))
+      out.insert(e[field].is_string() ? e[field].get<std::string>() : e[field].dump());
     return out;
   };
   using Set = std::set<std::string>;
@@ -237,15 +242,17 @@ TEST_CASE("people's API: failed logins are rate-limited with 429 and Retry-After
   REQUIRE(std::stoi(limited.headers["retry-after"]) >= 1);
   REQUIRE(std::stoi(limited.headers["retry-after"]) <= 60);
   // Even the right password waits out the window: a guesser cannot tell.
-  RequireJsonError(HttpRequest(port, "POST", "/api/v1/login", json{{"user", "boonmee"}, {"password", "demo-boonmee"}}.dump()),
-                   429);
+  RequireJsonError(
+      HttpRequest(port, "POST", "/api/v1/login", json{{"user", "boonmee"}, {"password", "demo-boonmee"}}.dump()), 429);
   // Another person is not locked out by it.
-  REQUIRE(HttpRequest(port, "POST", "/api/v1/login", json{{"user", "suda"}, {"password", "demo-suda"}}.dump()).status == 200);
+  REQUIRE(HttpRequest(port, "POST", "/api/v1/login", json{{"user", "suda"}, {"password", "demo-suda"}}.dump()).status ==
+          200);
   RequireJsonError(HttpRequest(port, "POST", "/api/v1/login", "not json"), 400);
   RequireJsonError(HttpRequest(port, "POST", "/api/v1/login", json{{"user", "ghost"}, {"password", "x"}}.dump()), 401);
 }
 
-TEST_CASE("static pages: served with content types and Cache-Control, and no path leaves the web root", "[integration]") {
+TEST_CASE("static pages: served with content types and Cache-Control, and no path leaves the web root",
+          "[integration]") {
   Broker broker;
   TempDir dir;
   ServiceProcess kaoko(broker, dir.path() + "/kaoko.db");
@@ -263,11 +270,12 @@ TEST_CASE("static pages: served with content types and Cache-Control, and no pat
     auto again = HttpRequest(port, "GET", path, "", {{"If-None-Match", res.headers["etag"]}});
     REQUIRE(again.status == 304);
   }
-  REQUIRE(HttpRequest(port, "GET", "/").headers["content-security-policy"].find("default-src 'self'") != std::string::npos);
-  for (std::string bad : {"/../CMakeLists.txt", "/../../server/CMakeLists.txt", "/%2e%2e/CMakeLists.txt",
-                          "/%2E%2E/%2e%2e/etc/passwd", "/..%2fCMakeLists.txt", "/web/..%2f..%2fCMakeLists.txt",
-                          "/.%2e/CMakeLists.txt", "/..\\CMakeLists.txt", "/%00index.html", "/.hidden",
-                          "/x/../../CMakeLists.txt"}) {
+  REQUIRE(HttpRequest(port, "GET", "/").headers["content-security-policy"].find("default-src 'self'") !=
+          std::string::npos);
+  for (std::string bad :
+       {"/../CMakeLists.txt", "/../../server/CMakeLists.txt", "/%2e%2e/CMakeLists.txt", "/%2E%2E/%2e%2e/etc/passwd",
+        "/..%2fCMakeLists.txt", "/web/..%2f..%2fCMakeLists.txt", "/.%2e/CMakeLists.txt", "/..\\CMakeLists.txt",
+        "/%00index.html", "/.hidden", "/x/../../CMakeLists.txt"}) {
     auto res = HttpRequest(port, "GET", bad);
     INFO(bad << " → " << res.status << " " << res.body);
     REQUIRE((res.status == 400 || res.status == 404));

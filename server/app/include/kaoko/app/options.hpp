@@ -1,0 +1,24 @@
+// kaoko-server's command line: what each option means (Usage) and the options it asks for (ParseOptions).
+#pragma once
+
+#include <string>
+
+#include "kaoko/app/service.hpp"
+#include "kaoko/contract/result.hpp"
+
+namespace kaoko::server {
+
+// The whole --help text.
+const char* Usage();
+
+struct ParsedOptions {
+  ServiceOptions service;
+  bool help = false;  // --help: print Usage() and stop
+};
+
+// Reads argv (and the environment's KAOKO_MQTT_PASSWORD, KAOKO_ALERT_TRACE; the password from --credentials'
+// file). An error's reason is one line for the operator; its code is "usage" when Usage() should follow it, else
+// "options". Never throws. Not thread-safe (reads the environment).
+Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std::string& default_web_root);
+
+}  // namespace kaoko::server

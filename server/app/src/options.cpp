@@ -1,0 +1,183 @@
+// kaoko-server's command line (options.hpp).
+#include "kaoko/app/options.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+#include "kaoko/contract/wire.hpp"
+
+namespace kaoko::server {
+namespace {
+
+const char* kUsage = R"(kaoko-server — the kaoko flood early-warning service
+
+Usage: kaoko-server --network FILE [options]
+
+  --network FILE         the tambon's network file (TOML)                  (required)
+  --db FILE              the SQLite database (created if missing)          [kaoko.db]
+  --broker URL           the MQTT broker                                   [tcp://127.0.0.1:1883]
+  --mqtt-user NAME       the service's broker account                      [kaoko]
+  --credentials FILE     credentials.toml from kaoko-admin (password of --mqtt-user)
+  --mqtt-password PW     the password itself (or env KAOKO_MQTT_PASSWORD)
+  --client-id ID         MQTT client id; keep it stable (persistent session) [kaoko-<tambon>]
+  --http ADDR:PORT       where the HTTP API listens                       [127.0.0.1:8080]
+  --web-root DIR         the people's pages (static files)                [the source tree's server/web]
+  --mqtt-ws URL          the broker's MQTT-over-WebSockets URL for the watcher page, e.g. ws://127.0.0.1:9001
+                         (default: ws://<the page's host>:9001)
+  --raw-days N           keep every raw reading this many days; older ones become hourly rows (lowest, mean,
+                         highest level, count, rain, lowest battery); 0 keeps them forever; at least 7  [400]
+  --time-scale N         REHEARSAL: kaoko's clock runs N times faster than real time
+  --time-origin TIME     REHEARSAL: the simulated time (RFC 3339) at the wall-clock moment TIME; simulated time is
+                         TIME + (now - TIME) * N, the rule kaoko-sim --start TIME --speed N follows
+
+  Tiers (docs/tiers.md): a village edge box, the TAO (the default), a province
+  --tier edge|tao|province                                                  [tao]
+  --village ID           edge: the village this box serves
+  --node ID              this node's name in tier topics and its bridge account above
+                         [edge: edge-<village>; tao: the tambon's id; province: province]
+  --uplink               tao: journal readings and incident events up to a province (through the broker's bridge)
+  --tambon-network FILE  province: the network file of one tambon (repeat for each); --network is not needed
+  --heartbeat SECONDS    seconds between heartbeats to the tier above, on kaoko's clock                  [60]
+  --silent-after N       heartbeats a node below may miss before a technician incident is opened       [3]
+  --journal-resend MS    resend unacknowledged journal entries after this long without progress      [5000]
+  --help                 this text
+Environment: KAOKO_MQTT_PASSWORD (as --mqtt-password); KAOKO_ALERT_TRACE=FILE appends one line per reading that
+caused an alert, with where its time went (measurement: ./kaoko bench, docs/benchmarks.md)
+)";
+
+// Every option Usage() names.
+constexpr std::string_view kOptions[] = {
+    "--network",     "--db",           "--broker",        "--mqtt-user", "--mqtt-password", "--credentials",
+    "--client-id",   "--http",         "--web-root",      "--mqtt-ws",   "--raw-days",      "--time-scale",
+    "--time-origin", "--tier",         "--village",       "--node",      "--uplink",        "--tambon-network",
+    "--heartbeat",   "--silent-after", "--journal-resend"};
+
+Error Usage(std::string reason) { return MakeError("usage", std::move(reason)); }
+Error Plain(std::string reason) { return MakeError("options", std::move(reason)); }
+
+// A whole number of at most nine digits (every option that takes one wants far less).
+Result<int> WholeNumber(const std::string& option, const std::string& v) {
+  int n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || v.size() > 9 || ec != std::errc() || end != v.data() + v.size() || n < 0) {
+    return Plain(fmt::format("{} wants a whole number, got '{}'", option, v));
+  }
+  return n;
+}
+
+}  // namespace
+
+const char* Usage() { return kUsage; }
+
+Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std::string& default_web_root) {
+  using Parsed = ParsedOptions;
+  ServiceOptions o;
+  o.web_root = default_web_root;
+  std::string credentials;
+  if (const char* pw = std::getenv("KAOKO_MQTT_PASSWORD")) o.mqtt_password = pw;
+  if (const char* trace = std::getenv("KAOKO_ALERT_TRACE")) o.alert_trace = trace;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") return Parsed{o, true};
+    if (std::find(std::begin(kOptions), std::end(kOptions), a) == std::end(kOptions)) {
+      return Usage(fmt::format("unknown option '{}'", a));
+    }
+    // Every option but --help and --uplink takes a value.
+    std::string v;
+    if (a != "--uplink") {
+      if (i + 1 >= argc) return Usage(fmt::format("{} needs a value", a));
+      v = argv[++i];
+    }
+    if (a == "--network")
+      o.network_file = v;
+    else if (a == "--db")
+      o.db_path = v;
+    else if (a == "--broker")
+      o.broker_url = v;
+    else if (a == "--mqtt-user")
+      o.mqtt_user = v;
+    else if (a == "--mqtt-password")
+      o.mqtt_password = v;
+    else if (a == "--credentials")
+      credentials = v;
+    else if (a == "--client-id")
+      o.client_id = v;
+    else if (a == "--web-root")
+      o.web_root = v;
+    else if (a == "--mqtt-ws")
+      o.mqtt_ws_url = v;
+    else if (a == "--raw-days") {
+      bool number = !v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos;
+      if (!number || (std::stoi(v) != 0 && std::stoi(v) < 7)) {
+        // A week at least: the dashboard's charts and the people who look back after a flood want raw readings.
+        return Plain(fmt::format(
+            "--raw-days wants 0 (keep raw readings forever) or a whole number of days of at least 7, got '{}'", v));
+      }
+      o.raw_days = std::stoi(v);
+    } else if (a == "--tier") {
+      auto mode = tier::ParseMode(v);
+      if (!mode) {
+        return Plain("--tier is edge, tao or province");
+      }
+      o.tier.mode = *mode;
+    } else if (a == "--village")
+      o.tier.village = v;
+    else if (a == "--node")
+      o.tier.node = v;
+    else if (a == "--uplink")
+      o.tier.uplink = true;
+    else if (a == "--tambon-network")
+      o.tier.tambon_networks.push_back(v);
+    else if (a == "--heartbeat" || a == "--silent-after" || a == "--journal-resend") {
+      auto n = WholeNumber(a, v);
+      if (!n) return n.error();
+      int* field = a == "--heartbeat"      ? &o.tier.heartbeat_seconds
+                   : a == "--silent-after" ? &o.tier.silent_heartbeats
+                                           : &o.tier.resend_ms;
+      *field = *n;
+    } else if (a == "--time-scale") {
+      double scale = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), scale);
+      if (ec != std::errc() || end != v.data() + v.size() || !(scale > 0) || !std::isfinite(scale)) {
+        return Plain(fmt::format("--time-scale wants a number above 0, got '{}'", v));
+      }
+      o.time_scale = scale;
+    } else if (a == "--time-origin") {
+      auto t = kaoko::wire::ParseTime(v);
+      if (!t) {
+        return Plain(fmt::format("--time-origin: {}", t.error().reason));
+      }
+      o.time_origin_ms = t->time_since_epoch().count();
+    } else if (a == "--http") {
+      auto colon = v.rfind(':');
+      if (colon == std::string::npos) {
+        return Plain(fmt::format("--http wants ADDR:PORT, got '{}'", v));
+      }
+      auto port = WholeNumber(a, v.substr(colon + 1));
+      if (!port || *port > 65535) return Plain(fmt::format("--http wants ADDR:PORT, got '{}'", v));
+      o.http_address = v.substr(0, colon);
+      o.http_port = static_cast<unsigned short>(*port);
+    } else {
+      return Usage(fmt::format("unknown option '{}'", a));
+    }
+  }
+  if (o.network_file.empty() && o.tier.mode != tier::Mode::kProvince) {
+    return Usage("--network is required");
+  }
+  if (!credentials.empty()) {
+    auto pw = ReadPassword(credentials, o.mqtt_user);
+    if (!pw) return Plain(pw.error().reason);
+    o.mqtt_password = *pw;
+    o.credentials_file = credentials;
+  }
+  return Parsed{std::move(o), false};
+}
+
+}  // namespace kaoko::server

@@ -1,0 +1,81 @@
+// kaoko-server's command line: what an operator types is taken as meant, and a mistake gets one line saying which
+// option and why, never an exception (a bare std::stoi would end the process on "--heartbeat x").
+#include <catch2/catch.hpp>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "kaoko/app/options.hpp"
+
+namespace {
+
+kaoko::Result<kaoko::server::ParsedOptions> Parse(std::initializer_list<const char*> args) {
+  std::vector<const char*> argv{"kaoko-server"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return kaoko::server::ParseOptions(static_cast<int>(argv.size()), argv.data(), "/web");
+}
+
+std::string ErrorOf(std::initializer_list<const char*> args) {
+  auto parsed = Parse(args);
+  REQUIRE_FALSE(parsed);
+  return parsed.error().code + ": " + parsed.error().reason;
+}
+
+}  // namespace
+
+TEST_CASE("options: each option lands where the service reads it", "[options]") {
+  auto p = Parse({"--network",        "n.toml",       "--db",           "k.db",
+                  "--http",           "0.0.0.0:9090", "--raw-days",     "30",
+                  "--time-scale",     "120",          "--time-origin",  "2026-12-07T02:00:00Z",
+                  "--tier",           "edge",         "--village",      "kaoko",
+                  "--heartbeat",      "15",           "--silent-after", "4",
+                  "--journal-resend", "2500",         "--uplink"});
+  REQUIRE(p);
+  const auto& o = p->service;
+  CHECK_FALSE(p->help);
+  CHECK(o.network_file == "n.toml");
+  CHECK(o.db_path == "k.db");
+  CHECK(o.http_address == "0.0.0.0");
+  CHECK(o.http_port == 9090);
+  CHECK(o.raw_days == 30);
+  CHECK(o.time_scale == 120.0);
+  CHECK(o.time_origin_ms == 1796608800000);
+  CHECK(o.tier.village == "kaoko");
+  CHECK(o.tier.heartbeat_seconds == 15);
+  CHECK(o.tier.silent_heartbeats == 4);
+  CHECK(o.tier.resend_ms == 2500);
+  CHECK(o.tier.uplink);
+  CHECK(o.web_root == "/web");  // the default given by main
+}
+
+TEST_CASE("options: --help asks for the usage text", "[options]") {
+  auto p = Parse({"--help"});
+  REQUIRE(p);
+  CHECK(p->help);
+  CHECK(std::string(kaoko::server::Usage()).find("--network FILE") != std::string::npos);
+}
+
+TEST_CASE("options: a mistake names the option and why, and never throws", "[options]") {
+  CHECK(ErrorOf({"--network", "n.toml", "--bogus"}) == "usage: unknown option '--bogus'");
+  CHECK(ErrorOf({"--network"}) == "usage: --network needs a value");
+  CHECK(ErrorOf({"--db", "k.db"}) == "usage: --network is required");
+  CHECK(ErrorOf({"--network", "n", "--raw-days", "3"}).find("at least 7, got '3'") != std::string::npos);
+  CHECK(ErrorOf({"--network", "n", "--heartbeat", "x"}) == "options: --heartbeat wants a whole number, got 'x'");
+  CHECK(ErrorOf({"--network", "n", "--silent-after", "99999999999"}) ==
+        "options: --silent-after wants a whole number, got '99999999999'");
+  CHECK(ErrorOf({"--network", "n", "--http", "8080"}) == "options: --http wants ADDR:PORT, got '8080'");
+  CHECK(ErrorOf({"--network", "n", "--http", "127.0.0.1:70000"}) ==
+        "options: --http wants ADDR:PORT, got '127.0.0.1:70000'");
+  CHECK(ErrorOf({"--network", "n", "--time-scale", "fast"}) ==
+        "options: --time-scale wants a number above 0, got 'fast'");
+  CHECK(ErrorOf({"--network", "n", "--tier", "district"}) == "options: --tier is edge, tao or province");
+  CHECK(ErrorOf({"--network", "n", "--time-origin", "yesterday"}).rfind("options: --time-origin: ", 0) == 0);
+  CHECK(ErrorOf({"--network", "n", "--credentials", "/nonexistent/credentials.toml"}).rfind("options: ", 0) == 0);
+}
+
+TEST_CASE("options: a province needs no --network", "[options]") {
+  auto p = Parse({"--tier", "province", "--tambon-network", "a.toml", "--tambon-network", "b.toml"});
+  REQUIRE(p);
+  CHECK(p->service.tier.tambon_networks == std::vector<std::string>{"a.toml", "b.toml"});
+}
