@@ -274,7 +274,7 @@ TEST_CASE("core: a batch the database refuses is neither acked nor receipted", "
   REQUIRE_FALSE(f.pub.On("kaoko/v1/tonhong/kaoko/notify/prasert").empty());
 }
 
-TEST_CASE("core: an alert is committed and published before the rest of its batch is handled (issue 7)", "[core]") {
+TEST_CASE("core: an alert is committed and published before the rest of its batch is handled", "[core]") {
   Fixture f;
   const std::string alert = "kaoko/v1/tonhong/kaoko/alert";
   std::vector<std::int64_t> stored_when_alerted;  // readings on disk at the moment each alert left
@@ -593,7 +593,7 @@ TEST_CASE("core: a restart rebuilds the fast-rise ring, the rain and the counter
   }
 }
 
-TEST_CASE("core: a batch rolled back after the engine saw it is decided once when it comes again (issue 7)", "[core]") {
+TEST_CASE("core: a batch rolled back after the engine saw it is decided once when it comes again", "[core]") {
   Fixture f;
   // The disk fills up at the end of the batch: readings and the report are written, the engine has decided on them,
   // and the timeline is what fails (COMMIT failing with SQLITE_FULL does the same).

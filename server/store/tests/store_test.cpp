@@ -125,8 +125,7 @@ TEST_CASE("store: reports and decisions are stored once per (user, id)", "[store
   REQUIRE(s->QuickCheck().empty());
 }
 
-TEST_CASE("store: a station first seen in a rolled-back batch gets a key that exists once it is stored (issue 7)",
-          "[store]") {
+TEST_CASE("store: a station first seen in a rolled-back batch gets a key that exists once it is stored", "[store]") {
   ScratchDir tmp("store");
   auto s = std::move(*store::Store::Open(tmp.db()));
   s->Begin();
