@@ -278,13 +278,13 @@ bool FastOptional(const FastValue& v, double lo, double hi, std::optional<double
 }
 
 // The reading, when the payload is a good reading of the plain shape; nullopt for "let the DOM parser decide".
-std::optional<ReadingMsg> FastReading(std::string_view payload, const alerting::Station& station, TimePoint now,
-                                      std::chrono::milliseconds max_future) {
+std::optional<Reading> FastReading(std::string_view payload, const alerting::Station& station, TimePoint now,
+                                   std::chrono::milliseconds max_future) {
   if (payload.empty() || payload.size() > kMaxPayloadBytes) return std::nullopt;
   FastValue seq, ts, level, rain, battery;
   if (!FastScanner(payload).Object(seq, ts, level, rain, battery)) return std::nullopt;
   if (seq.kind != FastValue::kInteger || seq.text.front() == '-') return std::nullopt;
-  ReadingMsg r;
+  Reading r;
   auto [ptr, ec] = std::from_chars(seq.text.data(), seq.text.data() + seq.text.size(), r.seq);
   if (ec != std::errc() || ptr != seq.text.data() + seq.text.size() || r.seq > static_cast<std::uint64_t>(INT64_MAX)) {
     return std::nullopt;
@@ -297,6 +297,7 @@ std::optional<ReadingMsg> FastReading(std::string_view payload, const alerting::
   if (!l || *l < station.min_level_cm || *l > station.max_level_cm) return std::nullopt;
   r.level_cm = *l;
   if (!FastOptional(rain, 0, 1000, r.rain_mm) || !FastOptional(battery, 0, 60, r.battery_v)) return std::nullopt;
+  r.station = station.id;
   return r;
 }
 
@@ -505,7 +506,7 @@ ReadingParse ParseReadingDom(std::string_view payload, const alerting::Station& 
     return refuse(MakeError("battery_out_of_range", fmt::format("battery_v {} is outside 0 to 60", **battery)), seq,
                   *ts);
   }
-  out.reading = ReadingMsg{seq, *ts, level, *rain, *battery};
+  out.reading = Reading{station.id, seq, *ts, level, *rain, *battery};
   return out;
 }
 
@@ -555,15 +556,21 @@ struct PhoneMessage {
   TimePoint ts{};
 };
 
+Result<PhoneMessage> PhoneMessageOf(json obj) {
+  auto id = RequiredId(obj);
+  if (!id) return id.error();
+  auto ts = RequiredTime(obj, "ts");
+  if (!ts) return ts.error();
+  return PhoneMessage{std::move(obj), std::move(*id), *ts};
+}
+
 Result<PhoneMessage> ParsePhoneMessage(std::string_view payload) {
   auto obj = ParseObject(payload);
   if (!obj) return obj.error();
-  auto id = RequiredId(*obj);
-  if (!id) return id.error();
-  auto ts = RequiredTime(*obj, "ts");
-  if (!ts) return ts.error();
-  return PhoneMessage{std::move(*obj), std::move(*id), *ts};
+  return PhoneMessageOf(std::move(*obj));
 }
+
+Result<DecisionMsg> DecisionOf(const PhoneMessage& msg);
 }  // namespace
 
 Result<ReportMsg> ParseReport(std::string_view payload) {
@@ -622,10 +629,33 @@ Result<ReportMsg> ParseReport(std::string_view payload) {
 Result<DecisionMsg> ParseDecision(std::string_view payload) {
   auto msg = ParsePhoneMessage(payload);
   if (!msg) return msg.error();
-  const json& j = msg->object;
+  return DecisionOf(*msg);
+}
+
+Result<DecisionMsg> ParseWebDecision(std::string_view body, const DecisionDefaults& defaults) {
+  if (body.size() > kMaxPayloadBytes) {
+    return MakeError("too_large", fmt::format("the body is {} bytes; the limit is {}", body.size(), kMaxPayloadBytes));
+  }
+  json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return MakeError("not_object", "the body must be a JSON decision object");
+  if (!j.contains("incident")) j["incident"] = defaults.incident;
+  if (!j.contains("id")) j["id"] = defaults.id;
+  if (!j.contains("ts")) j["ts"] = FormatTime(defaults.ts);
+  if (const json& incident = j["incident"];
+      !incident.is_number_integer() || incident.get<std::int64_t>() != defaults.incident) {
+    return MakeError("wrong_incident", fmt::format("the body's incident is not {}", defaults.incident));
+  }
+  auto msg = PhoneMessageOf(std::move(j));
+  if (!msg) return msg.error();
+  return DecisionOf(*msg);
+}
+
+namespace {
+Result<DecisionMsg> DecisionOf(const PhoneMessage& msg) {
+  const json& j = msg.object;
   DecisionMsg d;
-  d.id = msg->id;
-  d.ts = msg->ts;
+  d.id = msg.id;
+  d.ts = msg.ts;
   auto incident = j.find("incident");
   if (incident == j.end()) return MakeError("missing_incident", "incident is required");
   if (!incident->is_number_integer() || incident->get<std::int64_t>() <= 0) {
@@ -651,6 +681,7 @@ Result<DecisionMsg> ParseDecision(std::string_view payload) {
   d.note = *note;
   return d;
 }
+}  // namespace
 
 std::optional<std::string> PeekId(std::string_view payload) {
   if (payload.size() > kMaxPayloadBytes) return std::nullopt;

@@ -65,6 +65,7 @@ TEST_CASE("wire: readings are validated with a specific reason", "[wire]") {
                               "battery_v": 3.92, "extra": "ignored"})",
                           st, Now());
     REQUIRE(p.reading);
+    REQUIRE(p.reading->station == st.id);  // the one reading type carries its station from here to the store
     REQUIRE(p.reading->seq == 1042);
     REQUIRE(p.reading->level_cm == 312.5);
     REQUIRE(*p.reading->rain_mm == 4.2);
@@ -160,6 +161,33 @@ TEST_CASE("wire: decisions", "[wire]") {
   REQUIRE(code(R"({"id":"d","ts":"2026-11-27T04:31:00Z","action":"ack"})") == "missing_incident");
   REQUIRE(PeekId(R"({"id":"d-9","action":"nope"})") == std::optional<std::string>("d-9"));
   REQUIRE_FALSE(PeekId("not json"));
+}
+
+TEST_CASE("wire: a decision from the web API takes its id, time and incident from the server", "[wire]") {
+  const DecisionDefaults defaults{.incident = 17, .id = "web-1", .ts = *ParseTime("2026-11-27T04:40:00Z")};
+  auto d = ParseWebDecision(R"({"action":"ack"})", defaults);
+  REQUIRE(d.ok());
+  CHECK(d->incident == 17);
+  CHECK(d->id == "web-1");
+  CHECK(FormatTime(d->ts) == "2026-11-27T04:40:00Z");
+  CHECK(d->action == DecisionAction::kAck);
+  // What the body gives is kept.
+  auto given =
+      ParseWebDecision(R"({"id":"p-7","ts":"2026-11-27T04:31:00Z","incident":17,"action":"confirm"})", defaults);
+  REQUIRE(given.ok());
+  CHECK(given->id == "p-7");
+  CHECK(FormatTime(given->ts) == "2026-11-27T04:31:00Z");
+  auto reason = [&](std::string_view body) {
+    auto r = ParseWebDecision(body, defaults);
+    return r.ok() ? std::string("ok") : r.error().reason;
+  };
+  CHECK(reason("[1]") == "the body must be a JSON decision object");
+  CHECK(reason("") == "the body must be a JSON decision object");
+  CHECK(reason(R"({"incident":18,"action":"ack"})") == "the body's incident is not 17");
+  CHECK(reason(R"({"incident":"17","action":"ack"})") == "the body's incident is not 17");
+  CHECK(reason(R"({"action":"declare"})") == "declare needs a level: watch, warning or critical");
+  CHECK(reason(R"({"action":"ack","ts":"yesterday"})").find("ts") != std::string::npos);
+  CHECK(reason(std::string(5000, ' ')) == "the body is 5000 bytes; the limit is 4096");
 }
 
 TEST_CASE("wire: acks and receipts render as the contract shows", "[wire]") {

@@ -80,7 +80,7 @@ std::int64_t Db::Int(const std::string& sql) {
 
 std::set<Key> Db::StoredKeys() {
   std::set<Key> out;
-  store_->ForEachReading([&](const store::StoredReading& r) { out.emplace(r.station, r.seq); });
+  store_->ForEachReading([&](const wire::Reading& r) { out.emplace(r.station, r.seq); });
   return out;
 }
 

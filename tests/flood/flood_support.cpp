@@ -97,7 +97,7 @@ std::map<std::string, std::vector<ReadingRow>> StoredReadings(const std::string&
   auto s = store::Store::Open(db_path, {.read_only = true});
   if (!s) throw std::runtime_error(s.error().reason);
   std::map<std::string, std::vector<ReadingRow>> out;
-  (*s)->ForEachReading([&](const store::StoredReading& r) {
+  (*s)->ForEachReading([&](const wire::Reading& r) {
     out[r.station].push_back(ReadingRow{r.seq, r.ts.time_since_epoch().count(), r.level_cm});
   });
   return out;

@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     KAOKO_FUZZ_CHECK(!p.refused->error.reason.empty() && !p.refused->error.code.empty());
     return 0;
   }
-  const ReadingMsg& r = *p.reading;
+  const Reading& r = *p.reading;
   KAOKO_FUZZ_CHECK(std::isfinite(r.level_cm) && r.level_cm >= station.min_level_cm &&
                    r.level_cm <= station.max_level_cm);
   KAOKO_FUZZ_CHECK(r.ts <= now + std::chrono::minutes(10));

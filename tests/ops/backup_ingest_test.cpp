@@ -48,7 +48,7 @@ void History(const std::string& db, const std::string& station, kaoko::wire::Tim
   (*s)->Begin();
   for (int i = 0; i < count; ++i) {
     (*s)->InsertReading(
-        station, {static_cast<std::uint64_t>(i + 1), from + std::chrono::minutes(i), 150.0 + (i % 60), 0.2, 3.8});
+        station, {{}, static_cast<std::uint64_t>(i + 1), from + std::chrono::minutes(i), 150.0 + (i % 60), 0.2, 3.8});
   }
   (*s)->Commit();
 }

@@ -100,8 +100,8 @@ int main(int argc, char** argv) {
   const std::uint64_t rounds = (readings + stations - 1) / stations;
   const std::uint64_t per_station = history / stations;  // older readings per station, seq 1 … per_station
   const std::uint64_t seq_base = 1000 + per_station;
-  wire::TimePoint clock =
-      start + std::chrono::minutes(10) * static_cast<std::int64_t>(rounds) + std::chrono::minutes(1);
+  const kaoko::Clock clock = kaoko::Clock::Fake(start + std::chrono::minutes(10) * static_cast<std::int64_t>(rounds) +
+                                                std::chrono::minutes(1));
   std::vector<std::string> topics;
   topics.reserve(stations);
   for (std::size_t s = 0; s < stations; ++s) {
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
   server::Metrics metrics;
   NullPublisher publisher;
   server::CoreOptions options;
-  options.clock = [&clock] { return clock; };
+  options.clock = clock;
   double cpu_setup = 0, cpu_feed = 0;
   {
     auto db = store::Store::Open(db_path);

@@ -64,18 +64,6 @@ from_hours = 1.0
 to_hours = 2.0
 )toml";
 
-// kaoko-sim runs `hook begin|end broker` and waits until this test has done it (see tests/flood/outage_test.cpp).
-constexpr const char* kHook = R"sh(#!/bin/sh
-dir="$(dirname "$0")"
-touch "$dir/outage-$1-$2.request"
-i=0
-while [ ! -e "$dir/outage-$1-$2.done" ]; do
-  i=$((i + 1))
-  if [ "$i" -gt 1200 ]; then exit 1; fi
-  sleep 0.05
-done
-)sh";
-
 constexpr int kSpeed = 360;  // simulated seconds per real second: the cut hour lasts 10 s
 
 void Write(const std::string& path, const std::string& text) {
@@ -173,7 +161,7 @@ TEST_CASE(
   const std::string hook = dir.path() + "/outage-hook.sh";
   const std::string produced = dir.path() + "/produced.log";
   Write(scenario, kScenario);
-  Write(hook, kHook);
+  Write(hook, kOutageHook);
   std::filesystem::permissions(hook, std::filesystem::perms::owner_all);
 
   // Three brokers: the province's (no bridge of its own), the TAO's (bridged up), the village box's (bridged up).

@@ -43,7 +43,7 @@ wire::TimePoint Minute(std::int64_t m) {
 void Fill(store::Store& s, const std::string& station, std::uint64_t first, std::uint64_t last) {
   s.Begin();
   for (auto seq = first; seq <= last; ++seq) {
-    s.InsertReading(station, {seq, Minute(static_cast<std::int64_t>(seq)), 250.5, 0.2, 3.91});
+    s.InsertReading(station, {{}, seq, Minute(static_cast<std::int64_t>(seq)), 250.5, 0.2, 3.91});
   }
   s.Commit();
 }

@@ -180,4 +180,13 @@ Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std:
   return Parsed{std::move(o), false};
 }
 
+Clock ClockOf(const ServiceOptions& options) {
+  if (options.time_origin_ms != 0) {
+    return Clock::RehearsalFrom(Clock::TimePoint(std::chrono::milliseconds(options.time_origin_ms)),
+                                options.time_scale);
+  }
+  if (options.time_scale != 1.0) return Clock::RehearsalStartingNow(options.time_scale);
+  return Clock::Wall();
+}
+
 }  // namespace kaoko::server

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "kaoko/app/options.hpp"
 #include "kaoko/app/station_texts_file.hpp"
 #include "kaoko/common/log.hpp"
 #include "kaoko/contract/network_file.hpp"
@@ -18,6 +19,7 @@
 #include "kaoko/ingest/core.hpp"
 #include "kaoko/live/live.hpp"
 #include "kaoko/mqtt/mqtt_link.hpp"
+#include "kaoko/mqtt/publish_router.hpp"
 #include "kaoko/store/db_lock.hpp"
 #include "kaoko/store/retention.hpp"
 #include "kaoko/store/store.hpp"
@@ -63,30 +65,10 @@ class ServiceImpl : public Service {
     if (!made) return made.error();
     tier_ = std::move(*made);
     core_options.tap = tier_.get();
-    if (options_.time_scale != 1.0 || options_.time_origin_ms != 0) {
-      // Rehearsal: simulated time = origin + (real time since start) × scale, the same rule kaoko-sim follows.
-      auto real_start = std::chrono::steady_clock::now();
-      auto origin = options_.time_origin_ms != 0
-                        ? TimePoint(std::chrono::milliseconds(options_.time_origin_ms))
-                        : std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-      double scale = options_.time_scale;
-      if (options_.time_origin_ms != 0) {
-        // Anchor to the wall clock so that a service started after the simulator agrees with it.
-        auto wall_origin = origin;
-        core_options.clock = [wall_origin, scale] {
-          auto real = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-          auto elapsed = std::chrono::duration<double, std::milli>(real - wall_origin).count();
-          return wall_origin + std::chrono::milliseconds(static_cast<long long>(elapsed * scale));
-        };
-      } else {
-        core_options.clock = [origin, real_start, scale] {
-          auto elapsed =
-              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - real_start).count();
-          return origin + std::chrono::milliseconds(static_cast<long long>(elapsed * scale));
-        };
-      }
-      log::Info("service", "REHEARSAL: kaoko's clock runs {}x faster than real time from {}", scale,
-                wire::FormatTime(origin));
+    core_options.clock = ClockOf(options_);
+    if (core_options.clock.rehearsal()) {
+      log::Info("service", "REHEARSAL: kaoko's clock runs {}x faster than real time from {}",
+                core_options.clock.scale(), wire::FormatTime(core_options.clock.origin()));
     }
     core_ = std::make_unique<Core>(network_, *writer_, publisher_, metrics_, core_options);
     tier_->Attach(*core_);
@@ -106,9 +88,8 @@ class ServiceImpl : public Service {
     out.extra_subscriptions.clear();
     out.subscribe = false;
     out_ = std::make_unique<MqttLink>(out, metrics_, [this](Inbound in) { core_->Enqueue(std::move(in)); });
-    split_.acks = mqtt_.get();
-    split_.rest = out_.get();
-    publisher_.target = &tier_->Output(split_);
+    router_ = std::make_unique<PublishRouter>(*mqtt_, *out_);
+    publisher_.target = &tier_->Output(*router_);
     // People's logins: a person without a stored web password may use their broker password once (the seed).
     std::map<std::string, std::string> seeds;
     if (!options_.credentials_file.empty()) {
@@ -257,15 +238,6 @@ class ServiceImpl : public Service {
     }
   };
 
-  // Acks to one link, everything else to the other.
-  struct Split : Publisher {
-    Publisher* acks = nullptr;
-    Publisher* rest = nullptr;
-    void Publish(const std::string& topic, const std::string& payload, bool retained) override {
-      (IsAckTopic(topic) ? acks : rest)->Publish(topic, payload, retained);
-    }
-  };
-
   std::optional<store::DatabaseLock> db_lock_;  // first member: released last
   ServiceOptions options_;
   alerting::Network network_;
@@ -274,9 +246,9 @@ class ServiceImpl : public Service {
   std::unique_ptr<store::Store> writer_;
   std::unique_ptr<tier::Tier> tier_;  // after the writer (its statements go first), before the core
   std::unique_ptr<Core> core_;
-  std::unique_ptr<MqttLink> mqtt_;  // subscribes; publishes the acks
-  std::unique_ptr<MqttLink> out_;   // publishes everything else
-  Split split_;
+  std::unique_ptr<MqttLink> mqtt_;         // subscribes; publishes the acks
+  std::unique_ptr<MqttLink> out_;          // publishes everything else
+  std::unique_ptr<PublishRouter> router_;  // acks to mqtt_, the rest to out_
   std::unique_ptr<HttpApi> api_;
   std::unique_ptr<LiveHub> hub_;
   boost::asio::io_context io_{1};

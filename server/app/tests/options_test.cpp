@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kaoko/app/options.hpp"
+#include "kaoko/contract/wire.hpp"
 
 namespace {
 
@@ -78,4 +79,24 @@ TEST_CASE("options: a province needs no --network", "[options]") {
   auto p = Parse({"--tier", "province", "--tambon-network", "a.toml", "--tambon-network", "b.toml"});
   REQUIRE(p);
   CHECK(p->service.tier.tambon_networks == std::vector<std::string>{"a.toml", "b.toml"});
+}
+
+TEST_CASE("options: the clock they ask for", "[options][clock]") {
+  auto wall = Parse({"--network", "n.toml"});
+  REQUIRE(wall);
+  CHECK_FALSE(kaoko::server::ClockOf(wall->service).rehearsal());
+  // From an origin: a service started after the simulator agrees with it (the clock counts from the origin).
+  auto from = Parse({"--network", "n.toml", "--time-scale", "120", "--time-origin", "2026-12-07T01:00:00Z"});
+  REQUIRE(from);
+  const kaoko::Clock c = kaoko::server::ClockOf(from->service);
+  CHECK(c.rehearsal());
+  CHECK(c.scale() == 120.0);
+  CHECK(kaoko::wire::FormatTime(c.origin()) == "2026-12-07T01:00:00Z");
+  CHECK(c.Now() > c.origin() + std::chrono::hours(24));  // it has been running at 120x since 01:00 today
+  // Faster, from now.
+  auto now = Parse({"--network", "n.toml", "--time-scale", "60"});
+  REQUIRE(now);
+  const kaoko::Clock n = kaoko::server::ClockOf(now->service);
+  CHECK(n.rehearsal());
+  CHECK(n.Now() - n.origin() < std::chrono::minutes(2));
 }

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "kaoko/common/clock.hpp"
 #include "kaoko/contract/wire.hpp"
 
 namespace kaoko::log {
@@ -32,9 +33,9 @@ void SetMinimum(Severity severity) { g_minimum = static_cast<int>(severity); }
 
 void Write(Severity severity, std::string_view component, std::string_view message) {
   if (static_cast<int>(severity) < g_minimum) return;
-  auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  std::string line = fmt::format("{} {} {}: {}\n", wire::FormatTime(wire::TimePoint(now.time_since_epoch())),
-                                 Name(severity), component, message);
+  // The log is stamped with the wall clock, also in a rehearsal: an operator reads it against real time.
+  std::string line =
+      fmt::format("{} {} {}: {}\n", wire::FormatTime(Clock::Wall().Now()), Name(severity), component, message);
   std::lock_guard lock(g_mu);
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);

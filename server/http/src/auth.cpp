@@ -3,15 +3,14 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include "kaoko/common/clock.hpp"
 #include "kaoko/common/log.hpp"
 
 namespace kaoko::server {
 namespace {
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// Sessions expire in real time, whatever a rehearsal does to kaoko's clock.
+std::int64_t NowMs() { return Clock::Wall().Now().time_since_epoch().count(); }
 
 }  // namespace
 

@@ -8,19 +8,10 @@
 namespace kaoko::server {
 namespace {
 
-using json = nlohmann::json;
-
-// The body as on MQTT; for convenience the id, the time and the incident may be left to the server.
+// The body as on MQTT; the id, the time and the incident may be left to the server (wire::ParseWebDecision).
 std::variant<wire::DecisionMsg, Response> ParseWebDecision(ApiContext& ctx, const Request& req, std::int64_t id) {
-  json body = json::parse(req.body(), nullptr, false);
-  if (!body.is_object()) return ErrorJson(req, http::status::bad_request, "the body must be a JSON decision object");
-  if (!body.contains("incident")) body["incident"] = id;
-  if (!body.contains("id")) body["id"] = "web-" + RandomToken().substr(0, 16);
-  if (!body.contains("ts")) body["ts"] = wire::FormatTime(ctx.core.Now());
-  if (!body["incident"].is_number_integer() || body["incident"].get<std::int64_t>() != id) {
-    return ErrorJson(req, http::status::bad_request, fmt::format("the body's incident is not {}", id));
-  }
-  auto decision = wire::ParseDecision(body.dump());
+  auto decision = wire::ParseWebDecision(
+      req.body(), {.incident = id, .id = "web-" + RandomToken().substr(0, 16), .ts = ctx.core.Now()});
   if (!decision) return ErrorJson(req, http::status::bad_request, decision.error().reason);
   return std::move(*decision);
 }

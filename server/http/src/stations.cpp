@@ -15,7 +15,7 @@ json ThresholdJson(const alerting::Station& s, alerting::Level level) {
   return json{{"cm", t->cm}, {"landmark_th", s.landmark_th(level)}, {"landmark_en", s.landmark_en(level)}};
 }
 
-json ReadingJson(const store::StoredReading& r) {
+json ReadingJson(const wire::Reading& r) {
   json j{{"seq", r.seq}, {"ts", wire::FormatTime(r.ts)}, {"level_cm", r.level_cm}};
   if (r.rain_mm) j["rain_mm"] = *r.rain_mm;
   if (r.battery_v) j["battery_v"] = *r.battery_v;
@@ -85,7 +85,7 @@ Response StationReadings(ApiContext& ctx, const Call& call) {
   if (truncated) rows.resize(static_cast<size_t>(limit));
   json out = json::array();
   for (const auto& p : rows) {
-    if (const auto* raw = std::get_if<store::StoredReading>(&p))
+    if (const auto* raw = std::get_if<wire::Reading>(&p))
       out.push_back(ReadingJson(*raw));
     else
       out.push_back(HourlyJson(std::get<store::HourlyReading>(p)));

@@ -25,11 +25,8 @@ inline std::optional<TimePoint> OptTime(std::int64_t ms) {
   return TimePoint(std::chrono::milliseconds(ms));
 }
 
-// The core's clock: CoreOptions::clock, else the system clock to the millisecond.
-inline TimePoint NowOf(const CoreOptions& options) {
-  if (options.clock) return options.clock();
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
+// The core's clock (CoreOptions::clock).
+inline TimePoint NowOf(const CoreOptions& options) { return options.clock.Now(); }
 
 // One per station, kept small (a network may have 150,000 of them): what Core::Stations() turns into a StationView,
 // the store's key and the acks to send. Times are milliseconds since the epoch, kNone for none; rain and battery NaN
@@ -62,7 +59,7 @@ struct Outgoing {
 struct Batch {
   std::vector<Outgoing> publish;
   std::vector<std::pair<StationSlot*, std::uint64_t>> acks;
-  std::vector<std::pair<StationSlot*, store::StoredReading>> latest;
+  std::vector<std::pair<StationSlot*, wire::Reading>> latest;
   std::vector<std::pair<StationSlot*, bool>> status;
   std::vector<std::pair<std::string, std::string>> rejected;  // (family, reason code)
   std::vector<std::string> results;                           // "reports:ok" etc.

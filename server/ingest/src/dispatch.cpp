@@ -94,7 +94,7 @@ void Dispatcher::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now,
     }
     return;
   }
-  const wire::ReadingMsg& r = *parsed.reading;
+  wire::Reading& r = *parsed.reading;
   if (!slot.key) {
     slot.key = store_.StationKey(station.id);
     b.new_keys.push_back(&slot);
@@ -102,14 +102,14 @@ void Dispatcher::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now,
   if (store_.InsertReading(slot.key, r) == store::Insert::kStored) {
     ++b.accepted;
     if (tap_) tap_->ReadingStored(t.name, r, now);
-    b.latest.emplace_back(&slot, store::StoredReading{{}, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v});
-    alerting::Effects fx = keeper_.engine().OnReading(static_cast<std::size_t>(idx),
-                                                      {t.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v}, now);
+    alerting::Effects fx = keeper_.engine().OnReading(static_cast<std::size_t>(idx), r, now);
     if (!fx.alerts.empty()) b.alert_causes.push_back(in.arrived);
     keeper_.Apply(std::move(fx));
-  } else {
-    ++b.duplicate;
+    b.acks.emplace_back(&slot, r.seq);
+    b.latest.emplace_back(&slot, std::move(r));
+    return;
   }
+  ++b.duplicate;
   b.acks.emplace_back(&slot, r.seq);  // a repeat is acked again: its first ack may have been lost
 }
 

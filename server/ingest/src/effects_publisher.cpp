@@ -68,7 +68,7 @@ void EffectsPublisher::PublishCap(const alerting::Engine& engine, TimePoint now)
 
 std::vector<LiveEvent> EffectsPublisher::LiveEvents(const Batch& b, const alerting::Effects& fx, TimePoint now) const {
   std::vector<LiveEvent> live;
-  std::unordered_map<StationSlot*, const store::StoredReading*> newest;
+  std::unordered_map<StationSlot*, const wire::Reading*> newest;
   for (const auto& [slot, reading] : b.latest) {
     auto& n = newest[slot];
     if (!n || reading.ts >= n->ts) n = &reading;

@@ -101,7 +101,7 @@ void EngineKeeper::ReplayUnsaved(bool announce) {
     const alerting::StationTrack* t = engine_.TrackAt(views_.IndexOf(slot));
     if (!t) continue;
     const std::string& id = views_.StationOf(slot).id;
-    store_.ForEachReadingAfter(slot.key, t->max_seq, [&](const store::StoredReading& r) {
+    store_.ForEachReadingAfter(slot.key, t->max_seq, [&](const wire::Reading& r) {
       engine_.Replay({id, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v}, now);
       ++replayed;
     });

@@ -12,7 +12,7 @@ alerting::StationHealth ReadModel::HealthOf(const StationSlot& slot, TimePoint n
                             now);
 }
 
-void ReadModel::SetLatest(StationSlot& slot, const store::StoredReading& r) {
+void ReadModel::SetLatest(StationSlot& slot, const wire::Reading& r) {
   slot.latest_seq = r.seq;
   slot.latest_ts = r.ts.time_since_epoch().count();
   slot.latest_level_cm = r.level_cm;
@@ -88,13 +88,13 @@ StationView ReadModel::ViewOf(const StationSlot& slot, TimePoint now) const {
   StationView v;
   v.station = &StationOf(slot);
   if (slot.latest_ts != kNone) {
-    v.latest = store::StoredReading{
-        StationOf(slot).id,
-        slot.latest_seq,
-        *OptTime(slot.latest_ts),
-        slot.latest_level_cm,
-        std::isnan(slot.latest_rain_mm) ? std::nullopt : std::optional<double>(slot.latest_rain_mm),
-        std::isnan(slot.latest_battery_v) ? std::nullopt : std::optional<double>(slot.latest_battery_v)};
+    v.latest =
+        wire::Reading{StationOf(slot).id,
+                      slot.latest_seq,
+                      *OptTime(slot.latest_ts),
+                      slot.latest_level_cm,
+                      std::isnan(slot.latest_rain_mm) ? std::nullopt : std::optional<double>(slot.latest_rain_mm),
+                      std::isnan(slot.latest_battery_v) ? std::nullopt : std::optional<double>(slot.latest_battery_v)};
   }
   if (slot.online >= 0) v.online = slot.online == 1;
   v.last_seen = OptTime(slot.last_seen);

@@ -24,7 +24,7 @@ class ReadModel {
   const alerting::Station& StationOf(const StationSlot& slot) const { return network_.stations[IndexOf(slot)]; }
   // The station's health as of `now` (it moves with the clock: a station goes stale by staying silent).
   alerting::StationHealth HealthOf(const StationSlot& slot, TimePoint now) const;
-  static void SetLatest(StationSlot& slot, const store::StoredReading& r);
+  static void SetLatest(StationSlot& slot, const wire::Reading& r);
 
   // Core thread, after a commit: the batch's newest readings and station status; the database works again.
   void Committed(const Batch& b, TimePoint now);

@@ -49,7 +49,7 @@ struct Fixture {
   explicit Fixture(std::int64_t merge_rows = 0) {
     std::filesystem::create_directories(dir);
     db = std::move(*store::Store::Open((dir / "k.db").string()));
-    options.clock = [] { return *wire::ParseTime("2026-11-27T05:00:00Z"); };
+    options.clock = kaoko::Clock::Fake(*wire::ParseTime("2026-11-27T05:00:00Z"));
     options.merge_rows = merge_rows;
     core = std::make_unique<server::Core>(net, *db, pub, metrics, options);
   }
@@ -379,7 +379,7 @@ TEST_CASE("core: a report opens an incident that is logged, receipted with its i
   f.core.reset();
   Recorder pub2;
   server::CoreOptions o;
-  o.clock = [] { return *wire::ParseTime("2026-11-27T05:00:00Z"); };
+  o.clock = kaoko::Clock::Fake(*wire::ParseTime("2026-11-27T05:00:00Z"));
   server::Core again(f.net, *f.db, pub2, f.metrics, o);
   auto villages = again.Villages();
   bool found = false;
@@ -460,7 +460,7 @@ TEST_CASE("core: an older database's whole engine_meta is read, and moved to row
   f.db->Commit();
   Recorder pub2;
   server::CoreOptions o;
-  o.clock = [] { return *wire::ParseTime("2026-11-27T05:00:00Z"); };
+  o.clock = kaoko::Clock::Fake(*wire::ParseTime("2026-11-27T05:00:00Z"));
   server::Core again(f.net, *f.db, pub2, f.metrics, o);
   bool found = false;
   for (const auto& v : again.Villages()) {
@@ -499,12 +499,12 @@ struct Timeline {
   Recorder pub;
   server::Metrics metrics;
   server::CoreOptions options;
-  wire::TimePoint clock = *wire::ParseTime("2026-11-27T00:00:00Z");
+  kaoko::Clock clock = kaoko::Clock::Fake(*wire::ParseTime("2026-11-27T00:00:00Z"));
   std::unique_ptr<server::Core> core;
   explicit Timeline(alerting::EngineOptions engine) {
     std::filesystem::create_directories(dir);
     db = std::move(*store::Store::Open((dir / "k.db").string()));
-    options.clock = [this] { return clock; };
+    options.clock = clock;
     options.engine = engine;
     core = std::make_unique<server::Core>(net, *db, pub, metrics, options);
   }
@@ -523,7 +523,7 @@ struct Timeline {
   }
   void Feed(int k, double level, double rain) {
     const wire::TimePoint ts = *wire::ParseTime("2026-11-27T00:00:00Z") + std::chrono::minutes(10 * k);
-    clock = ts + std::chrono::minutes(1);
+    clock.Set(ts + std::chrono::minutes(1));
     std::vector<server::Inbound> batch{
         {kBridge, fmt::format(R"({{"seq":{},"ts":"{}","level_cm":{},"rain_mm":{},"battery_v":3.9}})", 100 + k,
                               wire::FormatTime(ts), level, rain)}};

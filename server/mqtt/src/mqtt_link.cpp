@@ -204,10 +204,6 @@ void Retire(mqtt::async_client* client) {
 bool IsAck(const std::string& topic) { return IsAckTopic(topic); }
 }  // namespace
 
-bool IsAckTopic(const std::string& topic) {
-  return topic.size() > 4 && topic.compare(topic.size() - 4, 4, "/ack") == 0;
-}
-
 void MqttLink::Publish(const std::string& topic, const std::string& payload, bool retained) {
   bool wake = false;
   {

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "kaoko/common/clock.hpp"
 #include "kaoko/store/db_lock.hpp"
 #include "stmt.hpp"
 
@@ -188,7 +189,8 @@ std::string CopyDatabase(sqlite3* src, const std::string& dest_path, const Backu
 }
 
 std::string UtcStamp() {
-  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  // The wall clock, also in a rehearsal: a backup's name says when it was really taken.
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(Clock::Wall().Now());
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&t, &tm);

@@ -75,11 +75,11 @@ std::int64_t Store::StationKey(std::string_view station) {
   return sqlite3_last_insert_rowid(db_);
 }
 
-Insert Store::InsertReading(std::string_view station, const wire::ReadingMsg& r) {
+Insert Store::InsertReading(std::string_view station, const wire::Reading& r) {
   return InsertReading(StationKey(station), r);
 }
 
-Insert Store::InsertReading(std::int64_t key, const wire::ReadingMsg& r) {
+Insert Store::InsertReading(std::int64_t key, const wire::Reading& r) {
   EnsureRecentIndex();
   StationSeqs& seqs = Seqs(key);
   LoadMax(key, seqs);
@@ -356,38 +356,38 @@ std::vector<std::pair<std::int64_t, TimePoint>> Store::OldestReadingDays(TimePoi
   return out;
 }
 
-const std::vector<StoredReading>* Store::Unmerged(std::int64_t key) {
+const std::vector<wire::Reading>* Store::Unmerged(std::int64_t key) {
   EnsureRecentIndex();
   if (recent_rows_ == 0 || Seqs(key).recent.empty()) return nullptr;
   if (!unmerged_) {
-    unmerged_ = std::make_unique<std::unordered_map<std::int64_t, std::vector<StoredReading>>>();
+    unmerged_ = std::make_unique<std::unordered_map<std::int64_t, std::vector<wire::Reading>>>();
     Stmt s(db_, "SELECT station, seq, ts, level_cm, rain_mm, battery_v FROM readings_recent");
     while (s.Step()) {
-      (*unmerged_)[s.Int(0)].push_back(StoredReading{
+      (*unmerged_)[s.Int(0)].push_back(wire::Reading{
           {}, static_cast<std::uint64_t>(s.Int(1)), FromMs(s.Int(2)), s.Double(3), s.OptDouble(4), s.OptDouble(5)});
     }
     for (auto& [k, rows] : *unmerged_) {
-      std::sort(rows.begin(), rows.end(), [](const StoredReading& x, const StoredReading& y) { return x.seq < y.seq; });
+      std::sort(rows.begin(), rows.end(), [](const wire::Reading& x, const wire::Reading& y) { return x.seq < y.seq; });
     }
   }
   auto it = unmerged_->find(key);
   return it == unmerged_->end() ? nullptr : &it->second;
 }
 
-std::optional<StoredReading> Store::Reading(std::int64_t key, std::uint64_t seq) {
+std::optional<wire::Reading> Store::Reading(std::int64_t key, std::uint64_t seq) {
   Stmt& s =
       Prepared(30, "SELECT seq, ts, level_cm, rain_mm, battery_v FROM readings_archive WHERE station = ? AND seq = ?");
   s.Bind(1, key).Bind(2, static_cast<std::int64_t>(seq));
-  std::optional<StoredReading> out;
+  std::optional<wire::Reading> out;
   if (s.Step()) {
-    out = StoredReading{
+    out = wire::Reading{
         {}, static_cast<std::uint64_t>(s.Int(0)), FromMs(s.Int(1)), s.Double(2), s.OptDouble(3), s.OptDouble(4)};
   }
   s.Reset();
   if (!out) {
     if (const auto* rows = Unmerged(key)) {
       auto it = std::lower_bound(rows->begin(), rows->end(), seq,
-                                 [](const StoredReading& r, std::uint64_t v) { return r.seq < v; });
+                                 [](const wire::Reading& r, std::uint64_t v) { return r.seq < v; });
       if (it != rows->end() && it->seq == seq) out = *it;
     }
   }
@@ -395,7 +395,7 @@ std::optional<StoredReading> Store::Reading(std::int64_t key, std::uint64_t seq)
 }
 
 void Store::ForEachReadingAfter(std::int64_t key, std::uint64_t seq,
-                                const std::function<void(const StoredReading&)>& fn) {
+                                const std::function<void(const wire::Reading&)>& fn) {
   if (seq >= static_cast<std::uint64_t>(kNoSeqLimit)) return;
   // The archive by its key, and the unmerged readings from memory, in one seq order.
   const auto* rows = Unmerged(key);
@@ -403,7 +403,7 @@ void Store::ForEachReadingAfter(std::int64_t key, std::uint64_t seq,
   if (rows) {
     next =
         static_cast<std::size_t>(std::upper_bound(rows->begin(), rows->end(), seq,
-                                                  [](std::uint64_t v, const StoredReading& r) { return v < r.seq; }) -
+                                                  [](std::uint64_t v, const wire::Reading& r) { return v < r.seq; }) -
                                  rows->begin());
   }
   // Prepared once: a start replays every station, and preparing this 150,000 times took about 2 s of it. `fn` must
@@ -417,7 +417,7 @@ void Store::ForEachReadingAfter(std::int64_t key, std::uint64_t seq,
   } reset_after{s};
   s.Bind(1, key).Bind(2, static_cast<std::int64_t>(seq));
   while (s.Step()) {
-    StoredReading r{
+    wire::Reading r{
         {}, static_cast<std::uint64_t>(s.Int(0)), FromMs(s.Int(1)), s.Double(2), s.OptDouble(3), s.OptDouble(4)};
     while (rows && next < rows->size() && (*rows)[next].seq < r.seq) fn((*rows)[next++]);
     fn(r);
@@ -452,8 +452,8 @@ void Store::UpsertStatus(std::string_view station, const wire::StatusMsg& st, Ti
   s.Bind(4, st.fw).Bind(5, Ms(received)).Run();
 }
 
-std::vector<StoredReading> Store::Readings(std::string_view station, TimePoint since, TimePoint until, int limit) {
-  std::vector<StoredReading> out;
+std::vector<wire::Reading> Store::Readings(std::string_view station, TimePoint since, TimePoint until, int limit) {
+  std::vector<wire::Reading> out;
   const std::int64_t key = KnownStationKey(station);
   if (!key || since > until) return out;
   // reading_days bounds the seqs of readings with ts in [since, until]; the key is scanned over that range only.
@@ -472,8 +472,8 @@ std::vector<StoredReading> Store::Readings(std::string_view station, TimePoint s
   return out;
 }
 
-std::vector<StoredReading> Store::LatestReadings() {
-  std::vector<StoredReading> out;
+std::vector<wire::Reading> Store::LatestReadings() {
+  std::vector<wire::Reading> out;
   // For each station, its newest reading by ts: within the seq range of its newest day in reading_days.
   Stmt& s =
       Prepared(8,
@@ -499,7 +499,7 @@ std::int64_t Store::CountReadings() {
   return n;
 }
 
-void Store::ForEachReading(const std::function<void(const StoredReading&)>& fn) {
+void Store::ForEachReading(const std::function<void(const wire::Reading&)>& fn) {
   Stmt s(db_,
          "SELECT s.name, r.seq, r.ts, r.level_cm, r.rain_mm, r.battery_v FROM readings r "
          "JOIN stations s ON s.id = r.station ORDER BY s.name, r.seq");

@@ -112,7 +112,7 @@ std::vector<HourlyReading> HourlyReadings(Store& store, std::string_view station
 }
 
 TimePoint PointTime(const SeriesPoint& p) {
-  if (const auto* raw = std::get_if<StoredReading>(&p)) return raw->ts;
+  if (const auto* raw = std::get_if<wire::Reading>(&p)) return raw->ts;
   return std::get<HourlyReading>(p).hour;
 }
 

@@ -192,7 +192,7 @@ bool TierRows::WasForwarded(std::string_view user, std::string_view id) {
 // ---------------------------------------------------------------------------------------------------- province
 
 void TierRows::InsertReading(std::string_view tambon, std::string_view station, std::string_view node,
-                             const wire::ReadingMsg& r) {
+                             const wire::Reading& r) {
   Stmt& s = Cached(kInsertReading,
                    "INSERT OR IGNORE INTO tier_readings (tambon, station, seq, ts, level_cm, rain_mm, battery_v, node) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");

@@ -268,7 +268,7 @@ TEST_CASE("migrations: a file from every earlier schema opens at the current ver
         if (reopen == 0) continue;
         // And the upgraded file takes new data as a new one would.
         (*s)->Begin();
-        wire::ReadingMsg later{5000, T("2026-12-27T06:00:00Z"), 300, std::nullopt, std::nullopt};
+        wire::Reading later{{}, 5000, T("2026-12-27T06:00:00Z"), 300, std::nullopt, std::nullopt};
         REQUIRE((*s)->InsertReading("kaoko-bridge", later) == store::Insert::kStored);
         (*s)->Commit();
       }

@@ -31,7 +31,11 @@ void Minutely(store::Store& s, const std::string& station, wire::TimePoint from,
     auto minute = duration_cast<std::chrono::minutes>(ts.time_since_epoch()).count() % 60;
     std::optional<double> rain;
     if (m % 2 == 0) rain = 0.2;
-    s.InsertReading(station, {first_seq + static_cast<std::uint64_t>(m), ts, 100.0 + static_cast<double>(minute), rain,
+    s.InsertReading(station, {{},
+                              first_seq + static_cast<std::uint64_t>(m),
+                              ts,
+                              100.0 + static_cast<double>(minute),
+                              rain,
                               4.0 - 0.001 * m});
   }
   s.Commit();
@@ -117,8 +121,8 @@ TEST_CASE("retention: a reading that arrives after its day was folded is merged 
   Minutely(*s, "kaoko-bridge", T("2026-01-01T00:00:00Z"), 60, 1);  // levels 100..159, mean 129.5
   Step(*s, T("2026-01-02T00:00:00Z"));
   s->Begin();
-  s->InsertReading("kaoko-bridge", {61, T("2026-01-01T00:30:30Z"), 400.0, 1.0, 3.5});  // late, a new high
-  s->InsertReading("kaoko-bridge", {62, T("2026-01-01T00:31:30Z"), 50.0, std::nullopt, std::nullopt});  // a new low
+  s->InsertReading("kaoko-bridge", {{}, 61, T("2026-01-01T00:30:30Z"), 400.0, 1.0, 3.5});  // late, a new high
+  s->InsertReading("kaoko-bridge", {{}, 62, T("2026-01-01T00:31:30Z"), 50.0, std::nullopt, std::nullopt});  // a new low
   s->Commit();
   auto r = Step(*s, T("2026-01-02T00:00:00Z"));
   CHECK(r.raw_deleted == 2);
@@ -133,7 +137,7 @@ TEST_CASE("retention: a reading that arrives after its day was folded is merged 
   CHECK(hours[0].battery_min_v == Approx(3.5));
   // And the station goes on as before.
   s->Begin();
-  s->InsertReading("kaoko-bridge", {63, T("2026-01-05T00:00:00Z"), 120.0, std::nullopt, std::nullopt});
+  s->InsertReading("kaoko-bridge", {{}, 63, T("2026-01-05T00:00:00Z"), 120.0, std::nullopt, std::nullopt});
   s->Commit();
   CHECK(s->Readings("kaoko-bridge", T("2026-01-04T00:00:00Z"), T("2026-01-06T00:00:00Z"), 10).size() == 1);
 }
@@ -147,14 +151,14 @@ TEST_CASE("retention: the readings series is hourly where folded and raw elsewhe
   REQUIRE(all.size() == 24 + 240);
   CHECK(std::holds_alternative<store::HourlyReading>(all[0]));
   CHECK(std::holds_alternative<store::HourlyReading>(all[23]));
-  CHECK(std::holds_alternative<store::StoredReading>(all[24]));
+  CHECK(std::holds_alternative<wire::Reading>(all[24]));
   CHECK(store::PointTime(all[24]) == T("2026-01-02T00:00:00Z"));
   for (size_t i = 1; i < all.size(); ++i) REQUIRE(store::PointTime(all[i - 1]) <= store::PointTime(all[i]));
   SECTION("the limit counts both kinds, and paging on from the last point repeats nothing") {
     auto page = store::ReadingSeries(*s, "kaoko-bridge", T("2026-01-01T22:00:00Z"), T("2026-01-02T23:00:00Z"), 5);
     REQUIRE(page.size() == 5);
     CHECK(std::holds_alternative<store::HourlyReading>(page[1]));
-    CHECK(std::holds_alternative<store::StoredReading>(page[2]));
+    CHECK(std::holds_alternative<wire::Reading>(page[2]));
     auto next = store::ReadingSeries(*s, "kaoko-bridge", store::PointTime(page.back()) + milliseconds(1),
                                      T("2026-01-02T23:00:00Z"), 5);
     REQUIRE(next.size() == 5);

@@ -15,7 +15,7 @@ using kaoko::server_test::ScratchDir;
 using kaoko::server_test::T;
 
 namespace {
-wire::ReadingMsg R(std::uint64_t seq, const char* ts, double level) { return {seq, T(ts), level, std::nullopt, 3.9}; }
+wire::Reading R(std::uint64_t seq, const char* ts, double level) { return {{}, seq, T(ts), level, std::nullopt, 3.9}; }
 }  // namespace
 
 TEST_CASE("store: a new file is created at the current schema version in WAL mode", "[store]") {
@@ -348,7 +348,7 @@ TEST_CASE("store: a station's readings after a seq come in seq order from the ar
   const std::int64_t key = s->StationKey("bridge");
   auto after = [&](std::uint64_t seq) {
     std::vector<std::pair<std::uint64_t, double>> out;
-    s->ForEachReadingAfter(key, seq, [&](const store::StoredReading& r) { out.emplace_back(r.seq, r.level_cm); });
+    s->ForEachReadingAfter(key, seq, [&](const wire::Reading& r) { out.emplace_back(r.seq, r.level_cm); });
     return out;
   };
   using Rows = std::vector<std::pair<std::uint64_t, double>>;

@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::size_t kMaxMessageBytes = 192 * 1024;  // under the brokers' max_packet_size (256 KiB)
 
-std::string RenderReading(const wire::ReadingMsg& r) {
+std::string RenderReading(const wire::Reading& r) {
   json j{{"seq", r.seq}, {"ts", wire::FormatTime(r.ts)}, {"level_cm", r.level_cm}};
   if (r.rain_mm) j["rain_mm"] = *r.rain_mm;
   if (r.battery_v) j["battery_v"] = *r.battery_v;
@@ -34,7 +34,7 @@ void Tier::Append(std::string_view kind, const json& body) {
   pending_->appended = rows_->AppendOutbox(kind, body.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-void Tier::ReadingStored(std::string_view station, const wire::ReadingMsg& reading, TimePoint) {
+void Tier::ReadingStored(std::string_view station, const wire::Reading& reading, TimePoint) {
   if (!Sends()) return;
   const alerting::Station* s = network_.FindStation(station);
   Append("reading", json{{"station", std::string(station)},

@@ -178,7 +178,7 @@ std::vector<std::string> Tier::Subscriptions() const {
 
 TimePoint Tier::Now() const {
   if (core_) return core_->Now();
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  return Clock::Wall().Now();
 }
 
 std::string Tier::OutTopic(std::string_view leaf) const {

@@ -132,15 +132,15 @@ struct Node {
   std::string db_path;
   alerting::Network net;
   TierOptions options;
-  TimePoint* now;
+  Clock clock;
   Recorder out;
   server::Metrics metrics;
   std::unique_ptr<store::Store> db;
   std::unique_ptr<Tier> tier;
   std::unique_ptr<server::Core> core;
 
-  Node(std::string path, alerting::Network network, TierOptions o, TimePoint* clock)
-      : db_path(std::move(path)), net(std::move(network)), options(std::move(o)), now(clock) {
+  Node(std::string path, alerting::Network network, TierOptions o, Clock c)
+      : db_path(std::move(path)), net(std::move(network)), options(std::move(o)), clock(std::move(c)) {
     Start();
   }
   void Start() {
@@ -149,7 +149,7 @@ struct Node {
     REQUIRE(made);
     tier = std::move(*made);
     server::CoreOptions co;
-    co.clock = [this] { return *now; };
+    co.clock = clock;
     co.tap = tier.get();
     server::Publisher& p = tier->Output(out);
     core = std::make_unique<server::Core>(net, *db, p, metrics, co);
@@ -185,11 +185,11 @@ TierOptions EdgeOptions() {
 struct EdgeAndTao {
   explicit EdgeAndTao(const TierOptions& edge_options)
       : full(*config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml")),
-        edge((scratch.dir() / "edge.db").string(), VillageNetwork(full, "kaoko"), edge_options, &now),
-        tao((scratch.dir() / "tao.db").string(), full, TierOptions{}, &now) {}
+        edge((scratch.dir() / "edge.db").string(), VillageNetwork(full, "kaoko"), edge_options, clock),
+        tao((scratch.dir() / "tao.db").string(), full, TierOptions{}, clock) {}
   kaoko::server_test::ScratchDir scratch{"tier"};
   alerting::Network full;
-  TimePoint now = At(0);
+  Clock clock = Clock::Fake(At(0));  // one clock for both, declared before them
   Node edge;
   Node tao;
 };
@@ -248,7 +248,7 @@ TEST_CASE("tier: an edge's journal reaches the TAO once and in order through los
   EdgeAndTao both(eo);
   Node& edge = both.edge;
   Node& tao = both.tao;
-  TimePoint& now = both.now;
+  const Clock& clock = both.clock;
   REQUIRE(edge.tier->options().node == "edge-kaoko");
 
   // A rise at the bridge, from normal to past critical (400 cm), a reading a minute.
@@ -256,8 +256,8 @@ TEST_CASE("tier: an edge's journal reaches the TAO once and in order through los
   auto rise = [&](int n) {
     for (int i = 0; i < n; ++i) {
       ++seq;
-      now = At(seq);
-      edge.Feed({{kBridgeReading, Reading(seq, 200 + 8.0 * seq, now)}});
+      clock.Set(At(seq));
+      edge.Feed({{kBridgeReading, Reading(seq, 200 + 8.0 * seq, clock.Now())}});
     }
   };
   rise(12);
@@ -364,7 +364,7 @@ TEST_CASE("tier: the edge follows the TAO only while the TAO answers its heartbe
   EdgeAndTao both(eo);
   Node& edge = both.edge;
   Node& tao = both.tao;
-  TimePoint& now = both.now;
+  const Clock& clock = both.clock;
   auto mode = [&] {
     server::Request req{server::http::verb::get, "/api/v1/tiers", 11};
     auto res = edge.tier->Http(req);
@@ -383,10 +383,10 @@ TEST_CASE("tier: the edge follows the TAO only while the TAO answers its heartbe
   CHECK(mode() == "following");
   // The TAO's kaoko dies behind a live broker: the bridge stays up, the answers stop. After as many heartbeats as the
   // TAO would wait before calling the edge silent, the edge acts alone.
-  now += std::chrono::minutes(2);
+  clock.Advance(std::chrono::minutes(2));
   edge.tier->Tick();
   CHECK(mode() == "following");
-  now += std::chrono::minutes(2);
+  clock.Advance(std::chrono::minutes(2));
   edge.tier->Tick();
   CHECK(mode() == "acting_alone");
   // It comes back and answers: following again.

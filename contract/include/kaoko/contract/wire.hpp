@@ -50,13 +50,9 @@ std::string NotifyTopic(std::string_view tambon, std::string_view village, std::
 std::string SirenTopic(std::string_view tambon, std::string_view village);
 std::string CapTopic(std::string_view tambon);
 
-struct ReadingMsg {
-  std::uint64_t seq = 0;
-  TimePoint ts{};
-  double level_cm = 0;
-  std::optional<double> rain_mm;
-  std::optional<double> battery_v;
-};
+// A station's reading: one type from the payload to the engine and the store (alerting/events.hpp). Parsed from the
+// payload with the station's id (the topic's) filled in.
+using alerting::Reading;
 
 // A reading's payload. When the payload is well-formed enough to carry a `seq` but still refused (a value out of
 // range, say), `seq_if_known` is set so that the refusal can be recorded against the station and acknowledged.
@@ -66,7 +62,7 @@ struct ReadingError {
   std::optional<TimePoint> ts_if_known;
 };
 struct ReadingParse {
-  std::optional<ReadingMsg> reading;
+  std::optional<Reading> reading;
   std::optional<ReadingError> refused;
 };
 // Parses and validates a reading against the station's physical range. `now` bounds `ts` from above: a station
@@ -114,6 +110,14 @@ struct DecisionMsg {
   std::string note;
 };
 Result<DecisionMsg> ParseDecision(std::string_view payload);
+// A decision from the web API (POST /api/v1/incidents/{id}/decisions): the payload as on MQTT, but the id, the time
+// and the incident may be left out and are taken from `defaults`; an incident given must be defaults.incident.
+struct DecisionDefaults {
+  std::int64_t incident = 0;
+  std::string id;
+  TimePoint ts{};
+};
+Result<DecisionMsg> ParseWebDecision(std::string_view body, const DecisionDefaults& defaults);
 
 // The `id` of a report or decision, if the payload is JSON with a string id: a receipt for a refused message still
 // names what it refers to ("ref"), so a phone can match it.

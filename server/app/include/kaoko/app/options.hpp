@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kaoko/app/service.hpp"
+#include "kaoko/common/clock.hpp"
 #include "kaoko/contract/result.hpp"
 
 namespace kaoko::server {
@@ -20,5 +21,9 @@ struct ParsedOptions {
 // file). An error's reason is one line for the operator; its code is "usage" when Usage() should follow it, else
 // "options". Never throws. Not thread-safe (reads the environment).
 Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std::string& default_web_root);
+
+// kaoko's clock for these options: the wall clock, or a rehearsal's (--time-scale, --time-origin): from the origin
+// when one is given, so that a service started after the simulator agrees with it; else from now.
+Clock ClockOf(const ServiceOptions& options);
 
 }  // namespace kaoko::server

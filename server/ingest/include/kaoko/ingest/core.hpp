@@ -29,6 +29,7 @@
 
 #include "kaoko/alerting/engine.hpp"
 #include "kaoko/alerting/network.hpp"
+#include "kaoko/common/clock.hpp"
 #include "kaoko/common/metrics.hpp"
 #include "kaoko/contract/wire.hpp"
 #include "kaoko/store/store.hpp"
@@ -54,7 +55,7 @@ struct Inbound {
 // What the HTTP API shows of a station (a snapshot; copied out under the core's lock).
 struct StationView {
   const alerting::Station* station = nullptr;
-  std::optional<store::StoredReading> latest;
+  std::optional<wire::Reading> latest;
   std::optional<bool> online;
   std::optional<TimePoint> last_seen;  // when a reading last arrived (kaoko's clock)
   std::string health = "ok";           // ok | stale | offline | suspect (the engine's view)
@@ -92,7 +93,7 @@ class CoreTap {
   // Return true when the tap took the message (a tier topic); the core then does nothing with it. The tap may hand
   // contract messages to the core's normal handling with Core::Feed meanwhile.
   virtual bool Intercept(const Inbound& in, TimePoint now) = 0;
-  virtual void ReadingStored(std::string_view station, const wire::ReadingMsg& reading, TimePoint now) = 0;
+  virtual void ReadingStored(std::string_view station, const wire::Reading& reading, TimePoint now) = 0;
   // `incident` is the engine's incident the event belongs to (nullptr when unknown).
   virtual void TimelineStored(const alerting::TimelineEvent& event, const alerting::Incident* incident) = 0;
   // The batch committed and what it decided was published.
@@ -105,7 +106,7 @@ struct CoreOptions {
   std::size_t max_batch = 5000;
   std::chrono::milliseconds ack_interval{1000};  // at most about once a second per station (the contract)
   std::chrono::milliseconds retry_after_db_error{1000};
-  std::function<TimePoint()> clock;  // defaults to the system clock
+  Clock clock;  // kaoko's time of day: the wall clock unless a rehearsal or a test says otherwise
   alerting::EngineOptions engine;
   CoreTap* tap = nullptr;  // a tier's (tier.hpp); none in a plain single-machine service
   // A file to append one line to per reading that caused an alert: where its time went (src/batcher.cpp). For

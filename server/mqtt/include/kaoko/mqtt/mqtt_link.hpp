@@ -27,6 +27,7 @@
 
 #include "kaoko/common/metrics.hpp"
 #include "kaoko/ingest/core.hpp"
+#include "kaoko/mqtt/publish_router.hpp"
 
 namespace kaoko::server {
 
@@ -41,9 +42,6 @@ struct MqttOptions {
   std::vector<std::string> extra_subscriptions;  // QoS 1 filters beyond the contract's (a tier's: tier.hpp)
   bool subscribe = true;  // false: a link that only publishes (the service's second connection, for all but acks)
 };
-
-// True for an end-to-end ack's topic (`…/ack`): what may wait behind everything else.
-bool IsAckTopic(const std::string& topic);
 
 class MqttLink : public Publisher, private mqtt::callback {
  public:

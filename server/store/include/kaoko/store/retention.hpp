@@ -60,7 +60,7 @@ std::vector<HourlyReading> HourlyReadings(Store& store, std::string_view station
                                           int limit);
 
 // A point of a station's series: a raw reading, or an hour that retention folded.
-using SeriesPoint = std::variant<StoredReading, HourlyReading>;
+using SeriesPoint = std::variant<wire::Reading, HourlyReading>;
 TimePoint PointTime(const SeriesPoint& p);  // a raw reading's ts, an hourly row's hour start
 
 // The station's readings with ts in [since, until] and the hourly rows whose hour starts there, merged in time order

@@ -44,15 +44,6 @@ class SqliteError : public std::runtime_error {
   int code_;
 };
 
-struct StoredReading {
-  std::string station;
-  std::uint64_t seq = 0;
-  TimePoint ts{};
-  double level_cm = 0;
-  std::optional<double> rain_mm;
-  std::optional<double> battery_v;
-};
-
 // A refused reading as stored (refused_readings): what the station sent and why it was refused.
 struct RefusedReadingRow {
   std::string station;
@@ -143,8 +134,8 @@ class Store {
   // (migration 8, docs/architecture.md "Readings in two tables"). Duplicates are found without an index on the recent
   // table: seqs above the station's highest are new, the rest are looked up in the recent seqs kept in memory and by
   // key in the archive.
-  Insert InsertReading(std::string_view station, const wire::ReadingMsg& r);
-  Insert InsertReading(std::int64_t station_key, const wire::ReadingMsg& r);
+  Insert InsertReading(std::string_view station, const wire::Reading& r);
+  Insert InsertReading(std::int64_t station_key, const wire::Reading& r);
   Insert InsertRefusedReading(std::string_view station, std::uint64_t seq, std::optional<TimePoint> ts,
                               TimePoint received, const Error& why, std::string_view payload);
   Insert InsertReport(std::string_view user, std::string_view village, const wire::ReportMsg& r, TimePoint received);
@@ -153,16 +144,16 @@ class Store {
   void UpsertStatus(std::string_view station, const wire::StatusMsg& s, TimePoint received);
 
   // Reads.
-  std::vector<StoredReading> Readings(std::string_view station, TimePoint since, TimePoint until, int limit);
+  std::vector<wire::Reading> Readings(std::string_view station, TimePoint since, TimePoint until, int limit);
   // The newest reading (by its own ts) of every station that has one.
-  std::vector<StoredReading> LatestReadings();
+  std::vector<wire::Reading> LatestReadings();
   // One reading by its key (the station's name is left empty).
-  std::optional<StoredReading> Reading(std::int64_t station_key, std::uint64_t seq);
+  std::optional<wire::Reading> Reading(std::int64_t station_key, std::uint64_t seq);
   // The station's readings with a seq above `seq`, in seq order (the station's name is left empty). `fn` must not
   // call the store. The unmerged readings are read in one scan at the first call and held until the next write or
   // DropUnmerged.
   void ForEachReadingAfter(std::int64_t station_key, std::uint64_t seq,
-                           const std::function<void(const StoredReading&)>& fn);
+                           const std::function<void(const wire::Reading&)>& fn);
   // Lets go of the unmerged readings that Reading or ForEachReadingAfter read (after a replay).
   void DropUnmerged() { unmerged_.reset(); }
 
@@ -178,7 +169,7 @@ class Store {
   std::int64_t CountReadings();
   // Every stored reading, by station name and then seq: a full scan, for checks of the whole file. `fn` must not
   // call the store.
-  void ForEachReading(const std::function<void(const StoredReading&)>& fn);
+  void ForEachReading(const std::function<void(const wire::Reading&)>& fn);
   // Every refused reading, by station name and then seq.
   std::vector<RefusedReadingRow> RefusedReadings();
 
@@ -308,8 +299,8 @@ class Store {
   // Every unmerged reading by station, in seq order, read in one scan when Reading or ForEachReadingAfter first
   // needs one (a restart or a rollback whose merge failed: the view would scan the recent tables once per
   // station); dropped at the next write.
-  std::unique_ptr<std::unordered_map<std::int64_t, std::vector<StoredReading>>> unmerged_;
-  const std::vector<StoredReading>* Unmerged(std::int64_t key);
+  std::unique_ptr<std::unordered_map<std::int64_t, std::vector<wire::Reading>>> unmerged_;
+  const std::vector<wire::Reading>* Unmerged(std::int64_t key);
 };
 
 }  // namespace kaoko::store

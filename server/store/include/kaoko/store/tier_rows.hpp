@@ -126,8 +126,7 @@ class TierRows {
 
   // ---- province
   // Stores a tambon's reading once per (tambon, station, seq).
-  void InsertReading(std::string_view tambon, std::string_view station, std::string_view node,
-                     const wire::ReadingMsg& r);
+  void InsertReading(std::string_view tambon, std::string_view station, std::string_view node, const wire::Reading& r);
   void SaveState(std::string_view key, std::string_view value, TimePoint updated);
   void ForEachState(const std::function<void(std::string_view key, std::string_view value)>& fn);
 

@@ -86,7 +86,7 @@ class Tier : public CoreTap {
 
   // ---- CoreTap (core thread, inside the batch's transaction)
   bool Intercept(const Inbound& in, TimePoint now) override;
-  void ReadingStored(std::string_view station, const wire::ReadingMsg& reading, TimePoint now) override;
+  void ReadingStored(std::string_view station, const wire::Reading& reading, TimePoint now) override;
   void TimelineStored(const alerting::TimelineEvent& event, const alerting::Incident* incident) override;
   void Committed(TimePoint now) override;
   void RolledBack() override;
