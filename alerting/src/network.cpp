@@ -72,6 +72,25 @@ std::optional<Role> ParseRole(std::string_view text) {
   return std::nullopt;
 }
 
+const char* ToString(Channel channel) {
+  switch (channel) {
+    case Channel::kSms:
+      return "sms";
+    case Channel::kLine:
+      return "line";
+    case Channel::kWeb:
+      return "web";
+  }
+  return "web";
+}
+
+std::optional<Channel> ParseChannel(std::string_view text) {
+  if (text == "sms") return Channel::kSms;
+  if (text == "line") return Channel::kLine;
+  if (text == "web") return Channel::kWeb;
+  return std::nullopt;
+}
+
 namespace {
 using Index = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
 

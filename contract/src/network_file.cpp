@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <array>
+#include <map>
 #include <set>
 #include <unordered_set>
 
@@ -194,8 +196,90 @@ alerting::Station ReadStation(const TomlReader& r, const toml::table* s, const N
   return st;
 }
 
-alerting::Person ReadPerson(const TomlReader& r, const toml::table* p, const Network& net, std::set<std::string>* ids) {
-  r.CheckKeys(*p, {"id", "name_th", "name_en", "role", "village", "phone"}, "a [[people]] entry");
+// A Thai mobile number in the form SMS gateways take: +66, then 9 digits starting 6, 8 or 9 (a landline, +66 2…, takes
+// no SMS).
+bool IsThaiMobile(std::string_view n) {
+  if (n.size() != 12 || !n.starts_with("+66") || (n[3] != '6' && n[3] != '8' && n[3] != '9')) return false;
+  return std::all_of(n.begin() + 3, n.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A LINE user id: "U" and 32 lowercase hex digits.
+bool IsLineUserId(std::string_view u) {
+  if (u.size() != 33 || u[0] != 'U') return false;
+  return std::all_of(u.begin() + 1, u.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Who holds each SMS number and LINE user id so far: a reply by SMS or a LINE postback must name one person.
+using AddressOwners = std::map<std::string, std::string>;
+
+alerting::Contact ReadContact(const TomlReader& r, const toml::table& c, const std::string& ctx, std::size_t n,
+                              const std::string& person, AddressOwners* owners) {
+  const std::string where = fmt::format("{}, contact {}", ctx, n);
+  r.CheckKeys(c, {"channel", "number", "user", "consent"}, where);
+  alerting::Contact contact;
+  const std::string channel = r.RequiredStr(c, "channel", where);
+  auto parsed = alerting::ParseChannel(channel);
+  if (!parsed) {
+    r.Fail(c.get("channel")->source(),
+           fmt::format("{} has channel '{}'; the channels are sms, line, web", where, channel));
+  }
+  contact.channel = *parsed;
+  const auto number = r.Str(c, "number", where);
+  const auto user = r.Str(c, "user", where);
+  if (number && contact.channel != alerting::Channel::kSms)
+    r.Fail(c.get("number")->source(), fmt::format("{}: only an sms contact has a number", where));
+  if (user && contact.channel != alerting::Channel::kLine)
+    r.Fail(c.get("user")->source(), fmt::format("{}: only a line contact has a user", where));
+  if (contact.channel == alerting::Channel::kSms) {
+    if (!number) r.Fail(c.source(), fmt::format("{} is an sms contact without a number", where));
+    if (!IsThaiMobile(*number)) {
+      // The number itself stays out of the message: it is personal data, and this message goes to the log.
+      const bool local = number->size() == 10 && number->starts_with('0');
+      r.Fail(c.get("number")->source(),
+             fmt::format("{}: the number is not a Thai mobile number in +66 form{}", where,
+                         local ? " (drop the leading 0 and write +66: 081… becomes +6681…)"
+                               : " (+66, then the 9 digits after the leading 0, no spaces)"));
+    }
+    contact.address = *number;
+  }
+  if (user) {
+    if (!IsLineUserId(*user))
+      r.Fail(c.get("user")->source(), fmt::format("{}: the user is not a LINE user id (U and 32 hex digits)", where));
+    contact.address = *user;
+  }
+  if (!contact.address.empty()) {
+    auto [it, fresh] = owners->emplace(contact.address, person);
+    if (!fresh) {
+      r.Fail(
+          c.get(contact.channel == alerting::Channel::kSms ? "number" : "user")->source(),
+          fmt::format("{}: {} is given to both '{}' and '{}': a reply must name one person", where,
+                      contact.channel == alerting::Channel::kSms ? "the number" : "the LINE user", it->second, person));
+    }
+  }
+  contact.consent = r.Date(c, "consent", where);
+  return contact;
+}
+
+std::vector<alerting::Contact> ReadContacts(const TomlReader& r, const toml::table& p, const std::string& ctx,
+                                            const std::string& person, AddressOwners* owners) {
+  std::vector<alerting::Contact> out;
+  const auto tables = r.Tables(p, "contacts");
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    alerting::Contact c = ReadContact(r, *tables[i], ctx, i + 1, person, owners);
+    for (const auto& earlier : out) {
+      if (earlier.channel == c.channel) {
+        r.Fail(tables[i]->source(), fmt::format("{}, contact {}: a second {} contact (one per channel)", ctx, i + 1,
+                                                alerting::ToString(c.channel)));
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+alerting::Person ReadPerson(const TomlReader& r, const toml::table* p, const Network& net, std::set<std::string>* ids,
+                            AddressOwners* owners) {
+  r.CheckKeys(*p, {"id", "name_th", "name_en", "role", "village", "phone", "contacts"}, "a [[people]] entry");
   alerting::Person person;
   person.id = Id(r, *p, "a [[people]] entry");
   std::string ctx = fmt::format("person '{}'", person.id);
@@ -224,6 +308,7 @@ alerting::Person ReadPerson(const TomlReader& r, const toml::table* p, const Net
            fmt::format("{} is a TAO officer and belongs to the whole tambon: remove 'village'", ctx));
   }
   person.phone = r.Str(*p, "phone", ctx).value_or("");
+  person.contacts = ReadContacts(r, *p, ctx, person.id, owners);
   return person;
 }
 
@@ -249,7 +334,8 @@ Network Build(const toml::table& root, const TomlReader& r) {
   net.BuildIndex();  // the villages are complete: FindVillage below is a hash look-up
 
   for (const toml::table* s : stations) net.stations.push_back(ReadStation(r, s, net, &ids));
-  for (const toml::table* p : people) net.people.push_back(ReadPerson(r, p, net, &ids));
+  AddressOwners owners;
+  for (const toml::table* p : people) net.people.push_back(ReadPerson(r, p, net, &ids, &owners));
   net.BuildIndex();
   return net;
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -31,6 +32,30 @@ std::optional<std::string> TomlReader::Str(const toml::table& t, std::string_vie
   if (!n) return std::nullopt;
   if (!n->is_string()) Fail(n->source(), fmt::format("'{}' in {} must be a string", key, context));
   return std::string(*n->value<std::string_view>());
+}
+
+std::optional<std::chrono::sys_days> TomlReader::Date(const toml::table& t, std::string_view key,
+                                                      std::string_view context) const {
+  const toml::node* n = t.get(key);
+  if (!n) return std::nullopt;
+  std::optional<toml::date> d = n->value<toml::date>();
+  if (!d && n->is_string()) {
+    const std::string_view text = *n->value<std::string_view>();
+    int y = 0, m = 0, day = 0;
+    auto digits = [&](std::size_t from, std::size_t count, int& out) {
+      const auto part = text.substr(from, count);
+      return std::from_chars(part.data(), part.data() + part.size(), out).ptr == part.data() + part.size();
+    };
+    if (text.size() == 10 && text[4] == '-' && text[7] == '-' && digits(0, 4, y) && digits(5, 2, m) &&
+        digits(8, 2, day)) {
+      d = toml::date{static_cast<std::uint16_t>(y), static_cast<std::uint8_t>(m), static_cast<std::uint8_t>(day)};
+    }
+  }
+  if (!d) Fail(n->source(), fmt::format("'{}' in {} must be a date like 2026-06-01", key, context));
+  const std::chrono::year_month_day ymd{std::chrono::year(d->year), std::chrono::month(d->month),
+                                        std::chrono::day(d->day)};
+  if (!ymd.ok()) Fail(n->source(), fmt::format("'{}' in {} is not a real date", key, context));
+  return std::chrono::sys_days(ymd);
 }
 
 std::optional<double> TomlReader::Num(const toml::table& t, std::string_view key, std::string_view context) const {

@@ -91,6 +91,14 @@ TEST_CASE("config: the shipped Ton Hong network loads", "[config]") {
     for (const auto& p : net->people) found = found || p.role == role;
     REQUIRE(found);
   }
+  // Everyone who must act can be reached by SMS with consent; a watcher's number is kept without consent.
+  for (const auto& p : net->people) {
+    INFO(p.id);
+    REQUIRE_FALSE(p.contacts.empty());
+    bool sms_with_consent = false;
+    for (const auto& c : p.contacts) sms_with_consent |= c.channel == kaoko::alerting::Channel::kSms && c.consented();
+    CHECK(sms_with_consent == (p.role != kaoko::alerting::Role::kWatcher));
+  }
 }
 
 TEST_CASE("config: a minimal file loads with defaults", "[config]") {
@@ -144,5 +152,92 @@ TEST_CASE("config: a wrong file names the file, the line and what is wrong", "[c
     auto net = LoadNetwork("/nonexistent/net.toml");
     REQUIRE_FALSE(net.ok());
     REQUIRE(net.error().reason.find("cannot open") != std::string::npos);
+  }
+}
+
+namespace {
+// kMinimal with contacts for its watcher (w1) and its TAO officer (t1).
+std::string WithContacts(const std::string& w1, const std::string& t1 = "") {
+  std::string text =
+      Replace(kMinimal, "role = \"watcher\"\nvillage = \"up\"", "role = \"watcher\"\nvillage = \"up\"\n" + w1);
+  if (!t1.empty()) text = Replace(text, "role = \"tao\"", "role = \"tao\"\n" + t1);
+  return text;
+}
+}  // namespace
+
+TEST_CASE("config: a person's contacts, in their order, each with its consent", "[config][contacts]") {
+  using kaoko::alerting::Channel;
+  auto net = ParseNetwork(WithContacts(R"(contacts = [
+  { channel = "line", consent = 2026-06-01 },
+  { channel = "sms", number = "+66812345601", consent = "2026-05-30" },
+  { channel = "web" },
+])"),
+                          "c.toml");
+  INFO((net ? "" : net.error().reason));
+  REQUIRE(net.ok());
+  const auto& c = net->people[0].contacts;
+  REQUIRE(c.size() == 3);
+  CHECK(c[0].channel == Channel::kLine);
+  CHECK(c[0].address.empty());  // linked later, from the person's own page
+  CHECK(c[0].consent == std::chrono::sys_days(std::chrono::year(2026) / 6 / 1));
+  CHECK(c[1].channel == Channel::kSms);
+  CHECK(c[1].address == "+66812345601");
+  CHECK(c[1].consent == std::chrono::sys_days(std::chrono::year(2026) / 5 / 30));
+  CHECK(c[2].channel == Channel::kWeb);
+  CHECK_FALSE(c[2].consented());  // kept, but nothing is sent to it
+  CHECK(net->people[1].contacts.empty());
+}
+
+TEST_CASE("config: a bad contact fails at start with file, line and reason, and never echoes the number",
+          "[config][contacts]") {
+  auto expect = [](const std::string& text, const std::string& at, const std::string& fragment) {
+    auto net = ParseNetwork(text, "bad.toml");
+    REQUIRE_FALSE(net.ok());
+    INFO(net.error().reason);
+    CHECK(net.error().reason.rfind("bad.toml:" + at, 0) == 0);
+    CHECK(net.error().reason.find(fragment) != std::string::npos);
+    // Personal data stays out of the message (it goes to the log).
+    for (const char* digits : {"234560", "1234567"}) CHECK(net.error().reason.find(digits) == std::string::npos);
+  };
+  SECTION("a local number") {
+    expect(WithContacts(R"(contacts = [{ channel = "sms", number = "0812345601", consent = 2026-06-01 }])"),
+           "28:", "person 'w1', contact 1: the number is not a Thai mobile number in +66 form (drop the leading 0");
+  }
+  SECTION("a number too short, a landline, spaces") {
+    for (const char* n : {"+6681234560", "+6621234567", "+66 81 234 5601", "+66812345601x"}) {
+      expect(WithContacts(fmt::format(R"(contacts = [{{ channel = "sms", number = "{}" }}])", n)),
+             "28:", "the number is not a Thai mobile number in +66 form (+66, then the 9 digits");
+    }
+  }
+  SECTION("a number given to two people") {
+    expect(WithContacts(R"(contacts = [{ channel = "sms", number = "+66812345601" }])",
+                        R"(contacts = [{ channel = "sms", number = "+66812345601" }])"),
+           "", "person 't1', contact 1: the number is given to both 'w1' and 't1': a reply must name one person");
+  }
+  SECTION("an unknown channel") {
+    expect(WithContacts(R"(contacts = [{ channel = "fax", consent = 2026-06-01 }])"),
+           "28:", "person 'w1', contact 1 has channel 'fax'; the channels are sms, line, web");
+  }
+  SECTION("an sms contact without a number, a number on a web contact") {
+    expect(WithContacts(R"(contacts = [{ channel = "sms" }])"), "28:", "an sms contact without a number");
+    expect(WithContacts(R"(contacts = [{ channel = "web", number = "+66812345601" }])"),
+           "28:", "only an sms contact has a number");
+  }
+  SECTION("a channel twice") {
+    expect(WithContacts(R"(contacts = [{ channel = "web" }, { channel = "web" }])"),
+           "28:", "contact 2: a second web contact (one per channel)");
+  }
+  SECTION("a LINE user id that is not one, and one given to two people") {
+    expect(WithContacts(R"(contacts = [{ channel = "line", user = "somchai" }])"), "28:", "is not a LINE user id");
+    const std::string u = R"(contacts = [{ channel = "line", user = "U0123456789abcdef0123456789abcdef" }])";
+    expect(WithContacts(u, u), "", "the LINE user is given to both 'w1' and 't1'");
+  }
+  SECTION("a consent that is not a date") {
+    expect(WithContacts(R"(contacts = [{ channel = "web", consent = "yes" }])"),
+           "28:", "'consent' in person 'w1', contact 1 must be a date like 2026-06-01");
+    expect(WithContacts(R"(contacts = [{ channel = "web", consent = "2026-02-30" }])"), "28:", "is not a real date");
+  }
+  SECTION("an unknown key in a contact") {
+    expect(WithContacts(R"(contacts = [{ channel = "sms", numbr = "+66812345601" }])"), "28:", "unknown key 'numbr'");
   }
 }

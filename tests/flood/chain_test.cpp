@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "flood_support.hpp"
+#include "kaoko/contract/network_file.hpp"
 #include "kaoko/testing/harness.hpp"
 #include "kaoko/testing/service.hpp"
 
@@ -108,6 +109,7 @@ TEST_CASE(
   tao.Subscribe("kaoko/v1/tonhong/+/alert");
   tao.Subscribe("kaoko/v1/tonhong/+/siren");
   tao.Subscribe("kaoko/v1/tonhong/+/notify/officer-pim");
+  tao.Subscribe("kaoko/v1/tonhong/cap");
 
   // Both clocks run from `start`, a few seconds ahead: kaoko-sim connects its 33 links, then waits for it
   // (--anchor-start). kaoko-server is started only about two real seconds before it, because its station-offline
@@ -168,6 +170,26 @@ TEST_CASE(
   }
   auto villages = json::parse(kaoko.Get("/api/v1/villages").body);
   REQUIRE(villages.size() == 5);
+  {
+    // Personal data (PDPA): no contact of anyone in the network file appears in an alert, a siren, a notification,
+    // CAP, a public answer or the service's log, through a whole flood.
+    const auto network = kaoko::config::LoadNetwork(SourceDir() + "/config/tonhong.toml");
+    REQUIRE(network.ok());
+    std::vector<std::string> addresses;
+    for (const auto& p : network->people)
+      for (const auto& c : p.contacts)
+        if (!c.address.empty()) addresses.push_back(c.address);
+    REQUIRE(addresses.size() >= 20);
+    std::string seen = kaoko.Log();
+    for (const auto& m : tao.Received()) seen += m.payload;
+    for (const char* path : {"/api/v1/villages", "/api/v1/stations", "/api/v1/incidents", "/healthz", "/metrics"})
+      seen += kaoko.Get(path).body;
+    for (const auto& a : addresses) {
+      INFO(a);
+      CHECK(seen.find(a) == std::string::npos);
+      if (a.starts_with("+66")) CHECK(seen.find("0" + a.substr(3)) == std::string::npos);  // nor as dialled locally
+    }
+  }
   auto stations = json::parse(kaoko.Get("/api/v1/stations").body);
   std::map<std::string, json> incidents;  // flood incidents by id, each with its timeline
   // The flood episode of each village: its latest flood incident (an early fast-rise alarm may have been closed before

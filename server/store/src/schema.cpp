@@ -216,6 +216,29 @@ const char* const kMigrations[] = {
     R"sql(
     CREATE INDEX incidents_by_village ON incidents (village, closed, id);
     )sql",
+    // 10: the delivery outbox (outbox.hpp, docs/delivery.md): every fact about reaching one person on one channel.
+    // Times are milliseconds since the epoch; no contact address is stored (the network file has it).
+    R"sql(
+    CREATE TABLE deliveries (
+      id INTEGER PRIMARY KEY,
+      notification TEXT NOT NULL,
+      incident INTEGER NOT NULL,
+      person TEXT NOT NULL,
+      channel TEXT NOT NULL,
+      urgency INTEGER NOT NULL,
+      state TEXT NOT NULL,
+      reason TEXT NOT NULL DEFAULT '',
+      attempts INTEGER NOT NULL DEFAULT 0,
+      due INTEGER NOT NULL,
+      expires INTEGER NOT NULL,
+      gateway_ref TEXT,
+      queued_at INTEGER NOT NULL,
+      sent_at INTEGER, delivered_at INTEGER, seen_at INTEGER, acted_at INTEGER, ended_at INTEGER,
+      UNIQUE (notification, person, channel));
+    CREATE INDEX deliveries_due ON deliveries (urgency, due) WHERE state = 'queued';
+    CREATE INDEX deliveries_by_incident ON deliveries (incident, person);
+    CREATE INDEX deliveries_by_ref ON deliveries (channel, gateway_ref) WHERE gateway_ref IS NOT NULL;
+    )sql",
 };
 
 }  // namespace

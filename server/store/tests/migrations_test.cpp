@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "kaoko/store/outbox.hpp"
 #include "kaoko/store/query.hpp"
 #include "kaoko/store/retention.hpp"
 #include "kaoko/store/store.hpp"
@@ -201,6 +202,28 @@ const std::vector<Seed>& Seeds() {
          CHECK(kaoko[1].id == 16);
          REQUIRE(s.Incidents(/*open_only=*/true, 10, "kaoko").size() == 1);
          CHECK(s.Incidents(/*open_only=*/false, 10, "huaiphan").empty());
+       }},
+      {10,
+       // The delivery outbox: one delivered SMS and one LINE push still queued for a retry.
+       R"sql(
+       INSERT INTO deliveries (id, notification, incident, person, channel, urgency, state, reason, attempts, due,
+         expires, gateway_ref, queued_at, sent_at, delivered_at) VALUES
+         (1, 'n-40', 17, 'boonmee', 'sms', 0, 'delivered', '', 1, 1795753800000, 1795757400000, '5f3a',
+          1795753800000, 1795753803000, 1795753809000),
+         (2, 'n-40', 17, 'boonmee', 'line', 0, 'queued', 'LINE answered 500', 2, 1795753860000, 1795757400000, NULL,
+          1795753800000, NULL, NULL);
+       )sql",
+       [](store::Store& s) {
+         store::Outbox box(s);
+         auto sms = box.ByGatewayRef(alerting::Channel::kSms, "5f3a");
+         REQUIRE(sms);
+         CHECK(sms->state == alerting::DeliveryState::kDelivered);
+         CHECK(sms->delivered_at == T("2026-11-27T04:30:09Z"));
+         auto due = box.Due(T("2026-11-27T04:31:00Z"), 10);
+         REQUIRE(due.size() == 1);
+         CHECK(due[0].channel == alerting::Channel::kLine);
+         CHECK(due[0].attempts == 2);
+         CHECK(due[0].reason == "LINE answered 500");
        }},
   };
   return seeds;

@@ -36,6 +36,12 @@ enum class Role { kWatcher, kCommittee, kHeadman, kDeputy, kTao };
 const char* ToString(Role role);  // "watcher", "committee", "headman", "deputy", "tao"
 std::optional<Role> ParseRole(std::string_view text);
 
+// The ways kaoko reaches a person (docs/delivery.md): SMS (feature phones, elderly headmen), LINE (the Messaging
+// API), the web page when it is open. The village tower is a device, not a person's channel.
+enum class Channel { kSms, kLine, kWeb };
+const char* ToString(Channel channel);  // "sms", "line", "web"
+std::optional<Channel> ParseChannel(std::string_view text);
+
 class TextArena;
 
 // A station's names and landmarks (Thai and English: its name, and the landmark of each threshold) in one block, one
@@ -174,13 +180,26 @@ struct Village {
   double lon = 0;
 };
 
+// One way to reach a person, with the day they agreed to it. kaoko sends nothing to a contact without consent.
+struct Contact {
+  Channel channel = Channel::kWeb;
+  // sms: the number in +66 form ("+66812345678"); line: the LINE user id ("U" and 32 hex digits) when the file links
+  // it, else empty (the person links it from their own page); web: empty.
+  std::string address;
+  std::optional<std::chrono::sys_days> consent;
+  bool consented() const { return consent.has_value(); }
+};
+
 struct Person {
   std::string id;  // MQTT user name and login
   std::string name_th;
   std::string name_en;
   Role role = Role::kWatcher;
   std::string village;  // empty for TAO officers
-  std::string phone;    // optional, for the notification text
+  std::string phone;    // optional and unused by kaoko: the number to reach a person is an sms contact
+  // How to reach them, in their order of preference. Personal data (PDPA): only the delivery room and the roles
+  // that need it read it; it never goes into MQTT alerts, CAP, logs or public pages.
+  std::vector<Contact> contacts;
 };
 
 // Deadlines of the escalation chain. Each step that waits for a person has one; when it passes the incident moves up

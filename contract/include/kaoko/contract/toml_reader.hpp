@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <chrono>
 #include <functional>
 #include <initializer_list>
 #include <optional>
@@ -43,6 +44,8 @@ class TomlReader {
   std::optional<double> Num(const toml::table& t, std::string_view key, std::string_view context) const;
   std::optional<double> NonNegative(const toml::table& t, std::string_view key, std::string_view context) const;
   std::optional<bool> Bool(const toml::table& t, std::string_view key, std::string_view context) const;
+  // A calendar date, written as TOML writes one (2026-06-01, no quotes) or as the string "2026-06-01".
+  std::optional<std::chrono::sys_days> Date(const toml::table& t, std::string_view key, std::string_view context) const;
 
   // The same, with "<context> is missing '<key>'" when the key is absent.
   std::string RequiredStr(const toml::table& t, std::string_view key, std::string_view context) const;

@@ -1,0 +1,146 @@
+// The delivery outbox's rows: queued once, taken in urgency order, each fact written only when it may follow, and
+// everything there after the file is closed and opened again (a crash loses no delivery).
+#include "kaoko/store/outbox.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "kaoko/store/query.hpp"
+#include "kaoko/testing/scratch_dir.hpp"
+
+using namespace kaoko;
+using alerting::Channel;
+using alerting::DeliveryState;
+using alerting::Urgency;
+using kaoko::server_test::ScratchDir;
+using kaoko::server_test::T;
+
+namespace {
+
+store::DeliveryRow Row(std::string notification, std::string person, Channel channel, Urgency urgency,
+                       const char* due) {
+  store::DeliveryRow r;
+  r.notification = std::move(notification);
+  r.incident = 7;
+  r.person = std::move(person);
+  r.channel = channel;
+  r.urgency = urgency;
+  r.due = T(due);
+  r.queued_at = T(due);
+  r.expires = T(due) + std::chrono::hours(1);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("outbox: a delivery is queued once, whatever replays it", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  const auto row = Row("n-1", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z");
+  (*s)->Begin();
+  const auto id = box.Queue(row);
+  CHECK(box.Queue(row) == id);  // the same notification, person and channel: the same delivery
+  CHECK(box.Queue(Row("n-1", "boonmee", Channel::kLine, Urgency::kActNow, "2026-12-07T02:00:00Z")) != id);
+  (*s)->Commit();
+  store::testing::Query n(**s, "SELECT count(*) FROM deliveries");
+  REQUIRE(n.Step());
+  CHECK(n.Int(0) == 2);
+}
+
+TEST_CASE("outbox: those who must act now are taken first, then the oldest due", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  (*s)->Begin();
+  box.Queue(Row("n-1", "somchai", Channel::kSms, Urgency::kInform, "2026-12-07T01:00:00Z"));
+  box.Queue(Row("n-2", "prasert", Channel::kSms, Urgency::kAcknowledge, "2026-12-07T01:30:00Z"));
+  box.Queue(Row("n-3", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T01:59:00Z"));
+  box.Queue(Row("n-4", "suda", Channel::kSms, Urgency::kActNow, "2026-12-07T01:40:00Z"));
+  box.Queue(Row("n-5", "niran", Channel::kSms, Urgency::kActNow, "2026-12-07T03:00:00Z"));  // not due yet
+  (*s)->Commit();
+  const auto due = box.Due(T("2026-12-07T02:00:00Z"), 10);
+  REQUIRE(due.size() == 4);
+  CHECK(due[0].person == "suda");
+  CHECK(due[1].person == "boonmee");
+  CHECK(due[2].person == "prasert");
+  CHECK(due[3].person == "somchai");
+  CHECK(box.Due(T("2026-12-07T02:00:00Z"), 2).size() == 2);
+}
+
+TEST_CASE("outbox: each fact is written once, forward only, with its time", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  const auto id = box.Queue(Row("n-9", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  CHECK(box.Move(id, DeliveryState::kSent, T("2026-12-07T02:00:03Z"), {}, "5f3a"));
+  CHECK_FALSE(box.Move(id, DeliveryState::kSent, T("2026-12-07T02:00:04Z")));  // not twice
+  CHECK(box.Due(T("2026-12-07T03:00:00Z"), 10).empty());                       // sent is not due again
+  CHECK(box.ByGatewayRef(Channel::kSms, "5f3a")->id == id);
+  CHECK_FALSE(box.ByGatewayRef(Channel::kLine, "5f3a"));
+  CHECK(box.Move(id, DeliveryState::kDelivered, T("2026-12-07T02:00:09Z")));
+  CHECK_FALSE(box.Move(id, DeliveryState::kSent, T("2026-12-07T02:00:10Z")));  // never backwards
+  CHECK(box.Move(id, DeliveryState::kActed, T("2026-12-07T02:03:00Z")));       // replied before the page showed it
+  CHECK_FALSE(box.Move(id, DeliveryState::kFailed, T("2026-12-07T02:04:00Z"), "late report"));
+  const auto r = box.Find(id);
+  REQUIRE(r);
+  CHECK(r->state == DeliveryState::kActed);
+  CHECK(r->sent_at == T("2026-12-07T02:00:03Z"));
+  CHECK(r->delivered_at == T("2026-12-07T02:00:09Z"));
+  CHECK_FALSE(r->seen_at);
+  CHECK(r->acted_at == T("2026-12-07T02:03:00Z"));
+  CHECK(r->reason.empty());
+  CHECK(r->gateway_ref == "5f3a");
+  CHECK_FALSE(box.Move(12345, DeliveryState::kSent, T("2026-12-07T02:00:00Z")));  // no such delivery
+}
+
+TEST_CASE("outbox: a failed send is retried later with the reason kept, and a failure ends it", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  const auto id = box.Queue(Row("n-2", "suda", Channel::kLine, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  CHECK(box.Retry(id, T("2026-12-07T02:00:15Z"), "LINE answered 429: try again in 15 s"));
+  CHECK(box.Due(T("2026-12-07T02:00:10Z"), 10).empty());
+  auto again = box.Due(T("2026-12-07T02:00:15Z"), 10);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].attempts == 1);
+  CHECK(again[0].reason == "LINE answered 429: try again in 15 s");
+  CHECK(box.Move(id, DeliveryState::kFailed, T("2026-12-07T02:05:00Z"), "LINE refused the user (400)"));
+  CHECK_FALSE(box.Retry(id, T("2026-12-07T02:06:00Z"), "again"));  // failed is final for sending
+  const auto r = box.Find(id);
+  CHECK(r->state == DeliveryState::kFailed);
+  CHECK(r->reason == "LINE refused the user (400)");
+  CHECK(r->ended_at == T("2026-12-07T02:05:00Z"));
+  CHECK(box.Move(id, DeliveryState::kActed, T("2026-12-07T02:07:00Z")));  // she confirmed on the page instead
+  const auto counts = box.CountByState();
+  CHECK(counts[static_cast<std::size_t>(DeliveryState::kActed)] == 1);
+  CHECK(counts[static_cast<std::size_t>(DeliveryState::kQueued)] == 0);
+}
+
+TEST_CASE("outbox: a delivery queued in a transaction that rolls back was never queued, a committed one survives",
+          "[outbox]") {
+  ScratchDir tmp("outbox");
+  {
+    auto s = store::Store::Open(tmp.db());
+    REQUIRE(s.ok());
+    store::Outbox box(**s);
+    (*s)->Begin();
+    box.Queue(Row("n-1", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+    (*s)->Rollback();  // the state change that caused it did not happen
+    (*s)->Begin();
+    box.Queue(Row("n-2", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+    (*s)->Commit();
+  }
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  const auto all = box.OfIncident(7);
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].notification == "n-2");
+  CHECK(all[0].state == DeliveryState::kQueued);
+  CHECK(all[0].channel == Channel::kSms);
+  CHECK(all[0].urgency == Urgency::kActNow);
+}
