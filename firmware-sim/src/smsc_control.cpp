@@ -143,11 +143,15 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
 }  // namespace
 
 std::string HandleControlLine(const std::string& line, SmscServer& server) {
+  json answer;
   try {
-    return Execute(line, server).dump();
+    answer = Execute(line, server);
   } catch (const std::exception& e) {
-    return Fail(fmt::format("internal error: {}", e.what())).dump();
+    answer = Fail(fmt::format("internal error: {}", e.what()));
   }
+  if (answer["ok"] != true)
+    server.Log(fmt::format("control: \"{}\" refused: {}", line, answer["error"].get<std::string>()));
+  return answer.dump();
 }
 
 ControlListener::ControlListener(asio::io_context& io, SmscServer& server, int port) : acceptor_(io), server_(server) {
