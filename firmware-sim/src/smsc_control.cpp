@@ -155,12 +155,7 @@ std::string HandleControlLine(const std::string& line, SmscServer& server) {
 }
 
 ControlListener::ControlListener(asio::io_context& io, SmscServer& server, int port) : acceptor_(io), server_(server) {
-  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(tcp::acceptor::reuse_address(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen();
-  port_ = acceptor_.local_endpoint().port();
+  port_ = ListenOnLoopback(acceptor_, port);
   Accept();
 }
 

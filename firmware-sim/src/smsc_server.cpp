@@ -13,14 +13,19 @@ namespace kaoko::sim::smsc {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+int ListenOnLoopback(tcp::acceptor& acceptor, int port) {
+  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
+  acceptor.open(endpoint.protocol());
+  // A restarted kaoko-smsc must get its port back at once, while the last run's links sit in TIME_WAIT.
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen();
+  return acceptor.local_endpoint().port();
+}
+
 SmscServer::SmscServer(asio::io_context& io, Network& network, std::ostream& log, int smpp_port)
     : io_(io), network_(network), log_(log), acceptor_(io), timer_(io) {
-  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(smpp_port));
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(tcp::acceptor::reuse_address(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen();
-  port_ = acceptor_.local_endpoint().port();
+  port_ = ListenOnLoopback(acceptor_, smpp_port);
   Accept();
 }
 

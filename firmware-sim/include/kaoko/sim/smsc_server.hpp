@@ -22,6 +22,10 @@ namespace kaoko::sim::smsc {
 
 class SmppSession;
 
+// Opens, binds (127.0.0.1:`port`, 0 for any free port) and listens; returns the port. Throws
+// boost::system::system_error when the port is taken.
+int ListenOnLoopback(boost::asio::ip::tcp::acceptor& acceptor, int port);
+
 // A bound ESME as the control interface shows it.
 struct SessionInfo {
   int id = 0;
