@@ -51,9 +51,9 @@ struct LineChannelConfig {
 struct LineFault {
   int status = 0;
   int count = 1;
-  std::string user;
+  std::string user{};
   int retry_after_s = 0;
-  std::string message;  // the 429/500 body's message; LINE's rate-limit text when empty
+  std::string message{};  // the 429/500 body's message; LINE's rate-limit text when empty
   bool delivered = false;
   std::chrono::milliseconds delay{0};
   bool hang = false;
