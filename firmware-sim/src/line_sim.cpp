@@ -51,12 +51,11 @@ void LineSim::Start() {
 
 void LineSim::Stop() {
   if (!thread_.joinable()) return;
-  asio::post(io_, [this] {
-    api_->Stop();
-    control_->Stop();
-  });
   io_.stop();
   thread_.join();
+  // The io_context no longer runs, so the acceptors are closed on this thread without a race.
+  api_->Stop();
+  control_->Stop();
 }
 
 }  // namespace kaoko::sim
