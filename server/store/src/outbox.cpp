@@ -100,24 +100,29 @@ bool Outbox::Move(std::int64_t id, DeliveryState to, TimePoint at, std::string_v
                   std::string_view gateway_ref) {
   auto row = Find(id);
   if (!row || !alerting::CanMove(row->state, to)) return false;
+  // Compare and set: the row must still be in the state CanMove judged. The core (a person acted) and the delivery
+  // room (a gateway answered) write on connections of their own, and a fact must never overwrite a later one.
   std::string sql = fmt::format("UPDATE deliveries SET state = ?, {} = ?", TimeColumn(to));
   if (!reason.empty()) sql += ", reason = ?3";
   if (!gateway_ref.empty()) sql += ", gateway_ref = ?4";
-  sql += " WHERE id = ?5";
-  Stmt up(Connection::Of(store_), sql);
-  up.Bind(1, std::string_view(alerting::ToString(to))).Bind(2, Ms(at)).Bind(5, id);
+  sql += " WHERE id = ?5 AND state = ?6";
+  sqlite3* db = Connection::Of(store_);
+  Stmt up(db, sql);
+  up.Bind(1, std::string_view(alerting::ToString(to)))
+      .Bind(2, Ms(at))
+      .Bind(5, id)
+      .Bind(6, std::string_view(alerting::ToString(row->state)));
   if (!reason.empty()) up.Bind(3, reason);
   if (!gateway_ref.empty()) up.Bind(4, gateway_ref);
   up.Run();
-  return true;
+  return sqlite3_changes(db) == 1;
 }
 
 bool Outbox::Retry(std::int64_t id, TimePoint next, std::string_view reason) {
-  auto row = Find(id);
-  if (!row || row->state != DeliveryState::kQueued) return false;
-  Stmt up(Connection::Of(store_), "UPDATE deliveries SET attempts = attempts + 1, due = ?, reason = ? WHERE id = ?");
+  sqlite3* db = Connection::Of(store_);
+  Stmt up(db, "UPDATE deliveries SET attempts = attempts + 1, due = ?, reason = ? WHERE id = ? AND state = 'queued'");
   up.Bind(1, Ms(next)).Bind(2, reason).Bind(3, id).Run();
-  return true;
+  return sqlite3_changes(db) == 1;
 }
 
 std::optional<DeliveryRow> Outbox::ByGatewayRef(alerting::Channel channel, std::string_view gateway_ref) {

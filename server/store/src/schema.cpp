@@ -224,9 +224,10 @@ const char* const kMigrations[] = {
       notification TEXT NOT NULL,
       incident INTEGER NOT NULL,
       person TEXT NOT NULL,
-      channel TEXT NOT NULL,
-      urgency INTEGER NOT NULL,
-      state TEXT NOT NULL,
+      channel TEXT NOT NULL CHECK (channel IN ('sms', 'line', 'web')),
+      urgency INTEGER NOT NULL CHECK (urgency BETWEEN 0 AND 2),
+      state TEXT NOT NULL
+        CHECK (state IN ('queued', 'sent', 'delivered', 'seen', 'acted', 'failed', 'expired')),
       reason TEXT NOT NULL DEFAULT '',
       attempts INTEGER NOT NULL DEFAULT 0,
       due INTEGER NOT NULL,

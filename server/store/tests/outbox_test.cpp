@@ -144,3 +144,24 @@ TEST_CASE("outbox: a delivery queued in a transaction that rolls back was never 
   CHECK(all[0].channel == Channel::kSms);
   CHECK(all[0].urgency == Urgency::kActNow);
 }
+
+TEST_CASE("outbox: a fact written on another connection in between wins, and nothing but a known state is stored",
+          "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto core = store::Store::Open(tmp.db());
+  auto worker = store::Store::Open(tmp.db());
+  REQUIRE(core.ok());
+  REQUIRE(worker.ok());
+  store::Outbox by_core(**core), by_worker(**worker);
+  const auto id = by_core.Queue(Row("n-3", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  CHECK(by_worker.Move(id, DeliveryState::kSent, T("2026-12-07T02:00:02Z"), {}, "7a"));
+  CHECK(by_core.Move(id, DeliveryState::kActed, T("2026-12-07T02:01:00Z")));  // he confirmed on the page
+  // The gateway's delivery report comes after: it may not take the row back from acted.
+  CHECK_FALSE(by_worker.Move(id, DeliveryState::kDelivered, T("2026-12-07T02:01:05Z")));
+  CHECK_FALSE(by_worker.Retry(id, T("2026-12-07T02:02:00Z"), "again"));
+  CHECK(by_worker.Find(id)->state == DeliveryState::kActed);
+  // The table itself refuses what the rules do not know (no row could be read back as something it is not).
+  CHECK_THROWS((*core)->Exec("UPDATE deliveries SET state = 'notified' WHERE id = " + std::to_string(id)));
+  CHECK_THROWS((*core)->Exec("UPDATE deliveries SET channel = 'fax' WHERE id = " + std::to_string(id)));
+  CHECK(by_core.Find(id)->state == DeliveryState::kActed);
+}
