@@ -9,6 +9,7 @@
 #   sqlite3.h              only in server/store/
 #   Paho (mqtt/*.h, MQTT*.h)  only in server/mqtt/ and firmware-sim/
 #   Boost.Beast            only in server/http/, server/live/ and firmware-sim/ (kaoko-line, the LINE stand-in)
+#   libcurl                only in server/delivery/ and firmware-sim/
 #   alerting/, contract/   nothing of server/ (kaoko/<room>/ headers), no IO library (SQLite, Paho, Boost, libcurl,
 #                          libsodium, OpenSSL) and no system IO headers (mmap, sockets, file descriptors)
 set -u
@@ -39,7 +40,9 @@ rule "SQLite is included only in server/store/" 'sqlite3\.h' server/store/
 rule "Paho is included only in server/mqtt/ and firmware-sim/" 'mqtt/|MQTT[A-Za-z]*\.h' server/mqtt/ firmware-sim/
 rule "Boost.Beast is included only in server/http/, server/live/ and firmware-sim/" 'boost/beast' server/http/ server/live/ \
   firmware-sim/
-pure='kaoko/(common|store|ingest|mqtt|live|http|tiers|app|admin|sim|server)/|sqlite3\.h|mqtt/|MQTT|boost/|curl/|sodium|openssl/|sys/mman\.h|sys/socket\.h|netinet/|arpa/|fcntl\.h|unistd\.h|sys/file\.h'
+rule "libcurl is included only in server/delivery/ (the gateways) and firmware-sim/" 'curl/' server/delivery/ \
+  firmware-sim/
+pure='kaoko/(common|store|ingest|delivery|mqtt|live|http|tiers|app|admin|sim|server)/|sqlite3\.h|mqtt/|MQTT|boost/|curl/|sodium|openssl/|sys/mman\.h|sys/socket\.h|netinet/|arpa/|fcntl\.h|unistd\.h|sys/file\.h'
 rule "alerting/ is pure: nothing of server/, no IO library" "$pure" contract/ server/ firmware-sim/
 rule "contract/ is pure: nothing of server/, no IO library" "$pure" alerting/ server/ firmware-sim/
 

@@ -88,7 +88,7 @@ std::map<std::string, std::string> Sms(const std::string& to, const std::string&
 
 TEST_CASE("sms: a long Thai alert through the real Kannel reaches the phone whole, reported accepted then delivered",
           "[sms][integration]") {
-  SmsRig rig({kPhones});
+  SmsRig rig({kPhones, "0x03", "", 0});
   for (pid_t pid : {rig.bearerbox().pid(), rig.smsbox().pid()}) {
     const auto addresses = kaoko::testing::ListeningAddresses(pid);
     CHECK_FALSE(addresses.empty());
@@ -125,7 +125,7 @@ TEST_CASE("sms: a long Thai alert through the real Kannel reaches the phone whol
 
 TEST_CASE("sms: a barred number, a phone that stays off and an SMSC refusing everything give failed reports",
           "[sms][integration]") {
-  SmsRig rig({kPhones});
+  SmsRig rig({kPhones, "0x03", "", 0});
   SECTION("barred: submit_sm_resp ESME_RSUBMITFAIL is report 16 with the SMSC's status") {
     REQUIRE(rig.SendSms(Sms("+66812345009", "ทดสอบ", rig, "barred")).first == 202);
     REQUIRE(WaitForReport(rig, "barred", 16, 20s));
@@ -157,7 +157,7 @@ TEST_CASE("sms: a barred number, a phone that stays off and an SMSC refusing eve
 
 TEST_CASE("sms: a phone's Thai reply reaches the sms-service get-url in UTF-8 with the sender's number",
           "[sms][integration]") {
-  SmsRig rig({kPhones});
+  SmsRig rig({kPhones, "0x03", "", 0});
   const auto replies = [&] { return rig.http().Requests("/mo"); };
   SECTION("the scripted reply, a human delay after the alert") {
     REQUIRE(rig.SendSms(Sms("+66812345002", "น้ำท่วม ตอบ 4821", rig, "ask")).first == 202);
@@ -181,7 +181,7 @@ TEST_CASE("sms: a phone's Thai reply reaches the sms-service get-url in UTF-8 wi
 
 TEST_CASE("sms: kaoko-smsc killed or the link dropped: Kannel binds again and the next messages arrive",
           "[sms][integration]") {
-  SmsRig rig({kPhones});
+  SmsRig rig({kPhones, "0x03", "", 0});
   REQUIRE(rig.SendSms(Sms("+66812345001", "ก่อน", rig, "before")).first == 202);
   REQUIRE(WaitForReport(rig, "before", 1, 20s));
 

@@ -230,7 +230,12 @@ std::vector<std::string> ListeningAddresses(pid_t pid) {
 
 SmsRig::SmsRig(SmsRigOptions options) {
   std::set<int> taken = {http_.port()};
+  if (options.sendsms_port != 0) {
+    sendsms_port_ = options.sendsms_port;
+    taken.insert(sendsms_port_);
+  }
   for (int* port : {&smpp_port_, &control_port_, &admin_port_, &smsbox_port_, &sendsms_port_}) {
+    if (*port != 0) continue;
     do {
       *port = FreePort();
     } while (!taken.insert(*port).second);  // FreePort may hand the same port out twice
@@ -238,6 +243,19 @@ SmsRig::SmsRig(SmsRigOptions options) {
   { std::ofstream(dir() + "/phones.toml") << options.phones_toml; }
   WriteKannelConf(options);
   StartSmsc();
+  StartKannel();
+}
+
+void SmsRig::KillKannel() {
+  for (auto* p : {&smsbox_, &bearerbox_}) {
+    if (!*p) continue;
+    (*p)->Kill(SIGKILL);
+    (*p)->Wait();
+    p->reset();
+  }
+}
+
+void SmsRig::StartKannel() {
   bearerbox_ =
       std::make_unique<Process>(std::vector<std::string>{kBearerbox, dir() + "/kannel.conf"}, dir() + "/bearerbox.out");
   if (!WaitFor([&] { return KannelBound(); }, std::chrono::seconds(20))) {
@@ -304,12 +322,16 @@ concatenation = true
 group = sms-service
 keyword = default
 catch-all = true
-get-url = "http://127.0.0.1:{http}/mo?from=%p&to=%P&text=%b&coding=%c&charset=%C&smsc=%i"
+get-url = "{get_url}"
 max-messages = 0
 )",
       fmt::arg("admin", admin_port_), fmt::arg("smsbox", smsbox_port_), fmt::arg("smpp", smpp_port_),
       fmt::arg("sendsms", sendsms_port_), fmt::arg("http", http_.port()), fmt::arg("d", d),
-      fmt::arg("msg_id_type", o.msg_id_type));
+      fmt::arg("msg_id_type", o.msg_id_type),
+      fmt::arg("get_url", o.get_url.empty() ? fmt::format("http://127.0.0.1:{}/mo?from=%p&to=%P&text=%b&coding=%c&"
+                                                          "charset=%C&smsc=%i",
+                                                          http_.port())
+                                            : o.get_url));
 }
 
 void SmsRig::StartSmsc() {

@@ -69,6 +69,10 @@ std::vector<std::string> ListeningAddresses(pid_t pid);
 struct SmsRigOptions {
   std::string phones_toml;           // kaoko-smsc's config (its [smsc] must say system_id "kaoko", password "secret")
   std::string msg_id_type = "0x03";  // matches message_ids = "hex"
+  // The sms-service get-url (Kannel's placeholders %p, %b…); empty: the rig's own recorder (/mo).
+  std::string get_url;
+  // smsbox's sendsms port, when the caller must know it before the rig starts (kaoko-server's --sms-gateway); 0: any.
+  int sendsms_port = 0;
 };
 
 class SmsRig {
@@ -90,6 +94,10 @@ class SmsRig {
   nlohmann::json WaitForMessage(const std::string& number, size_t count, std::chrono::milliseconds timeout) const;
 
   HttpRecorder& http() { return http_; }
+  int sendsms_port() const { return sendsms_port_; }
+  // Kills smsbox and bearerbox (SIGKILL, waits), and starts them again on the same ports and configuration.
+  void KillKannel();
+  void StartKannel();
   Process& bearerbox() { return *bearerbox_; }
   Process& smsbox() { return *smsbox_; }
   std::string DlrUrl(const std::string& tag) const;  // a dlr-url template pointing at http() with ?tag=

@@ -47,6 +47,12 @@ Usage: kaoko-server --network FILE [options]
   --heartbeat SECONDS    seconds between heartbeats to the tier above, on kaoko's clock                  [60]
   --silent-after N       heartbeats a node below may miss before a technician incident is opened       [3]
   --journal-resend MS    resend unacknowledged journal entries after this long without progress      [5000]
+
+  Reaching people (docs/delivery.md)
+  --sms-gateway URL      Kannel's sendsms URL, e.g. http://127.0.0.1:13013/cgi-bin/sendsms; its account and callback
+                         token come from --credentials' [sms] table (none: no SMS is sent)
+  --sms-rate N           messages a minute the gateway may be given (a modem: a few; an operator: the contract) [30]
+  --callback-url URL     where the gateway reaches this service's HTTP API      [http://<--http>]
   --help                 this text
 Environment: KAOKO_MQTT_PASSWORD (as --mqtt-password); KAOKO_ALERT_TRACE=FILE appends one line per reading that
 caused an alert, with where its time went (measurement: ./kaoko bench, docs/benchmarks.md)
@@ -54,10 +60,10 @@ caused an alert, with where its time went (measurement: ./kaoko bench, docs/benc
 
 // Every option Usage() names.
 constexpr std::string_view kOptions[] = {
-    "--network",     "--db",           "--broker",        "--mqtt-user", "--mqtt-password", "--credentials",
-    "--client-id",   "--http",         "--web-root",      "--mqtt-ws",   "--raw-days",      "--time-scale",
-    "--time-origin", "--tier",         "--village",       "--node",      "--uplink",        "--tambon-network",
-    "--heartbeat",   "--silent-after", "--journal-resend"};
+    "--network",     "--db",           "--broker",         "--mqtt-user",   "--mqtt-password", "--credentials",
+    "--client-id",   "--http",         "--web-root",       "--mqtt-ws",     "--raw-days",      "--time-scale",
+    "--time-origin", "--tier",         "--village",        "--node",        "--uplink",        "--tambon-network",
+    "--heartbeat",   "--silent-after", "--journal-resend", "--sms-gateway", "--sms-rate",      "--callback-url"};
 
 Error Usage(std::string reason) { return MakeError("usage", std::move(reason)); }
 Error Plain(std::string reason) { return MakeError("options", std::move(reason)); }
@@ -155,6 +161,20 @@ Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std:
         return Plain(fmt::format("--time-origin: {}", t.error().reason));
       }
       o.time_origin_ms = t->time_since_epoch().count();
+    } else if (a == "--sms-gateway") {
+      if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+        return Plain(fmt::format("--sms-gateway wants an http:// or https:// URL, got '{}'", v));
+      }
+      o.sms_sendsms_url = v;
+    } else if (a == "--sms-rate") {
+      double rate = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), rate);
+      if (ec != std::errc() || end != v.data() + v.size() || !(rate > 0) || !(rate <= 100000)) {
+        return Plain(fmt::format("--sms-rate wants messages a minute above 0, got '{}'", v));
+      }
+      o.sms_per_minute = rate;
+    } else if (a == "--callback-url") {
+      o.callback_url = v;
     } else if (a == "--http") {
       auto colon = v.rfind(':');
       if (colon == std::string::npos) {
@@ -177,6 +197,12 @@ Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std:
     o.mqtt_password = *pw;
     o.credentials_file = credentials;
   }
+  if (!o.sms_sendsms_url.empty()) {
+    if (credentials.empty())
+      return Plain("--sms-gateway needs --credentials with an [sms] table (docs/delivery-sms.md)");
+    if (auto sms = ReadSmsAccount(credentials, o); !sms) return Plain(sms.error().reason);
+  }
+  while (!o.callback_url.empty() && o.callback_url.back() == '/') o.callback_url.pop_back();
   return Parsed{std::move(o), false};
 }
 

@@ -14,6 +14,7 @@
 #include "kaoko/app/station_texts_file.hpp"
 #include "kaoko/common/log.hpp"
 #include "kaoko/contract/network_file.hpp"
+#include "kaoko/delivery/delivery.hpp"
 #include "kaoko/http/auth.hpp"
 #include "kaoko/http/http.hpp"
 #include "kaoko/ingest/core.hpp"
@@ -66,6 +67,31 @@ class ServiceImpl : public Service {
     tier_ = std::move(*made);
     core_options.tap = tier_.get();
     core_options.clock = ClockOf(options_);
+    if (!options_.sms_sendsms_url.empty()) {
+      delivery::DeliveryOptions d;
+      d.db_path = options_.db_path;
+      d.clock = core_options.clock;
+      delivery::SmsGateway gw;
+      gw.sendsms_url = options_.sms_sendsms_url;
+      gw.username = options_.sms_username;
+      gw.password = options_.sms_password;
+      gw.from = options_.sms_from;
+      gw.per_minute = options_.sms_per_minute;
+      gw.callback_token = options_.sms_callback_token;
+      gw.callback_url = options_.callback_url;
+      d.sms = gw;
+      auto made_delivery = delivery::Delivery::Create(network_, std::move(d), metrics_,
+                                                      [this](const std::string& user, const wire::DecisionMsg& m) {
+                                                        CommandResult r = core_->Decide(user, m, "sms");
+                                                        if (r.error) return delivery::DecideOutcome{false, *r.error};
+                                                        if (r.receipt && !r.receipt->ok)
+                                                          return delivery::DecideOutcome{false, r.receipt->error};
+                                                        return delivery::DecideOutcome{true, ""};
+                                                      });
+      if (!made_delivery) return made_delivery.error();
+      delivery_ = std::move(*made_delivery);
+      core_options.delivery_channels = delivery_->channels();
+    }
     if (core_options.clock.rehearsal()) {
       log::Info("service", "REHEARSAL: kaoko's clock runs {}x faster than real time from {}",
                 core_options.clock.scale(), wire::FormatTime(core_options.clock.origin()));
@@ -108,10 +134,12 @@ class ServiceImpl : public Service {
           else if (!out_->connected())
             h.broker = out_->last_problem();
           if (auto p = core_->DbProblem()) h.database = *p;
+          if (delivery_) h.delivery = delivery_->Problem();
           return h;
         },
         std::move(*auth), WebOptions{options_.web_root, options_.mqtt_ws_url});
     api_->SetExtraRoutes([this](const Request& r) { return tier_->Http(r); });
+    api_->SetDelivery(delivery_.get());
     // Live updates: the core thread only posts its events to the io_context, where the hub fans them out.
     hub_ = std::make_unique<LiveHub>(
         network_, [this](std::int64_t id) { return api_->IncidentJson(id); }, metrics_);
@@ -139,13 +167,18 @@ class ServiceImpl : public Service {
     out_->Start();
     tier_->Start();
     http_->Start();
+    if (delivery_) {
+      delivery_->SetCallbackUrl(fmt::format("http://{}:{}", options_.http_address, http_->port()));
+      delivery_->Start();
+    }
     log::Info("service", "kaoko serving tambon {} ({} villages, {} stations, {} people); HTTP on http://{}:{}/",
               network_.tambon, network_.villages.size(), network_.stations.size(), network_.people.size(),
               options_.http_address, http_->port());
     io_.run();  // until Stop()
     log::Info("service", "stopping: committing what was received, then disconnecting");
-    tier_->Stop();                    // before the core: its dead-man's switch waits for the core's next batch
-    retention_thread.request_stop();  // before the core: its step waits for the core's next batch
+    if (delivery_) delivery_->Stop();  // a send in progress finishes; what is queued stays in the outbox
+    tier_->Stop();                     // before the core: its dead-man's switch waits for the core's next batch
+    retention_thread.request_stop();   // before the core: its step waits for the core's next batch
     retention_thread.join();
     core_thread.request_stop();
     core_thread.join();
@@ -244,7 +277,8 @@ class ServiceImpl : public Service {
   Metrics metrics_;
   Forwarder publisher_;
   std::unique_ptr<store::Store> writer_;
-  std::unique_ptr<tier::Tier> tier_;  // after the writer (its statements go first), before the core
+  std::unique_ptr<tier::Tier> tier_;              // after the writer (its statements go first), before the core
+  std::unique_ptr<delivery::Delivery> delivery_;  // before the core: its replies decide through it
   std::unique_ptr<Core> core_;
   std::unique_ptr<MqttLink> mqtt_;         // subscribes; publishes the acks
   std::unique_ptr<MqttLink> out_;          // publishes everything else
@@ -275,6 +309,30 @@ Result<std::string> ReadPassword(const std::string& file, const std::string& use
     if (auto v = t[user]["password"].value<std::string>()) return *v;
     if (auto v = t["accounts"][user]["password"].value<std::string>()) return *v;
     return MakeError("credentials", fmt::format("{}: no password for '{}'", file, user));
+  } catch (const toml::parse_error& e) {
+    return MakeError("credentials", fmt::format("{}:{}: {}", file, e.source().begin.line, e.description()));
+  }
+}
+
+Result<bool> ReadSmsAccount(const std::string& file, ServiceOptions& o) {
+  try {
+    toml::table t = toml::parse_file(file);
+    auto sms = t["sms"];
+    auto user = sms["username"].value<std::string>();
+    auto password = sms["password"].value<std::string>();
+    auto token = sms["callback_token"].value<std::string>();
+    if (!user || !password || !token) {
+      return MakeError("credentials",
+                       fmt::format("{}: the [sms] table needs username, password and callback_token", file));
+    }
+    if (token->size() < 16) {
+      return MakeError("credentials", fmt::format("{}: [sms] callback_token must be at least 16 characters", file));
+    }
+    o.sms_username = *user;
+    o.sms_password = *password;
+    o.sms_callback_token = *token;
+    if (auto from = sms["from"].value<std::string>()) o.sms_from = *from;
+    return true;
   } catch (const toml::parse_error& e) {
     return MakeError("credentials", fmt::format("{}:{}: {}", file, e.source().begin.line, e.description()));
   }

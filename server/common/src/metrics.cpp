@@ -34,6 +34,15 @@ constexpr FamilyInfo kFamilies[] = {
      "Edge box: handovers, relayed and held-back messages of the TAO and of its own engine."},
     {"kaoko_tier_link_total", "state", "Bridge to the tier above: changes of state."},
     {"kaoko_tier_incidents_total", "event", "Technician incidents for silent nodes below."},
+    {"kaoko_delivery_sends_total", "result",
+     "Messages handed to a gateway (docs/delivery.md): sent, retry (not taken, tried again later), failed, expired, "
+     "and answers to SMS replies (sms_answer_sent, sms_answer_lost)."},
+    {"kaoko_sms_reports_total", "result",
+     "SMS delivery reports from the gateway: delivered, failed, intermediate, and refused, malformed or unknown ones."},
+    {"kaoko_sms_replies_total", "result",
+     "SMS replies: accepted, refused_by_chain (the step had passed or the person may not), wrong_code, used_code, "
+     "unreadable, unknown_number, refused (no gateway token)."},
+    {"kaoko_deliveries", "delivery", "Deliveries now in each state, by channel/state.", true},
     {"kaoko_storage_bytes", "what",
      "The database with its WAL (database), free and total bytes of its file system (disk_free, disk_total).", true},
 };
@@ -72,7 +81,9 @@ void Histogram::Render(std::string& out, const std::string& name, const std::str
 
 Metrics::Metrics()
     : alert_latency({0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}),
-      store_latency({0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}) {}
+      store_latency({0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}),
+      delivery_to_sent({0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800}),
+      delivery_to_delivered({1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}) {}
 
 void Metrics::Count(const std::string& family, const std::string& label_value, std::uint64_t n) {
   std::lock_guard lock(mu_);
@@ -136,6 +147,10 @@ std::string Metrics::Render() const {
     }
   }
   store_latency.Render(out, "kaoko_store_latency_seconds", "From a message's arrival to its commit.");
+  delivery_to_sent.Render(out, "kaoko_delivery_sent_seconds",
+                          "From a delivery being queued (with the alert that caused it) to its gateway accepting it.");
+  delivery_to_delivered.Render(out, "kaoko_delivery_delivered_seconds",
+                               "From a delivery being queued to the phone's delivery report.");
   alert_latency.Render(out, "kaoko_alert_latency_seconds",
                        "From a reading's arrival to the alert it caused being published.");
   return out;

@@ -27,6 +27,7 @@ struct ApiContext {
   std::function<Health()> health;
   std::unique_ptr<Auth> auth;  // null: nobody can log in
   WebOptions web;
+  delivery::Delivery* delivery = nullptr;  // the gateways' callbacks; null: none configured
 };
 
 // "/a/b?x=1&y=2" split into the path and its decoded query parameters.
@@ -66,6 +67,9 @@ std::variant<std::string, Response> VillageFilter(ApiContext& ctx, const Call& c
 // health.cpp
 Response Healthz(ApiContext& ctx, const Call& call);
 Response MetricsPage(ApiContext& ctx, const Call& call);
+// GET /api/v1/delivery/sms/report and /reply: Kannel's dlr-url and sms-service get-url (delivery_callbacks.cpp).
+Response SmsReport(ApiContext& ctx, const Call& call);
+Response SmsReply(ApiContext& ctx, const Call& call);
 // people.cpp
 Response Login(ApiContext& ctx, const Call& call);
 Response Logout(ApiContext& ctx, const Call& call);

@@ -19,6 +19,11 @@ Response Healthz(ApiContext& ctx, const Call& call) {
   json body{{"ok", ok},
             {"broker", h.broker.empty() ? json("ok") : json(h.broker)},
             {"database", h.database.empty() ? json("ok") : json(h.database)}};
+  // A gateway that is down does not make kaoko unhealthy (alerts still go out on MQTT and the pages), but it is said.
+  if (ctx.delivery) {
+    body["delivery"] = h.delivery.empty() ? json("ok") : json(h.delivery);
+    body["degraded"] = !h.delivery.empty();
+  }
   return Json(call.req, ok ? http::status::ok : http::status::service_unavailable, body);
 }
 

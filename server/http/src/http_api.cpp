@@ -86,4 +86,6 @@ std::optional<json> HttpApi::IncidentJson(std::int64_t id) {
   }
 }
 
+void HttpApi::SetDelivery(delivery::Delivery* delivery) { ctx_->delivery = delivery; }
+
 }  // namespace kaoko::server

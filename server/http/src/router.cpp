@@ -45,6 +45,9 @@ constexpr std::array kRoutes = {
     Route{"incidents", Methods::kGet, IncidentList},
     Route{"incidents/*", Methods::kGet, IncidentDetail},
     Route{"cap", Methods::kGet, CapDocument},
+    // The SMS gateway's callbacks (docs/delivery-sms.md), answered by the delivery room.
+    Route{"delivery/sms/report", Methods::kGet, SmsReport},
+    Route{"delivery/sms/reply", Methods::kGet, SmsReply},
 };
 
 bool Matches(std::string_view pattern, const std::vector<std::string_view>& seg) {

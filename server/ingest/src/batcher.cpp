@@ -125,6 +125,8 @@ std::size_t Batcher::HandleAndCommit(std::vector<Inbound>& batch, std::size_t be
   parts_.keeper.Apply(parts_.keeper.engine().Advance(now));
   steps[2] = Clock::now();
   parts_.keeper.Save();
+  // What reaches people is queued in the same commit as what made it (a crash loses none, a replay adds none).
+  parts_.deliveries.Queue(parts_.keeper.pending(), now);
   steps[3] = Clock::now();
   store_.Commit();
   steps[4] = Clock::now();

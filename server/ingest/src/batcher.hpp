@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "acker.hpp"
+#include "delivery_queue.hpp"
 #include "dispatch.hpp"
 #include "effects_publisher.hpp"
 #include "inbound_queue.hpp"
@@ -28,6 +29,7 @@ class Batcher {
     ReadingsMerger& merger;
     EffectsPublisher& effects;
     Dispatcher& dispatch;
+    DeliveryQueue& deliveries;
   };
   Batcher(const CoreOptions& options, store::Store& store, Metrics& metrics, Parts parts);
 

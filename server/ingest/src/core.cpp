@@ -35,8 +35,9 @@ struct Core::Parts {
         acker(network, views, publisher, metrics, options.ack_interval),
         effects(network, publisher, metrics, views),
         dispatch(network, store, metrics, options.tap, keeper, views),
+        deliveries(network, store, options.delivery_channels),
         queue(metrics),
-        batcher(options, store, metrics, {queue, views, acker, keeper, merger, effects, dispatch}) {}
+        batcher(options, store, metrics, {queue, views, acker, keeper, merger, effects, dispatch, deliveries}) {}
 
   const CoreOptions options;
   ReadModel views;
@@ -45,6 +46,7 @@ struct Core::Parts {
   Acker acker;
   EffectsPublisher effects;
   Dispatcher dispatch;
+  DeliveryQueue deliveries;
   InboundQueue queue;
   Batcher batcher;
 };

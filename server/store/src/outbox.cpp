@@ -118,6 +118,20 @@ bool Outbox::Move(std::int64_t id, DeliveryState to, TimePoint at, std::string_v
   return sqlite3_changes(db) == 1;
 }
 
+bool Outbox::NoteLate(std::int64_t id, DeliveryState fact, TimePoint at, std::string_view gateway_ref) {
+  if (fact != DeliveryState::kSent && fact != DeliveryState::kDelivered && fact != DeliveryState::kSeen) return false;
+  const char* column = TimeColumn(fact);
+  std::string sql = fmt::format("UPDATE deliveries SET {} = ?1", column);
+  if (!gateway_ref.empty()) sql += ", gateway_ref = coalesce(gateway_ref, ?2)";
+  sql += fmt::format(" WHERE id = ?3 AND state = 'acted' AND {} IS NULL", column);
+  sqlite3* db = Connection::Of(store_);
+  Stmt up(db, sql);
+  up.Bind(1, Ms(at)).Bind(3, id);
+  if (!gateway_ref.empty()) up.Bind(2, gateway_ref);
+  up.Run();
+  return sqlite3_changes(db) == 1;
+}
+
 bool Outbox::Retry(std::int64_t id, TimePoint next, std::string_view reason) {
   sqlite3* db = Connection::Of(store_);
   Stmt up(db, "UPDATE deliveries SET attempts = attempts + 1, due = ?, reason = ? WHERE id = ? AND state = 'queued'");
@@ -153,6 +167,105 @@ std::vector<std::int64_t> Outbox::CountByState() {
     if (auto s = alerting::ParseDeliveryState(q.View(0))) out[static_cast<std::size_t>(*s)] = q.Int(1);
   }
   return out;
+}
+
+std::int64_t Outbox::Count(alerting::Channel channel, DeliveryState state) {
+  Stmt q(Connection::Of(store_), "SELECT count(*) FROM deliveries WHERE channel = ? AND state = ?");
+  q.Bind(1, std::string_view(alerting::ToString(channel))).Bind(2, std::string_view(alerting::ToString(state)));
+  return q.Step() ? q.Int(0) : 0;
+}
+
+void Outbox::Remember(const DeliveryMessage& m) {
+  Stmt ins(Connection::Of(store_),
+           "INSERT INTO delivery_messages (notification, incident, village, level, action, text_th, text_en, deadline, "
+           "reminder, exercise) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notification) DO NOTHING");
+  ins.Bind(1, m.notification)
+      .Bind(2, m.incident)
+      .Bind(3, m.village)
+      .Bind(4, std::string_view(alerting::ToString(m.level)))
+      .Bind(5, std::string_view(alerting::ToString(m.action)))
+      .Bind(6, m.text_th)
+      .Bind(7, m.text_en)
+      .Bind(9, static_cast<std::int64_t>(m.reminder))
+      .Bind(10, static_cast<std::int64_t>(m.exercise));
+  if (m.deadline) ins.Bind(8, Ms(*m.deadline));
+  ins.Run();
+}
+
+std::optional<DeliveryMessage> Outbox::Message(std::string_view notification) {
+  Stmt q(Connection::Of(store_),
+         "SELECT notification, incident, village, level, action, text_th, text_en, deadline, reminder, exercise "
+         "FROM delivery_messages WHERE notification = ?");
+  q.Bind(1, notification);
+  if (!q.Step()) return std::nullopt;
+  DeliveryMessage m;
+  m.notification = q.Text(0);
+  m.incident = q.Int(1);
+  m.village = q.Text(2);
+  m.level = alerting::ParseLevel(q.View(3)).value_or(alerting::Level::kNormal);
+  m.action = alerting::ParseActionNeeded(q.View(4)).value_or(alerting::ActionNeeded::kNone);
+  m.text_th = q.Text(5);
+  m.text_en = q.Text(6);
+  m.deadline = OptTime(q, 7);
+  m.reminder = q.Int(8) != 0;
+  m.exercise = q.Int(9) != 0;
+  return m;
+}
+
+int Outbox::ActedBy(std::int64_t incident, std::string_view person, TimePoint at) {
+  sqlite3* db = Connection::Of(store_);
+  // Every state but acted may move to acted (alerting::CanMove); the statement says the same in SQL.
+  Stmt up(db,
+          "UPDATE deliveries SET state = 'acted', acted_at = ? WHERE incident = ? AND person = ? AND state != 'acted'");
+  up.Bind(1, Ms(at)).Bind(2, incident).Bind(3, person).Run();
+  return sqlite3_changes(db);
+}
+
+std::string Outbox::CodeFor(std::string_view person, std::int64_t incident, alerting::ActionNeeded action,
+                            alerting::Level level, TimePoint now, const std::function<std::string()>& fresh) {
+  sqlite3* db = Connection::Of(store_);
+  Stmt have(db, "SELECT code FROM reply_codes WHERE person = ? AND incident = ? AND action = ?");
+  have.Bind(1, person).Bind(2, incident).Bind(3, std::string_view(alerting::ToString(action)));
+  if (have.Step()) return have.Text(0);
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    const std::string code = fresh();
+    Stmt ins(db,
+             "INSERT INTO reply_codes (person, code, incident, action, level, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+             "ON CONFLICT DO NOTHING");
+    ins.Bind(1, person)
+        .Bind(2, code)
+        .Bind(3, incident)
+        .Bind(4, std::string_view(alerting::ToString(action)))
+        .Bind(5, std::string_view(alerting::ToString(level)))
+        .Bind(6, Ms(now))
+        .Run();
+    if (sqlite3_changes(db) == 1) return code;
+  }
+  return {};
+}
+
+std::optional<ReplyCode> Outbox::Code(std::string_view person, std::string_view code) {
+  Stmt q(Connection::Of(store_),
+         "SELECT person, code, incident, action, level, created_at, used_at FROM reply_codes "
+         "WHERE person = ? AND code = ?");
+  q.Bind(1, person).Bind(2, code);
+  if (!q.Step()) return std::nullopt;
+  ReplyCode c;
+  c.person = q.Text(0);
+  c.code = q.Text(1);
+  c.incident = q.Int(2);
+  c.action = alerting::ParseActionNeeded(q.View(3)).value_or(alerting::ActionNeeded::kAck);
+  c.level = alerting::ParseLevel(q.View(4)).value_or(alerting::Level::kNormal);
+  c.created_at = FromMs(q.Int(5));
+  c.used_at = OptTime(q, 6);
+  return c;
+}
+
+bool Outbox::UseCode(std::string_view person, std::string_view code, TimePoint at) {
+  sqlite3* db = Connection::Of(store_);
+  Stmt up(db, "UPDATE reply_codes SET used_at = ? WHERE person = ? AND code = ? AND used_at IS NULL");
+  up.Bind(1, Ms(at)).Bind(2, person).Bind(3, code).Run();
+  return sqlite3_changes(db) == 1;
 }
 
 }  // namespace kaoko::store

@@ -240,6 +240,31 @@ const char* const kMigrations[] = {
     CREATE INDEX deliveries_by_incident ON deliveries (incident, person);
     CREATE INDEX deliveries_by_ref ON deliveries (channel, gateway_ref) WHERE gateway_ref IS NOT NULL;
     )sql",
+    // 11: what a delivery says (one row per notification: its text, level, what it asks, its deadline; no person's
+    // data) and the reply codes an SMS carries (one per person, incident and step; used once).
+    R"sql(
+    CREATE TABLE delivery_messages (
+      notification TEXT PRIMARY KEY,
+      incident INTEGER NOT NULL,
+      village TEXT NOT NULL,
+      level TEXT NOT NULL CHECK (level IN ('normal', 'watch', 'warning', 'critical')),
+      action TEXT NOT NULL CHECK (action IN ('none', 'ack', 'confirm', 'declare')),
+      text_th TEXT NOT NULL,
+      text_en TEXT NOT NULL,
+      deadline INTEGER,
+      reminder INTEGER NOT NULL DEFAULT 0,
+      exercise INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE reply_codes (
+      person TEXT NOT NULL,
+      code TEXT NOT NULL,
+      incident INTEGER NOT NULL,
+      action TEXT NOT NULL CHECK (action IN ('ack', 'confirm', 'declare')),
+      level TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      used_at INTEGER,
+      PRIMARY KEY (person, code));
+    CREATE UNIQUE INDEX reply_codes_step ON reply_codes (person, incident, action);
+    )sql",
 };
 
 }  // namespace

@@ -225,6 +225,25 @@ const std::vector<Seed>& Seeds() {
          CHECK(due[0].attempts == 2);
          CHECK(due[0].reason == "LINE answered 500");
        }},
+      {11,
+       // A confirm request's text and the reply code the headman was sent.
+       R"sql(
+       INSERT INTO delivery_messages (notification, incident, village, level, action, text_th, text_en, deadline)
+         VALUES ('n-40', 17, 'kaoko', 'warning', 'confirm', 'ยืนยันเหตุ', 'Confirm', 1795754700000);
+       INSERT INTO reply_codes (person, code, incident, action, level, created_at)
+         VALUES ('boonmee', '4821', 17, 'confirm', 'warning', 1795753800000);
+       )sql",
+       [](store::Store& s) {
+         store::Outbox box(s);
+         auto m = box.Message("n-40");
+         REQUIRE(m);
+         CHECK(m->action == alerting::ActionNeeded::kConfirm);
+         CHECK(m->deadline == T("2026-11-27T04:45:00Z"));
+         auto code = box.Code("boonmee", "4821");
+         REQUIRE(code);
+         CHECK(code->incident == 17);
+         CHECK_FALSE(code->used_at);
+       }},
   };
   return seeds;
 }

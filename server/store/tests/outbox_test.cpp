@@ -165,3 +165,89 @@ TEST_CASE("outbox: a fact written on another connection in between wins, and not
   CHECK_THROWS((*core)->Exec("UPDATE deliveries SET channel = 'fax' WHERE id = " + std::to_string(id)));
   CHECK(by_core.Find(id)->state == DeliveryState::kActed);
 }
+
+TEST_CASE("outbox: a person acting ends every delivery of theirs for the incident, and no one else's", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  (*s)->Begin();
+  const auto sms = box.Queue(Row("n-1", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  const auto line = box.Queue(Row("n-1", "boonmee", Channel::kLine, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  const auto other = box.Queue(Row("n-1", "suda", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  REQUIRE(box.Move(line, DeliveryState::kFailed, T("2026-12-07T02:00:05Z"), "LINE answered 400"));
+  CHECK(box.ActedBy(7, "boonmee", T("2026-12-07T02:03:00Z")) == 2);
+  CHECK(box.ActedBy(7, "boonmee", T("2026-12-07T02:04:00Z")) == 0);  // acted once; the first time stays
+  (*s)->Commit();
+  CHECK(box.Find(sms)->state == DeliveryState::kActed);
+  CHECK(box.Find(sms)->acted_at == T("2026-12-07T02:03:00Z"));
+  CHECK(box.Find(line)->state == DeliveryState::kActed);
+  CHECK(box.Find(line)->reason == "LINE answered 400");  // the failure is still told
+  CHECK(box.Find(other)->state == DeliveryState::kQueued);
+  CHECK(box.Due(T("2026-12-07T02:05:00Z"), 10).size() == 1);  // only suda's is still to send
+}
+
+TEST_CASE("outbox: a message is kept once and read back, and a reply code is one per step and used once", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  store::DeliveryMessage m;
+  m.notification = "n-1";
+  m.incident = 7;
+  m.village = "kaoko";
+  m.level = alerting::Level::kWarning;
+  m.action = alerting::ActionNeeded::kConfirm;
+  m.text_th = "ยืนยันเหตุ";
+  m.text_en = "Confirm";
+  m.deadline = T("2026-12-07T02:15:00Z");
+  box.Remember(m);
+  m.text_th = "another text";
+  box.Remember(m);  // a replay does not change it
+  auto back = box.Message("n-1");
+  REQUIRE(back);
+  CHECK(back->text_th == "ยืนยันเหตุ");
+  CHECK(back->deadline == T("2026-12-07T02:15:00Z"));
+  CHECK(back->level == alerting::Level::kWarning);
+  CHECK_FALSE(box.Message("n-2"));
+
+  // The generator gives 1111 first: the second step of the same person must not get it again.
+  std::vector<std::string> offered = {"1111", "1111", "1111", "2222"};
+  std::size_t next = 0;
+  auto fresh = [&] { return offered.at(next++); };
+  const auto now = T("2026-12-07T02:00:00Z");
+  const auto a = box.CodeFor("boonmee", 7, alerting::ActionNeeded::kConfirm, alerting::Level::kWarning, now, fresh);
+  CHECK(a == "1111");
+  CHECK(box.CodeFor("boonmee", 7, alerting::ActionNeeded::kConfirm, alerting::Level::kWarning, now, fresh) == "1111");
+  CHECK(next == 1);  // a reminder of the same step carries the same code
+  CHECK(box.CodeFor("boonmee", 7, alerting::ActionNeeded::kDeclare, alerting::Level::kWarning, now, fresh) == "2222");
+  auto code = box.Code("boonmee", "1111");
+  REQUIRE(code);
+  CHECK(code->action == alerting::ActionNeeded::kConfirm);
+  CHECK_FALSE(box.Code("suda", "1111"));  // only for its person
+  CHECK(box.UseCode("boonmee", "1111", T("2026-12-07T02:01:00Z")));
+  CHECK_FALSE(box.UseCode("boonmee", "1111", T("2026-12-07T02:02:00Z")));
+  CHECK(box.Code("boonmee", "1111")->used_at == T("2026-12-07T02:01:00Z"));
+  std::vector<std::string> always = {"2222"};
+  auto stuck = [&] { return always[0]; };
+  CHECK(box.CodeFor("boonmee", 8, alerting::ActionNeeded::kAck, alerting::Level::kWatch, now, stuck).empty());
+}
+
+TEST_CASE("outbox: a report that comes after the person acted keeps its time and leaves them acted", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  const auto id = box.Queue(Row("n-9", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  CHECK_FALSE(box.NoteLate(id, DeliveryState::kDelivered, T("2026-12-07T02:00:01Z")));  // not acted yet: Move it
+  REQUIRE(box.Move(id, DeliveryState::kSent, T("2026-12-07T02:00:03Z"), {}, "5f3a"));
+  REQUIRE(box.ActedBy(7, "boonmee", T("2026-12-07T02:00:20Z")) == 1);  // he replied at once
+  CHECK_FALSE(box.Move(id, DeliveryState::kDelivered, T("2026-12-07T02:00:21Z")));
+  CHECK(box.NoteLate(id, DeliveryState::kDelivered, T("2026-12-07T02:00:21Z")));
+  CHECK_FALSE(box.NoteLate(id, DeliveryState::kDelivered, T("2026-12-07T02:00:30Z")));  // the first time stays
+  CHECK_FALSE(box.NoteLate(id, DeliveryState::kFailed, T("2026-12-07T02:00:30Z")));
+  const auto r = box.Find(id);
+  CHECK(r->state == DeliveryState::kActed);
+  CHECK(r->delivered_at == T("2026-12-07T02:00:21Z"));
+  CHECK(r->gateway_ref == "5f3a");
+}

@@ -34,7 +34,18 @@ struct ServiceOptions {
   int raw_days = 400;
   // Which tier this service is (docs/tiers.md): the TAO (default), a village's edge box, or a province.
   tier::TierOptions tier;
+  // The SMS gateway (docs/delivery.md, docs/delivery-sms.md): Kannel's sendsms URL, its account and the callback
+  // token from the credentials file's [sms] table. Empty sendsms URL: no SMS is sent, and nothing is queued for it.
+  std::string sms_sendsms_url;
+  double sms_per_minute = 30;
+  std::string sms_username, sms_password, sms_callback_token, sms_from = "KAOKO";
+  // Where the gateway reaches kaoko's HTTP API (its delivery reports); default http://<--http>/.
+  std::string callback_url;
 };
+
+// The SMS gateway's account and callback token from the credentials file's [sms] table (username, password,
+// callback_token, from); an error names the file and what is missing.
+Result<bool> ReadSmsAccount(const std::string& credentials_file, ServiceOptions& options);
 
 class Service {
  public:

@@ -49,6 +49,8 @@ class Metrics {
   std::atomic<std::uint64_t> live_sessions{0};  // screens on the live feed (LiveHub keeps it)
   Histogram alert_latency;                      // reading received → alert published
   Histogram store_latency;                      // message received → committed
+  Histogram delivery_to_sent;                   // a delivery queued (the alert) → its gateway accepted it
+  Histogram delivery_to_delivered;              // a delivery queued → the phone's receipt
 
   std::string Render() const;
 

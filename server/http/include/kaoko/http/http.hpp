@@ -22,6 +22,10 @@
 #include "kaoko/live/live.hpp"
 #include "kaoko/store/store.hpp"
 
+namespace kaoko::delivery {
+class Delivery;
+}
+
 namespace kaoko::server {
 
 namespace http = boost::beast::http;
@@ -34,6 +38,7 @@ inline constexpr std::size_t kMaxRequestBody = 64 * 1024;
 struct Health {
   std::string broker;
   std::string database;
+  std::string delivery;  // a gateway that is down: degraded, the core is still ok (docs/delivery.md)
 };
 
 // What the people's pages need beyond the API.
@@ -63,6 +68,8 @@ class HttpApi {
   // Routes answered before the API's own (a tier's: tier.hpp); nullopt from `routes` falls through. Set before the
   // server starts.
   void SetExtraRoutes(std::function<std::optional<Response>(const Request&)> routes) { extra_ = std::move(routes); }
+  // The delivery room whose gateway callbacks (/api/v1/delivery/sms/…) this API answers; null: they answer 404.
+  void SetDelivery(delivery::Delivery* delivery);
 
   // The public JSON of an incident as stored (for the live hub), or nullopt. Not thread-safe (the HTTP thread).
   std::optional<nlohmann::json> IncidentJson(std::int64_t id);

@@ -116,6 +116,9 @@ struct CoreOptions {
   // docs/architecture.md "Readings in two tables"): more per station means fewer pages written per reading, and a
   // longer pause and more memory (16 bytes a reading). 0: eight per configured station, within [50,000, 1,200,000].
   std::int64_t merge_rows = 0;
+  // The channels a gateway is configured for (docs/delivery.md): each notification is queued in the delivery outbox
+  // for its person's consented contacts on these, in the commit that made it. Empty: nothing is queued.
+  std::vector<alerting::Channel> delivery_channels;
 };
 
 class Core {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,32 @@ struct DeliveryRow {
   std::optional<TimePoint> sent_at, delivered_at, seen_at, acted_at, ended_at;  // ended: failed or expired
 };
 
+// What a notification says, kept once for all its deliveries (the delivery room renders each channel's text from it).
+// Holds no person's data: the person and the address are the delivery's.
+struct DeliveryMessage {
+  std::string notification;
+  std::int64_t incident = 0;
+  std::string village;
+  alerting::Level level = alerting::Level::kNormal;
+  alerting::ActionNeeded action = alerting::ActionNeeded::kNone;
+  std::string text_th;
+  std::string text_en;
+  std::optional<TimePoint> deadline;
+  bool reminder = false;
+  bool exercise = false;
+};
+
+// A reply code an SMS carries ("ตอบ 1 4821"): it works once, only for its person, incident and step (`action`).
+struct ReplyCode {
+  std::string person;
+  std::string code;
+  std::int64_t incident = 0;
+  alerting::ActionNeeded action = alerting::ActionNeeded::kAck;
+  alerting::Level level = alerting::Level::kNormal;  // the level a declare by reply declares
+  TimePoint created_at{};
+  std::optional<TimePoint> used_at;
+};
+
 class Outbox {
  public:
   explicit Outbox(Store& store) : store_(store) {}
@@ -51,6 +78,10 @@ class Outbox {
   // fact may not follow its state (alerting::CanMove). `reason` for failed and expired; `gateway_ref` for sent.
   bool Move(std::int64_t id, alerting::DeliveryState to, TimePoint at, std::string_view reason = {},
             std::string_view gateway_ref = {});
+  // A fact that came after the person had already acted (the phone's delivery report after their reply, the
+  // gateway's acceptance after they answered on another channel): its time is kept, the state stays acted. False when
+  // the delivery is not acted or already has that time. Only sent, delivered and seen.
+  bool NoteLate(std::int64_t id, alerting::DeliveryState fact, TimePoint at, std::string_view gateway_ref = {});
   // A send that did not go through and will be tried again at `next`: attempts + 1, the reason kept, still queued.
   bool Retry(std::int64_t id, TimePoint next, std::string_view reason);
   // The delivery a gateway's id names (a delivery report carries only that).
@@ -60,6 +91,24 @@ class Outbox {
   std::vector<DeliveryRow> OfIncident(std::int64_t incident);
   // How many deliveries are in each state now (for /metrics), indexed by alerting::DeliveryState.
   std::vector<std::int64_t> CountByState();
+  // How many deliveries of `channel` are in `state` now.
+  std::int64_t Count(alerting::Channel channel, alerting::DeliveryState state);
+
+  // Keeps what notification `m.notification` says (once; a repeat is ignored).
+  void Remember(const DeliveryMessage& m);
+  std::optional<DeliveryMessage> Message(std::string_view notification);
+
+  // `person` acted on `incident` (a decision through any path) at `at`: every delivery of theirs for it that may
+  // move to acted does. Returns how many moved.
+  int ActedBy(std::int64_t incident, std::string_view person, TimePoint at);
+
+  // The reply code of `person` for `incident` and step `action`: the one already given, else a new one from `fresh`
+  // (tried again while it collides with another code of the person). Empty when `fresh` gives no free code in 20 tries.
+  std::string CodeFor(std::string_view person, std::int64_t incident, alerting::ActionNeeded action,
+                      alerting::Level level, TimePoint now, const std::function<std::string()>& fresh);
+  std::optional<ReplyCode> Code(std::string_view person, std::string_view code);
+  // Marks a code used at `at`: false when it is unknown or was used already (compare and set).
+  bool UseCode(std::string_view person, std::string_view code, TimePoint at);
 
  private:
   Store& store_;

@@ -1,0 +1,145 @@
+// The delivery room (docs/delivery.md): carries the outbox's rows to people's phones, away from the core. A thread of
+// its own with a database connection of its own takes the due deliveries, most urgent first, at each gateway's
+// rate, renders each channel's text, hands it to the gateway and records what the gateway said; the gateway's later
+// reports (delivered, failed) and people's replies arrive through the HTTP room's callback routes and are recorded
+// here. A reply that decides (confirm, reject, acknowledge, declare) is handed to the core through `DecideFn`, the
+// same path as a decision from a page.
+//
+// Channels: SMS through Kannel's smsbox (kannel_sender.cpp). LINE and a dialling channel are to come behind the same
+// Sender interface (sender.hpp).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kaoko/alerting/network.hpp"
+#include "kaoko/common/clock.hpp"
+#include "kaoko/common/metrics.hpp"
+#include "kaoko/contract/result.hpp"
+#include "kaoko/contract/wire.hpp"
+
+namespace kaoko::store {
+class Store;
+class Outbox;
+}  // namespace kaoko::store
+
+namespace kaoko::delivery {
+
+// An SMS gateway: Kannel's smsbox (sendsms), as docs/delivery-sms.md sets it up.
+struct SmsGateway {
+  std::string sendsms_url;  // e.g. http://127.0.0.1:13013/cgi-bin/sendsms
+  std::string username;     // the sendsms-user group
+  std::string password;
+  std::string from = "KAOKO";
+  // Messages a minute the gateway may be given: a GSM modem sends a few a minute, an operator account has its
+  // contracted rate. kaoko hands no more than this to the gateway, so that the most urgent always goes next.
+  double per_minute = 30;
+  // Where Kannel reaches kaoko's HTTP API for delivery reports (dlr-url), e.g. http://127.0.0.1:8080
+  std::string callback_url;
+  // A secret the callback URLs carry (dlr-url and sms-service get-url): a request without it is refused.
+  std::string callback_token;
+};
+
+struct DeliveryOptions {
+  std::string db_path;
+  Clock clock;  // kaoko's clock: the times recorded; the gateway's rate is paced on the steady clock
+  std::optional<SmsGateway> sms;
+  std::chrono::milliseconds poll{200};                       // how often the outbox is looked at
+  std::chrono::seconds http_timeout{10};                     // one request to a gateway
+  std::chrono::seconds down_after{std::chrono::minutes(5)};  // a gateway failing this long is "down" (/healthz)
+};
+
+// An answer to one of the gateway's callbacks: the HTTP status and a plain-text body.
+struct Answer {
+  int status = 200;
+  std::string body;
+};
+
+// What the core said of a decision made by reply.
+struct DecideOutcome {
+  bool ok = false;
+  std::string error;  // plain English, when !ok
+};
+using DecideFn = std::function<DecideOutcome(const std::string& user, const wire::DecisionMsg& decision)>;
+
+class Sender;
+
+class Delivery {
+ public:
+  // Opens the room's own database connection. Does not start the thread.
+  static Result<std::unique_ptr<Delivery>> Create(const alerting::Network& network, DeliveryOptions options,
+                                                  server::Metrics& metrics, DecideFn decide);
+  ~Delivery();
+  Delivery(const Delivery&) = delete;
+  Delivery& operator=(const Delivery&) = delete;
+
+  // The gateway's way back to kaoko when the options left it out (the HTTP port is known only once bound). Before
+  // Start.
+  void SetCallbackUrl(const std::string& url);
+  void Start();
+  void Stop();  // waits for the thread; a send in progress finishes first
+
+  // The channels a gateway is configured for (the core queues only these).
+  std::vector<alerting::Channel> channels() const;
+
+  // Kannel's dlr-url: ?k=token&d=delivery&type=%d&reply=%A. Thread-safe.
+  Answer SmsReport(const std::map<std::string, std::string>& query);
+  // Kannel's sms-service get-url: ?k=token&from=%p&text=%b. A reply is read, judged and answered by SMS; Kannel itself
+  // sends nothing back (max-messages = 0). Thread-safe; blocks while the core judges a decision.
+  Answer SmsReply(const std::map<std::string, std::string>& query);
+
+  // Empty, or why a channel is degraded ("sms: gateway unreachable for 6 min: …"), for /healthz. Thread-safe.
+  std::string Problem() const;
+
+  // One round of the worker: expire, send what is due and allowed by the rate, send queued answers. Tests call it
+  // directly instead of Start.
+  void RunOnce();
+
+ private:
+  Delivery(const alerting::Network& network, DeliveryOptions options, server::Metrics& metrics, DecideFn decide,
+           std::unique_ptr<store::Store> store);
+  struct Bucket {
+    double tokens = 1;
+    double per_second = 0.5;
+    std::chrono::steady_clock::time_point last{};
+    bool Take(std::chrono::steady_clock::time_point now);
+  };
+  void SendDue(alerting::TimePoint now);
+  void SendAnswers();
+  void Answered(const std::string& number, std::string text);
+  void GatewayResult(bool ok, const std::string& reason);
+  void Gauges();
+  bool TokenOk(const std::map<std::string, std::string>& query) const;
+
+  const alerting::Network& network_;
+  DeliveryOptions options_;
+  server::Metrics& metrics_;
+  DecideFn decide_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::Outbox> outbox_;
+  std::unique_ptr<Sender> sms_;
+  std::map<std::string, std::string> person_by_number_;  // +66… → person id (sms contacts)
+
+  mutable std::mutex db_mu_;  // store_ and outbox_: the worker and the HTTP thread
+  std::mutex answers_mu_;
+  std::deque<std::pair<std::string, std::string>> answers_;  // (number, Thai text) to send
+  Bucket sms_bucket_;
+
+  mutable std::mutex problem_mu_;
+  std::optional<std::chrono::steady_clock::time_point> failing_since_;
+  std::string last_failure_;
+
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace kaoko::delivery

@@ -1,0 +1,368 @@
+// The delivery room (delivery.hpp): the worker that sends the outbox's rows, and the gateway's callbacks.
+#include "kaoko/delivery/delivery.hpp"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+
+#include <random>
+
+#include "kaoko/common/log.hpp"
+#include "kaoko/delivery/sender.hpp"
+#include "kaoko/delivery/sms_text.hpp"
+#include "kaoko/store/outbox.hpp"
+#include "kaoko/store/store.hpp"
+
+namespace kaoko::delivery {
+namespace {
+
+using alerting::Channel;
+using alerting::DeliveryState;
+using Steady = std::chrono::steady_clock;
+
+std::string Get(const std::map<std::string, std::string>& q, const char* key) {
+  auto it = q.find(key);
+  return it == q.end() ? std::string() : it->second;
+}
+
+// A four-digit reply code, not guessable from the ones before it.
+std::string FreshCode() {
+  static thread_local std::mt19937 rng(std::random_device{}());
+  return fmt::format("{:04}", std::uniform_int_distribution<int>(0, 9999)(rng));
+}
+
+const alerting::Contact* ConsentedContact(const alerting::Person& p, Channel channel) {
+  for (const auto& c : p.contacts) {
+    if (c.channel == channel && c.consented() && !c.address.empty()) return &c;
+  }
+  return nullptr;
+}
+
+double Seconds(alerting::TimePoint from, alerting::TimePoint to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+}  // namespace
+
+bool Delivery::Bucket::Take(Steady::time_point now) {
+  if (last != Steady::time_point{}) {
+    tokens = std::min(1.0, tokens + std::chrono::duration<double>(now - last).count() * per_second);
+  }
+  last = now;
+  if (tokens < 1.0) return false;
+  tokens -= 1.0;
+  return true;
+}
+
+Result<std::unique_ptr<Delivery>> Delivery::Create(const alerting::Network& network, DeliveryOptions options,
+                                                   server::Metrics& metrics, DecideFn decide) {
+  auto store = store::Store::Open(options.db_path);
+  if (!store) return store.error();
+  return std::unique_ptr<Delivery>(
+      new Delivery(network, std::move(options), metrics, std::move(decide), std::move(*store)));
+}
+
+Delivery::Delivery(const alerting::Network& network, DeliveryOptions options, server::Metrics& metrics, DecideFn decide,
+                   std::unique_ptr<store::Store> store)
+    : network_(network),
+      options_(std::move(options)),
+      metrics_(metrics),
+      decide_(std::move(decide)),
+      store_(std::move(store)),
+      outbox_(std::make_unique<store::Outbox>(*store_)) {
+  if (options_.sms) sms_bucket_.per_second = std::max(options_.sms->per_minute, 0.1) / 60.0;
+  for (const auto& p : network_.people) {
+    for (const auto& c : p.contacts) {
+      if (c.channel == Channel::kSms && !c.address.empty()) person_by_number_[c.address] = p.id;
+    }
+  }
+}
+
+Delivery::~Delivery() { Stop(); }
+
+void Delivery::SetCallbackUrl(const std::string& url) {
+  if (options_.sms && options_.sms->callback_url.empty()) options_.sms->callback_url = url;
+}
+
+void Delivery::Start() {
+  if (thread_.joinable()) return;
+  if (options_.sms && !sms_) sms_ = KannelSender(*options_.sms, options_.http_timeout);
+  stop_ = false;
+  thread_ = std::thread([this] {
+    while (!stop_) {
+      try {
+        RunOnce();
+      } catch (const std::exception& e) {
+        // A database error: nothing was recorded for the row in hand, and it is due again next round.
+        if (log::ShouldLog("delivery_round")) log::Error("delivery", "a round of sending failed: {}", e.what());
+      }
+      for (auto waited = std::chrono::milliseconds(0); waited < options_.poll && !stop_;
+           waited += std::chrono::milliseconds(20)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  });
+}
+
+void Delivery::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<Channel> Delivery::channels() const {
+  std::vector<Channel> out;
+  if (options_.sms) out.push_back(Channel::kSms);
+  return out;
+}
+
+void Delivery::RunOnce() {
+  if (options_.sms && !sms_) sms_ = KannelSender(*options_.sms, options_.http_timeout);
+  SendAnswers();
+  SendDue(options_.clock.Now());
+  Gauges();
+}
+
+void Delivery::SendDue(alerting::TimePoint now) {
+  if (!sms_) return;
+  std::vector<store::DeliveryRow> due;
+  {
+    std::lock_guard lock(db_mu_);
+    due = outbox_->Due(now, 32);
+  }
+  for (const store::DeliveryRow& row : due) {
+    if (stop_) return;
+    if (row.expires <= now) {
+      std::lock_guard lock(db_mu_);
+      outbox_->Move(row.id, DeliveryState::kExpired, now, "not sent before its step ended");
+      metrics_.Count("kaoko_delivery_sends_total", fmt::format("{}_expired", alerting::ToString(row.channel)));
+      continue;
+    }
+    if (row.channel != Channel::kSms) continue;  // no sender for it in this build
+    const alerting::Person* person = network_.FindPerson(row.person);
+    const alerting::Contact* contact = person ? ConsentedContact(*person, row.channel) : nullptr;
+    if (!contact) {
+      std::lock_guard lock(db_mu_);
+      outbox_->Move(row.id, DeliveryState::kFailed, now, "no consented contact on this channel any more");
+      continue;
+    }
+    if (!sms_bucket_.Take(Steady::now())) return;  // the gateway's rate: the rest wait, most urgent first
+    Outgoing out;
+    out.address = contact->address;
+    out.delivery = row.id;
+    {
+      std::lock_guard lock(db_mu_);
+      auto message = outbox_->Message(row.notification);
+      if (!message) {
+        outbox_->Move(row.id, DeliveryState::kFailed, now, "its message is not in the outbox");
+        continue;
+      }
+      std::string code;
+      if (message->action != alerting::ActionNeeded::kNone) {
+        code = outbox_->CodeFor(row.person, row.incident, message->action, message->level, now, FreshCode);
+      }
+      out.text = SmsText(*message, code, network_);
+    }
+    const SendResult sent = sms_->Send(out);
+    GatewayResult(!sent.gateway_down, sent.reason);
+    const alerting::TimePoint after = options_.clock.Now();
+    std::lock_guard lock(db_mu_);
+    switch (sent.kind) {
+      case SendResult::kAccepted:
+        // Kannel gives no id of its own at sendsms: its reports name the delivery (dlr-url), and so does the row.
+        if (outbox_->Move(row.id, DeliveryState::kSent, after, {}, std::to_string(row.id)) ||
+            outbox_->NoteLate(row.id, DeliveryState::kSent, after, std::to_string(row.id))) {
+          metrics_.delivery_to_sent.Observe(Seconds(row.queued_at, after));
+        }
+        metrics_.Count("kaoko_delivery_sends_total", "sms_sent");
+        break;
+      case SendResult::kRetry:
+        outbox_->Retry(row.id, after + alerting::RetryBackoff(row.attempts + 1), sent.reason);
+        metrics_.Count("kaoko_delivery_sends_total", "sms_retry");
+        if (log::ShouldLog("delivery_retry"))
+          log::Warn("delivery", "delivery {} (sms) not sent, tried again later: {}", row.id, sent.reason);
+        break;
+      case SendResult::kRefused:
+        outbox_->Move(row.id, DeliveryState::kFailed, after, sent.reason);
+        metrics_.Count("kaoko_delivery_sends_total", "sms_failed");
+        log::Warn("delivery", "delivery {} (sms) failed: {}", row.id, sent.reason);
+        break;
+    }
+    if (sent.gateway_down) return;  // the rest wait for the gateway; they are still queued
+  }
+}
+
+void Delivery::GatewayResult(bool ok, const std::string& reason) {
+  std::lock_guard lock(problem_mu_);
+  if (ok) {
+    failing_since_.reset();
+    last_failure_.clear();
+    return;
+  }
+  if (!failing_since_) failing_since_ = Steady::now();
+  last_failure_ = reason;
+}
+
+std::string Delivery::Problem() const {
+  std::lock_guard lock(problem_mu_);
+  if (!failing_since_) return {};
+  const auto down = Steady::now() - *failing_since_;
+  if (down < options_.down_after) return {};
+  return fmt::format("sms: the gateway has failed for {} s: {}",
+                     std::chrono::duration_cast<std::chrono::seconds>(down).count(), last_failure_);
+}
+
+void Delivery::Gauges() {
+  std::map<std::string, double> values;
+  {
+    std::lock_guard lock(db_mu_);
+    for (Channel c : channels()) {
+      for (int s = 0; s <= static_cast<int>(DeliveryState::kExpired); ++s) {
+        const auto state = static_cast<DeliveryState>(s);
+        values[fmt::format("{}/{}", alerting::ToString(c), alerting::ToString(state))] =
+            static_cast<double>(outbox_->Count(c, state));
+      }
+    }
+  }
+  metrics_.SetGauge("kaoko_deliveries", values);
+}
+
+void Delivery::Answered(const std::string& number, std::string text) {
+  std::lock_guard lock(answers_mu_);
+  answers_.emplace_back(number, std::move(text));
+}
+
+void Delivery::SendAnswers() {
+  if (!sms_) return;
+  for (;;) {
+    std::pair<std::string, std::string> next;
+    {
+      std::lock_guard lock(answers_mu_);
+      if (answers_.empty()) return;
+      if (!sms_bucket_.Take(Steady::now())) return;
+      next = std::move(answers_.front());
+      answers_.pop_front();
+    }
+    const SendResult r = sms_->Send({next.first, next.second, 0});
+    GatewayResult(!r.gateway_down, r.reason);
+    metrics_.Count("kaoko_delivery_sends_total",
+                   r.kind == SendResult::kAccepted ? "sms_answer_sent" : "sms_answer_lost");
+    if (r.kind != SendResult::kAccepted) log::Warn("delivery", "an answer to an SMS reply was not sent: {}", r.reason);
+  }
+}
+
+bool Delivery::TokenOk(const std::map<std::string, std::string>& query) const {
+  if (!options_.sms || options_.sms->callback_token.empty()) return false;
+  const std::string given = Get(query, "k");
+  const std::string& want = options_.sms->callback_token;
+  return given.size() == want.size() && CRYPTO_memcmp(given.data(), want.data(), want.size()) == 0;
+}
+
+Answer Delivery::SmsReport(const std::map<std::string, std::string>& q) {
+  if (!TokenOk(q)) {
+    metrics_.Count("kaoko_sms_reports_total", "refused");
+    return {403, "not the gateway's token\n"};
+  }
+  std::int64_t id = 0;
+  int type = 0;
+  try {
+    id = std::stoll(Get(q, "d"));
+    type = std::stoi(Get(q, "type"));
+  } catch (const std::exception&) {
+    metrics_.Count("kaoko_sms_reports_total", "malformed");
+    return {400, "d (the delivery) and type (Kannel's %d) must be numbers\n"};
+  }
+  const alerting::TimePoint now = options_.clock.Now();
+  std::lock_guard lock(db_mu_);
+  auto row = outbox_->Find(id);
+  if (!row || row->channel != Channel::kSms) {
+    metrics_.Count("kaoko_sms_reports_total", "unknown");
+    return {404, fmt::format("no SMS delivery {}\n", id)};
+  }
+  // Kannel's type is a bit mask: 1 delivered to the phone, 2 failed at the phone, 4 buffered, 8 accepted by the
+  // SMSC, 16 refused by the SMSC (an expiry came as 34: failed, with the reason in reply).
+  const std::string reply = Get(q, "reply").substr(0, 160);
+  if (type & 1) {
+    if (outbox_->Move(id, DeliveryState::kDelivered, now) || outbox_->NoteLate(id, DeliveryState::kDelivered, now))
+      metrics_.delivery_to_delivered.Observe(Seconds(row->queued_at, now));
+    metrics_.Count("kaoko_sms_reports_total", "delivered");
+  } else if (type & (2 | 16)) {
+    outbox_->Move(id, DeliveryState::kFailed, now,
+                  fmt::format("the phone network reported {}: {}", (type & 16) ? "a refusal" : "a failure", reply));
+    metrics_.Count("kaoko_sms_reports_total", "failed");
+  } else {
+    metrics_.Count("kaoko_sms_reports_total", "intermediate");  // buffered or accepted by the SMSC: still sent
+  }
+  return {200, "ok\n"};
+}
+
+Answer Delivery::SmsReply(const std::map<std::string, std::string>& q) {
+  if (!TokenOk(q)) {
+    metrics_.Count("kaoko_sms_replies_total", "refused");
+    return {403, "not the gateway's token\n"};
+  }
+  const std::string number = NormalizeNumber(Get(q, "from"));
+  auto who = person_by_number_.find(number);
+  if (number.empty() || who == person_by_number_.end()) {
+    metrics_.Count("kaoko_sms_replies_total", "unknown_number");
+    log::Warn("delivery", "an SMS reply from a number no one in the network has was refused");
+    if (!number.empty()) Answered(number, answer::UnknownNumber());
+    return {200, ""};
+  }
+  const std::string& person = who->second;
+  auto parsed = ParseReply(Get(q, "text"));
+  if (!parsed) {
+    metrics_.Count("kaoko_sms_replies_total", "unreadable");
+    log::Warn("delivery", "an SMS reply from {} could not be read", person);
+    Answered(number, answer::Unreadable());
+    return {200, ""};
+  }
+  std::optional<store::ReplyCode> code;
+  {
+    std::lock_guard lock(db_mu_);
+    code = outbox_->Code(person, parsed->code);
+  }
+  if (!code) {
+    metrics_.Count("kaoko_sms_replies_total", "wrong_code");
+    log::Warn("delivery", "an SMS reply from {} carried a code that is not theirs", person);
+    Answered(number, answer::WrongCode(parsed->code));
+    return {200, ""};
+  }
+  if (code->used_at) {
+    metrics_.Count("kaoko_sms_replies_total", "used_code");
+    log::Warn("delivery", "an SMS reply from {} carried a code already used", person);
+    Answered(number, answer::UsedCode(parsed->code));
+    return {200, ""};
+  }
+  const alerting::TimePoint now = options_.clock.Now();
+  wire::DecisionMsg d;
+  d.id = fmt::format("sms-{}-{}", code->incident, parsed->code);
+  d.ts = now;
+  d.incident = code->incident;
+  if (parsed->choice == ReplyChoice::kNo) {
+    d.action = alerting::DecisionAction::kReject;
+  } else if (code->action == alerting::ActionNeeded::kConfirm) {
+    d.action = alerting::DecisionAction::kConfirm;
+  } else if (code->action == alerting::ActionNeeded::kDeclare) {
+    d.action = alerting::DecisionAction::kDeclare;
+    d.level = code->level;
+  } else {
+    d.action = alerting::DecisionAction::kAck;
+  }
+  d.note = "SMS";
+  const DecideOutcome outcome = decide_ ? decide_(person, d) : DecideOutcome{false, "no core to decide"};
+  if (!outcome.ok) {
+    metrics_.Count("kaoko_sms_replies_total", "refused_by_chain");
+    log::Warn("delivery", "an SMS reply from {} was not taken: {}", person, outcome.error);
+    Answered(number, answer::Refused(outcome.error));
+    return {200, ""};
+  }
+  {
+    std::lock_guard lock(db_mu_);
+    outbox_->UseCode(person, parsed->code, now);
+  }
+  metrics_.Count("kaoko_sms_replies_total", "accepted");
+  log::Info("delivery", "{} answered incident {} by SMS: {}", person, code->incident, alerting::ToString(d.action));
+  Answered(number, answer::Accepted(code->action, parsed->choice, code->incident));
+  return {200, ""};
+}
+
+}  // namespace kaoko::delivery
