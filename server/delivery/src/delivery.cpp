@@ -30,6 +30,14 @@ std::string FreshCode() {
   return fmt::format("{:04}", std::uniform_int_distribution<int>(0, 9999)(rng));
 }
 
+// A random UUID (version 4): a retry key (LINE's X-Line-Retry-Key).
+std::string NewRetryKey() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  const std::uint64_t a = rng(), b = rng();
+  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
+                     0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
+}
+
 const alerting::Contact* ConsentedContact(const alerting::Person& p, Channel channel) {
   for (const auto& c : p.contacts) {
     if (c.channel == channel && c.consented() && !c.address.empty()) return &c;
@@ -69,7 +77,13 @@ Delivery::Delivery(const alerting::Network& network, DeliveryOptions options, se
       decide_(std::move(decide)),
       store_(std::move(store)),
       outbox_(std::make_unique<store::Outbox>(*store_)) {
-  if (options_.sms) sms_bucket_.per_second = std::max(options_.sms->per_minute, 0.1) / 60.0;
+  if (options_.sms) {
+    Lane lane;
+    lane.channel = Channel::kSms;
+    lane.per_minute = options_.sms->per_minute;
+    lanes_.push_back(std::move(lane));
+  }
+  for (Lane& lane : lanes_) lane.bucket.per_second = std::max(lane.per_minute, 0.1) / 60.0;
   for (const auto& p : network_.people) {
     for (const auto& c : p.contacts) {
       if (c.channel == Channel::kSms && !c.address.empty()) person_by_number_[c.address] = p.id;
@@ -83,9 +97,23 @@ void Delivery::SetCallbackUrl(const std::string& url) {
   if (options_.sms && options_.sms->callback_url.empty()) options_.sms->callback_url = url;
 }
 
+void Delivery::MakeSenders() {
+  for (Lane& lane : lanes_) {
+    if (lane.sender) continue;
+    if (lane.channel == Channel::kSms) lane.sender = KannelSender(*options_.sms, network_, options_.http_timeout);
+  }
+}
+
+Delivery::Lane* Delivery::LaneOf(Channel channel) {
+  for (Lane& lane : lanes_) {
+    if (lane.channel == channel) return &lane;
+  }
+  return nullptr;
+}
+
 void Delivery::Start() {
   if (thread_.joinable()) return;
-  if (options_.sms && !sms_) sms_ = KannelSender(*options_.sms, options_.http_timeout);
+  MakeSenders();
   stop_ = false;
   thread_ = std::thread([this] {
     while (!stop_) {
@@ -110,24 +138,25 @@ void Delivery::Stop() {
 
 std::vector<Channel> Delivery::channels() const {
   std::vector<Channel> out;
-  if (options_.sms) out.push_back(Channel::kSms);
+  for (const Lane& lane : lanes_) out.push_back(lane.channel);
   return out;
 }
 
 void Delivery::RunOnce() {
-  if (options_.sms && !sms_) sms_ = KannelSender(*options_.sms, options_.http_timeout);
+  MakeSenders();
   SendAnswers();
   SendDue(options_.clock.Now());
   Gauges();
 }
 
 void Delivery::SendDue(alerting::TimePoint now) {
-  if (!sms_) return;
+  if (lanes_.empty()) return;
   std::vector<store::DeliveryRow> due;
   {
     std::lock_guard lock(db_mu_);
     due = outbox_->Due(now, 32);
   }
+  for (Lane& lane : lanes_) lane.paused = false;
   for (const store::DeliveryRow& row : due) {
     if (stop_) return;
     if (row.expires <= now) {
@@ -136,78 +165,110 @@ void Delivery::SendDue(alerting::TimePoint now) {
       metrics_.Count("kaoko_delivery_sends_total", fmt::format("{}_expired", alerting::ToString(row.channel)));
       continue;
     }
-    if (row.channel != Channel::kSms) continue;  // no sender for it in this build
-    const alerting::Person* person = network_.FindPerson(row.person);
-    const alerting::Contact* contact = person ? ConsentedContact(*person, row.channel) : nullptr;
-    if (!contact) {
+    Lane* lane = LaneOf(row.channel);
+    if (!lane) {
+      // Queued while a gateway was configured that is not any more: said, not kept waiting for ever.
       std::lock_guard lock(db_mu_);
-      outbox_->Move(row.id, DeliveryState::kFailed, now, "no consented contact on this channel any more");
+      outbox_->Move(row.id, DeliveryState::kFailed, now,
+                    fmt::format("no {} gateway is configured", alerting::ToString(row.channel)));
       continue;
     }
-    if (!sms_bucket_.Take(Steady::now())) return;  // the gateway's rate: the rest wait, most urgent first
-    Outgoing out;
-    out.address = contact->address;
-    out.delivery = row.id;
-    {
-      std::lock_guard lock(db_mu_);
-      auto message = outbox_->Message(row.notification);
-      if (!message) {
-        outbox_->Move(row.id, DeliveryState::kFailed, now, "its message is not in the outbox");
-        continue;
-      }
-      std::string code;
-      if (message->action != alerting::ActionNeeded::kNone) {
-        code = outbox_->CodeFor(row.person, row.incident, message->action, message->level, now, FreshCode);
-      }
-      out.text = SmsText(*message, code, network_);
-    }
-    const SendResult sent = sms_->Send(out);
-    GatewayResult(!sent.gateway_down, sent.reason);
-    const alerting::TimePoint after = options_.clock.Now();
-    std::lock_guard lock(db_mu_);
-    switch (sent.kind) {
-      case SendResult::kAccepted:
-        // Kannel gives no id of its own at sendsms: its reports name the delivery (dlr-url), and so does the row.
-        if (outbox_->Move(row.id, DeliveryState::kSent, after, {}, std::to_string(row.id)) ||
-            outbox_->NoteLate(row.id, DeliveryState::kSent, after, std::to_string(row.id))) {
-          metrics_.delivery_to_sent.Observe(Seconds(row.queued_at, after));
-        }
-        metrics_.Count("kaoko_delivery_sends_total", "sms_sent");
-        break;
-      case SendResult::kRetry:
-        outbox_->Retry(row.id, after + alerting::RetryBackoff(row.attempts + 1), sent.reason);
-        metrics_.Count("kaoko_delivery_sends_total", "sms_retry");
-        if (log::ShouldLog("delivery_retry"))
-          log::Warn("delivery", "delivery {} (sms) not sent, tried again later: {}", row.id, sent.reason);
-        break;
-      case SendResult::kRefused:
-        outbox_->Move(row.id, DeliveryState::kFailed, after, sent.reason);
-        metrics_.Count("kaoko_delivery_sends_total", "sms_failed");
-        log::Warn("delivery", "delivery {} (sms) failed: {}", row.id, sent.reason);
-        break;
-    }
-    if (sent.gateway_down) return;  // the rest wait for the gateway; they are still queued
+    if (!lane->paused) SendOne(row, *lane, now);
   }
 }
 
-void Delivery::GatewayResult(bool ok, const std::string& reason) {
-  std::lock_guard lock(problem_mu_);
-  if (ok) {
-    failing_since_.reset();
-    last_failure_.clear();
+void Delivery::SendOne(const store::DeliveryRow& row, Lane& lane, alerting::TimePoint now) {
+  const alerting::Person* person = network_.FindPerson(row.person);
+  const alerting::Contact* contact = person ? ConsentedContact(*person, row.channel) : nullptr;
+  if (!contact) {
+    std::lock_guard lock(db_mu_);
+    outbox_->Move(row.id, DeliveryState::kFailed, now, "no consented contact on this channel any more");
     return;
   }
-  if (!failing_since_) failing_since_ = Steady::now();
-  last_failure_ = reason;
+  // The gateway's rate: the rest of this channel's rows wait, most urgent first (Outbox::Due's order).
+  if (!lane.bucket.Take(Steady::now())) {
+    lane.paused = true;
+    return;
+  }
+  Outgoing out;
+  out.address = contact->address;
+  out.delivery = row.id;
+  {
+    std::lock_guard lock(db_mu_);
+    auto message = outbox_->Message(row.notification);
+    if (!message) {
+      outbox_->Move(row.id, DeliveryState::kFailed, now, "its message is not in the outbox");
+      return;
+    }
+    std::string code;
+    if (message->action != alerting::ActionNeeded::kNone) {
+      code = outbox_->CodeFor(row.person, row.incident, message->action, message->level, now, FreshCode);
+    }
+    out.text = lane.sender->Render(*message, code);
+    if (lane.sender->wants_retry_key()) {
+      // Made and kept before the first attempt, so that every retry carries the same key.
+      out.retry_key = row.gateway_ref.empty() ? NewRetryKey() : row.gateway_ref;
+      if (row.gateway_ref.empty()) outbox_->SetGatewayRef(row.id, out.retry_key);
+    }
+  }
+  const SendResult sent = lane.sender->Send(out);
+  GatewayResult(lane, !sent.gateway_down, sent.reason);
+  if (sent.gateway_down) lane.paused = true;  // the rest wait for the gateway; they are still queued
+  Record(row, sent);
+}
+
+void Delivery::Record(const store::DeliveryRow& row, const SendResult& sent) {
+  const alerting::TimePoint after = options_.clock.Now();
+  const std::string channel = alerting::ToString(row.channel);
+  std::lock_guard lock(db_mu_);
+  switch (sent.kind) {
+    case SendResult::kAccepted: {
+      // Kannel gives no id of its own at sendsms: its reports name the delivery (dlr-url), and so does the row.
+      const std::string ref = sent.gateway_ref.empty() ? std::to_string(row.id) : sent.gateway_ref;
+      if (outbox_->Move(row.id, DeliveryState::kSent, after, {}, ref) ||
+          outbox_->NoteLate(row.id, DeliveryState::kSent, after, ref)) {
+        metrics_.delivery_to_sent.Observe(Seconds(row.queued_at, after));
+      }
+      metrics_.Count("kaoko_delivery_sends_total", channel + "_sent");
+      break;
+    }
+    case SendResult::kRetry:
+      outbox_->Retry(row.id, after + std::max(sent.retry_after, alerting::RetryBackoff(row.attempts + 1)), sent.reason);
+      metrics_.Count("kaoko_delivery_sends_total", channel + "_retry");
+      if (log::ShouldLog("delivery_retry"))
+        log::Warn("delivery", "delivery {} ({}) not sent, tried again later: {}", row.id, channel, sent.reason);
+      break;
+    case SendResult::kRefused:
+      outbox_->Move(row.id, DeliveryState::kFailed, after, sent.reason);
+      metrics_.Count("kaoko_delivery_sends_total", channel + "_failed");
+      log::Warn("delivery", "delivery {} ({}) failed: {}", row.id, channel, sent.reason);
+      break;
+  }
+}
+
+void Delivery::GatewayResult(Lane& lane, bool ok, const std::string& reason) {
+  std::lock_guard lock(problem_mu_);
+  if (ok) {
+    lane.failing_since.reset();
+    lane.last_failure.clear();
+    return;
+  }
+  if (!lane.failing_since) lane.failing_since = Steady::now();
+  lane.last_failure = reason;
 }
 
 std::string Delivery::Problem() const {
   std::lock_guard lock(problem_mu_);
-  if (!failing_since_) return {};
-  const auto down = Steady::now() - *failing_since_;
-  if (down < options_.down_after) return {};
-  return fmt::format("sms: the gateway has failed for {} s: {}",
-                     std::chrono::duration_cast<std::chrono::seconds>(down).count(), last_failure_);
+  std::string out;
+  for (const Lane& lane : lanes_) {
+    if (!lane.failing_since) continue;
+    const auto down = Steady::now() - *lane.failing_since;
+    if (down < options_.down_after) continue;
+    if (!out.empty()) out += "; ";
+    out += fmt::format("{}: the gateway has failed for {} s: {}", alerting::ToString(lane.channel),
+                       std::chrono::duration_cast<std::chrono::seconds>(down).count(), lane.last_failure);
+  }
+  return out;
 }
 
 void Delivery::Gauges() {
@@ -231,18 +292,19 @@ void Delivery::Answered(const std::string& number, std::string text) {
 }
 
 void Delivery::SendAnswers() {
-  if (!sms_) return;
+  Lane* sms = LaneOf(Channel::kSms);
+  if (!sms || !sms->sender) return;
   for (;;) {
     std::pair<std::string, std::string> next;
     {
       std::lock_guard lock(answers_mu_);
       if (answers_.empty()) return;
-      if (!sms_bucket_.Take(Steady::now())) return;
+      if (!sms->bucket.Take(Steady::now())) return;
       next = std::move(answers_.front());
       answers_.pop_front();
     }
-    const SendResult r = sms_->Send({next.first, next.second, 0});
-    GatewayResult(!r.gateway_down, r.reason);
+    const SendResult r = sms->sender->Send({next.first, next.second, 0, {}});
+    GatewayResult(*sms, !r.gateway_down, r.reason);
     metrics_.Count("kaoko_delivery_sends_total",
                    r.kind == SendResult::kAccepted ? "sms_answer_sent" : "sms_answer_lost");
     if (r.kind != SendResult::kAccepted) log::Warn("delivery", "an answer to an SMS reply was not sent: {}", r.reason);

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "kaoko/delivery/sender.hpp"
+#include "kaoko/delivery/sms_text.hpp"
 
 namespace kaoko::delivery {
 namespace {
@@ -22,12 +23,17 @@ std::size_t Collect(char* data, std::size_t size, std::size_t n, void* out) {
 
 class Kannel final : public Sender {
  public:
-  Kannel(SmsGateway gateway, std::chrono::seconds timeout) : gw_(std::move(gateway)), timeout_(timeout) {
+  Kannel(SmsGateway gateway, const alerting::Network& network, std::chrono::seconds timeout)
+      : gw_(std::move(gateway)), network_(network), timeout_(timeout) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     curl_ = curl_easy_init();
   }
   ~Kannel() override { curl_easy_cleanup(curl_); }
+
+  std::string Render(const store::DeliveryMessage& m, std::string_view code) const override {
+    return SmsText(m, code, network_);
+  }
 
   SendResult Send(const Outgoing& m) override {
     SendResult r;
@@ -84,14 +90,16 @@ class Kannel final : public Sender {
   }
 
   SmsGateway gw_;
+  const alerting::Network& network_;
   std::chrono::seconds timeout_;
   CURL* curl_ = nullptr;
 };
 
 }  // namespace
 
-std::unique_ptr<Sender> KannelSender(const SmsGateway& gateway, std::chrono::seconds timeout) {
-  return std::make_unique<Kannel>(gateway, timeout);
+std::unique_ptr<Sender> KannelSender(const SmsGateway& gateway, const alerting::Network& network,
+                                     std::chrono::seconds timeout) {
+  return std::make_unique<Kannel>(gateway, network, timeout);
 }
 
 }  // namespace kaoko::delivery

@@ -132,6 +132,13 @@ bool Outbox::NoteLate(std::int64_t id, DeliveryState fact, TimePoint at, std::st
   return sqlite3_changes(db) == 1;
 }
 
+bool Outbox::SetGatewayRef(std::int64_t id, std::string_view gateway_ref) {
+  sqlite3* db = Connection::Of(store_);
+  Stmt up(db, "UPDATE deliveries SET gateway_ref = ? WHERE id = ? AND gateway_ref IS NULL");
+  up.Bind(1, gateway_ref).Bind(2, id).Run();
+  return sqlite3_changes(db) == 1;
+}
+
 bool Outbox::Retry(std::int64_t id, TimePoint next, std::string_view reason) {
   sqlite3* db = Connection::Of(store_);
   Stmt up(db, "UPDATE deliveries SET attempts = attempts + 1, due = ?, reason = ? WHERE id = ? AND state = 'queued'");

@@ -251,3 +251,16 @@ TEST_CASE("outbox: a report that comes after the person acted keeps its time and
   CHECK(r->delivered_at == T("2026-12-07T02:00:21Z"));
   CHECK(r->gateway_ref == "5f3a");
 }
+
+TEST_CASE("outbox: a retry key is given once, before the first attempt, and kept through retries", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  const auto id = box.Queue(Row("n-9", "boonmee", Channel::kLine, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  CHECK(box.SetGatewayRef(id, "3f1c0d7e-0000-4000-8000-000000000001"));
+  CHECK_FALSE(box.SetGatewayRef(id, "another"));  // the first key stays
+  REQUIRE(box.Retry(id, T("2026-12-07T02:00:15Z"), "LINE answered 500"));
+  CHECK(box.Find(id)->gateway_ref == "3f1c0d7e-0000-4000-8000-000000000001");
+  CHECK(box.ByGatewayRef(Channel::kLine, "3f1c0d7e-0000-4000-8000-000000000001")->id == id);
+}

@@ -30,6 +30,7 @@
 namespace kaoko::store {
 class Store;
 class Outbox;
+struct DeliveryRow;
 }  // namespace kaoko::store
 
 namespace kaoko::delivery {
@@ -72,6 +73,7 @@ struct DecideOutcome {
 using DecideFn = std::function<DecideOutcome(const std::string& user, const wire::DecisionMsg& decision)>;
 
 class Sender;
+struct SendResult;
 
 class Delivery {
  public:
@@ -113,10 +115,26 @@ class Delivery {
     std::chrono::steady_clock::time_point last{};
     bool Take(std::chrono::steady_clock::time_point now);
   };
+  // One channel's gateway: its sender (made when the thread starts: the callback URL is known by then), its rate,
+  // and since when it has been failing (guarded by problem_mu_).
+  struct Lane {
+    alerting::Channel channel = alerting::Channel::kSms;
+    double per_minute = 30;
+    std::unique_ptr<Sender> sender;
+    Bucket bucket;
+    bool paused = false;  // this round: the gateway is down or its rate is used up; the rest of its rows wait
+    std::optional<std::chrono::steady_clock::time_point> failing_since;
+    std::string last_failure;
+  };
+  Lane* LaneOf(alerting::Channel channel);
+  void MakeSenders();
   void SendDue(alerting::TimePoint now);
+  // One due row: false when its lane is paused (the row waits, untouched).
+  void SendOne(const store::DeliveryRow& row, Lane& lane, alerting::TimePoint now);
+  void Record(const store::DeliveryRow& row, const SendResult& sent);
   void SendAnswers();
   void Answered(const std::string& number, std::string text);
-  void GatewayResult(bool ok, const std::string& reason);
+  void GatewayResult(Lane& lane, bool ok, const std::string& reason);
   void Gauges();
   bool TokenOk(const std::map<std::string, std::string>& query) const;
 
@@ -126,17 +144,13 @@ class Delivery {
   DecideFn decide_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Outbox> outbox_;
-  std::unique_ptr<Sender> sms_;
+  std::vector<Lane> lanes_;
   std::map<std::string, std::string> person_by_number_;  // +66… → person id (sms contacts)
 
   mutable std::mutex db_mu_;  // store_ and outbox_: the worker and the HTTP thread
   std::mutex answers_mu_;
-  std::deque<std::pair<std::string, std::string>> answers_;  // (number, Thai text) to send
-  Bucket sms_bucket_;
-
+  std::deque<std::pair<std::string, std::string>> answers_;  // (number, Thai text) to send by SMS
   mutable std::mutex problem_mu_;
-  std::optional<std::chrono::steady_clock::time_point> failing_since_;
-  std::string last_failure_;
 
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -82,6 +82,8 @@ class Outbox {
   // gateway's acceptance after they answered on another channel): its time is kept, the state stays acted. False when
   // the delivery is not acted or already has that time. Only sent, delivered and seen.
   bool NoteLate(std::int64_t id, alerting::DeliveryState fact, TimePoint at, std::string_view gateway_ref = {});
+  // Gives a queued delivery its gateway reference before the first attempt (a retry key), once: false when it has one.
+  bool SetGatewayRef(std::int64_t id, std::string_view gateway_ref);
   // A send that did not go through and will be tried again at `next`: attempts + 1, the reason kept, still queued.
   bool Retry(std::int64_t id, TimePoint next, std::string_view reason);
   // The delivery a gateway's id names (a delivery report carries only that).
