@@ -91,6 +91,14 @@ std::optional<Channel> ParseChannel(std::string_view text) {
   return std::nullopt;
 }
 
+Seconds DeliveryPolicy::DelayOf(Level level, Channel channel) const {
+  if (level == Level::kCritical) return Seconds(0);  // everything at once
+  auto l = ladder.find(level);
+  if (l == ladder.end()) return Seconds(0);
+  auto c = l->second.find(channel);
+  return c == l->second.end() ? Seconds(0) : c->second;
+}
+
 namespace {
 using Index = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
 

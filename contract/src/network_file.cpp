@@ -128,6 +128,41 @@ void ReadPolicies(const TomlReader& r, const toml::table& root, Network& net) {
   }
 }
 
+// [delivery]: not_reached_minutes, and [delivery.ladder.watch] / [delivery.ladder.warning] tables of channel =
+// minutes after the notification (critical always sends on every channel at once).
+void ReadDelivery(const TomlReader& r, const toml::table& root, Network& net) {
+  const toml::table* d = r.Table(root, "delivery", "the network file");
+  if (!d) return;
+  r.CheckKeys(*d, {"not_reached_minutes", "ladder"}, "[delivery]");
+  if (auto m = r.NonNegative(*d, "not_reached_minutes", "[delivery]")) {
+    net.delivery.not_reached = alerting::Seconds(static_cast<std::int64_t>(*m * 60));
+  }
+  const toml::table* ladder = r.Table(*d, "ladder", "[delivery]");
+  if (!ladder) return;
+  for (const auto& [key, node] : *ladder) {
+    const std::string level_name(key.str());
+    const auto level = alerting::ParseLevel(level_name);
+    if (!level || (*level != alerting::Level::kWatch && *level != alerting::Level::kWarning)) {
+      r.Fail(node.source(), fmt::format("[delivery.ladder] names levels watch and warning, not '{}' (critical always "
+                                        "sends on every channel at once)",
+                                        level_name));
+    }
+    const toml::table* steps = node.as_table();
+    if (!steps)
+      r.Fail(node.source(), fmt::format("[delivery.ladder.{}] must be a table of channel = minutes", level_name));
+    const std::string context = fmt::format("[delivery.ladder.{}]", level_name);
+    for (const auto& [channel_key, minutes] : *steps) {
+      const auto channel = alerting::ParseChannel(channel_key.str());
+      if (!channel) {
+        r.Fail(minutes.source(),
+               fmt::format("{}: unknown channel '{}' (sms, line or web)", context, std::string(channel_key.str())));
+      }
+      auto m = r.NonNegative(*steps, channel_key.str(), context);
+      net.delivery.ladder[*level][*channel] = alerting::Seconds(static_cast<std::int64_t>(*m * 60));
+    }
+  }
+}
+
 alerting::Village ReadVillage(const TomlReader& r, const toml::table* v, std::unordered_set<std::string>* village_ids) {
   r.CheckKeys(*v, {"id", "name_th", "name_en", "moo", "travel_to_next_minutes", "lat", "lon"}, "a [[villages]] entry");
   alerting::Village village;
@@ -315,10 +350,12 @@ alerting::Person ReadPerson(const TomlReader& r, const toml::table* p, const Net
 Network Build(const toml::table& root, const TomlReader& r) {
   Network net;
   net.texts = std::make_shared<alerting::TextArena>();  // the stations' names and landmarks (network.hpp, StationTexts)
-  r.CheckKeys(root, {"tambon", "escalation", "health", "rain", "villages", "stations", "people"}, "the network file");
+  r.CheckKeys(root, {"tambon", "escalation", "health", "rain", "delivery", "villages", "stations", "people"},
+              "the network file");
 
   ReadTambon(r, root, net);
   ReadPolicies(r, root, net);
+  ReadDelivery(r, root, net);
 
   std::set<std::string> ids;
   // Exactly as many as there are (a network of 150,000 stations would otherwise carry ~100,000 empty ones).

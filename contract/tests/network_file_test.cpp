@@ -241,3 +241,47 @@ TEST_CASE("config: a bad contact fails at start with file, line and reason, and 
     expect(WithContacts(R"(contacts = [{ channel = "sms", numbr = "+66812345601" }])"), "28:", "unknown key 'numbr'");
   }
 }
+
+TEST_CASE("config: the delivery ladder and not-reached time, and what a bad one says", "[config][delivery]") {
+  using kaoko::alerting::Channel;
+  using kaoko::alerting::Level;
+  using std::chrono::minutes;
+  using std::chrono::seconds;
+  {
+    auto net = ParseNetwork(kMinimal, "none.toml");
+    REQUIRE(net.ok());
+    CHECK(net->delivery.not_reached == minutes(5));
+    CHECK(net->delivery.DelayOf(Level::kWatch, Channel::kSms) == seconds(0));  // no ladder: everything at once
+  }
+  const std::string ladder = std::string(kMinimal) + R"(
+[delivery]
+not_reached_minutes = 2.5
+[delivery.ladder.watch]
+line = 0
+sms = 10
+[delivery.ladder.warning]
+sms = 5
+)";
+  auto net = ParseNetwork(ladder, "ladder.toml");
+  INFO((net ? "" : net.error().reason));
+  REQUIRE(net.ok());
+  CHECK(net->delivery.not_reached == seconds(150));
+  CHECK(net->delivery.DelayOf(Level::kWatch, Channel::kSms) == minutes(10));
+  CHECK(net->delivery.DelayOf(Level::kWatch, Channel::kLine) == seconds(0));
+  CHECK(net->delivery.DelayOf(Level::kWarning, Channel::kSms) == minutes(5));
+  CHECK(net->delivery.DelayOf(Level::kWarning, Channel::kLine) == seconds(0));  // not named: at once
+  CHECK(net->delivery.DelayOf(Level::kCritical, Channel::kSms) == seconds(0));  // critical: everything at once
+
+  auto expect = [](const std::string& tail, const std::string& fragment) {
+    auto bad = ParseNetwork(std::string(kMinimal) + tail, "bad.toml");
+    REQUIRE_FALSE(bad.ok());
+    INFO(bad.error().reason);
+    CHECK(bad.error().reason.rfind("bad.toml:", 0) == 0);
+    CHECK(bad.error().reason.find(fragment) != std::string::npos);
+  };
+  expect("[delivery.ladder.critical]\nsms = 5\n", "critical always sends on every channel at once");
+  expect("[delivery.ladder.watch]\nfax = 5\n", "unknown channel 'fax'");
+  expect("[delivery.ladder.watch]\nsms = -1\n", "must not be negative");
+  expect("[delivery]\nnot_reached_minutes = \"soon\"\n", "not_reached_minutes");
+  expect("[delivery]\nretries = 3\n", "retries");
+}

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "kaoko/testing/harness.hpp"
@@ -47,6 +48,12 @@ receipt_after_s = 1
 [[phone]]
 number = "+66810000105"
 name = "headman Boonmee"
+does = "deliver"
+receipt_after_s = 1
+
+[[phone]]
+number = "+66810000106"
+name = "deputy Suda"
 does = "deliver"
 receipt_after_s = 1
 
@@ -136,15 +143,23 @@ struct Village {
   std::unique_ptr<ServiceProcess> kaoko;
   std::unique_ptr<SmsRig> rig;
 
-  explicit Village(const char* rate = "600") {
+  // `phones`: kaoko-smsc's phones; `not_reached_minutes`: the network file's, in a copy of config/tonhong.toml.
+  explicit Village(std::string phones = kPhones, const char* not_reached_minutes = "5") {
     std::ofstream(broker.accounts_dir() + "/credentials.toml", std::ios::app)
         << fmt::format("\n[sms]\nusername = \"kaoko\"\npassword = \"secret\"\ncallback_token = \"{}\"\n", kToken);
+    std::stringstream network;
+    network << std::ifstream(SourceDir() + "/config/tonhong.toml").rdbuf();
+    std::string text = network.str();
+    const std::string key = "not_reached_minutes = 5";
+    REQUIRE(text.find(key) != std::string::npos);
+    text.replace(text.find(key), key.size(), std::string("not_reached_minutes = ") + not_reached_minutes);
+    std::ofstream(dir.path() + "/network.toml") << text;
     kaoko = std::make_unique<ServiceProcess>(
         broker, dir.path() + "/kaoko.db",
-        std::vector<std::string>{"--sms-gateway", fmt::format("http://127.0.0.1:{}/cgi-bin/sendsms", sendsms),
-                                 "--sms-rate", rate});
+        std::vector<std::string>{"--network", dir.path() + "/network.toml", "--sms-gateway",
+                                 fmt::format("http://127.0.0.1:{}/cgi-bin/sendsms", sendsms), "--sms-rate", "600"});
     SmsRigOptions o;
-    o.phones_toml = kPhones;
+    o.phones_toml = phones;
     o.sendsms_port = sendsms;
     o.get_url =
         fmt::format("http://127.0.0.1:{}/api/v1/delivery/sms/reply?k={}&from=%p&text=%b", kaoko->http_port(), kToken);
@@ -284,4 +299,33 @@ TEST_CASE(
   auto f = Of(Deliveries(v.dir.path() + "/kaoko.db"), "prasert");
   REQUIRE(f);
   CHECK((f->state == "sent" || f->state == "delivered"));
+}
+
+TEST_CASE("delivery e2e: a headman whose phone is off is not reached, and the deputy is asked at once and confirms",
+          "[integration][sms]") {
+  std::string phones = kPhones;
+  const std::string on = "number = \"+66810000105\"\nname = \"headman Boonmee\"\ndoes = \"deliver\"";
+  REQUIRE(phones.find(on) != std::string::npos);
+  phones.replace(phones.find(on), on.size(), "number = \"+66810000105\"\nname = \"headman Boonmee\"\ndoes = \"off\"");
+  Village v(phones, "0.25");  // 15 s without a receipt: not reached
+  const auto start = std::chrono::steady_clock::now();
+  v.Report();
+  const std::string ask = WaitForText(*v.rig, kPrasert, "โปรดรับทราบ");
+  INFO(v.Context());
+  REQUIRE_FALSE(ask.empty());
+  v.rig->Control(fmt::format("reply {} 1 {}", kPrasert, CodeIn(ask)));
+  // Boonmee's SMS is sent and never delivered; Suda is asked long before her usual turn (10 minutes after).
+  const std::string asked = WaitForText(*v.rig, "+66810000106", "โปรดยืนยันน้ำท่วม", 60s);
+  REQUIRE_FALSE(asked.empty());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::minutes(2));
+  const std::string timeline = v.Incident().dump();
+  CHECK(timeline.find("was not reached on any channel") != std::string::npos);
+  CHECK(timeline.find("the deputy is asked now") != std::string::npos);
+  v.rig->Control(fmt::format("reply {} 1 {}", "+66810000106", CodeIn(asked)));
+  REQUIRE(WaitFor([&] { return v.Stage() == "confirmed" || v.Stage() == "escalated"; }, 20s));
+  CHECK(v.Incident().dump().find("\"unconfirmed\":true") == std::string::npos);
+  auto boonmee = Of(Deliveries(v.dir.path() + "/kaoko.db"), "boonmee");
+  REQUIRE(boonmee);
+  CHECK(boonmee->sent);
+  CHECK_FALSE(boonmee->delivered);
 }

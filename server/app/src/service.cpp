@@ -90,6 +90,13 @@ class ServiceImpl : public Service {
                                                       });
       if (!made_delivery) return made_delivery.error();
       delivery_ = std::move(*made_delivery);
+      delivery_->SetUnreached([this](std::int64_t incident, const std::string& user, alerting::ActionNeeded action,
+                                     const std::vector<std::string>& others) {
+        auto error = core_->Command([&](alerting::Engine& engine, wire::TimePoint now) {
+          return engine.OnUnreached(incident, user, action, others, now);
+        });
+        return !error.has_value();
+      });
       core_options.delivery_channels = delivery_->channels();
     }
     if (core_options.clock.rehearsal()) {

@@ -145,7 +145,9 @@ std::vector<Channel> Delivery::channels() const {
 void Delivery::RunOnce() {
   MakeSenders();
   SendAnswers();
-  SendDue(options_.clock.Now());
+  const alerting::TimePoint now = options_.clock.Now();
+  SendDue(now);
+  FindUnreached(now);
   Gauges();
 }
 
@@ -178,11 +180,22 @@ void Delivery::SendDue(alerting::TimePoint now) {
 }
 
 void Delivery::SendOne(const store::DeliveryRow& row, Lane& lane, alerting::TimePoint now) {
+  if (row.due > row.queued_at && row.attempts == 0) {
+    // A later step of the ladder: not needed when an earlier channel reached the person already.
+    std::lock_guard lock(db_mu_);
+    if (auto on = outbox_->ReachedOn(row.notification, row.person, row.id)) {
+      outbox_->Move(row.id, DeliveryState::kExpired, now,
+                    fmt::format("not needed: reached by {} first", alerting::ToString(*on)));
+      metrics_.Count("kaoko_delivery_sends_total", fmt::format("{}_not_needed", alerting::ToString(row.channel)));
+      return;
+    }
+  }
   const alerting::Person* person = network_.FindPerson(row.person);
   const alerting::Contact* contact = person ? ConsentedContact(*person, row.channel) : nullptr;
   if (!contact) {
     std::lock_guard lock(db_mu_);
-    outbox_->Move(row.id, DeliveryState::kFailed, now, "no consented contact on this channel any more");
+    if (outbox_->Move(row.id, DeliveryState::kFailed, now, "no consented contact on this channel any more"))
+      outbox_->PullForward(row.notification, row.person, now);
     return;
   }
   // The gateway's rate: the rest of this channel's rows wait, most urgent first (Outbox::Due's order).
@@ -239,10 +252,38 @@ void Delivery::Record(const store::DeliveryRow& row, const SendResult& sent) {
         log::Warn("delivery", "delivery {} ({}) not sent, tried again later: {}", row.id, channel, sent.reason);
       break;
     case SendResult::kRefused:
-      outbox_->Move(row.id, DeliveryState::kFailed, after, sent.reason);
+      // The ladder's next channel goes now rather than after its minutes.
+      if (outbox_->Move(row.id, DeliveryState::kFailed, after, sent.reason))
+        outbox_->PullForward(row.notification, row.person, after);
       metrics_.Count("kaoko_delivery_sends_total", channel + "_failed");
       log::Warn("delivery", "delivery {} ({}) failed: {}", row.id, channel, sent.reason);
       break;
+  }
+}
+
+void Delivery::FindUnreached(alerting::TimePoint now) {
+  const auto within = network_.delivery.not_reached;
+  if (!unreached_ || within.count() <= 0) return;
+  const auto steady = Steady::now();
+  if (steady < next_unreached_check_) return;
+  next_unreached_check_ = steady + std::chrono::seconds(2);
+  std::vector<store::UnreachedPerson> found;
+  {
+    std::lock_guard lock(db_mu_);
+    found = outbox_->Unreached(now - within, now - std::chrono::hours(24));
+  }
+  for (const auto& u : found) {
+    std::vector<std::string> others;
+    {
+      std::lock_guard lock(db_mu_);
+      others = outbox_->UnreachedOf(u.incident, u.action);
+    }
+    if (!unreached_(u.incident, u.person, u.action, others)) continue;  // the core is busy or down: next time
+    std::lock_guard lock(db_mu_);
+    outbox_->MarkUnreached(u, now);
+    metrics_.Count("kaoko_delivery_sends_total", "person_not_reached");
+    log::Info("delivery", "{} ({}) on incident {}: not reached on any channel", u.person, alerting::ToString(u.action),
+              u.incident);
   }
 }
 
@@ -347,8 +388,11 @@ Answer Delivery::SmsReport(const std::map<std::string, std::string>& q) {
       metrics_.delivery_to_delivered.Observe(Seconds(row->queued_at, now));
     metrics_.Count("kaoko_sms_reports_total", "delivered");
   } else if (type & (2 | 16)) {
-    outbox_->Move(id, DeliveryState::kFailed, now,
-                  fmt::format("the phone network reported {}: {}", (type & 16) ? "a refusal" : "a failure", reply));
+    if (outbox_->Move(
+            id, DeliveryState::kFailed, now,
+            fmt::format("the phone network reported {}: {}", (type & 16) ? "a refusal" : "a failure", reply))) {
+      outbox_->PullForward(row->notification, row->person, now);
+    }
     metrics_.Count("kaoko_sms_reports_total", "failed");
   } else {
     metrics_.Count("kaoko_sms_reports_total", "intermediate");  // buffered or accepted by the SMSC: still sent

@@ -40,7 +40,9 @@ void DeliveryQueue::Queue(const alerting::Effects& pending, alerting::TimePoint 
       row.person = n.user;
       row.channel = contact.channel;
       row.urgency = alerting::UrgencyOf(n.action_needed);
-      row.due = now;
+      // The ladder (docs/delivery.md): a later channel waits its minutes, and goes only if nothing reached the
+      // person before (the delivery room checks when it comes due).
+      row.due = now + network_.delivery.DelayOf(n.level, contact.channel);
       row.queued_at = now;
       row.expires = ExpiryOf(n, now);
       outbox_.Queue(row);

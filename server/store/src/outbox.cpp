@@ -275,4 +275,64 @@ bool Outbox::UseCode(std::string_view person, std::string_view code, TimePoint a
   return sqlite3_changes(db) == 1;
 }
 
+std::optional<alerting::Channel> Outbox::ReachedOn(std::string_view notification, std::string_view person,
+                                                   std::int64_t except) {
+  Stmt q(Connection::Of(store_),
+         "SELECT channel FROM deliveries WHERE notification = ? AND person = ? AND id != ? AND "
+         "(state IN ('delivered', 'seen', 'acted') OR delivered_at IS NOT NULL OR seen_at IS NOT NULL) LIMIT 1");
+  q.Bind(1, notification).Bind(2, person).Bind(3, except);
+  if (!q.Step()) return std::nullopt;
+  return alerting::ParseChannel(q.View(0));
+}
+
+int Outbox::PullForward(std::string_view notification, std::string_view person, TimePoint now) {
+  sqlite3* db = Connection::Of(store_);
+  Stmt up(db,
+          "UPDATE deliveries SET due = ?1 WHERE notification = ?2 AND person = ?3 AND state = 'queued' AND due > ?1");
+  up.Bind(1, Ms(now)).Bind(2, notification).Bind(3, person).Run();
+  return sqlite3_changes(db);
+}
+
+std::vector<UnreachedPerson> Outbox::Unreached(TimePoint asked_before, TimePoint since) {
+  Stmt q(
+      Connection::Of(store_),
+      "SELECT d.incident, d.person, m.action, min(d.queued_at) FROM deliveries d "
+      "JOIN delivery_messages m ON m.notification = d.notification "
+      "WHERE d.queued_at >= ?2 AND m.action != 'none' "
+      "AND NOT EXISTS (SELECT 1 FROM unreached u WHERE u.incident = d.incident AND u.person = d.person "
+      "AND u.action = m.action) "
+      "GROUP BY d.incident, d.person, m.action "
+      "HAVING min(d.queued_at) <= ?1 AND max(d.state IN ('delivered', 'seen', 'acted') OR d.delivered_at IS NOT NULL "
+      "OR d.seen_at IS NOT NULL) = 0");
+  q.Bind(1, Ms(asked_before)).Bind(2, Ms(since));
+  std::vector<UnreachedPerson> out;
+  while (q.Step()) {
+    UnreachedPerson u;
+    u.incident = q.Int(0);
+    u.person = q.Text(1);
+    u.action = alerting::ParseActionNeeded(q.View(2)).value_or(alerting::ActionNeeded::kNone);
+    u.first_queued = FromMs(q.Int(3));
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+std::vector<std::string> Outbox::UnreachedOf(std::int64_t incident, alerting::ActionNeeded action) {
+  Stmt q(Connection::Of(store_), "SELECT person FROM unreached WHERE incident = ? AND action = ? ORDER BY person");
+  q.Bind(1, incident).Bind(2, std::string_view(alerting::ToString(action)));
+  std::vector<std::string> out;
+  while (q.Step()) out.push_back(q.Text(0));
+  return out;
+}
+
+void Outbox::MarkUnreached(const UnreachedPerson& u, TimePoint at) {
+  Stmt ins(Connection::Of(store_),
+           "INSERT INTO unreached (incident, person, action, reported_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
+  ins.Bind(1, u.incident)
+      .Bind(2, u.person)
+      .Bind(3, std::string_view(alerting::ToString(u.action)))
+      .Bind(4, Ms(at))
+      .Run();
+}
+
 }  // namespace kaoko::store

@@ -241,7 +241,8 @@ const char* const kMigrations[] = {
     CREATE INDEX deliveries_by_ref ON deliveries (channel, gateway_ref) WHERE gateway_ref IS NOT NULL;
     )sql",
     // 11: what a delivery says (one row per notification: its text, level, what it asks, its deadline; no person's
-    // data) and the reply codes an SMS carries (one per person, incident and step; used once).
+    // data), the reply codes an SMS carries (one per person, incident and step; used once), and the people found not
+    // reached on any channel (each told to the chain once).
     R"sql(
     CREATE TABLE delivery_messages (
       notification TEXT PRIMARY KEY,
@@ -264,6 +265,13 @@ const char* const kMigrations[] = {
       used_at INTEGER,
       PRIMARY KEY (person, code));
     CREATE UNIQUE INDEX reply_codes_step ON reply_codes (person, incident, action);
+    CREATE TABLE unreached (
+      incident INTEGER NOT NULL,
+      person TEXT NOT NULL,
+      action TEXT NOT NULL,
+      reported_at INTEGER NOT NULL,
+      PRIMARY KEY (incident, person, action));
+    CREATE INDEX deliveries_recent ON deliveries (queued_at);
     )sql",
 };
 

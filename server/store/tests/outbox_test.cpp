@@ -264,3 +264,66 @@ TEST_CASE("outbox: a retry key is given once, before the first attempt, and kept
   CHECK(box.Find(id)->gateway_ref == "3f1c0d7e-0000-4000-8000-000000000001");
   CHECK(box.ByGatewayRef(Channel::kLine, "3f1c0d7e-0000-4000-8000-000000000001")->id == id);
 }
+
+TEST_CASE(
+    "outbox: the ladder's later step knows when an earlier channel reached the person, and a failure brings it "
+    "forward",
+    "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  const auto line = box.Queue(Row("n-1", "boonmee", Channel::kLine, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  auto later = Row("n-1", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:10:00Z");
+  later.queued_at = T("2026-12-07T02:00:00Z");
+  const auto sms = box.Queue(later);
+  CHECK_FALSE(box.ReachedOn("n-1", "boonmee", sms));
+  REQUIRE(box.Move(line, DeliveryState::kSent, T("2026-12-07T02:00:01Z")));
+  CHECK_FALSE(box.ReachedOn("n-1", "boonmee", sms));  // sent is not reached
+  SECTION("seen on LINE: the SMS is not needed") {
+    REQUIRE(box.Move(line, DeliveryState::kSeen, T("2026-12-07T02:01:00Z")));
+    CHECK(box.ReachedOn("n-1", "boonmee", sms) == Channel::kLine);
+    CHECK_FALSE(box.ReachedOn("n-1", "suda", sms));
+  }
+  SECTION("LINE failed: the SMS is due now") {
+    REQUIRE(box.Move(line, DeliveryState::kFailed, T("2026-12-07T02:00:02Z"), "not linked"));
+    CHECK(box.Due(T("2026-12-07T02:00:02Z"), 10).empty());
+    CHECK(box.PullForward("n-1", "boonmee", T("2026-12-07T02:00:02Z")) == 1);
+    REQUIRE(box.Due(T("2026-12-07T02:00:02Z"), 10).size() == 1);
+    CHECK(box.PullForward("n-1", "boonmee", T("2026-12-07T02:00:03Z")) == 0);  // never pushed later
+  }
+}
+
+TEST_CASE("outbox: people asked to act with nothing delivered in time are found once", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  auto message = [&](const char* id, alerting::ActionNeeded action) {
+    store::DeliveryMessage m;
+    m.notification = id;
+    m.incident = 7;
+    m.village = "kaoko";
+    m.action = action;
+    box.Remember(m);
+  };
+  message("n-1", alerting::ActionNeeded::kConfirm);
+  message("n-2", alerting::ActionNeeded::kNone);
+  message("n-3", alerting::ActionNeeded::kConfirm);
+  const auto boonmee = box.Queue(Row("n-1", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  box.Queue(Row("n-1", "boonmee", Channel::kLine, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  box.Queue(Row("n-2", "somchai", Channel::kSms, Urgency::kInform, "2026-12-07T02:00:00Z"));  // asks nothing
+  const auto suda = box.Queue(Row("n-3", "suda", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  REQUIRE(box.Move(boonmee, DeliveryState::kSent, T("2026-12-07T02:00:01Z")));
+  REQUIRE(box.Move(suda, DeliveryState::kDelivered, T("2026-12-07T02:00:09Z")));
+  const auto since = T("2026-12-06T02:00:00Z");
+  CHECK(box.Unreached(T("2026-12-07T01:59:00Z"), since).empty());  // not long enough yet
+  auto found = box.Unreached(T("2026-12-07T02:05:00Z"), since);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].person == "boonmee");
+  CHECK(found[0].action == alerting::ActionNeeded::kConfirm);
+  CHECK(found[0].incident == 7);
+  box.MarkUnreached(found[0], T("2026-12-07T02:05:00Z"));
+  CHECK(box.Unreached(T("2026-12-07T02:06:00Z"), since).empty());  // told once
+  CHECK(box.UnreachedOf(7, alerting::ActionNeeded::kConfirm) == std::vector<std::string>{"boonmee"});
+}

@@ -69,6 +69,14 @@ class Engine {
   [[nodiscard]] Effects OnDecision(const Decision& decision, TimePoint now);
   // A station's retained status (offline = its Last Will).
   [[nodiscard]] Effects OnStationStatus(const StationStatus& status, TimePoint now);
+  // The delivery room found `user`, asked to `action` on `incident`, not reached on any channel within the network's
+  // DeliveryPolicy::not_reached (no phone's receipt, no page shown, nothing acted on); `also_unreached` are the others
+  // found so for the same step. The chain moves on now instead of waiting for the deadline, and the log says why: a
+  // headman not reached → the deputy is asked at once; everyone of the step not reached → the step times out now
+  // (committee → headman, headman and deputy → the TAO). Nothing when the person has acted or the step has passed
+  // (engine_reach.cpp).
+  [[nodiscard]] Effects OnUnreached(std::int64_t incident, const std::string& user, ActionNeeded action,
+                                    const std::vector<std::string>& also_unreached, TimePoint now);
   // Fires every deadline, reminder, offline check, silence end and auto-resolve due at or before `now`.
   [[nodiscard]] Effects Advance(TimePoint now);
   // Puts a station under maintenance until `until` (until <= now lifts it): its readings raise nothing and its

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -227,6 +228,19 @@ struct RainPolicy {
   double heavy_mm_24h = 35;   // TMD "heavy rain" class; recorded, asks silent watchers to check in
 };
 
+// How kaoko reaches people (docs/delivery.md): the ladder of channels per level, and when a person counts as not
+// reached.
+struct DeliveryPolicy {
+  // A person asked to act with no delivery on any channel (no phone's receipt, no page shown, no action) this long
+  // after the first message counts as not reached, and the chain moves on without waiting for the step's deadline.
+  // Zero: never.
+  Seconds not_reached{std::chrono::minutes(5)};
+  // Per level, how long after a notification each channel goes when nothing has been delivered or acted on by then
+  // (the ladder). A channel not named, and every channel at critical, goes at once.
+  std::map<Level, std::map<Channel, Seconds>> ladder;
+  Seconds DelayOf(Level level, Channel channel) const;
+};
+
 struct Network {
   std::string tambon;  // identifier, e.g. "tonhong"
   std::string tambon_name_th;
@@ -241,6 +255,7 @@ struct Network {
   EscalationPolicy escalation;
   HealthPolicy health;
   RainPolicy rain;
+  DeliveryPolicy delivery;
   // Where the stations' names and landmarks are kept when the loader made them (shared by copies of the network;
   // a copy's own texts are its own). Null for a network built by hand.
   std::shared_ptr<TextArena> texts;

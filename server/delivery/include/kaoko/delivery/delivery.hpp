@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "kaoko/alerting/events.hpp"
 #include "kaoko/alerting/network.hpp"
 #include "kaoko/common/clock.hpp"
 #include "kaoko/common/metrics.hpp"
@@ -71,6 +72,10 @@ struct DecideOutcome {
   std::string error;  // plain English, when !ok
 };
 using DecideFn = std::function<DecideOutcome(const std::string& user, const wire::DecisionMsg& decision)>;
+// Tells the chain that a person asked to act was not reached on any channel (alerting::Engine::OnUnreached); true
+// once the core has taken it (it is then not told again).
+using UnreachedFn = std::function<bool(std::int64_t incident, const std::string& user, alerting::ActionNeeded action,
+                                       const std::vector<std::string>& also_unreached)>;
 
 class Sender;
 struct SendResult;
@@ -87,6 +92,8 @@ class Delivery {
   // The gateway's way back to kaoko when the options left it out (the HTTP port is known only once bound). Before
   // Start.
   void SetCallbackUrl(const std::string& url);
+  // Who is told of people not reached (none: nobody; set before Start).
+  void SetUnreached(UnreachedFn unreached) { unreached_ = std::move(unreached); }
   void Start();
   void Stop();  // waits for the thread; a send in progress finishes first
 
@@ -133,6 +140,8 @@ class Delivery {
   void SendOne(const store::DeliveryRow& row, Lane& lane, alerting::TimePoint now);
   void Record(const store::DeliveryRow& row, const SendResult& sent);
   void SendAnswers();
+  // Every few seconds: the people asked to act whom nothing reached within the network's not_reached time.
+  void FindUnreached(alerting::TimePoint now);
   void Answered(const std::string& number, std::string text);
   void GatewayResult(Lane& lane, bool ok, const std::string& reason);
   void Gauges();
@@ -142,6 +151,8 @@ class Delivery {
   DeliveryOptions options_;
   server::Metrics& metrics_;
   DecideFn decide_;
+  UnreachedFn unreached_;
+  std::chrono::steady_clock::time_point next_unreached_check_{};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Outbox> outbox_;
   std::vector<Lane> lanes_;

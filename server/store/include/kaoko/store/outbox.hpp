@@ -65,6 +65,14 @@ struct ReplyCode {
   std::optional<TimePoint> used_at;
 };
 
+// A person asked to act on an incident and not reached on any channel (Outbox::Unreached).
+struct UnreachedPerson {
+  std::int64_t incident = 0;
+  std::string person;
+  alerting::ActionNeeded action = alerting::ActionNeeded::kNone;
+  TimePoint first_queued{};
+};
+
 class Outbox {
  public:
   explicit Outbox(Store& store) : store_(store) {}
@@ -95,6 +103,20 @@ class Outbox {
   std::vector<std::int64_t> CountByState();
   // How many deliveries of `channel` are in `state` now.
   std::int64_t Count(alerting::Channel channel, alerting::DeliveryState state);
+
+  // The channel on which delivery `except`'s notification already reached its person (delivered, seen or acted on
+  // another channel), or nullopt: a later step of the ladder is then not needed.
+  std::optional<alerting::Channel> ReachedOn(std::string_view notification, std::string_view person,
+                                             std::int64_t except);
+  // A delivery failed: the ladder's next steps for the same notification and person become due at `now` instead of
+  // waiting. Returns how many moved forward.
+  int PullForward(std::string_view notification, std::string_view person, TimePoint now);
+  // People asked to act (ack, confirm, declare) whose deliveries for that step were all queued at or before
+  // `asked_before` and since `since`, with none delivered, seen or acted on, and not reported yet (MarkUnreached).
+  std::vector<UnreachedPerson> Unreached(TimePoint asked_before, TimePoint since);
+  // Who else of `incident` was found not reached for `action` (reported before).
+  std::vector<std::string> UnreachedOf(std::int64_t incident, alerting::ActionNeeded action);
+  void MarkUnreached(const UnreachedPerson& u, TimePoint at);
 
   // Keeps what notification `m.notification` says (once; a repeat is ignored).
   void Remember(const DeliveryMessage& m);

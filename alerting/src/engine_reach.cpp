@@ -1,0 +1,112 @@
+// The chain acting on who was really reached (Engine::OnUnreached, engine.hpp; docs/delivery.md "Not reached"):
+// a person asked to act whom no channel reached is passed over early, not waited for until the step's deadline.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "kaoko/alerting/engine.hpp"
+#include "text.hpp"
+
+namespace kaoko::alerting {
+namespace {
+
+const char* RoleTh(Role role) {
+  switch (role) {
+    case Role::kWatcher:
+      return "ผู้เฝ้าระวัง";
+    case Role::kCommittee:
+      return "กรรมการหมู่บ้าน";
+    case Role::kHeadman:
+      return "ผู้ใหญ่บ้าน";
+    case Role::kDeputy:
+      return "ผู้ช่วยผู้ใหญ่บ้าน";
+    case Role::kTao:
+      return "เจ้าหน้าที่ อบต.";
+  }
+  return "";
+}
+
+// Whether `action` is what the incident's current step waits for.
+bool CurrentStep(const Incident& inc, ActionNeeded action) {
+  return (action == ActionNeeded::kAck && inc.stage == Stage::kReported) ||
+         (action == ActionNeeded::kConfirm &&
+          (inc.stage == Stage::kAwaitingConfirmation || inc.stage == Stage::kConfirmed)) ||
+         (action == ActionNeeded::kDeclare && inc.stage == Stage::kEscalated);
+}
+
+}  // namespace
+
+Effects Engine::OnUnreached(std::int64_t incident, const std::string& user, ActionNeeded action,
+                            const std::vector<std::string>& also_unreached, TimePoint now) {
+  Effects fx;
+  Incident* inc = Open(incident);
+  auto pit = people_.find(user);
+  if (!inc || inc->kind != IncidentKind::kFlood || pit == people_.end() || !CurrentStep(*inc, action)) return fx;
+  const Person& person = *pit->second;
+  auto asked = [&](const Ask& a) { return a.open && a.action == action; };
+  if (std::none_of(inc->asks.begin(), inc->asks.end(), [&](const Ask& a) { return asked(a) && a.user == user; })) {
+    return fx;  // they acted, or were never asked this
+  }
+  const Seconds within = network_->delivery.not_reached;
+  Log(*inc, now, "reach", "kaoko", "kaoko",
+      fmt::format("ติดต่อ {} ({}) ไม่ได้ทุกช่องทางภายใน {}", person.name_th, RoleTh(person.role), text::DurationTh(within)),
+      fmt::format("{} ({}) was not reached on any channel within {}", person.name_en, ToString(person.role),
+                  text::DurationEn(within)),
+      fx);
+  Touch(*inc, now, fx);
+
+  // A headman not reached: the deputy is asked now, and gets their own chance to be reached.
+  const VillagePeople* vp = PeopleOf(inc->village);
+  if (action == ActionNeeded::kConfirm && person.role == Role::kHeadman && inc->deputy_at && vp &&
+      !vp->deputies.empty()) {
+    inc->deputy_at.reset();
+    Log(*inc, now, "escalation", "kaoko", "kaoko", "ติดต่อผู้ใหญ่บ้านไม่ได้: ขอให้ผู้ช่วยผู้ใหญ่บ้านยืนยันทันที",
+        "the headman could not be reached: the deputy is asked now", fx);
+    AskPeople(*inc, vp->deputies, ActionNeeded::kConfirm, inc->stage_deadline, now, fx, "ผู้ใหญ่บ้านติดต่อไม่ได้",
+              "the headman could not be reached");
+    return fx;
+  }
+
+  // Everyone this step waits for was found not reached: the step ends now, as its deadline would end it.
+  std::vector<std::string> unreached = also_unreached;
+  unreached.push_back(user);
+  const bool everyone = std::all_of(inc->asks.begin(), inc->asks.end(), [&](const Ask& a) {
+    return !asked(a) || std::find(unreached.begin(), unreached.end(), a.user) != unreached.end();
+  });
+  if (!everyone) return fx;
+  switch (inc->stage) {
+    case Stage::kReported:
+      inc->unconfirmed = true;
+      inc->stage_deadline.reset();
+      CloseAsks(*inc, ActionNeeded::kAck);
+      Log(*inc, now, "escalation", "kaoko", "kaoko", "ติดต่อกรรมการไม่ได้สักคน: ส่งต่อผู้ใหญ่บ้านทันที (ยังไม่ยืนยัน)",
+          "no committee member could be reached: passed to the headman now, unconfirmed", fx);
+      EnterStage(*inc, Stage::kAwaitingConfirmation, "kaoko", "ติดต่อกรรมการไม่ได้", "the committee could not be reached",
+                 now, fx);
+      AskHeadman(*inc, now, now, fx);
+      break;
+    case Stage::kAwaitingConfirmation:
+    case Stage::kConfirmed:
+      if (inc->confirmed_by.empty()) inc->unconfirmed = true;
+      inc->stage_deadline.reset();
+      inc->deputy_at.reset();
+      CloseAsks(*inc, ActionNeeded::kConfirm);
+      CloseAsks(*inc, ActionNeeded::kAck);
+      Log(*inc, now, "escalation", "kaoko", "kaoko", "ติดต่อผู้ใหญ่บ้านและผู้ช่วยไม่ได้: ส่งต่อ อบต. ทันที (ยังไม่ยืนยัน)",
+          "neither the headman nor the deputy could be reached: passed to the TAO now, unconfirmed", fx);
+      EscalateToTao(*inc, now, "ติดต่อหมู่บ้านไม่ได้", "the village could not be reached", now, fx);
+      break;
+    case Stage::kEscalated:
+      // Nobody above the TAO inside kaoko: the reminders go on, and CAP carries the incident to the district.
+      inc->tao_overdue = true;
+      Log(*inc, now, "escalation", "kaoko", "kaoko", "ติดต่อเจ้าหน้าที่ อบต. ไม่ได้สักคน: แจ้งอำเภอผ่าน CAP",
+          "no TAO officer could be reached: CAP carries the incident to the district", fx);
+      fx.cap_changed = true;
+      break;
+    default:
+      break;
+  }
+  return fx;
+}
+
+}  // namespace kaoko::alerting
