@@ -184,7 +184,7 @@ Incident& Engine::NewIncident(IncidentKind kind, const std::string& village, Lev
 }
 
 void Engine::Notify(Incident& inc, const std::string& user, ActionNeeded action, std::optional<TimePoint> deadline,
-                    std::string th, std::string en, bool reminder, TimePoint now, Effects& fx) {
+                    std::string th, std::string en, bool reminder, TimePoint now, Effects& fx, bool logged) {
   Notification n;
   n.user = user;
   n.village = inc.village;
@@ -205,11 +205,12 @@ void Engine::Notify(Incident& inc, const std::string& user, ActionNeeded action,
   const std::string why_en = en.empty() ? "" : " " + en;
   n.text_th = fmt::format("{}{}{}{} (เหตุการณ์ #{})", again_th, inc.headline_th, why_th, act_th, inc.id);
   n.text_en = fmt::format("{}{}{}{} (incident #{})", again_en, inc.headline_en, why_en, act_en, inc.id);
-  Log(inc, now, reminder ? "reminder" : "notification", "kaoko", "kaoko",
-      fmt::format("{} ถึง {} ({})", n.id, user, ToString(action)),
-      fmt::format("{} to {} (action: {}){}", n.id, user, ToString(action),
-                  deadline ? fmt::format(", deadline {}", FormatUtc(*deadline)) : ""),
-      fx);
+  if (logged)
+    Log(inc, now, reminder ? "reminder" : "notification", "kaoko", "kaoko",
+        fmt::format("{} ถึง {} ({})", n.id, user, ToString(action)),
+        fmt::format("{} to {} (action: {}){}", n.id, user, ToString(action),
+                    deadline ? fmt::format(", deadline {}", FormatUtc(*deadline)) : ""),
+        fx);
   fx.notifications.push_back(std::move(n));
 }
 
@@ -1118,14 +1119,21 @@ void Engine::AdvanceIncident(Incident& inc, TimePoint now, Effects& fx) {
     if (!inc.asks[i].open || inc.asks[i].next_reminder > now) continue;
     Ask& a = inc.asks[i];
     ++a.reminders;
-    while (a.next_reminder <= now) a.next_reminder += interval;
+    // After the third reminder they slow down, doubling up to a reminder every 24 intervals (two hours at the usual
+    // five minutes): someone who has not answered three times is more likely asleep or out of reach than forgetful,
+    // and the chain has moved on past them by its deadlines anyway.
+    const int slower = a.reminders < 3 ? 1 : std::min(1 << std::min(a.reminders - 2, 5), 24);
+    while (a.next_reminder <= now) a.next_reminder += interval * slower;
     const ActionNeeded action = a.action;
     const std::string user = a.user;
     // The step's deadline only matters to the people of the current step.
     const bool current = (action == ActionNeeded::kAck && inc.stage == Stage::kReported) ||
                          (action == ActionNeeded::kConfirm && inc.stage == Stage::kAwaitingConfirmation) ||
                          (action == ActionNeeded::kDeclare && inc.stage == Stage::kEscalated);
-    Notify(inc, user, action, current ? inc.stage_deadline : std::nullopt, "", "", true, now, fx);
+    // The log keeps the first three reminders; after that the ask's count says how many (a TAO reminded twelve times
+    // sees 12, not twelve more lines).
+    const int count = a.reminders;
+    Notify(inc, user, action, current ? inc.stage_deadline : std::nullopt, "", "", true, now, fx, count <= 3);
     Touch(inc, now, fx);
   }
   if (inc.stage != Stage::kDeclared && inc.normal_since &&

@@ -216,7 +216,11 @@ TEST_CASE("escalation: deadlines fire to the second and move the incident up unc
     CHECK(CountEvents(fx, "escalation") == 1);
     fx = e.Advance(T0() + 25min);
     CHECK(CountNotes(fx, "officer-niran", ActionNeeded::kDeclare) == 1);
+    // The third reminder (the first came at 19:59, the second at 20:00): after it they slow down (reach_test.cpp,
+    // "reminders"), ten minutes to the fourth.
     fx = e.Advance(T0() + 30min);
+    CHECK(CountNotes(fx, "officer-niran", ActionNeeded::kDeclare) == 0);
+    fx = e.Advance(T0() + 35min);
     CHECK(CountNotes(fx, "officer-niran", ActionNeeded::kDeclare) == 1);
   }
 

@@ -99,3 +99,40 @@ TEST_CASE("reach: a person who acted, a step already passed, or an unknown incid
   CHECK(e.OnUnreached(9999, "boonmee", ActionNeeded::kConfirm, {}, T0() + 5min).timeline.empty());
   CHECK(e.OnUnreached(id, "officer-niran", ActionNeeded::kDeclare, {}, T0() + 5min).timeline.empty());
 }
+
+TEST_CASE("reminders: every interval three times, then slower, doubling up to two hours; the log keeps three lines "
+          "and the count says the rest",
+          "[alerting][reach]") {
+  Network net = TonHong();
+  Engine e(net);
+  const auto id = OpenByReport(e);
+  Ack(e, id, T0());
+  // Nobody confirms: the incident reaches the TAO at T0 + 15 min; from then on the TAO is reminded every 5 min,
+  // then slower.
+  std::vector<TimePoint> reminded;
+  int logged = 0;
+  // (Within the six hours after which an incident of a river that stayed normal resolves by itself.)
+  for (TimePoint t = T0(); t <= T0() + 5h + 30min; t += 1min) {
+    Effects fx = e.Advance(t);
+    for (const auto& n : fx.notifications) {
+      if (n.user == "officer-niran" && n.reminder) reminded.push_back(t);
+    }
+    logged += Logged(fx, "reminder", "to officer-niran");
+  }
+  REQUIRE(reminded.size() >= 6);
+  const auto gap = [&](std::size_t i) { return reminded[i] - reminded[i - 1]; };
+  CHECK(gap(1) == 5min);
+  CHECK(gap(2) == 5min);
+  CHECK(gap(3) == 10min);
+  CHECK(gap(4) == 20min);
+  CHECK(gap(5) == 40min);
+  CHECK(gap(6) == 80min);
+  CHECK(gap(7) == 2h);  // the slowest
+  CHECK(reminded.size() == 8);  // 5 h 15 min of silence: 8 reminders, not 63
+  CHECK(logged == 3);
+  int count = 0;
+  for (const auto& a : e.FindIncident(id)->asks) {
+    if (a.user == "officer-niran" && a.action == ActionNeeded::kDeclare) count = std::max(count, a.reminders);
+  }
+  CHECK(count == 8);
+}

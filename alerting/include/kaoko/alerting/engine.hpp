@@ -161,7 +161,7 @@ class Engine {
   void Log(Incident& inc, TimePoint now, std::string kind, std::string actor, std::string via, std::string th,
            std::string en, Effects& fx);
   void Notify(Incident& inc, const std::string& user, ActionNeeded action, std::optional<TimePoint> deadline,
-              std::string th, std::string en, bool reminder, TimePoint now, Effects& fx);
+              std::string th, std::string en, bool reminder, TimePoint now, Effects& fx, bool logged = true);
   void AskPeople(Incident& inc, const std::vector<const Person*>& people, ActionNeeded action,
                  std::optional<TimePoint> deadline, TimePoint now, Effects& fx, std::string_view why_th = {},
                  std::string_view why_en = {});
