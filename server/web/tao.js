@@ -75,6 +75,19 @@
     load();
     return r;
   }
+  // How far kaoko got in reaching a person who must act (docs/delivery.md): only what it saw happen.
+  const reachWords = {
+    acted: ['ตอบแล้ว', 'acted'], seen: ['เปิดดูแล้ว', 'seen'], delivered: ['ถึงเครื่องแล้ว', 'delivered'],
+    sent: ['ส่งแล้ว ยังไม่ยืนยันว่าถึง', 'sent, not yet delivered'], queued: ['รอส่ง', 'queued'],
+    failed: ['ส่งไม่สำเร็จ', 'failed'], expired: ['หมดเวลา', 'expired'],
+  };
+  function reachText(r) {
+    if (r.not_reached) return K.el('strong', { class: 'not-reached' }, K.bi('ติดต่อไม่ได้', 'not reached'));
+    if (!r.state) return K.bi('หน้าเว็บเท่านั้น', 'web page only');
+    const w = reachWords[r.state] || [r.state, r.state];
+    return K.bi(w[0] + ' (' + r.channel + ')', w[1] + ' (' + r.channel + ')') ;
+  }
+
   function renderQueue() {
     if (!incidents.length) {
       K.set($('queue'), K.el('p', { class: 'muted' }, K.bi('ไม่มีเหตุการณ์ที่เปิดอยู่', 'No open incidents')));
@@ -93,6 +106,8 @@
         K.el('td', {}, K.levelBadge(i.level)),
         K.el('td', { class: 'stage' }, K.named(K.stages, i.status), i.unconfirmed ? K.el('div', {}, K.bi('(ไม่มีผู้ยืนยัน)', '(unconfirmed)')) : null),
         K.el('td', {}, K.el('span', { class: 'countdown', 'data-deadline': i.stage_deadline || '' })),
+        K.el('td', { class: 'reach' }, ...(i.reach || []).map((r) => K.el('div', { 'data-reach': r.user },
+          r.user + ' · ', reachText(r)))),
         K.el('td', {}, K.el('div', { class: 'row' },
           i.kind === 'flood' ? level : null,
           i.kind === 'flood' ? K.el('button', { type: 'button', class: 'primary', 'data-action': 'declare',
@@ -104,7 +119,7 @@
     });
     K.set($('queue'), K.el('table', { class: 'queue-table' },
       K.el('thead', {}, K.el('tr', {}, ...[['#', '#'], ['หมู่บ้าน', 'Village'], ['ระดับ', 'Level'], ['ขั้นตอน', 'Stage'],
-        ['ครบกำหนด', 'Due in'], ['ดำเนินการ', 'Actions']].map(([th, en]) => K.el('th', { scope: 'col' }, K.bi(th, en))))),
+        ['ครบกำหนด', 'Due in'], ['ต้องตอบ · ติดต่อได้ไหม', 'Must act · reached?'], ['ดำเนินการ', 'Actions']].map(([th, en]) => K.el('th', { scope: 'col' }, K.bi(th, en))))),
       K.el('tbody', {}, ...rows)));
     tick();
   }

@@ -239,8 +239,31 @@ TEST_CASE("delivery e2e: the committee acknowledges and the headman confirms by 
   CHECK(boonmee->state == "acted");
   CHECK(boonmee->sent);
   CHECK(boonmee->delivered);  // the phone's receipt came (after 1 s) before his reply
+  // Truth on every screen: the incident's deliveries, the report and its CSV say who was reached, when and how.
+  bool listed = false;
+  for (const auto& d : incident["deliveries"]) {
+    if (d["person"] == "boonmee" && d["channel"] == "sms") {
+      listed = true;
+      CHECK(d["state"] == "acted");
+      CHECK(d["sent"].is_string());
+      CHECK(d["delivered"].is_string());
+      CHECK(d["acted"].is_string());
+    }
+  }
+  CHECK(listed);
+  const std::string report = v.kaoko->Get("/api/v1/incidents/1/report").body;
+  CHECK(report.find("Who was reached") != std::string::npos);
+  CHECK(report.find("ถึงเครื่อง") != std::string::npos);
+  const std::string csv = v.kaoko->Get("/api/v1/incidents/1/report.csv").body;
+  CHECK(csv.find("\"delivery\",\"boonmee\",\"sms\"") != std::string::npos);
+  for (const char* number : {kPrasert, kBoonmee}) {
+    CHECK(report.find(number) == std::string::npos);
+    CHECK(csv.find(number) == std::string::npos);
+  }
   const auto metrics = v.kaoko->Get("/metrics").body;
   CHECK(metrics.find("kaoko_sms_replies_total{result=\"accepted\"} 2") != std::string::npos);
+  CHECK(metrics.find("kaoko_delivery_sent_seconds_count") != std::string::npos);
+  CHECK(metrics.find("kaoko_deliveries{delivery=\"sms/acted\"}") != std::string::npos);
   CHECK(metrics.find("kaoko_sms_replies_total{result=\"used_code\"} 1") != std::string::npos);
   CHECK(metrics.find("kaoko_sms_replies_total{result=\"wrong_code\"} 1") != std::string::npos);
   CHECK(metrics.find("kaoko_sms_replies_total{result=\"unknown_number\"} 1") != std::string::npos);
@@ -320,6 +343,14 @@ TEST_CASE("delivery e2e: a headman whose phone is off is not reached, and the de
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::minutes(2));
   const std::string timeline = v.Incident().dump();
   CHECK(timeline.find("was not reached on any channel") != std::string::npos);
+  // The TAO's queue says who the incident waits for and that the headman was not reached.
+  const json open = json::parse(v.kaoko->Get("/api/v1/incidents?status=open").body);
+  REQUIRE(open.size() == 1);
+  bool headman = false;
+  for (const auto& r : open[0]["reach"]) {
+    if (r["user"] == "boonmee") headman = r["not_reached"] == true && r["state"] == "sent";
+  }
+  CHECK(headman);
   CHECK(timeline.find("the deputy is asked now") != std::string::npos);
   v.rig->Control(fmt::format("reply {} 1 {}", "+66810000106", CodeIn(asked)));
   REQUIRE(WaitFor([&] { return v.Stage() == "confirmed" || v.Stage() == "escalated"; }, 20s));

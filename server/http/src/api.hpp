@@ -69,6 +69,11 @@ Response Healthz(ApiContext& ctx, const Call& call);
 Response MetricsPage(ApiContext& ctx, const Call& call);
 // GET /api/v1/delivery/sms/report and /reply: Kannel's dlr-url and sms-service get-url (delivery_callbacks.cpp).
 Response SmsReport(ApiContext& ctx, const Call& call);
+// Every delivery of an incident, per person and channel, with the time of each fact (report.cpp); no address.
+nlohmann::json DeliveriesJson(store::Store& reader, std::int64_t incident);
+// Who an open incident waits for and how far kaoko got in reaching them: per open ask, the best delivery state and its
+// channel, and whether they were found not reached (the TAO dashboard's "must act" column).
+nlohmann::json ReachJson(store::Store& reader, const alerting::Incident& incident);
 Response SmsReply(ApiContext& ctx, const Call& call);
 // people.cpp
 Response Login(ApiContext& ctx, const Call& call);

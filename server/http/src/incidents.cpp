@@ -42,7 +42,9 @@ Response IncidentList(ApiContext& ctx, const Call& call) {
   for (const auto& row : ctx.reader->Incidents(open_only, 1000, std::get<std::string>(village))) {
     auto inc = DecodeIncident(row.state);
     if (!inc) continue;
-    out.push_back(IncidentPublicJson(*inc));
+    json j = IncidentPublicJson(*inc);
+    if (!inc->closed) j["reach"] = ReachJson(*ctx.reader, *inc);
+    out.push_back(std::move(j));
   }
   return Json(call.req, http::status::ok, out);
 }
@@ -64,6 +66,8 @@ Response IncidentDetail(ApiContext& ctx, const Call& call) {
                             {"text_en", e.text_en}});
   }
   j["timeline"] = std::move(timeline);
+  j["deliveries"] = DeliveriesJson(*ctx.reader, *id);
+  j["reach"] = ReachJson(*ctx.reader, std::get<alerting::Incident>(inc));
   return Json(req, http::status::ok, j);
 }
 

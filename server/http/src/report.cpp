@@ -2,10 +2,12 @@
 // …/report.csv (its timeline for a spreadsheet).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "api.hpp"
 #include "kaoko/alerting/cap.hpp"
+#include "kaoko/store/outbox.hpp"
 
 namespace kaoko::server {
 namespace {
@@ -93,7 +95,116 @@ std::string FactsHtml(const alerting::Network& network, const alerting::Incident
   return html;
 }
 
+// One delivery's facts in order, each with its Thai clock time: "queued 02:14, sent 02:14, delivered 02:15".
+std::string Facts(const store::DeliveryRow& d, bool thai) {
+  std::string out;
+  auto add = [&](const char* th, const char* en, const std::optional<wire::TimePoint>& t) {
+    if (!t) return;
+    if (!out.empty()) out += thai ? " · " : ", ";
+    out += fmt::format("{} {}", thai ? th : en, IctTime(*t).substr(11));
+  };
+  add("เข้าคิว", "queued", d.queued_at);
+  add("ส่งแล้ว", "sent", d.sent_at);
+  add("ถึงเครื่อง", "delivered", d.delivered_at);
+  add("เปิดดู", "seen", d.seen_at);
+  add("ตอบแล้ว", "acted", d.acted_at);
+  if (d.state == alerting::DeliveryState::kFailed || d.state == alerting::DeliveryState::kExpired ||
+      (d.ended_at && !d.reason.empty())) {
+    add(d.state == alerting::DeliveryState::kExpired ? "หมดเวลา" : "ไม่สำเร็จ",
+        d.state == alerting::DeliveryState::kExpired ? "expired" : "failed", d.ended_at);
+  }
+  if (!d.reason.empty()) out += fmt::format(" ({})", d.reason);
+  return out;
+}
+
+const char* StateTh(alerting::DeliveryState s) {
+  switch (s) {
+    case alerting::DeliveryState::kQueued:
+      return "รอส่ง";
+    case alerting::DeliveryState::kSent:
+      return "ส่งแล้ว";
+    case alerting::DeliveryState::kDelivered:
+      return "ถึงเครื่องแล้ว";
+    case alerting::DeliveryState::kSeen:
+      return "เปิดดูแล้ว";
+    case alerting::DeliveryState::kActed:
+      return "ตอบแล้ว";
+    case alerting::DeliveryState::kFailed:
+      return "ไม่สำเร็จ";
+    case alerting::DeliveryState::kExpired:
+      return "หมดเวลา";
+  }
+  return "";
+}
+
+// Who was reached, per person and channel (docs/delivery.md): every fact kaoko saw, with its time.
+std::string DeliveriesHtml(const alerting::Network& network, const std::vector<store::DeliveryRow>& rows) {
+  std::string html = fmt::format("<h2>การส่งถึงแต่ละคน · Who was reached ({} รายการ · deliveries)</h2>", rows.size());
+  if (rows.empty()) return html + "<p>ไม่มีการส่ง SMS หรือ LINE · no SMS or LINE deliveries</p>";
+  html += R"(<table><thead><tr><th>ผู้รับ<br><span class="en">Person</span></th><th>ช่องทาง<br><span class="en">)"
+          R"(Channel</span></th><th>สถานะ<br><span class="en">State</span></th><th>ลำดับ (เวลาไทย)<br><span )"
+          R"(class="en">Facts (ICT)</span></th></tr></thead><tbody>)";
+  for (const auto& d : rows) {
+    html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", Who(network, d.person),
+                        HtmlEscape(alerting::ToString(d.channel)), Cell(StateTh(d.state), alerting::ToString(d.state)),
+                        Cell(Facts(d, true), Facts(d, false)));
+  }
+  return html + "</tbody></table>";
+}
+
 }  // namespace
+
+nlohmann::json DeliveriesJson(store::Store& reader, std::int64_t incident) {
+  nlohmann::json out = nlohmann::json::array();
+  auto time = [](const std::optional<wire::TimePoint>& t) {
+    return t ? nlohmann::json(wire::FormatTime(*t)) : nlohmann::json(nullptr);
+  };
+  for (const auto& d : store::Outbox(reader).OfIncident(incident)) {
+    out.push_back({{"person", d.person},
+                   {"channel", alerting::ToString(d.channel)},
+                   {"state", alerting::ToString(d.state)},
+                   {"notification", d.notification},
+                   {"attempts", d.attempts},
+                   {"reason", d.reason},
+                   {"queued", wire::FormatTime(d.queued_at)},
+                   {"sent", time(d.sent_at)},
+                   {"delivered", time(d.delivered_at)},
+                   {"seen", time(d.seen_at)},
+                   {"acted", time(d.acted_at)},
+                   {"ended", time(d.ended_at)}});
+  }
+  return out;
+}
+
+nlohmann::json ReachJson(store::Store& reader, const alerting::Incident& inc) {
+  // How far each person got, best first: what the dashboard shows beside a name.
+  static constexpr alerting::DeliveryState kOrder[] = {
+      alerting::DeliveryState::kActed,  alerting::DeliveryState::kSeen,   alerting::DeliveryState::kDelivered,
+      alerting::DeliveryState::kSent,   alerting::DeliveryState::kQueued, alerting::DeliveryState::kFailed,
+      alerting::DeliveryState::kExpired};
+  auto rank = [](alerting::DeliveryState s) {
+    return static_cast<int>(std::find(std::begin(kOrder), std::end(kOrder), s) - std::begin(kOrder));
+  };
+  store::Outbox box(reader);
+  const auto rows = box.OfIncident(inc.id);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& a : inc.asks) {
+    if (!a.open) continue;
+    const store::DeliveryRow* best = nullptr;
+    for (const auto& d : rows) {
+      if (d.person == a.user && (!best || rank(d.state) < rank(best->state))) best = &d;
+    }
+    const auto unreached = box.UnreachedOf(inc.id, a.action);
+    const bool not_reached = std::find(unreached.begin(), unreached.end(), a.user) != unreached.end();
+    out.push_back({{"user", a.user},
+                   {"action", alerting::ToString(a.action)},
+                   {"reminders", a.reminders},
+                   {"state", best ? nlohmann::json(alerting::ToString(best->state)) : nlohmann::json(nullptr)},
+                   {"channel", best ? nlohmann::json(alerting::ToString(best->channel)) : nlohmann::json(nullptr)},
+                   {"not_reached", not_reached}});
+  }
+  return out;
+}
 
 Response ReportCsv(ApiContext& ctx, const Call& call) {
   auto id = ParseIncidentId(call.seg[1]);
@@ -108,6 +219,14 @@ Response ReportCsv(ApiContext& ctx, const Call& call) {
   for (const auto& e : timeline) {
     out += fmt::format("{},{},{},{},{},{},{},{}\r\n", *id, CsvField(wire::FormatTime(e.ts)), CsvField(IctTime(e.ts)),
                        CsvField(e.kind), CsvField(e.actor), CsvField(e.via), CsvField(e.text_th), CsvField(e.text_en));
+  }
+  // Then who was reached: one row per person and channel, kind "delivery", the channel as "via", every fact in text.
+  for (const auto& d : store::Outbox(*ctx.reader).OfIncident(*id)) {
+    out += fmt::format("{},{},{},{},{},{},{},{}\r\n", *id, CsvField(wire::FormatTime(d.queued_at)),
+                       CsvField(IctTime(d.queued_at)), CsvField("delivery"), CsvField(d.person),
+                       CsvField(alerting::ToString(d.channel)),
+                       CsvField(fmt::format("{}: {}", StateTh(d.state), Facts(d, true))),
+                       CsvField(fmt::format("{}: {}", alerting::ToString(d.state), Facts(d, false))));
   }
   res.set(http::field::content_type, "text/csv; charset=utf-8");
   res.set(http::field::content_disposition, fmt::format("attachment; filename=\"kaoko-incident-{}.csv\"", *id));
@@ -138,6 +257,7 @@ Response ReportPage(ApiContext& ctx, const Call& call) {
                         Who(ctx.network, e.actor), HtmlEscape(e.via), Cell(e.text_th, e.text_en));
   }
   html += "</tbody></table>";
+  html += DeliveriesHtml(ctx.network, store::Outbox(*ctx.reader).OfIncident(*id));
   html += fmt::format(
       "<p><a href=\"/api/v1/incidents/{0}/report.csv\">CSV</a> · <a href=\"/api/v1/incidents/{0}\">JSON</a>"
       " · kaoko</p></body></html>",
