@@ -100,9 +100,10 @@ TEST_CASE("reach: a person who acted, a step already passed, or an unknown incid
   CHECK(e.OnUnreached(id, "officer-niran", ActionNeeded::kDeclare, {}, T0() + 5min).timeline.empty());
 }
 
-TEST_CASE("reminders: every interval three times, then slower, doubling up to two hours; the log keeps three lines "
-          "and the count says the rest",
-          "[alerting][reach]") {
+TEST_CASE(
+    "reminders: every interval three times, then slower, doubling up to two hours; the log keeps three lines "
+    "and the count says the rest",
+    "[alerting][reach]") {
   Network net = TonHong();
   Engine e(net);
   const auto id = OpenByReport(e);
@@ -127,7 +128,7 @@ TEST_CASE("reminders: every interval three times, then slower, doubling up to tw
   CHECK(gap(4) == 20min);
   CHECK(gap(5) == 40min);
   CHECK(gap(6) == 80min);
-  CHECK(gap(7) == 2h);  // the slowest
+  CHECK(gap(7) == 2h);          // the slowest
   CHECK(reminded.size() == 8);  // 5 h 15 min of silence: 8 reminders, not 63
   CHECK(logged == 3);
   int count = 0;
