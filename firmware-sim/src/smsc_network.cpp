@@ -136,7 +136,9 @@ void Network::Receive(const std::string& number, const ShortMessage& submit, con
                       {id}};
     box.push_back(m);
     const PhoneConfig* phone = FindPhone(number);
-    if (phone && phone->reply) ScheduleReply(number, *phone->reply, now + Delay(phone->reply_after_s));
+    if (phone && phone->reply) {
+      if (auto r = ReplyTo(*phone->reply, m.text)) ScheduleReply(number, *r, now + Delay(phone->reply_after_s));
+    }
     return;
   }
   const std::string key =
@@ -162,7 +164,9 @@ void Network::Receive(const std::string& number, const ShortMessage& submit, con
     partial_.erase(key);
     partial_index_.erase(key);
     const PhoneConfig* phone = FindPhone(number);
-    if (phone && phone->reply) ScheduleReply(number, *phone->reply, now + Delay(phone->reply_after_s));
+    if (phone && phone->reply) {
+      if (auto r = ReplyTo(*phone->reply, m.text)) ScheduleReply(number, *r, now + Delay(phone->reply_after_s));
+    }
   }
 }
 
@@ -182,6 +186,20 @@ void Network::ScheduleReceipt(const ShortMessage& submit, const std::string& id,
   r.receipted_message_id = id;
   r.message_state = delivered ? kStateDelivered : kStateExpired;
   due_.emplace(done, std::move(r));
+}
+
+std::optional<std::string> ReplyTo(const std::string& reply, const std::string& received) {
+  const std::string placeholder = "{code}";
+  const auto at = reply.find(placeholder);
+  if (at == std::string::npos) return reply;
+  const std::string marker = "ตอบ 1 ";
+  const auto m = received.find(marker);
+  if (m == std::string::npos) return std::nullopt;
+  const std::string code = received.substr(m + marker.size(), 4);
+  if (code.size() != 4 || code.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  std::string out = reply;
+  out.replace(at, placeholder.size(), code);
+  return out;
 }
 
 void Network::ScheduleReply(const std::string& number, const std::string& text, Time at) {

@@ -123,3 +123,12 @@ TEST_CASE("smsc network: numbers as an ESME writes them", "[smsc]") {
   CHECK(NormaliseNumber(0, "+66812345001") == "+66812345001");
   CHECK(NormaliseNumber(6, "4455") == "4455");
 }
+
+TEST_CASE("smsc network: a phone answers with the code the message asks for, and not to news", "[smsc]") {
+  using kaoko::sim::smsc::ReplyTo;
+  CHECK(ReplyTo("ยืนยัน 4821", "anything") == std::optional<std::string>("ยืนยัน 4821"));
+  CHECK(ReplyTo("1 {code}", "kaoko: เตือนภัย บ้านเก้ากอ เหตุ#3 โปรดยืนยันน้ำท่วม ตอบ 1 0457 ยืนยัน, 2 0457 ไม่ใช่") ==
+        std::optional<std::string>("1 0457"));
+  CHECK_FALSE(ReplyTo("1 {code}", "kaoko: เฝ้าระวัง บ้านเก้ากอ เหตุ#3 น้ำขึ้น"));
+  CHECK_FALSE(ReplyTo("1 {code}", "ตอบ 1 12"));
+}

@@ -52,8 +52,11 @@ double Seconds(alerting::TimePoint from, alerting::TimePoint to) {
 }  // namespace
 
 bool Delivery::Bucket::Take(Steady::time_point now) {
+  // At most one second's worth ahead of the rate (and at least one message): the gateway's own queue never holds
+  // more than a second of sends, so the most urgent is never far behind.
   if (last != Steady::time_point{}) {
-    tokens = std::min(1.0, tokens + std::chrono::duration<double>(now - last).count() * per_second);
+    tokens =
+        std::min(std::max(1.0, per_second), tokens + std::chrono::duration<double>(now - last).count() * per_second);
   }
   last = now;
   if (tokens < 1.0) return false;
@@ -123,6 +126,7 @@ void Delivery::Start() {
         // A database error: nothing was recorded for the row in hand, and it is due again next round.
         if (log::ShouldLog("delivery_round")) log::Error("delivery", "a round of sending failed: {}", e.what());
       }
+      if (busy_) continue;  // a full round: more may be due at once
       for (auto waited = std::chrono::milliseconds(0); waited < options_.poll && !stop_;
            waited += std::chrono::milliseconds(20)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -154,11 +158,14 @@ void Delivery::RunOnce() {
 void Delivery::SendDue(alerting::TimePoint now) {
   if (lanes_.empty()) return;
   std::vector<store::DeliveryRow> due;
+  constexpr int kRound = 64;
   {
     std::lock_guard lock(db_mu_);
-    due = outbox_->Due(now, 32);
+    due = outbox_->Due(now, kRound);
   }
   for (Lane& lane : lanes_) lane.paused = false;
+  // A full round whose lanes all had room: go again at once rather than after the poll interval.
+  busy_ = due.size() == static_cast<std::size_t>(kRound);
   for (const store::DeliveryRow& row : due) {
     if (stop_) return;
     if (row.expires <= now) {
@@ -177,6 +184,7 @@ void Delivery::SendDue(alerting::TimePoint now) {
     }
     if (!lane->paused) SendOne(row, *lane, now);
   }
+  for (const Lane& lane : lanes_) busy_ = busy_ && !lane.paused;
 }
 
 void Delivery::SendOne(const store::DeliveryRow& row, Lane& lane, alerting::TimePoint now) {

@@ -51,6 +51,11 @@ struct NetworkCounters {
   uint64_t replies = 0;    // replies (mobile-originated parts) handed out by TakeDue
 };
 
+// A phone's reply to `received` from its configured `reply`: with "{code}" in it, the code the message asks to answer
+// with (the four digits after "ตอบ 1 ", as kaoko writes it) goes in its place, and a message that carries no code is
+// not answered (a person answers a question, not news). Without "{code}" the reply is the text as configured.
+std::optional<std::string> ReplyTo(const std::string& reply, const std::string& received);
+
 class Network {
  public:
   // `speed`: simulated seconds per real second (the configured delays are divided by it; 0 means no delays).

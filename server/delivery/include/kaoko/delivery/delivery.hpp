@@ -163,6 +163,7 @@ class Delivery {
   std::deque<std::pair<std::string, std::string>> answers_;  // (number, Thai text) to send by SMS
   mutable std::mutex problem_mu_;
 
+  bool busy_ = false;  // the last round was full: the worker goes again without waiting
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
