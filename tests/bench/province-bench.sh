@@ -54,7 +54,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-SERVER="$BUILD/server/kaoko-server"
+SERVER="$BUILD/server/app/kaoko-server"
 ADMIN="$BUILD/server/admin/kaoko-admin"
 SIM="$BUILD/firmware-sim/kaoko-sim"
 say() { printf '[province-bench] %s\n' "$*" >&2; }

@@ -461,7 +461,7 @@ Answer Delivery::SmsReply(const std::map<std::string, std::string>& q) {
   } else {
     d.action = alerting::DecisionAction::kAck;
   }
-  d.note = "SMS";
+  d.note = "ตอบทาง SMS · replied by SMS";
   const DecideOutcome outcome = decide_ ? decide_(person, d) : DecideOutcome{false, "no core to decide"};
   if (!outcome.ok) {
     metrics_.Count("kaoko_sms_replies_total", "refused_by_chain");

@@ -22,27 +22,31 @@ void DeliveryQueue::Queue(const alerting::Effects& pending, alerting::TimePoint 
   for (const alerting::Notification& n : pending.notifications) {
     const alerting::Person* person = network_.FindPerson(n.user);
     if (!person) continue;
-    bool remembered = false;
+    // The contacts this notification goes to: consented, on a channel kaoko can send on, with an address. The web
+    // page is reached through notify/{user} (handed to the broker by the effects publisher), not through the outbox.
+    std::vector<const alerting::Contact*> to;
     for (const alerting::Contact& contact : person->contacts) {
-      // Nothing goes to a contact without consent, nor on a channel no gateway is configured for. The web page is
-      // reached through notify/{user} (handed to the broker by the effects publisher), not through the outbox.
-      if (!contact.consented() || contact.channel == alerting::Channel::kWeb) continue;
+      if (!contact.consented() || contact.channel == alerting::Channel::kWeb || contact.address.empty()) continue;
       if (std::find(channels_.begin(), channels_.end(), contact.channel) == channels_.end()) continue;
-      if (contact.address.empty()) continue;  // a LINE contact not linked yet
-      if (!remembered) {
-        outbox_.Remember({n.id, n.incident, n.village, n.level, n.action_needed, n.text_th, n.text_en, n.deadline,
-                          n.reminder, n.exercise});
-        remembered = true;
-      }
+      to.push_back(&contact);
+    }
+    if (to.empty()) continue;
+    // The ladder (docs/delivery.md): a later channel waits its minutes and goes only if nothing reached the person
+    // before (the delivery room checks when it comes due). Counted from the first channel this person really has: a
+    // ladder that starts with LINE does not hold back the SMS of someone who has no LINE.
+    auto delay = [&](const alerting::Contact* c) { return network_.delivery.DelayOf(n.level, c->channel); };
+    alerting::Seconds first = delay(to.front());
+    for (const auto* c : to) first = std::min(first, delay(c));
+    outbox_.Remember({n.id, n.incident, n.village, n.level, n.action_needed, n.text_th, n.text_en, n.deadline,
+                      n.reminder, n.exercise});
+    for (const alerting::Contact* contact : to) {
       store::DeliveryRow row;
       row.notification = n.id;
       row.incident = n.incident;
       row.person = n.user;
-      row.channel = contact.channel;
+      row.channel = contact->channel;
       row.urgency = alerting::UrgencyOf(n.action_needed);
-      // The ladder (docs/delivery.md): a later channel waits its minutes, and goes only if nothing reached the
-      // person before (the delivery room checks when it comes due).
-      row.due = now + network_.delivery.DelayOf(n.level, contact.channel);
+      row.due = now + (delay(contact) - first);
       row.queued_at = now;
       row.expires = ExpiryOf(n, now);
       outbox_.Queue(row);

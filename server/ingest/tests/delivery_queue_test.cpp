@@ -1,0 +1,86 @@
+// The core's half of delivery (src/delivery_queue.hpp): what is queued for whom, on which channels and when (the
+// ladder counted from each person's first real channel), idempotent, and a decision marking the person's deliveries.
+#include "../src/delivery_queue.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "kaoko/contract/network_file.hpp"
+#include "kaoko/testing/scratch_dir.hpp"
+
+using namespace kaoko;
+using alerting::Channel;
+using kaoko::server_test::ScratchDir;
+using kaoko::server_test::T;
+
+namespace {
+
+alerting::Notification Note(std::string user, alerting::Level level, alerting::ActionNeeded action) {
+  alerting::Notification n;
+  n.user = std::move(user);
+  n.village = "kaoko";
+  n.id = "n-1";
+  n.incident = 3;
+  n.level = level;
+  n.action_needed = action;
+  n.deadline = T("2026-12-07T02:15:00Z");
+  n.text_th = "ยืนยัน";
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("delivery queue: consented contacts on configured channels, the ladder from the first real channel",
+          "[delivery]") {
+  auto net = config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
+  REQUIRE(net.ok());
+  // LINE first, SMS ten minutes later at watch; here LINE is configured too but boonmee has no LINE user linked.
+  net->delivery.ladder[alerting::Level::kWatch] = {{Channel::kLine, std::chrono::seconds(0)},
+                                                   {Channel::kSms, std::chrono::minutes(10)}};
+  ScratchDir tmp("delivery-queue");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  server::DeliveryQueue queue(*net, **s, {Channel::kSms, Channel::kLine});
+  const auto now = T("2026-12-07T02:00:00Z");
+  alerting::Effects fx;
+  fx.notifications.push_back(Note("boonmee", alerting::Level::kWatch, alerting::ActionNeeded::kConfirm));
+  auto somchai = Note("somchai", alerting::Level::kWatch, alerting::ActionNeeded::kNone);
+  somchai.id = "n-2";  // a watcher's SMS has no consent in config/tonhong.toml: nothing for him
+  fx.notifications.push_back(somchai);
+  (*s)->Begin();
+  queue.Queue(fx, now);
+  queue.Queue(fx, now);  // a replayed batch adds nothing
+  (*s)->Commit();
+  store::Outbox box(**s);
+  const auto rows = box.OfIncident(3);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].person == "boonmee");
+  CHECK(rows[0].channel == Channel::kSms);
+  CHECK(rows[0].due == now);  // not held back for a LINE he does not have
+  CHECK(rows[0].urgency == alerting::Urgency::kActNow);
+  CHECK(rows[0].expires == T("2026-12-07T02:15:00Z"));
+  REQUIRE(box.Message("n-1"));
+  CHECK_FALSE(box.Message("n-2"));
+
+  // He confirms (through any path): his delivery is acted.
+  alerting::Effects decided;
+  decided.timeline.push_back({3, T("2026-12-07T02:03:00Z"), "decision", "boonmee", "sms", "", ""});
+  (*s)->Begin();
+  queue.Queue(decided, T("2026-12-07T02:03:00Z"));
+  (*s)->Commit();
+  CHECK(box.Find(rows[0].id)->state == alerting::DeliveryState::kActed);
+}
+
+TEST_CASE("delivery queue: no gateway configured, nothing is queued", "[delivery]") {
+  auto net = config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
+  REQUIRE(net.ok());
+  ScratchDir tmp("delivery-queue");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  server::DeliveryQueue queue(*net, **s, {});
+  alerting::Effects fx;
+  fx.notifications.push_back(Note("boonmee", alerting::Level::kCritical, alerting::ActionNeeded::kConfirm));
+  (*s)->Begin();
+  queue.Queue(fx, T("2026-12-07T02:00:00Z"));
+  (*s)->Commit();
+  CHECK(store::Outbox(**s).OfIncident(3).empty());
+}
