@@ -186,6 +186,20 @@
   }
   setInterval(tick, 1000);
 
+  // ---- a gateway that has been failing (docs/delivery.md): SMS is not reaching people, say so at the top
+  async function gateways() {
+    const h = await K.api('GET', '/healthz');
+    const box = $('gateways');
+    const problem = h.data && h.data.degraded ? h.data.delivery : '';
+    box.hidden = !problem;
+    if (problem) {
+      K.set(box, K.el('strong', {}, K.bi('ส่ง SMS/LINE ไม่ได้ — ผู้คนอาจไม่ได้รับการแจ้งเตือน โปรดโทรแจ้งแทน',
+        'SMS/LINE are not going out — people may not be reached; call them instead')), K.el('div', { class: 'muted' }, problem));
+    }
+  }
+  gateways();
+  setInterval(gateways, 30000);
+
   // ---- live: readings patch the river at once; anything else reloads the snapshot
   let pending = null, chartPending = null;
   K.live((events) => {

@@ -60,10 +60,11 @@ caused an alert, with where its time went (measurement: ./kaoko bench, docs/benc
 
 // Every option Usage() names.
 constexpr std::string_view kOptions[] = {
-    "--network",     "--db",           "--broker",         "--mqtt-user",   "--mqtt-password", "--credentials",
-    "--client-id",   "--http",         "--web-root",       "--mqtt-ws",     "--raw-days",      "--time-scale",
-    "--time-origin", "--tier",         "--village",        "--node",        "--uplink",        "--tambon-network",
-    "--heartbeat",   "--silent-after", "--journal-resend", "--sms-gateway", "--sms-rate",      "--callback-url"};
+    "--network",        "--db",          "--broker",         "--mqtt-user",    "--mqtt-password",
+    "--credentials",    "--client-id",   "--http",           "--web-root",     "--mqtt-ws",
+    "--raw-days",       "--time-scale",  "--time-origin",    "--tier",         "--village",
+    "--node",           "--uplink",      "--tambon-network", "--heartbeat",    "--silent-after",
+    "--journal-resend", "--sms-gateway", "--sms-rate",       "--callback-url", "--gateway-down-after"};
 
 Error Usage(std::string reason) { return MakeError("usage", std::move(reason)); }
 Error Plain(std::string reason) { return MakeError("options", std::move(reason)); }
@@ -175,6 +176,11 @@ Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std:
       o.sms_per_minute = rate;
     } else if (a == "--callback-url") {
       o.callback_url = v;
+    } else if (a == "--gateway-down-after") {
+      auto n = WholeNumber(a, v);
+      if (!n || *n < 1)
+        return Plain(fmt::format("--gateway-down-after wants whole minutes of at least 1, got '{}'", v));
+      o.gateway_down_minutes = *n;
     } else if (a == "--http") {
       auto colon = v.rfind(':');
       if (colon == std::string::npos) {

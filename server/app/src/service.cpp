@@ -71,6 +71,7 @@ class ServiceImpl : public Service {
       delivery::DeliveryOptions d;
       d.db_path = options_.db_path;
       d.clock = core_options.clock;
+      d.down_after = std::chrono::minutes(options_.gateway_down_minutes);
       delivery::SmsGateway gw;
       gw.sendsms_url = options_.sms_sendsms_url;
       gw.username = options_.sms_username;

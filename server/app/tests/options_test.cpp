@@ -2,6 +2,11 @@
 // option and why, never an exception (a bare std::stoi would end the process on "--heartbeat x").
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -99,4 +104,45 @@ TEST_CASE("options: the clock they ask for", "[options][clock]") {
   const kaoko::Clock n = kaoko::server::ClockOf(now->service);
   CHECK(n.rehearsal());
   CHECK(n.Now() - n.origin() < std::chrono::minutes(2));
+}
+
+TEST_CASE("options: the SMS gateway, its rate, its account from the credentials file, and their mistakes",
+          "[options][sms]") {
+  const std::string file = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
+                           "/kaoko-options-test-" + std::to_string(::getpid()) + ".toml";
+  {
+    std::ofstream(file) << "[accounts]\nkaoko = \"mqtt-pw\"\n[sms]\nusername = \"kaoko\"\npassword = \"sms-pw\"\n"
+                           "callback_token = \"0123456789abcdef\"\n";
+  }
+  auto p =
+      Parse({"--network", "n", "--credentials", file.c_str(), "--sms-gateway", "http://127.0.0.1:13013/cgi-bin/sendsms",
+             "--sms-rate", "12.5", "--callback-url", "http://10.0.0.5:8080/", "--gateway-down-after", "3"});
+  REQUIRE(p);
+  const auto& o = p->service;
+  CHECK(o.sms_sendsms_url == "http://127.0.0.1:13013/cgi-bin/sendsms");
+  CHECK(o.sms_per_minute == 12.5);
+  CHECK(o.sms_username == "kaoko");
+  CHECK(o.sms_password == "sms-pw");
+  CHECK(o.sms_callback_token == "0123456789abcdef");
+  CHECK(o.callback_url == "http://10.0.0.5:8080");  // the trailing slash dropped
+  CHECK(o.gateway_down_minutes == 3);
+  CHECK(o.mqtt_password == "mqtt-pw");
+
+  CHECK(ErrorOf({"--network", "n", "--sms-gateway", "http://127.0.0.1:13013/cgi-bin/sendsms"})
+            .find("--sms-gateway needs --credentials") != std::string::npos);
+  CHECK(ErrorOf({"--network", "n", "--sms-gateway", "127.0.0.1:13013"}).find("wants an http:// or https:// URL") !=
+        std::string::npos);
+  CHECK(ErrorOf({"--network", "n", "--sms-rate", "0"}).find("--sms-rate wants messages a minute above 0") !=
+        std::string::npos);
+  CHECK(ErrorOf({"--network", "n", "--gateway-down-after", "0"}).find("at least 1") != std::string::npos);
+  {
+    std::ofstream(file) << "[accounts]\nkaoko = \"mqtt-pw\"\n[sms]\nusername = \"kaoko\"\npassword = \"x\"\n"
+                           "callback_token = \"short\"\n";
+  }
+  CHECK(ErrorOf({"--network", "n", "--credentials", file.c_str(), "--sms-gateway", "http://127.0.0.1:1/x"})
+            .find("callback_token must be at least 16 characters") != std::string::npos);
+  { std::ofstream(file) << "[accounts]\nkaoko = \"mqtt-pw\"\n"; }
+  CHECK(ErrorOf({"--network", "n", "--credentials", file.c_str(), "--sms-gateway", "http://127.0.0.1:1/x"})
+            .find("the [sms] table needs username, password and callback_token") != std::string::npos);
+  std::remove(file.c_str());
 }

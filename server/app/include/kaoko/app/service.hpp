@@ -41,6 +41,7 @@ struct ServiceOptions {
   std::string sms_username, sms_password, sms_callback_token, sms_from = "KAOKO";
   // Where the gateway reaches kaoko's HTTP API (its delivery reports); default http://<--http>/.
   std::string callback_url;
+  int gateway_down_minutes = 5;  // a gateway failing this long is reported down
 };
 
 // The SMS gateway's account and callback token from the credentials file's [sms] table (username, password,
