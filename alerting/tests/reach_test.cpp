@@ -101,7 +101,7 @@ TEST_CASE("reach: a person who acted, a step already passed, or an unknown incid
 }
 
 TEST_CASE(
-    "reminders: every interval three times, then slower, doubling up to two hours; the log keeps three lines "
+    "reminders: every interval three times, then slower, doubling up to two hours, the log keeps three lines "
     "and the count says the rest",
     "[alerting][reach]") {
   Network net = TonHong();
