@@ -298,8 +298,10 @@ class Runner {
     const TowerBehaviour& b = scenario_.towers;
     for (const alerting::Device& d : network_.devices) {
       if (!o_.villages.empty() && !Serves(d.village)) continue;
+      // The delay is simulated time; the tower counts it in real time, as it answers between the model's steps.
+      const double real_seconds = o_.speed > 0 ? b.delay_seconds / o_.speed : b.delay_seconds;
       TowerConfig tc{network_.tambon, d.id, d.village,
-                     std::chrono::milliseconds(static_cast<std::int64_t>(b.delay_seconds * 1000)),
+                     std::chrono::milliseconds(static_cast<std::int64_t>(real_seconds * 1000)),
                      std::find(b.silent.begin(), b.silent.end(), d.id) != b.silent.end()};
       TowerDevice t;
       t.tower = std::make_unique<Tower>(std::move(tc));

@@ -76,10 +76,11 @@ struct ResponderBehaviour {
 };
 
 // How the villages' broadcast towers and sirens (the network file's [[devices]]) answer kaoko's announcements
-// (tower.hpp): each plays it and says so `delay_seconds` of real time after it arrives, unless it is listed silent.
+// (tower.hpp): each plays it and says so `delay_seconds` of simulated time after it arrives (at --speed 600, 5 s is
+// about 8 ms), unless it is listed silent.
 struct TowerBehaviour {
   bool enabled = true;
-  double delay_seconds = 1;
+  double delay_seconds = 5;
   std::vector<std::string> silent;  // devices that hear everything and never answer (to exercise the TAO's warning)
 };
 

@@ -26,7 +26,8 @@ struct TowerConfig {
   std::string tambon;
   std::string device;
   std::string village;
-  std::chrono::milliseconds delay{1000};  // real time between hearing an announcement and answering
+  std::chrono::milliseconds delay{1000};  // real time between hearing an announcement and answering (the run loop
+                                          // gives the scenario's simulated delay_seconds divided by its speed)
   bool silent = false;
 };
 
