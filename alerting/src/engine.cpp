@@ -281,6 +281,7 @@ void Engine::SetSiren(Incident& inc, bool on, TimePoint now, Effects& fx) {
     Log(inc, now, "siren", "kaoko", "kaoko", on ? "ฝึกซ้อม: ไม่เปิดไซเรนจริง" : "ฝึกซ้อม: จบการจำลองไซเรน",
         on ? "exercise: the siren would sound now (no real siren)" : "exercise: simulated siren off", fx);
     Touch(inc, now, fx);
+    AnnounceToDevices(inc, on, now, fx);  // the village's towers and sirens (tower_watch.cpp)
     return;
   }
   Siren& cur = sirens_[inc.village];
@@ -293,6 +294,7 @@ void Engine::SetSiren(Incident& inc, bool on, TimePoint now, Effects& fx) {
   Log(inc, now, "siren", "kaoko", "kaoko", on ? fmt::format("เปิดไซเรน ({})", ThaiName(inc.level)) : "ปิดไซเรน",
       on ? fmt::format("siren on ({})", ToString(inc.level)) : "siren off", fx);
   Touch(inc, now, fx);
+  AnnounceToDevices(inc, on, now, fx);  // the village's towers and sirens (tower_watch.cpp)
 }
 
 bool Engine::VillageWaterUp(const std::string& village) const {
@@ -1194,6 +1196,7 @@ Effects Engine::Advance(TimePoint now) {
   for (std::int64_t id : ids) {
     if (Incident* inc = Open(id)) AdvanceIncident(*inc, now, fx);
   }
+  AdvanceTowers(now, fx);  // device answers overdue (tower_watch.cpp)
   return fx;
 }
 
@@ -1215,6 +1218,7 @@ std::optional<TimePoint> Engine::NextDeadline() const {
   }
   // The stations' deadlines (silence ends, offline checks), as a lower bound kept up to date by every input.
   if (station_deadline_ != TimePoint::max()) consider(station_deadline_);
+  consider(towers_.NextDeadline());  // device answers (tower_watch.cpp)
   return next;
 }
 
@@ -1368,6 +1372,7 @@ EngineState Engine::ExportMeta() const {
   EngineState s;
   s.next_incident = next_incident_;
   s.next_notification = next_notification_;
+  towers_.Export(s);  // tower_watch.cpp
   for (const Village& v : network_->villages) {
     if (auto it = alerts_.find(v.id); it != alerts_.end()) s.alerts.push_back(it->second);
     if (auto it = sirens_.find(v.id); it != sirens_.end()) s.sirens.push_back(it->second);
@@ -1384,6 +1389,7 @@ EngineState Engine::ExportCounters() const {
   EngineState s;
   s.next_incident = next_incident_;
   s.next_notification = next_notification_;
+  s.next_announcement = towers_.next_announcement();  // tower_watch.cpp
   return s;
 }
 
@@ -1392,6 +1398,7 @@ EngineState Engine::ExportVillage(std::string_view village) const {
   const std::string id(village);
   if (auto it = alerts_.find(id); it != alerts_.end()) s.alerts.push_back(it->second);
   if (auto it = sirens_.find(id); it != sirens_.end()) s.sirens.push_back(it->second);
+  towers_.ExportVillage(id, s);  // tower_watch.cpp
   return s;
 }
 
@@ -1414,6 +1421,7 @@ EngineState Engine::ExportState() const {
   EngineState s;
   s.next_incident = next_incident_;
   s.next_notification = next_notification_;
+  towers_.Export(s);  // tower_watch.cpp
   for (const auto& [id, inc] : open_) s.incidents.push_back(inc);
   s.stations.reserve(tracks_.size());
   for (std::size_t i = 0; i < tracks_.size(); ++i) s.stations.push_back({network_->stations[i].id, tracks_[i]});
@@ -1471,6 +1479,7 @@ void Engine::ImportState(EngineState state) {
   seen_order_.clear();
   seen_head_ = 0;
   for (SeenMessage& m : state.seen) Remember(m.key, m.receipt);
+  towers_.Import(state);  // tower_watch.cpp
   ClearDirty();
 }
 

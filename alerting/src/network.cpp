@@ -33,6 +33,14 @@ std::optional<Level> ParseLevel(std::string_view text) {
   return std::nullopt;
 }
 
+const char* ToString(DeviceKind kind) { return kind == DeviceKind::kSiren ? "siren" : "tower"; }
+
+std::optional<DeviceKind> ParseDeviceKind(std::string_view text) {
+  if (text == "tower") return DeviceKind::kTower;
+  if (text == "siren") return DeviceKind::kSiren;
+  return std::nullopt;
+}
+
 const char* ThaiName(Level level) {
   switch (level) {
     case Level::kNormal:
@@ -246,6 +254,11 @@ std::size_t TextArena::bytes() const {
 const Village* Network::FindVillage(std::string_view id) const { return FindById(villages, village_index, id); }
 const Station* Network::FindStation(std::string_view id) const { return FindById(stations, station_index, id); }
 const Person* Network::FindPerson(std::string_view id) const { return FindById(people, person_index, id); }
+
+const Device* Network::FindDevice(std::string_view id) const {
+  auto it = std::find_if(devices.begin(), devices.end(), [&](const Device& d) { return d.id == id; });
+  return it == devices.end() ? nullptr : &*it;
+}
 
 int Network::VillageIndex(std::string_view id) const {
   const Village* v = FindVillage(id);

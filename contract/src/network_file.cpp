@@ -347,10 +347,47 @@ alerting::Person ReadPerson(const TomlReader& r, const toml::table* p, const Net
   return person;
 }
 
+// Longest a device may take to answer an announcement: beyond an hour, "did not answer" tells the TAO too late.
+constexpr double kMaxAnswerSeconds = 3600;
+
+// A tower or siren of a village (network.hpp, Device). `ids` holds the station and person ids: a device's id is its
+// broker user name too.
+alerting::Device ReadDevice(const TomlReader& r, const toml::table* d, const Network& net, std::set<std::string>* ids) {
+  r.CheckKeys(*d, {"id", "village", "kind", "name_th", "name_en", "answer_seconds"}, "a [[devices]] entry");
+  alerting::Device dev;
+  dev.id = Id(r, *d, "a [[devices]] entry");
+  const std::string ctx = fmt::format("device '{}'", dev.id);
+  if (dev.id == "kaoko") r.Fail(d->get("id")->source(), "'kaoko' is the service's own account and cannot be a device");
+  if (!ids->insert(dev.id).second)
+    r.Fail(d->get("id")->source(),
+           fmt::format("'{}' is used twice (station, person and device ids share the broker's user names)", dev.id));
+  dev.village = r.RequiredStr(*d, "village", ctx);
+  if (!net.FindVillage(dev.village)) {
+    r.Fail(d->get("village")->source(),
+           fmt::format("{} names village '{}', which is not in [[villages]]", ctx, dev.village));
+  }
+  const std::string kind = r.RequiredStr(*d, "kind", ctx);
+  auto parsed = alerting::ParseDeviceKind(kind);
+  if (!parsed) {
+    r.Fail(d->get("kind")->source(), fmt::format("{} has kind '{}'; the kinds are tower, siren", ctx, kind));
+  }
+  dev.kind = *parsed;
+  dev.name_th = r.RequiredStr(*d, "name_th", ctx);
+  dev.name_en = r.Str(*d, "name_en", ctx).value_or("");
+  if (auto seconds = r.NonNegative(*d, "answer_seconds", ctx)) {
+    if (*seconds < 1 || *seconds > kMaxAnswerSeconds) {
+      r.Fail(d->get("answer_seconds")->source(),
+             fmt::format("'answer_seconds' in {} must be between 1 and {}", ctx, kMaxAnswerSeconds));
+    }
+    dev.answer_after = Duration(r, *d, "answer_seconds", ctx, *seconds);
+  }
+  return dev;
+}
+
 Network Build(const toml::table& root, const TomlReader& r) {
   Network net;
   net.texts = std::make_shared<alerting::TextArena>();  // the stations' names and landmarks (network.hpp, StationTexts)
-  r.CheckKeys(root, {"tambon", "escalation", "health", "rain", "delivery", "villages", "stations", "people"},
+  r.CheckKeys(root, {"tambon", "escalation", "health", "rain", "delivery", "villages", "stations", "people", "devices"},
               "the network file");
 
   ReadTambon(r, root, net);
@@ -373,6 +410,7 @@ Network Build(const toml::table& root, const TomlReader& r) {
   for (const toml::table* s : stations) net.stations.push_back(ReadStation(r, s, net, &ids));
   AddressOwners owners;
   for (const toml::table* p : people) net.people.push_back(ReadPerson(r, p, net, &ids, &owners));
+  for (const toml::table* d : r.Tables(root, "devices")) net.devices.push_back(ReadDevice(r, d, net, &ids));
   net.BuildIndex();
   return net;
 }

@@ -30,6 +30,18 @@ std::string RenderSiren(const alerting::Siren& s) {
   return Dump(j);
 }
 
+std::string RenderAnnouncement(const alerting::Announcement& a) {
+  return Dump(json{{"id", a.id},
+                   {"incident", a.incident},
+                   {"level", alerting::ToString(a.level)},
+                   {"on", a.on},
+                   {"play", alerting::ToString(a.play)},
+                   {"text_th", a.text_th},
+                   {"text_en", a.text_en},
+                   {"ts", wire::FormatTime(a.ts)},
+                   {"exercise", a.exercise}});
+}
+
 std::string RenderNotification(const alerting::Notification& n) {
   json j{{"id", n.id},
          {"incident", n.incident},

@@ -392,6 +392,8 @@ Result<Topic> ParseTopic(std::string_view topic) {
       t.kind = TopicKind::kAlert;
     else if (parts[4] == "siren")
       t.kind = TopicKind::kSiren;
+    else if (parts[4] == "announce")
+      t.kind = TopicKind::kAnnounce;
     else
       return MakeError("bad_topic", fmt::format("topic '{}' is not in the contract", topic));
     return t;
@@ -424,6 +426,17 @@ Result<Topic> ParseTopic(std::string_view topic) {
       return MakeError("bad_topic", fmt::format("topic '{}' is not in the contract", topic));
     return t;
   }
+  if (parts.size() == 7 && parts[4] == "device") {
+    if (!IsId(parts[5])) return MakeError("bad_topic", fmt::format("device '{}' is not a valid identifier", parts[5]));
+    t.name = parts[5];
+    if (parts[6] == "sounded")
+      t.kind = TopicKind::kDeviceSounded;
+    else if (parts[6] == "status")
+      t.kind = TopicKind::kDeviceStatus;
+    else
+      return MakeError("bad_topic", fmt::format("topic '{}' is not in the contract", topic));
+    return t;
+  }
   return MakeError("bad_topic", fmt::format("topic '{}' is not in the contract", topic));
 }
 
@@ -451,6 +464,13 @@ std::string NotifyTopic(std::string_view tb, std::string_view v, std::string_vie
 }
 std::string SirenTopic(std::string_view tb, std::string_view v) { return Join({"kaoko/v1", tb, v, "siren"}); }
 std::string CapTopic(std::string_view tb) { return Join({"kaoko/v1", tb, "cap"}); }
+std::string AnnounceTopic(std::string_view tb, std::string_view v) { return Join({"kaoko/v1", tb, v, "announce"}); }
+std::string SoundedTopic(std::string_view tb, std::string_view v, std::string_view d) {
+  return Join({"kaoko/v1", tb, v, "device", d, "sounded"});
+}
+std::string DeviceStatusTopic(std::string_view tb, std::string_view v, std::string_view d) {
+  return Join({"kaoko/v1", tb, v, "device", d, "status"});
+}
 
 ReadingParse ParseReading(std::string_view payload, const alerting::Station& station, TimePoint now,
                           std::chrono::milliseconds max_future) {
@@ -682,6 +702,96 @@ Result<DecisionMsg> DecisionOf(const PhoneMessage& msg) {
   return d;
 }
 }  // namespace
+
+namespace {
+
+// A required string field of at most `max` bytes (1 at least).
+Result<std::string> RequiredString(const json& j, const char* key, std::size_t max) {
+  auto it = j.find(key);
+  if (it == j.end()) return MakeError(fmt::format("missing_{}", key), fmt::format("{} is required", key));
+  if (!it->is_string() || it->get_ref<const std::string&>().empty() || it->get_ref<const std::string&>().size() > max) {
+    return MakeError(fmt::format("bad_{}", key), fmt::format("{} must be a string of 1-{} bytes", key, max));
+  }
+  return it->get<std::string>();
+}
+
+Result<bool> RequiredBool(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return MakeError(fmt::format("missing_{}", key), fmt::format("{} is required", key));
+  if (!it->is_boolean()) return MakeError(fmt::format("bad_{}", key), fmt::format("{} must be true or false", key));
+  return it->get<bool>();
+}
+
+}  // namespace
+
+Result<alerting::Announcement> ParseAnnouncement(std::string_view payload) {
+  auto obj = ParseObject(payload);
+  if (!obj) return obj.error();
+  const json& j = *obj;
+  alerting::Announcement a;
+  auto id = RequiredId(j);
+  if (!id) return id.error();
+  a.id = *id;
+  auto incident = j.find("incident");
+  if (incident == j.end() || !incident->is_number_integer()) {
+    return MakeError("bad_incident", "incident must be an integer");
+  }
+  a.incident = incident->get<std::int64_t>();
+  auto level = j.find("level");
+  auto parsed_level = level != j.end() && level->is_string()
+                          ? alerting::ParseLevel(level->get_ref<const std::string&>())
+                          : std::nullopt;
+  if (!parsed_level) return MakeError("bad_level", "level must be normal, watch, warning or critical");
+  a.level = *parsed_level;
+  auto on = RequiredBool(j, "on");
+  if (!on) return on.error();
+  a.on = *on;
+  auto play = j.find("play");
+  auto parsed_play =
+      play != j.end() && play->is_string() ? alerting::ParsePlay(play->get_ref<const std::string&>()) : std::nullopt;
+  if (!parsed_play) return MakeError("bad_play", "play must be evacuate, warning, watch, all_clear or drill");
+  a.play = *parsed_play;
+  for (auto [key, out] : {std::pair{"text_th", &a.text_th}, std::pair{"text_en", &a.text_en}}) {
+    auto text = RequiredString(j, key, kMaxPayloadBytes);
+    if (!text) return text.error();
+    *out = *text;
+  }
+  auto ts = RequiredTime(j, "ts");
+  if (!ts) return ts.error();
+  a.ts = *ts;
+  if (auto ex = j.find("exercise"); ex != j.end()) {
+    if (!ex->is_boolean()) return MakeError("bad_exercise", "exercise must be true or false");
+    a.exercise = ex->get<bool>();
+  }
+  if (a.exercise && a.on) return MakeError("bad_on", "an exercise never turns a real siren on");
+  return a;
+}
+
+Result<SoundedMsg> ParseSounded(std::string_view payload) {
+  auto obj = ParseObject(payload);
+  if (!obj) return obj.error();
+  const json& j = *obj;
+  SoundedMsg m;
+  auto announce = RequiredString(j, "announce", 64);
+  if (!announce) return announce.error();
+  m.announce = *announce;
+  auto ts = RequiredTime(j, "ts");
+  if (!ts) return ts.error();
+  m.ts = *ts;
+  auto ok = RequiredBool(j, "ok");
+  if (!ok) return ok.error();
+  m.ok = *ok;
+  auto note = OptionalNote(j);
+  if (!note) return note.error();
+  m.note = *note;
+  return m;
+}
+
+std::string RenderSounded(const SoundedMsg& m) {
+  json j{{"announce", m.announce}, {"ts", FormatTime(m.ts)}, {"ok", m.ok}};
+  if (!m.note.empty()) j["note"] = m.note;
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 std::optional<std::string> PeekId(std::string_view payload) {
   if (payload.size() > kMaxPayloadBytes) return std::nullopt;

@@ -284,4 +284,74 @@ sms = 5
   expect("[delivery.ladder.watch]\nsms = -1\n", "must not be negative");
   expect("[delivery]\nnot_reached_minutes = \"soon\"\n", "not_reached_minutes");
   expect("[delivery]\nretries = 3\n", "retries");
+
+namespace {
+// kMinimal with one device appended; `extra` lines go inside its table.
+std::string WithDevice(const std::string& extra = "", const std::string& id = "tower-up",
+                       const std::string& village = "up", const std::string& kind = "tower") {
+  return std::string(kMinimal) + "[[devices]]\nid = \"" + id + "\"\nvillage = \"" + village + "\"\nkind = \"" + kind +
+         "\"\nname_th = \"หอกระจายข่าวบ้านบน\"\nname_en = \"Up tower\"\n" + extra;
+}
+}  // namespace
+
+TEST_CASE("config: devices (towers and sirens) of a village", "[config][devices]") {
+  using kaoko::alerting::DeviceKind;
+  SECTION("a tower with the default answer time, a siren with its own") {
+    auto net = ParseNetwork(WithDevice() +
+                                "[[devices]]\nid = \"siren-down\"\nvillage = \"down\"\nkind = \"siren\"\n"
+                                "name_th = \"ไซเรน\"\nanswer_seconds = 30\n",
+                            "dev.toml");
+    INFO((net ? "" : net.error().reason));
+    REQUIRE(net.ok());
+    REQUIRE(net->devices.size() == 2);
+    const auto* tower = net->FindDevice("tower-up");
+    REQUIRE(tower);
+    CHECK(tower->village == "up");
+    CHECK(tower->kind == DeviceKind::kTower);
+    CHECK(tower->name_th == "หอกระจายข่าวบ้านบน");
+    CHECK(tower->name_en == "Up tower");
+    CHECK(tower->answer_after == std::chrono::seconds(60));
+    const auto* siren = net->FindDevice("siren-down");
+    REQUIRE(siren);
+    CHECK(siren->kind == DeviceKind::kSiren);
+    CHECK(siren->answer_after == std::chrono::seconds(30));
+    CHECK(net->FindDevice("s1") == nullptr);
+  }
+  SECTION("the shipped Ton Hong network has a tower in every village") {
+    auto net = LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
+    REQUIRE(net.ok());
+    for (const auto& v : net->villages) {
+      const auto* d = net->FindDevice("tower-" + v.id);
+      INFO(v.id);
+      REQUIRE(d);
+      CHECK(d->village == v.id);
+      CHECK(d->kind == DeviceKind::kTower);
+    }
+  }
+}
+
+TEST_CASE("config: a wrong device names the file, the line and the reason", "[config][devices]") {
+  auto expect = [](const std::string& text, const std::string& line, const std::string& fragment) {
+    auto net = ParseNetwork(text, "bad.toml");
+    REQUIRE_FALSE(net.ok());
+    INFO(net.error().reason);
+    REQUIRE(net.error().reason.rfind("bad.toml:" + line + ":", 0) == 0);
+    REQUIRE(net.error().reason.find(fragment) != std::string::npos);
+  };
+  // kMinimal is 31 lines; the device's table starts on line 32 ("[[devices]]"): id 33, village 34, kind 35, extra 38.
+  SECTION("unknown village") { expect(WithDevice("", "tower-x", "nowhere"), "34", "village 'nowhere'"); }
+  SECTION("unknown kind") { expect(WithDevice("", "tower-up", "up", "bell"), "35", "kind 'bell'"); }
+  SECTION("duplicate of a station id") { expect(WithDevice("", "s1"), "33", "used twice"); }
+  SECTION("duplicate of a person id") { expect(WithDevice("", "w1"), "33", "used twice"); }
+  SECTION("duplicate of another device") {
+    expect(WithDevice() + "[[devices]]\nid = \"tower-up\"\nvillage = \"down\"\nkind = \"tower\"\nname_th = \"x\"\n",
+           "39", "used twice");
+  }
+  SECTION("bad identifier") { expect(WithDevice("", "Tower Up"), "33", "must be 1-32 characters"); }
+  SECTION("the service's own account") { expect(WithDevice("", "kaoko"), "33", "service's own"); }
+  SECTION("answer_seconds not a number") { expect(WithDevice("answer_seconds = \"soon\"\n"), "38", "answer_seconds"); }
+  SECTION("answer_seconds zero") { expect(WithDevice("answer_seconds = 0\n"), "38", "between 1 and 3600"); }
+  SECTION("answer_seconds negative") { expect(WithDevice("answer_seconds = -5\n"), "38", "must not be negative"); }
+  SECTION("answer_seconds too long") { expect(WithDevice("answer_seconds = 86400\n"), "38", "between 1 and 3600"); }
+  SECTION("unknown key") { expect(WithDevice("volume = 11\n"), "38", "unknown key 'volume'"); }
 }

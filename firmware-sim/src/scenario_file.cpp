@@ -157,11 +157,21 @@ void ReadResponders(const TomlReader& r, const toml::table& t, ResponderBehaviou
   b.all_clear_after_hours = r.NonNegative(t, "all_clear_after_hours", ctx).value_or(b.all_clear_after_hours);
 }
 
+void ReadTowers(const TomlReader& r, const toml::table& t, TowerBehaviour& b) {
+  const char* ctx = "[towers]";
+  r.CheckKeys(t, {"enabled", "delay_seconds", "silent"}, ctx);
+  b.enabled = r.Bool(t, "enabled", ctx).value_or(b.enabled);
+  b.delay_seconds = r.NonNegative(t, "delay_seconds", ctx).value_or(b.delay_seconds);
+  if (b.delay_seconds > 3600) r.Fail(t.get("delay_seconds")->source(), "'delay_seconds' in [towers] is over an hour");
+  b.silent = r.Strings(t, "silent", "'silent' in [towers] must be a list of device ids");
+}
+
 Scenario Build(const toml::table& root, const TomlReader& r) {
   Scenario s;
-  r.CheckKeys(root,
-              {"scenario", "river", "catchments", "stations", "rain", "faults", "watchers", "responders", "outages"},
-              "the scenario file");
+  r.CheckKeys(
+      root,
+      {"scenario", "river", "catchments", "stations", "rain", "faults", "watchers", "responders", "towers", "outages"},
+      "the scenario file");
   const toml::table* head = r.Table(root, "scenario", "the scenario file");
   if (!head) r.Fail(root.source(), "the scenario file needs a [scenario] table");
   const char* ctx = "[scenario]";
@@ -223,6 +233,7 @@ Scenario Build(const toml::table& root, const TomlReader& r) {
   for (const toml::table* t : r.Tables(root, "faults")) ReadFault(r, *t, s);
   if (const toml::table* t = r.Table(root, "watchers", "the scenario file")) ReadWatchers(r, *t, s.watchers);
   if (const toml::table* t = r.Table(root, "responders", "the scenario file")) ReadResponders(r, *t, s.responders);
+  if (const toml::table* t = r.Table(root, "towers", "the scenario file")) ReadTowers(r, *t, s.towers);
   for (const toml::table* t : r.Tables(root, "outages")) {
     const char* octx = "an [[outages]] entry";
     r.CheckKeys(*t, {"what", "from_hours", "to_hours"}, octx);

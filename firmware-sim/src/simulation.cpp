@@ -21,6 +21,7 @@
 #include "kaoko/sim/responder.hpp"
 #include "kaoko/sim/river.hpp"
 #include "kaoko/sim/scenario_file.hpp"
+#include "kaoko/sim/tower.hpp"
 #include "kaoko/sim/watcher.hpp"
 
 namespace kaoko::sim {
@@ -48,6 +49,12 @@ struct ResponderDevice {
   std::size_t link = 0;
   std::deque<DecisionOut> queue;  // waiting for the phone's connection
   std::string id_file;
+};
+
+struct TowerDevice {
+  std::unique_ptr<Tower> tower;
+  std::size_t link = 0;
+  std::deque<SoundedOut> queue;  // waiting for the device's connection
 };
 
 struct WatcherDevice {
@@ -105,6 +112,10 @@ class Runner {
     }
     if (o_.responders && scenario_.responders.enabled) {
       if (int rc = SetUpResponders(); rc != 0) return rc;
+    }
+    // The villages' towers and sirens answer kaoko as the people do (--no-responders silences both).
+    if (o_.responders && scenario_.towers.enabled) {
+      if (int rc = SetUpTowers(); rc != 0) return rc;
     }
     if (o_.local_acker) {
       LinkOptions lo = LinkFor("kaoko-sim-acker", credentials_.For(o_.user.empty() ? "kaoko" : o_.user));
@@ -282,6 +293,30 @@ class Runner {
     return 0;
   }
 
+  // Every tower and siren of the network file, each on its own account and connection, with its Last Will.
+  int SetUpTowers() {
+    const TowerBehaviour& b = scenario_.towers;
+    for (const alerting::Device& d : network_.devices) {
+      if (!o_.villages.empty() && !Serves(d.village)) continue;
+      // The delay is simulated time; the tower counts it in real time, as it answers between the model's steps.
+      const double real_seconds = o_.speed > 0 ? b.delay_seconds / o_.speed : b.delay_seconds;
+      TowerConfig tc{network_.tambon, d.id, d.village,
+                     std::chrono::milliseconds(static_cast<std::int64_t>(real_seconds * 1000)),
+                     std::find(b.silent.begin(), b.silent.end(), d.id) != b.silent.end()};
+      TowerDevice t;
+      t.tower = std::make_unique<Tower>(std::move(tc));
+      auto account = credentials_.For(d.id);
+      if (!account) return Fail(fmt::format("no broker account for '{}' in {}", d.id, o_.credentials_path));
+      LinkOptions lo = LinkFor("kaoko-sim-" + d.id, account);
+      lo.subscriptions = t.tower->Subscriptions();
+      lo.will = std::pair{t.tower->StatusTopic(), Tower::Offline()};
+      t.link = AddLink(std::move(lo));
+      tower_by_link_[t.link] = towers_.size();
+      towers_.push_back(std::move(t));
+    }
+    return 0;
+  }
+
   // What a person finds when they go and look, at `village` or upstream of it: the river at or above a station's
   // watch threshold, or rising faster than its fast-rise rate over the last hour (kaoko's own rules, on the true
   // river).
@@ -332,6 +367,9 @@ class Runner {
           for (Device& d : devices_) {
             if (d.link == e.link) d.fw->OnConnected(Now(), wall, *links_[d.link]);
           }
+          if (auto t = tower_by_link_.find(e.link); t != tower_by_link_.end()) {
+            links_[e.link]->Publish(towers_[t->second].tower->StatusTopic(), Tower::Online(), 1, true);
+          }
           break;
         case LinkEvent::Kind::kLost:
           ++losses_;
@@ -340,7 +378,9 @@ class Runner {
           }
           break;
         case LinkEvent::Kind::kMessage:
-          if (auto r = responder_by_link_.find(e.link); r != responder_by_link_.end()) {
+          if (auto t = tower_by_link_.find(e.link); t != tower_by_link_.end()) {
+            towers_[t->second].tower->OnMessage(e.topic, e.payload, wall);
+          } else if (auto r = responder_by_link_.find(e.link); r != responder_by_link_.end()) {
             ResponderDevice& rd = responders_[r->second];
             const std::uint64_t refused = rd.responder->Stats().refused;
             rd.responder->OnMessage(e.topic, e.payload, Now());
@@ -384,6 +424,15 @@ class Runner {
       for (const DecisionOut& d : SendDue(r.queue, *links_[r.link])) {
         ++decisions_sent_;
         ++decisions_by_action_[alerting::ToString(d.action)];
+      }
+    }
+    for (TowerDevice& t : towers_) {
+      for (SoundedOut& s : t.tower->Due(wall, Now())) t.queue.push_back(std::move(s));
+      MqttLink& link = *links_[t.link];
+      while (!t.queue.empty() && link.IsConnected() &&
+             link.Publish(t.queue.front().topic, t.queue.front().payload, 1, false)) {
+        ++sounded_sent_;
+        t.queue.pop_front();
       }
     }
     if (acker_link_ && wall - last_ack_ >= 1s) {
@@ -647,6 +696,17 @@ class Runner {
           responders_.size(), silent, rs.notifications, rs.asked, decisions_sent_,
           by_action.empty() ? "none" : by_action, rs.skipped, rs.ignored_silent, rs.receipts, rs.refused);
     }
+    if (!towers_.empty()) {
+      TowerStats ts;
+      int silent = 0;
+      for (const TowerDevice& d : towers_) {
+        ts.announcements += d.tower->Stats().announcements;
+        ts.ignored_silent += d.tower->Stats().ignored_silent;
+        silent += d.tower->Config().silent ? 1 : 0;
+      }
+      out_ << fmt::format("  towers {} ({} silent): announcements heard {}, sounded sent {}, left silent {}\n",
+                          towers_.size(), silent, ts.announcements, sounded_sent_, ts.ignored_silent);
+    }
     if (acker_link_) {
       out_ << fmt::format("  local acker: stored {}, duplicates {}, out of order {}, gaps {}\n", acker_.Stored(),
                           acker_.Duplicates(), acker_.OutOfOrder(), acker_.Gaps());
@@ -669,6 +729,9 @@ class Runner {
   std::vector<WatcherDevice> watchers_;
   std::vector<ResponderDevice> responders_;
   std::unordered_map<std::size_t, std::size_t> responder_by_link_;
+  std::vector<TowerDevice> towers_;
+  std::unordered_map<std::size_t, std::size_t> tower_by_link_;
+  std::uint64_t sounded_sent_ = 0;
   std::map<std::string, std::uint64_t> decisions_by_action_;
   std::uint64_t decisions_sent_ = 0, refusals_logged_ = 0;
   const RiverModel* river_ = nullptr;  // during Live()

@@ -35,11 +35,11 @@ namespace {
 
 const std::string T = "kaoko/v1/tonhong";
 
-enum class Kind { kService, kTao, kStation, kPerson };
+enum class Kind { kService, kTao, kStation, kPerson, kDevice };
 struct Principal {
   std::string id;
   Kind kind;
-  std::string village;  // a station's village, a person's village; empty for the service and TAO
+  std::string village;  // a station's, a person's or a device's village; empty for the service and TAO
 };
 
 // A cross-section of config/tonhong.toml: every kind of principal, two villages, two of a kind in one village.
@@ -54,6 +54,8 @@ const std::vector<Principal> kPrincipals = {
     {"prasert", Kind::kPerson, "kaoko"},  // committee
     {"boonmee", Kind::kPerson, "kaoko"},  // headman
     {"anan", Kind::kPerson, "huaiphan"},  // watcher
+    {"tower-kaoko", Kind::kDevice, "kaoko"},
+    {"tower-huaiphan", Kind::kDevice, "huaiphan"},
 };
 
 // Every row of the contract's topic table, for own and others' names, own and other villages, and another tambon.
@@ -90,6 +92,15 @@ const std::vector<std::string> kTopics = {
     T + "/kaoko/siren",
     T + "/huaiphan/siren",
     T + "/cap",
+    // kaoko's additions for towers and sirens (docs/protocol.md, "The tower and the siren")
+    T + "/kaoko/announce",
+    T + "/huaiphan/announce",
+    T + "/kaoko/device/tower-kaoko/sounded",
+    T + "/kaoko/device/tower-kaoko/status",
+    T + "/huaiphan/device/tower-kaoko/sounded",  // a tower answering for a village not its own
+    T + "/kaoko/device/tower-huaiphan/sounded",  // another village's tower posing as this one's
+    T + "/kaoko/device/somchai/sounded",         // a person posing as a device
+    T + "/kaoko/device/kaoko-bridge/status",     // a station posing as a device
     // another tambon on the same broker, and outside the contract
     "kaoko/v1/other/kaoko/report/somchai",
     "kaoko/v1/other/kaoko/alert",
@@ -123,6 +134,10 @@ bool MayPublish(const Principal& p, const std::string& topic) {
     return r.size() == 4 && r[0] == p.village && r[1] == "station" && r[2] == p.id &&
            (r[3] == "reading" || r[3] == "status");
   }
+  if (p.kind == Kind::kDevice) {  // its own sounded and status, in its own village
+    return r.size() == 4 && r[0] == p.village && r[1] == "device" && r[2] == p.id &&
+           (r[3] == "sounded" || r[3] == "status");
+  }
   return r.size() == 3 && (r[1] == "report" || r[1] == "decision") && r[2] == p.id;  // person or TAO
 }
 
@@ -135,6 +150,8 @@ bool MayRead(const Principal& p, const std::string& topic) {
   if (p.kind == Kind::kTao) return !r.empty() || topic == T;  // kaoko/v1/tonhong/# matches kaoko/v1/tonhong
   if (p.kind == Kind::kStation)
     return r.size() == 4 && r[0] == p.village && r[1] == "station" && r[2] == p.id && r[3] == "ack";
+  // A tower or siren reads its own village's siren and announce, and nothing personal.
+  if (p.kind == Kind::kDevice) return r.size() == 2 && r[0] == p.village && (r[1] == "siren" || r[1] == "announce");
   if (r.size() == 3 && (r[1] == "receipt" || r[1] == "notify") && r[2] == p.id) return true;
   if (r.size() == 2 && r[0] == p.village && (r[1] == "alert" || r[1] == "siren")) return true;
   return r.size() == 1 && r[0] == "cap";
@@ -151,6 +168,8 @@ std::string SyncTopic(const Principal& p) {
       return fmt::format("{}/{}/station/{}/ack", T, p.village, p.id);
     case Kind::kPerson:
       return fmt::format("{}/{}/receipt/{}", T, p.village, p.id);
+    case Kind::kDevice:
+      return fmt::format("{}/{}/announce", T, p.village);
   }
   return {};
 }

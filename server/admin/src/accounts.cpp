@@ -70,10 +70,12 @@ int RoleOrder(AccountRole role) {
       return 2;
     case AccountRole::kTao:
       return 3;
-    case AccountRole::kBridge:
+    case AccountRole::kDevice:
       return 4;
+    case AccountRole::kBridge:
+      return 5;
   }
-  return 4;
+  return 5;
 }
 
 void SortAccounts(AccountSet& set) {
@@ -169,6 +171,8 @@ const char* ToString(AccountRole role) {
       return "service";
     case AccountRole::kBridge:
       return "bridge";
+    case AccountRole::kDevice:
+      return "device";
   }
   return "?";
 }
@@ -179,6 +183,7 @@ std::optional<AccountRole> ParseAccountRole(std::string_view text) {
   if (text == "tao") return AccountRole::kTao;
   if (text == "service") return AccountRole::kService;
   if (text == "bridge") return AccountRole::kBridge;
+  if (text == "device") return AccountRole::kDevice;
   return std::nullopt;
 }
 
@@ -280,6 +285,14 @@ Result<AccountSet> MergeNetwork(const alerting::Network& network, const std::opt
     if (!p.village.empty()) a.villages.push_back(p.village);
     set.accounts.push_back(std::move(a));
   }
+  for (const alerting::Device& d : network.devices) {
+    set.accounts.push_back(Account{d.id,
+                                   AccountRole::kDevice,
+                                   {d.village},
+                                   password_for(d.id),
+                                   fmt::format("{} / {} ({})", d.name_th, d.name_en, alerting::ToString(d.kind)),
+                                   true});
+  }
   if (existing) {
     for (const Account& old : existing->accounts) {
       if (old.from_network || set.Find(old.id)) continue;  // gone from the network file, or now listed in it
@@ -303,8 +316,8 @@ Result<Account> AddAccount(AccountSet& set, Account account) {
   for (const std::string& v : account.villages) {
     if (!config::IsIdentifier(v)) return MakeError("bad_village", fmt::format("'{}' is not a valid village id", v));
   }
-  if (account.role == AccountRole::kStation && account.villages.size() != 1) {
-    return MakeError("bad_village", "a station needs exactly one --village");
+  if ((account.role == AccountRole::kStation || account.role == AccountRole::kDevice) && account.villages.size() != 1) {
+    return MakeError("bad_village", fmt::format("a {} needs exactly one --village", ToString(account.role)));
   }
   if (account.role == AccountRole::kBridge && account.villages.size() > 1) {
     return MakeError("bad_village",
@@ -387,6 +400,16 @@ std::string AclFile(const AccountSet& set, std::string_view source) {
           out += fmt::format("topic read {}/{}/station/{}/ack\n", t, v, a.id);
         }
         break;
+      case AccountRole::kDevice:
+        // A tower or siren hears only its own village's siren and announcements, and says only that it sounded (and
+        // its own status, whose Last Will is "offline"): no notify, receipt or anything personal.
+        for (const std::string& v : a.villages) {
+          out += fmt::format("topic read {}/{}/siren\n", t, v);
+          out += fmt::format("topic read {}/{}/announce\n", t, v);
+          out += fmt::format("topic write {}/{}/device/{}/sounded\n", t, v, a.id);
+          out += fmt::format("topic write {}/{}/device/{}/status\n", t, v, a.id);
+        }
+        break;
       case AccountRole::kPerson:
       case AccountRole::kTao:
         // Any village: a watcher may report what they see at the next village, and the service checks the role
@@ -466,7 +489,8 @@ Result<AccountSet> ParseCredentials(std::string_view text, const std::string& na
     a.id = id;
     if (!config::IsIdentifier(id)) return fail(&node, fmt::format("'{}' is not a valid user name", id));
     auto role = ParseAccountRole(t->get("role") ? t->get("role")->value_or(std::string_view{}) : std::string_view{});
-    if (!role) return fail(&node, fmt::format("accounts.{}.role must be station, person, tao or service", id));
+    if (!role)
+      return fail(&node, fmt::format("accounts.{}.role must be station, person, tao, service, bridge or device", id));
     a.role = *role;
     if (const toml::array* vs = (*t)["villages"].as_array()) {
       for (const toml::node& v : *vs) {

@@ -24,15 +24,15 @@ usage:
   kaoko-admin accounts --network <file.toml> --dir <dir> [--demo-passwords]
       Writes <dir>/passwd (Mosquitto password file), <dir>/acl (Mosquitto ACL) and <dir>/credentials.toml
       (mode 0600: every account's password in plain text, to hand out; the service uses [accounts.kaoko]).
-      Accounts: the service 'kaoko', every station and every person of the network file.
+      Accounts: the service 'kaoko', every station, every person and every device (tower, siren) of the network file.
       Re-running keeps the passwords already in credentials.toml; new accounts get a random 16-character
       password. --demo-passwords sets every password to demo-<id>: for development and demos ONLY.
       สร้างไฟล์รหัสผ่าน ไฟล์สิทธิ์ และรายการรหัสผ่านสำหรับแจกผู้ใช้ รันซ้ำได้โดยรหัสผ่านเดิมไม่เปลี่ยน
 
-  kaoko-admin add-account --dir <dir> --user <id> --role station|person|tao|service|bridge
+  kaoko-admin add-account --dir <dir> --user <id> --role station|person|tao|service|bridge|device
                           [--village <village>]... [--password <p>] [--tambon <tambon>]
-      Adds (or changes) one account and rewrites passwd, acl and credentials.toml. A station needs exactly one
-      --village; a person reads the alert of each --village given. A bridge from the tier below (docs/tiers.md) is
+      Adds (or changes) one account and rewrites passwd, acl and credentials.toml. A station or a device (a tower
+      or siren) needs exactly one --village; a person reads the alert of each --village given. A bridge from the tier below (docs/tiers.md) is
       named after its node: an edge box's, at the TAO's broker, with its one --village; a TAO's, at a province's
       broker, named after the tambon and without --village. Without --password an existing account keeps
       its password and a new one gets a random one. --tambon is needed only when <dir> has no credentials.toml.
@@ -163,8 +163,9 @@ int AddAccountCommand(const Args& args, std::ostream& out, std::ostream& err) {
   }
   auto role = ParseAccountRole(role_text);
   if (!role) {
-    err << fmt::format("kaoko-admin add-account: --role must be station, person, tao, service or bridge, not '{}'\n",
-                       role_text);
+    err << fmt::format(
+        "kaoko-admin add-account: --role must be station, person, tao, service, bridge or device, not '{}'\n",
+        role_text);
     return 2;
   }
   auto existing = ReadCredentials(dir);

@@ -1,5 +1,6 @@
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -74,7 +75,7 @@ TEST_CASE("admin: accounts from the network file", "[admin]") {
   CHECK(set->Find("somchai")->role == AccountRole::kPerson);
   CHECK(set->Find("officer-niran")->role == AccountRole::kTao);
   CHECK(set->Find("somchai")->password == "demo-somchai");
-  CHECK(set->accounts.size() == 1 + 6 + 24);
+  CHECK(set->accounts.size() == 1 + 6 + 24 + 5);  // the service, stations, people, a tower per village
 
   SECTION("the ACL gives each role its own topics") {
     std::string acl = AclFile(*set, "tonhong.toml");
@@ -192,7 +193,7 @@ TEST_CASE("admin: the command line", "[admin]") {
 
     std::ostringstream out2;
     REQUIRE(RunCli({"accounts", "--network", kNetworkFile, "--dir", dir.path}, out2, err) == 0);
-    CHECK(Contains(out2.str(), "31 passwords kept, 0 new"));
+    CHECK(Contains(out2.str(), "36 passwords kept, 0 new"));  // 31 and the five towers
     CHECK((*ReadCredentials(dir.path).value()).Find("somchai")->password == somchai);
 
     REQUIRE(RunCli({"add-account", "--dir", dir.path, "--user", "siren-kaoko", "--role", "person", "--village", "kaoko",
@@ -213,5 +214,55 @@ TEST_CASE("admin: the command line", "[admin]") {
     CHECK(RunCli({"add-account", "--dir", dir.path, "--user", "x", "--role", "person"}, out, err) == 2);  // no tambon
     CHECK(RunCli({"--help"}, out, err) == 0);
     CHECK(Contains(out.str(), "kaoko-admin accounts --network"));
+  }
+}
+
+TEST_CASE("admin: a tower or siren is a device account that hears its own village only", "[admin][devices]") {
+  auto set = MergeNetwork(Tonhong(), std::nullopt, true);
+  REQUIRE(set.ok());
+  const Account* tower = set->Find("tower-kaoko");
+  REQUIRE(tower);
+  CHECK(tower->role == AccountRole::kDevice);
+  CHECK(tower->villages == std::vector<std::string>{"kaoko"});
+  CHECK(tower->password == "demo-tower-kaoko");
+  CHECK(tower->from_network);
+
+  const std::string acl = AclFile(*set, "tonhong.toml");
+  CHECK(Contains(acl,
+                 "user tower-kaoko\n"
+                 "topic read kaoko/v1/tonhong/kaoko/siren\n"
+                 "topic read kaoko/v1/tonhong/kaoko/announce\n"
+                 "topic write kaoko/v1/tonhong/kaoko/device/tower-kaoko/sounded\n"
+                 "topic write kaoko/v1/tonhong/kaoko/device/tower-kaoko/status\n"));
+  // Its block has those four lines and nothing else: no notify, no receipt, no other village, no wildcard.
+  const auto start = acl.find("user tower-kaoko\n");
+  const auto end = acl.find("\n\n", start);  // accounts' blocks are apart by an empty line
+  const std::string block = acl.substr(start, end - start);
+  CHECK(std::count(block.begin(), block.end(), '\n') == 4);  // the user line and four topics
+  for (const char* never : {"notify", "receipt", "alert", "huaiphan", "+", "#", "report", "decision"}) {
+    INFO(never);
+    CHECK_FALSE(Contains(block, never));
+  }
+
+  SECTION("credentials.toml keeps the role, and a re-run keeps the password") {
+    auto parsed = ParseCredentials(CredentialsToml(*set), "credentials.toml");
+    REQUIRE(parsed.ok());
+    REQUIRE(parsed->Find("tower-kaoko"));
+    CHECK(parsed->Find("tower-kaoko")->role == AccountRole::kDevice);
+    CHECK(parsed->Find("tower-kaoko")->villages == std::vector<std::string>{"kaoko"});
+    auto real = MergeNetwork(Tonhong(), std::nullopt, false);
+    REQUIRE(real.ok());
+    auto again = MergeNetwork(Tonhong(), *real, false);
+    REQUIRE(again.ok());
+    CHECK(again->Find("tower-kaoko")->password == real->Find("tower-kaoko")->password);
+  }
+  SECTION("add-account: a device needs exactly one village") {
+    auto none = AddAccount(*set, Account{"siren-x", AccountRole::kDevice, {}, "", "", false});
+    REQUIRE_FALSE(none.ok());
+    CHECK(none.error().reason == "a device needs exactly one --village");
+    auto ok = AddAccount(*set, Account{"siren-x", AccountRole::kDevice, {"nanuea"}, "", "", false});
+    REQUIRE(ok.ok());
+    CHECK(Contains(AclFile(*set, "x"), "topic write kaoko/v1/tonhong/nanuea/device/siren-x/sounded\n"));
+    CHECK(ParseAccountRole("device") == AccountRole::kDevice);
   }
 }

@@ -63,6 +63,8 @@ void Dispatcher::Handle(Inbound& in, TimePoint now, Batch& b) {
       return HandleReport(t, in, now, b);
     case wire::TopicKind::kDecision:
       return HandleDecision(t, in, now, b);
+    case wire::TopicKind::kDeviceSounded:
+      return HandleSounded(t, in, now, b);
     default:
       return Refuse(b, kMessagesRejected, MakeError("not_inbound", "kaoko does not take messages on this topic"), in);
   }
@@ -194,6 +196,26 @@ void Dispatcher::HandleDecision(const wire::Topic& t, Inbound& in, TimePoint now
   if (!r.ok && log::ShouldLog("decision_refused")) {
     log::Info("core", "decision {} of {} refused: {}", decision->id, t.name, r.error);
   }
+}
+
+void Dispatcher::HandleSounded(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b) {
+  const alerting::Device* device = network_.FindDevice(t.name);
+  if (!device) {
+    return Refuse(b, kMessagesRejected,
+                  MakeError("unknown_device", fmt::format("device '{}' is not in the network file", t.name)), in);
+  }
+  if (device->village != t.village) {
+    return Refuse(b, kMessagesRejected,
+                  MakeError("wrong_village", fmt::format("device '{}' belongs to village '{}', not '{}'", t.name,
+                                                         device->village, t.village)),
+                  in);
+  }
+  auto sounded = wire::ParseSounded(in.payload);
+  if (!sounded) return Refuse(b, kMessagesRejected, sounded.error(), in);
+  alerting::Effects fx = keeper_.engine().OnDeviceSounded(
+      {t.name, t.village, sounded->announce, sounded->ts, sounded->ok, sounded->note}, now);
+  if (fx.error) return Refuse(b, kMessagesRejected, MakeError("unknown_announce", *fx.error), in);
+  keeper_.Apply(std::move(fx));
 }
 
 Dispatcher::Decided Dispatcher::Decide(const std::string& user, const std::string& village,

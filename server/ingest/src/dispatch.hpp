@@ -1,6 +1,6 @@
 // Dispatch by topic: a message of the batch becomes a stored row and an engine call (a reading, a station's status,
-// a person's report or decision), or a refusal with its reason. Decisions from MQTT and from the HTTP API go through
-// one path (Decide). Core thread only, inside the batch's transaction.
+// a person's report or decision, a device's sounded answer), or a refusal with its reason. Decisions from MQTT and from
+// the HTTP API go through one path (Decide). Core thread only, inside the batch's transaction.
 #pragma once
 
 #include <string>
@@ -43,6 +43,9 @@ class Dispatcher {
   void HandleStatus(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
   void HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
   void HandleDecision(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
+  // A village's tower or siren saying that it sounded (or could not): refused without a receipt when the device,
+  // its village, the payload or the announcement is wrong.
+  void HandleSounded(const wire::Topic& t, Inbound& in, TimePoint now, Batch& b);
   void Refuse(Batch& b, const char* family, const Error& e, const Inbound& in);
   // A person's report or decision refused: counted as `result`, answered with a receipt that says why.
   void RefusePerson(Batch& b, const wire::Topic& t, const Inbound& in, const char* result, const Error& e);

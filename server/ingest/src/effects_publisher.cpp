@@ -33,6 +33,11 @@ void EffectsPublisher::PublishEffects(const alerting::Effects& fx) {
   for (const auto& s : fx.sirens) {
     publisher_.Publish(wire::SirenTopic(network_.tambon, s.village), RenderSiren(s), true);
   }
+  // Each siren change's announcement, for the village's towers and sirens (retained: a device that reconnects plays
+  // what stands).
+  for (const auto& a : fx.announcements) {
+    publisher_.Publish(wire::AnnounceTopic(network_.tambon, a.village), RenderAnnouncement(a), true);
+  }
   for (const auto& n : fx.notifications) {
     publisher_.Publish(wire::NotifyTopic(network_.tambon, n.village, n.user), RenderNotification(n), false);
   }

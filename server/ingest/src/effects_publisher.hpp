@@ -1,7 +1,7 @@
-// The effects publisher: once a batch has committed, what it decided leaves here — the engine's alerts, sirens,
-// notifications and receipts over MQTT (in that order, an alert first), the batch's own messages, the retained CAP
-// document (cut to what the broker takes), and the events the open screens redraw from. Core thread only, except
-// SetObserver (before the core runs).
+// The effects publisher: once a batch has committed, what it decided leaves here — the engine's alerts, sirens (with
+// their announcements to the villages' devices), notifications and receipts over MQTT (in that order, an alert first),
+// the batch's own messages, the retained CAP document (cut to what the broker takes), and the events the open screens
+// redraw from. Core thread only, except SetObserver (before the core runs).
 #pragma once
 
 #include <functional>

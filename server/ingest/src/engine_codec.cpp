@@ -22,15 +22,16 @@
 //   all three          "v": 1, the encoding version (ignored on decode for now; bump it when a key changes meaning)
 //   TimePoint          integer milliseconds since the Unix epoch; std::optional<...> empty → null
 //   enums              wire strings: Level "normal", Stage "reported", ActionNeeded "none", IncidentKind "flood"...
-//   records            an object of every member: Incident, Ask, TriggerSource, AlertState, Siren; a SeenMessage
-//                      with its receipt's members flattened beside its key
+//   records            an object of every member: Incident, Ask, TriggerSource, AlertState, Siren,
+//                      TowerExpectation; a SeenMessage with its receipt's members flattened beside its key
 //   StationTrack       every scalar member ("max_seq" may be missing: then latest_seq); "over_count": [3 ints],
 //                      "over_since": [3 ms],
 //                      "recent": [[ts_ms, level_cm], ...] the whole ring in slot order (recent_head, recent_count),
 //                      "rain_slots": size of rain_bucket / rain_mm,
 //                      "rain": [[slot, bucket, mm], ...] only the slots that differ from an empty one
 //                              (bucket INT64_MIN, 0 mm), so a dry day costs nothing
-//   EngineMeta         its scalars, and "alerts", "sirens", "seen" as arrays of records
+//   EngineMeta         its scalars, and "alerts", "sirens", "seen", "towers" as arrays of records (a state saved
+//                      before the towers has no "next_announcement" nor "towers": 1 and none)
 
 namespace kaoko::server {
 namespace codec {

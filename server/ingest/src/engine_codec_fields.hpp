@@ -54,6 +54,20 @@ void Fields(V&& v, Like<alerting::Siren> auto& s) {
   v("exercise", s.exercise);
 }
 
+// An answer a village's tower or siren owes (alerting/tower_watch.hpp).
+template <typename V>
+void Fields(V&& v, Like<alerting::TowerExpectation> auto& e) {
+  v("device", e.device);
+  v("village", e.village);
+  v("announce", e.announce);
+  v("incident", e.incident);
+  v("exercise", e.exercise);
+  v("sent", e.sent);
+  v("deadline", e.deadline);
+  v("answered", e.answered);
+  v("missed", e.missed);
+}
+
 // A SeenMessage with its receipt flattened.
 template <typename V>
 void Fields(V&& v, Like<alerting::SeenMessage> auto& m) {
@@ -115,6 +129,8 @@ void MetaFields(V&& v, S&... s) {
   v("alerts", s.alerts...);
   v("sirens", s.sirens...);
   v("seen", s.seen...);
+  v("next_announcement", s.next_announcement...);
+  v("towers", s.towers...);
 }
 
 // A station's evaluation state, in the order it is written. The rain buffers are one visit, v.Rain(t): they are

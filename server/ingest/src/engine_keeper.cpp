@@ -27,6 +27,7 @@ void EngineKeeper::Absorb(alerting::Effects fx) {
   append(pending_.timeline, fx.timeline);
   append(pending_.alerts, fx.alerts);
   append(pending_.sirens, fx.sirens);
+  append(pending_.announcements, fx.announcements);
   append(pending_.notifications, fx.notifications);
   append(pending_.receipts, fx.receipts);
   pending_.cap_changed = pending_.cap_changed || fx.cap_changed;
@@ -60,6 +61,7 @@ bool EngineKeeper::ImportSaved(bool announce) {
     for (auto& a : part.alerts) state.alerts.push_back(std::move(a));
     for (auto& x : part.sirens) state.sirens.push_back(std::move(x));
     for (auto& m : part.seen) state.seen.push_back(std::move(m));
+    for (auto& t : part.towers) state.towers.push_back(std::move(t));
     any = true;
   };
   store_.ForEachEngineVillage([&](std::string_view text) { add_part(text, "a village's alert state"); });
@@ -162,7 +164,8 @@ void EngineKeeper::Save() {
   }
 }
 
-// Village alert states, sirens and remembered messages: only those that changed, one row each. A database from an
+// Village alert states, sirens, the answers their devices owe, and remembered messages: only those that changed, one
+// row each. A database from an
 // older kaoko kept them all in engine_meta: the first save moves them over (then engine_meta holds the counters).
 void EngineKeeper::SaveVillagesAndSeen() {
   auto add_seen = [&](alerting::SeenMessage m) {
@@ -175,7 +178,9 @@ void EngineKeeper::SaveVillagesAndSeen() {
     alerting::EngineState all = engine_.ExportMeta();
     for (const auto& v : network_.villages) {
       alerting::EngineState part = engine_.ExportVillage(v.id);
-      if (!part.alerts.empty() || !part.sirens.empty()) store_.UpsertEngineVillage(v.id, EncodeEngineMeta(part));
+      if (!part.alerts.empty() || !part.sirens.empty() || !part.towers.empty()) {
+        store_.UpsertEngineVillage(v.id, EncodeEngineMeta(part));
+      }
     }
     for (auto& m : all.seen) add_seen(std::move(m));
     touched_ = true;

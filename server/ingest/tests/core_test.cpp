@@ -749,3 +749,58 @@ TEST_CASE("core: a restart with a station gone from the network file keeps every
   REQUIRE(day("kaoko-temple") == 1);
   REQUIRE(f.db->KnownStationKey("thonhong-bridge") != bridge_key);
 }
+
+TEST_CASE(
+    "core: a siren change is announced to the village's towers, answers are taken or refused by reason, and what "
+    "is awaited survives a restart",
+    "[core][towers]") {
+  Fixture f;
+  const std::string announce = "kaoko/v1/tonhong/kaoko/announce";
+  f.Feed(
+      {{"kaoko/v1/tonhong/kaoko/report/somchai", R"({"id":"r-1","ts":"2026-11-27T04:59:00Z","concern":"warning"})"}});
+  REQUIRE(f.pub.On(announce).empty());  // no siren yet
+  f.Feed({{"kaoko/v1/tonhong/kaoko/decision/officer-niran",
+           R"({"id":"d-1","ts":"2026-11-27T05:00:00Z","incident":1,"action":"declare","level":"critical"})"}});
+  // Published after the commit, retained, with the siren.
+  REQUIRE(f.pub.On(announce).size() == 1);
+  const auto a = wire::ParseAnnouncement(f.pub.On(announce)[0]);
+  REQUIRE(a.ok());
+  CHECK(a->id == "a-1");
+  CHECK(a->play == alerting::Play::kEvacuate);
+  for (auto& [t, p, retained] : f.pub.sent) {
+    if (t == announce) CHECK(retained);
+  }
+
+  // Refused, each by its reason, without a receipt and without touching the incident.
+  const auto before = f.db->Timeline(1).size();
+  f.Feed({{"kaoko/v1/tonhong/kaoko/device/tower-ghost/sounded",
+           R"({"announce":"a-1","ts":"2026-11-27T05:00:05Z","ok":true})"},
+          {"kaoko/v1/tonhong/kaoko/device/tower-thonhong/sounded",
+           R"({"announce":"a-1","ts":"2026-11-27T05:00:05Z","ok":true})"},
+          {"kaoko/v1/tonhong/kaoko/device/tower-kaoko/sounded", "played"},
+          {"kaoko/v1/tonhong/kaoko/device/tower-kaoko/sounded",
+           R"({"announce":"a-99","ts":"2026-11-27T05:00:05Z","ok":true})"}});
+  CHECK(f.metrics.Get("kaoko_messages_rejected_total", "unknown_device") == 1);
+  CHECK(f.metrics.Get("kaoko_messages_rejected_total", "wrong_village") == 1);
+  CHECK(f.metrics.Get("kaoko_messages_rejected_total", "bad_json") == 1);
+  CHECK(f.metrics.Get("kaoko_messages_rejected_total", "unknown_announce") == 1);
+  CHECK(f.db->Timeline(1).size() == before);
+  for (auto& [t, p, r] : f.pub.sent) CHECK(t.find("/receipt/tower") == std::string::npos);
+
+  // A restart: the tower's deadline (05:01:00) is still awaited, and at it the TAO is told.
+  f.core.reset();
+  f.options.clock.Set(*wire::ParseTime("2026-11-27T05:01:01Z"));
+  Recorder pub2;
+  server::Core again(f.net, *f.db, pub2, f.metrics, f.options);
+  std::vector<server::Inbound> tick{{"kaoko/v1/tonhong/kaoko/station/kaoko-bridge/status", R"({"state":"online"})"}};
+  REQUIRE(again.ProcessBatch(tick));
+  bool silent = false;
+  for (const auto& e : f.db->Timeline(1)) {
+    silent = silent || (e.kind == "tower" && e.actor == "tower-kaoko" &&
+                        e.text_en.find("the tower in Ban Kao Ko did not answer within 60 s") != std::string::npos);
+  }
+  CHECK(silent);
+  REQUIRE_FALSE(pub2.On("kaoko/v1/tonhong/kaoko/notify/officer-pim").empty());
+  CHECK(pub2.On("kaoko/v1/tonhong/kaoko/notify/officer-pim").back().find("did not answer within 60 s") !=
+        std::string::npos);
+}

@@ -1,5 +1,7 @@
 #include "kaoko/ingest/engine_codec.hpp"
 
+#include "kaoko/alerting/engine.hpp"
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
@@ -363,6 +365,76 @@ TEST_CASE("codec: engine meta round-trips alerts, sirens and seen messages", "[c
     CHECK(bad.error().reason == "engine meta.sirens[0].level: unknown level \"loud\"");
     CHECK(keep.next_incident == 1234);
     CHECK(keep.sirens.size() == 2);
+  }
+}
+
+TEST_CASE("codec: engine meta keeps the answers the villages' towers owe, and reads a state saved before them",
+          "[codec][towers]") {
+  EngineState in;
+  in.next_announcement = 77;
+  in.towers = {TowerExpectation{"tower-kaoko", "kaoko", "a-76", 42, false, kT0, kT0 + 60s, false, false},
+               TowerExpectation{"siren-kaoko", "kaoko", "a-75", 41, true, kT0 - 2min, kT0 - 90s, false, true},
+               TowerExpectation{"tower-nanuea", "nanuea", "a-74", 40, false, kT0 - 5min, kT0 - 4min, true, false}};
+  const std::string text = server::EncodeEngineMeta(in);
+  EngineState out;
+  REQUIRE(server::DecodeEngineMeta(text, out).ok());
+  CHECK(out.next_announcement == 77);
+  REQUIRE(out.towers.size() == 3);
+  for (std::size_t k = 0; k < 3; ++k) {
+    const TowerExpectation& a = in.towers[k];
+    const TowerExpectation& b = out.towers[k];
+    CHECK(a.device == b.device);
+    CHECK(a.village == b.village);
+    CHECK(a.announce == b.announce);
+    CHECK(a.incident == b.incident);
+    CHECK(a.exercise == b.exercise);
+    CHECK(a.sent == b.sent);  // to the millisecond
+    CHECK(a.deadline == b.deadline);
+    CHECK(a.answered == b.answered);
+    CHECK(a.missed == b.missed);
+  }
+
+  SECTION("a meta saved before the towers decodes with none awaited and the counter at 1") {
+    EngineState old;
+    old.next_announcement = 9;
+    old.towers = in.towers;
+    REQUIRE(server::DecodeEngineMeta(R"({"v":1,"next_incident":12,"next_notification":30,"alerts":[],"sirens":[],)"
+                                     R"("seen":[]})",
+                                     old)
+                .ok());
+    CHECK(old.next_incident == 12);
+    CHECK(old.next_announcement == 1);
+    CHECK(old.towers.empty());
+  }
+  SECTION("a bad expectation names its field and leaves the state untouched") {
+    EngineState keep = out;
+    auto bad = server::DecodeEngineMeta(R"({"towers": [{"device": "tower-kaoko", "deadline": "soon"}]})", keep);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().reason.find("engine meta.towers[0].deadline") != std::string::npos);
+    CHECK(keep.towers.size() == 3);
+  }
+  SECTION("what a restart reads back, the engine resumes: the silent tower is reported at its deadline") {
+    Network net;
+    net.tambon = "t";
+    Village v;
+    v.id = "kaoko";
+    v.name_en = "Ban Kao Ko";
+    net.villages = {v};
+    Device d;
+    d.id = "tower-kaoko";
+    d.village = "kaoko";
+    net.devices = {d};
+    Engine engine(net);
+    EngineState state;
+    REQUIRE(server::DecodeEngineMeta(text, state).ok());
+    state.towers.resize(1);  // only Kao Ko's tower, still waited for
+    engine.ImportState(state);
+    CHECK(engine.NextDeadline() == kT0 + 60s);
+    Effects fx = engine.Advance(kT0 + 60s);
+    REQUIRE(fx.timeline.size() == 1);
+    CHECK(fx.timeline[0].kind == "tower");
+    CHECK(fx.timeline[0].incident == 42);
+    CHECK(fx.timeline[0].text_en.find("the tower in Ban Kao Ko did not answer within 60 s") != std::string::npos);
   }
 }
 

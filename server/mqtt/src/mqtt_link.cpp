@@ -153,6 +153,7 @@ void MqttLink::Subscribe() {
   filters->push_back(base + "station/+/status");
   filters->push_back(base + "report/+");
   filters->push_back(base + "decision/+");
+  filters->push_back(base + "device/+/sounded");
   for (const auto& f : options_.extra_subscriptions) filters->push_back(f);
   mqtt::iasync_client::qos_collection qos(filters->size(), 1);
   // Called on Paho's thread: while Rebuild swaps the client, this is the retired one connecting; never wait here.

@@ -19,6 +19,7 @@
 #include "kaoko/alerting/network.hpp"
 #include "kaoko/alerting/state.hpp"
 #include "kaoko/alerting/station_monitor.hpp"
+#include "kaoko/alerting/tower_watch.hpp"
 
 namespace kaoko::alerting {
 
@@ -86,6 +87,12 @@ class Engine {
   // A TAO officer or the village's headman may; else Effects::error.
   [[nodiscard]] Effects StartDrill(std::string_view village, std::string_view by_user, TimePoint now,
                                    Level level = Level::kWarning);
+
+  // ---- the village's towers and sirens (tower_watch.hpp; defined in tower_watch.cpp)
+  // A device's answer to an announcement, recorded on the announcement's incident: sounded in time, sounded late, or
+  // could not play (the TAO is told). A repeat gives no effects. An unknown device, a device of another village, or
+  // an announcement it was not sent (or that was forgotten) is refused: Effects::error, and no receipt.
+  [[nodiscard]] Effects OnDeviceSounded(const DeviceSounded& sounded, TimePoint now);
 
   // ---- read access for the HTTP API (valid until the next mutating call)
   // The alert state of every village, in river order.
@@ -198,6 +205,14 @@ class Engine {
   void Remember(const std::string& key, const Receipt& receipt);
   const VillagePeople* PeopleOf(std::string_view village) const;
 
+  // ---- the village's towers and sirens (tower_watch.cpp)
+  // The announcement of a siren change (`on`: what SetSiren was asked), and the answers its devices now owe.
+  void AnnounceToDevices(Incident& inc, bool on, TimePoint now, Effects& fx);
+  // Deadlines of device answers that passed: the timeline says so and the TAO is told.
+  void AdvanceTowers(TimePoint now, Effects& fx);
+  // An open incident, or one closed recently (closed_); nullptr otherwise.
+  Incident* OpenOrClosed(std::int64_t id);
+
   const Network* network_;
   EngineOptions options_;
   // Position of a station in tracks_, or kNoStation: the network's own index (Network::StationIndex), not a second
@@ -239,6 +254,8 @@ class Engine {
 
   std::int64_t next_incident_ = 1;
   std::int64_t next_notification_ = 1;
+
+  TowerWatch towers_;  // the answers the villages' devices owe (tower_watch.hpp)
 };
 
 }  // namespace kaoko::alerting

@@ -70,6 +70,16 @@ struct StationStatus {
   TimePoint ts{};
 };
 
+// What a village's tower or siren answers on `device/{id}/sounded` (tower_watch.hpp). `village` is the topic's.
+struct DeviceSounded {
+  std::string device;
+  std::string village;
+  std::string announce;  // the announcement's id ("a-12")
+  TimePoint ts{};        // when the device says it played
+  bool ok = true;        // false: it could not play, and `note` says why
+  std::string note;
+};
+
 // ------------------------------------------------------------------------------------------------ incident stage
 
 // The stage of an incident along the escalation chain (the `status` of the alert state).
@@ -129,6 +139,28 @@ struct Siren {
   bool exercise = false;
 };
 
+// What a village's towers and sirens are told to play.
+enum class Play { kEvacuate, kWarning, kWatch, kAllClear, kDrill };
+// Wire names: "evacuate", "warning", "watch", "all_clear", "drill".
+const char* ToString(Play play);
+std::optional<Play> ParsePlay(std::string_view text);
+
+// An announcement for the towers and sirens of a village (`{village}/announce`, retained), made with every siren
+// change. Its texts carry no personal data. A drill's has play kDrill (kAllClear when it ends), `exercise` true and
+// `on` false, as its Siren: no real siren sounds.
+struct Announcement {
+  std::string village;
+  std::string id;  // "a-<number>", unique across restarts (the counter is in EngineState)
+  std::int64_t incident = 0;
+  Level level = Level::kNormal;
+  bool on = false;
+  Play play = Play::kAllClear;
+  std::string text_th;
+  std::string text_en;
+  TimePoint ts{};
+  bool exercise = false;
+};
+
 // The answer to one report or decision (`{village}/receipt/{user}`): exactly one per message handled.
 struct Receipt {
   std::string user;
@@ -140,7 +172,7 @@ struct Receipt {
 };
 
 // One entry of an incident's log. `kind` is one of: trigger, notification, reminder, receipt, decision, stage,
-// escalation, corroboration, upstream, health, siren, silence, inhibited.
+// escalation, corroboration, upstream, health, siren, tower, silence, inhibited.
 struct TimelineEvent {
   std::int64_t incident = 0;
   TimePoint ts{};
@@ -158,6 +190,7 @@ struct Effects {
   std::vector<AlertState> alerts;
   std::vector<Notification> notifications;
   std::vector<Siren> sirens;
+  std::vector<Announcement> announcements;  // published after the sirens, to the villages' devices
   std::vector<Receipt> receipts;
   std::vector<TimelineEvent> timeline;
   std::vector<std::int64_t> incidents_changed;  // ids to persist (read them with Engine::FindIncident)
@@ -166,8 +199,8 @@ struct Effects {
   std::optional<std::string> error;
 
   bool Empty() const {
-    return alerts.empty() && notifications.empty() && sirens.empty() && receipts.empty() && timeline.empty() &&
-           incidents_changed.empty() && !cap_changed && !error;
+    return alerts.empty() && notifications.empty() && sirens.empty() && announcements.empty() && receipts.empty() &&
+           timeline.empty() && incidents_changed.empty() && !cap_changed && !error;
   }
 };
 

@@ -181,6 +181,23 @@ struct Village {
   double lon = 0;
 };
 
+// A device of a village that sounds when told and says that it did (docs/delivery.md, "The tower and the siren"):
+// the village broadcast tower (หอกระจายข่าว) or a siren. It has its own broker account; its id shares the user-name
+// space with stations and people.
+enum class DeviceKind { kTower, kSiren };
+const char* ToString(DeviceKind kind);  // "tower", "siren"
+std::optional<DeviceKind> ParseDeviceKind(std::string_view text);
+
+struct Device {
+  std::string id;  // MQTT user name
+  std::string village;
+  DeviceKind kind = DeviceKind::kTower;
+  std::string name_th;
+  std::string name_en;
+  // An announcement the device has not answered within this long is reported to the TAO as not sounded.
+  Seconds answer_after{60};
+};
+
 // One way to reach a person, with the day they agreed to it. kaoko sends nothing to a contact without consent.
 struct Contact {
   Channel channel = Channel::kWeb;
@@ -252,6 +269,7 @@ struct Network {
   std::vector<Village> villages;  // in order along the river, upstream first
   std::vector<Station> stations;
   std::vector<Person> people;
+  std::vector<Device> devices;  // towers and sirens; few per village, so looked up by a scan
   EscalationPolicy escalation;
   HealthPolicy health;
   RainPolicy rain;
@@ -265,6 +283,7 @@ struct Network {
   const Village* FindVillage(std::string_view id) const;
   const Station* FindStation(std::string_view id) const;
   const Person* FindPerson(std::string_view id) const;
+  const Device* FindDevice(std::string_view id) const;
   // Index of a village along the river (0 = most upstream), or -1.
   int VillageIndex(std::string_view id) const;
   // Position of a station in `stations` (and in anything kept parallel to it), or -1.

@@ -13,6 +13,7 @@
 
 #include "kaoko/alerting/events.hpp"
 #include "kaoko/alerting/network.hpp"
+#include "kaoko/alerting/tower_watch.hpp"
 
 namespace kaoko::alerting {
 
@@ -226,6 +227,9 @@ struct EngineState {
   std::vector<AlertState> alerts;    // the last alert state published per village
   std::vector<Siren> sirens;         // the last siren state published per village
   std::vector<SeenMessage> seen;     // oldest first, bounded by EngineOptions::seen_capacity
+  // The villages' towers and sirens (tower_watch.hpp): the next announcement's number and the answers awaited.
+  std::int64_t next_announcement = 1;
+  std::vector<TowerExpectation> towers;
 };
 
 }  // namespace kaoko::alerting

@@ -12,6 +12,9 @@ namespace kaoko::server {
 std::string RenderAlert(const alerting::AlertState& alert);
 // {"on","level","incident","exercise"}
 std::string RenderSiren(const alerting::Siren& siren);
+// {"id","incident","level","on","play","text_th","text_en","ts","exercise"} (docs/protocol.md, "The tower and the
+// siren")
+std::string RenderAnnouncement(const alerting::Announcement& a);
 // {"id","incident","level","action_needed","deadline","text_th","text_en","reminder","exercise"}
 std::string RenderNotification(const alerting::Notification& n);
 

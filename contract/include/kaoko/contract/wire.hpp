@@ -27,14 +27,30 @@ Result<TimePoint> ParseTime(std::string_view text);
 // Formats UTC as RFC 3339 with a Z, milliseconds only when they are not zero.
 std::string FormatTime(TimePoint t);
 
-enum class TopicKind { kReading, kStatus, kAck, kReport, kDecision, kReceipt, kAlert, kNotify, kSiren, kCap };
+enum class TopicKind {
+  kReading,
+  kStatus,
+  kAck,
+  kReport,
+  kDecision,
+  kReceipt,
+  kAlert,
+  kNotify,
+  kSiren,
+  kCap,
+  // kaoko's additions (docs/protocol.md, "The tower and the siren"): {village}/announce and a device's own topics,
+  // {village}/device/{device}/sounded and …/status.
+  kAnnounce,
+  kDeviceSounded,
+  kDeviceStatus,
+};
 
 // A contract topic taken apart: kaoko/v1/{tambon}/{village}/station/{station}/reading and so on.
 struct Topic {
   TopicKind kind = TopicKind::kReading;
   std::string tambon;
   std::string village;  // empty for the tambon's cap
-  std::string name;     // the station or the user; empty where the topic has none
+  std::string name;     // the station, the user or the device; empty where the topic has none
 };
 // Returns the parsed topic, or an error naming the part that is wrong.
 Result<Topic> ParseTopic(std::string_view topic);
@@ -49,6 +65,9 @@ std::string AlertTopic(std::string_view tambon, std::string_view village);
 std::string NotifyTopic(std::string_view tambon, std::string_view village, std::string_view user);
 std::string SirenTopic(std::string_view tambon, std::string_view village);
 std::string CapTopic(std::string_view tambon);
+std::string AnnounceTopic(std::string_view tambon, std::string_view village);
+std::string SoundedTopic(std::string_view tambon, std::string_view village, std::string_view device);
+std::string DeviceStatusTopic(std::string_view tambon, std::string_view village, std::string_view device);
 
 // A station's reading: one type from the payload to the engine and the store (alerting/events.hpp). Parsed from the
 // payload with the station's id (the topic's) filled in.
@@ -118,6 +137,21 @@ struct DecisionDefaults {
   TimePoint ts{};
 };
 Result<DecisionMsg> ParseWebDecision(std::string_view body, const DecisionDefaults& defaults);
+
+// An announcement to a village's towers and sirens, as kaoko renders it (RenderAnnouncement); `village` is left
+// empty (it is the topic's). For devices and tests: the error names the field that is wrong.
+Result<alerting::Announcement> ParseAnnouncement(std::string_view payload);
+
+// A device's answer to an announcement: {"announce":"a-12","ts":…,"ok":true,"note":"…"} (`note` optional, at most
+// kMaxNoteChars; with ok false it says why the device could not play).
+struct SoundedMsg {
+  std::string announce;
+  TimePoint ts{};
+  bool ok = true;
+  std::string note;
+};
+Result<SoundedMsg> ParseSounded(std::string_view payload);
+std::string RenderSounded(const SoundedMsg& msg);
 
 // The `id` of a report or decision, if the payload is JSON with a string id: a receipt for a refused message still
 // names what it refers to ("ref"), so a phone can match it.

@@ -75,6 +75,15 @@ struct ResponderBehaviour {
                                      // long at the village and upstream; 0 = never
 };
 
+// How the villages' broadcast towers and sirens (the network file's [[devices]]) answer kaoko's announcements
+// (tower.hpp): each plays it and says so `delay_seconds` of simulated time after it arrives (at --speed 600, 5 s is
+// about 8 ms), unless it is listed silent.
+struct TowerBehaviour {
+  bool enabled = true;
+  double delay_seconds = 5;
+  std::vector<std::string> silent;  // devices that hear everything and never answer (to exercise the TAO's warning)
+};
+
 // A stretch of simulated time during which something outside the simulator is meant to be down (the broker). The
 // simulator prints a marker line and runs the --outage-hook at both ends; it cannot stop a broker by itself.
 struct OutageWindow {
@@ -130,6 +139,7 @@ struct Scenario {
   std::vector<StationFault> faults;
   WatcherBehaviour watchers;
   ResponderBehaviour responders;
+  TowerBehaviour towers;
   std::vector<OutageWindow> outages;
   RiverDefaults river;
   std::map<std::string, CatchmentOverride> catchments;  // by village id

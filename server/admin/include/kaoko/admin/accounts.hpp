@@ -30,17 +30,22 @@ inline constexpr std::string_view kServiceAccount = "kaoko";
 // bridge at the TAO's broker has one village (its journal and heartbeat up; its journal ack and that village's alert,
 // siren, notifications and receipts down); a TAO's bridge at a province's broker has none and is named after its
 // tambon (its journal and heartbeat, its villages' alerts and its CAP document up; its journal ack down).
-enum class AccountRole { kStation, kPerson, kTao, kService, kBridge };
-const char* ToString(AccountRole role);  // "station", "person", "tao", "service", "bridge"
+//
+// kDevice is a village's broadcast tower or siren (docs/delivery.md, "The tower and the siren"), with exactly one
+// village: it reads that village's siren and announce topics and publishes only its own device/{id}/sounded and
+// device/{id}/status; nothing personal (no notify, no receipt) ever reaches it.
+enum class AccountRole { kStation, kPerson, kTao, kService, kBridge, kDevice };
+const char* ToString(AccountRole role);  // "station", "person", "tao", "service", "bridge", "device"
 std::optional<AccountRole> ParseAccountRole(std::string_view text);
 
 struct Account {
   std::string id;  // MQTT user name: a contract identifier
   AccountRole role = AccountRole::kPerson;
-  std::vector<std::string> villages;  // a station: exactly its own; a person: the villages whose alert they read
-  std::string password;               // plaintext; only ever written to credentials.toml
-  std::string name;                   // display name for the operator's list (may be empty)
-  bool from_network = false;          // true: comes from the network file and goes when it leaves it
+  std::vector<std::string>
+      villages;               // a station, a device: exactly its own; a person: the villages whose alert they read
+  std::string password;       // plaintext; only ever written to credentials.toml
+  std::string name;           // display name for the operator's list (may be empty)
+  bool from_network = false;  // true: comes from the network file and goes when it leaves it
 };
 
 struct AccountSet {
@@ -68,15 +73,16 @@ std::string HashPassword(std::string_view password, std::string_view salt = {}, 
 bool VerifyPassword(std::string_view password, std::string_view hash);
 
 // The accounts of a network file: the service, every station (its village), every person (their village; TAO
-// officers none). Passwords are taken from `existing` where an account of the same id is there, so re-running does not
-// rotate anyone by surprise; otherwise demo-<id> when `demo`, else random. A non-demo run replaces demo passwords.
-// Accounts in `existing` that were added by hand (from_network false) are kept; network accounts that left the
-// network file are dropped. Returns an error when `existing` belongs to another tambon. Never throws.
+// officers none), every device (its village). Passwords are taken from `existing` where an account of the same id is
+// there, so re-running does not rotate anyone by surprise; otherwise demo-<id> when `demo`, else random. A non-demo run
+// replaces demo passwords. Accounts in `existing` that were added by hand (from_network false) are kept; network
+// accounts that left the network file are dropped. Returns an error when `existing` belongs to another tambon. Never
+// throws.
 Result<AccountSet> MergeNetwork(const alerting::Network& network, const std::optional<AccountSet>& existing, bool demo);
 
 // Adds or updates one account (by id) with validation: a contract identifier, not the service's name unless the role
-// is service, a station with exactly one village, villages that are identifiers. An empty password keeps the existing
-// one, or picks one (demo or random) for a new account. Returns the account as stored. Never throws.
+// is service, a station or a device with exactly one village, villages that are identifiers. An empty password keeps
+// the existing one, or picks one (demo or random) for a new account. Returns the account as stored. Never throws.
 Result<Account> AddAccount(AccountSet& set, Account account);
 
 // The Mosquitto password file for `set` (one "user:$7$..." line each). Thread-safe.

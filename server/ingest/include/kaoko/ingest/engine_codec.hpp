@@ -40,10 +40,11 @@ std::string EncodeStationTrack(std::string_view station, const alerting::Station
 Result<alerting::SavedTrack> DecodeStationTrack(std::string_view json);
 
 // Returns everything in the engine state except `incidents` and `stations` (those are stored one row each):
-// next_incident, next_notification, alerts, sirens and seen. Does not throw.
+// next_incident, next_notification, alerts, sirens, seen, next_announcement and towers. Does not throw.
 std::string EncodeEngineMeta(const alerting::EngineState& state);
-// Sets next_incident, next_notification, alerts, sirens and seen of `into` (a missing key sets that field's default)
-// and returns true; leaves `into` untouched and returns an error when anything is wrong. Never throws.
+// Sets next_incident, next_notification, alerts, sirens, seen, next_announcement and towers of `into` (a missing key
+// sets that field's default) and returns true; leaves `into` untouched and returns an error when anything is wrong.
+// Never throws.
 Result<bool> DecodeEngineMeta(std::string_view json, alerting::EngineState& into);
 
 // Returns the incident as the HTTP API and the dashboard show it: the stage under "status", times in RFC 3339 UTC
