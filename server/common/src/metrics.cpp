@@ -42,6 +42,10 @@ constexpr FamilyInfo kFamilies[] = {
     {"kaoko_sms_replies_total", "result",
      "SMS replies: accepted, refused_by_chain (the step had passed or the person may not), wrong_code, used_code, "
      "unreadable, unknown_number, refused (no gateway token)."},
+    {"kaoko_line_webhooks_total", "result",
+     "LINE webhooks refused (unsigned, bad_signature, malformed) and their events (docs/delivery-line.md): acted, "
+     "refused_by_chain, wrong_code, used_code, unreadable, unlinked_user, linked, link_wrong_code, link_refused, "
+     "link_throttled, replay (handled before), stale (older than 10 minutes), ignored."},
     {"kaoko_deliveries", "delivery", "Deliveries now in each state, by channel/state.", true},
     {"kaoko_storage_bytes", "what",
      "The database with its WAL (database), free and total bytes of its file system (disk_free, disk_total).", true},

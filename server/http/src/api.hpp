@@ -70,6 +70,9 @@ Response MetricsPage(ApiContext& ctx, const Call& call);
 // GET /api/v1/delivery/sms/report and /reply: Kannel's dlr-url and sms-service get-url (delivery_callbacks.cpp).
 Response SmsReport(ApiContext& ctx, const Call& call);
 Response SmsReply(ApiContext& ctx, const Call& call);
+// POST /api/v1/delivery/line/webhook and GET/POST /api/v1/me/line-link (line_webhook_route.cpp).
+Response LineWebhookRoute(ApiContext& ctx, const Call& call);
+Response MeLineLink(ApiContext& ctx, const Call& call);
 // people.cpp
 Response Login(ApiContext& ctx, const Call& call);
 Response Logout(ApiContext& ctx, const Call& call);

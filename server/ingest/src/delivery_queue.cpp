@@ -28,7 +28,9 @@ void DeliveryQueue::Queue(const alerting::Effects& pending, alerting::TimePoint 
       // reached through notify/{user} (handed to the broker by the effects publisher), not through the outbox.
       if (!contact.consented() || contact.channel == alerting::Channel::kWeb) continue;
       if (std::find(channels_.begin(), channels_.end(), contact.channel) == channels_.end()) continue;
-      if (contact.address.empty()) continue;  // a LINE contact not linked yet
+      // A LINE contact may be linked later from the person's page: the delivery room reads the link when it sends,
+      // and fails the row ("LINE account not linked yet") when there is none.
+      if (contact.address.empty() && contact.channel != alerting::Channel::kLine) continue;
       if (!remembered) {
         outbox_.Remember({n.id, n.incident, n.village, n.level, n.action_needed, n.text_th, n.text_en, n.deadline,
                           n.reminder, n.exercise});
