@@ -153,6 +153,33 @@ struct LineVillage {
     REQUIRE(code.size() == 6);
     Control("POST", "/control/text", json{{"userId", line_user}, {"text", code}});
     REQUIRE(WaitFor([&] { return Linked(who); }, 10s));
+    // kaoko answers in the chat (LINE's reply API, with the event's reply token).
+    CHECK_FALSE(Answer(line_user, "เชื่อมบัญชี LINE แล้ว").empty());
+  }
+
+  // The messages `user`'s phone received by push (kaoko's deliveries), or by reply (kaoko's answers in the chat).
+  json Received(const std::string& user, const std::string& via) {
+    json out = json::array();
+    const json all = Received(user);
+    if (!all.is_array()) return out;
+    for (const auto& d : all) {
+      if (d["via"] == via) out.push_back(d);
+    }
+    return out;
+  }
+  // The text of a reply to `user` containing `needle`, once one came (empty after 10 s).
+  std::string Answer(const std::string& user, const std::string& needle) {
+    std::string found;
+    WaitFor(
+        [&] {
+          for (const auto& d : Received(user, "reply")) {
+            const std::string text = d["message"].value("text", "");
+            if (text.find(needle) != std::string::npos) found = text;
+          }
+          return !found.empty();
+        },
+        10s);
+    return found;
   }
 
   // A watcher's report of a warning in Ban Kao Ko: the committee is asked to acknowledge.
@@ -230,6 +257,8 @@ TEST_CASE(
   CHECK_FALSE(v.Button(kBoonmee, "ยืนยัน").empty());
   v.Control("POST", "/control/press", json{{"userId", kBoonmee}, {"data", no}});
   REQUIRE(WaitFor([&] { return v.Stage() == "rejected"; }, 15s));
+  CHECK_FALSE(v.Answer(kPrasert, "บันทึกแล้ว รับทราบเหตุ#1").empty());
+  CHECK_FALSE(v.Answer(kBoonmee, "บันทึกแล้ว ไม่ใช่เหตุ#1").empty());
   const std::string timeline = v.kaoko->Get("/api/v1/incidents/1").body;
   CHECK(timeline.find("\"via\":\"line\"") != std::string::npos);
   REQUIRE(WaitFor([&] { return v.Counted("acted", 2); }, 5s));
@@ -294,7 +323,7 @@ TEST_CASE(
       5s));
   auto prasert = RowOf(v.db(), "prasert");
   CHECK(prasert->attempts == 1);
-  const json got = v.Received(kPrasert);
+  const json got = v.Received(kPrasert, "push");
   REQUIRE(got.size() == 1);  // once
   CHECK(got[0]["retryKey"] == prasert->gateway_ref);
 
@@ -309,7 +338,7 @@ TEST_CASE(
       45s));
   auto boonmee = RowOf(v.db(), "boonmee");
   CHECK(boonmee->attempts == 1);
-  const json shown = v.Received(kBoonmee);
+  const json shown = v.Received(kBoonmee, "push");
   REQUIRE(shown.size() == 1);
   CHECK(shown[0]["retryKey"] == boonmee->gateway_ref);
   const json counters = v.Control("GET", "/control/counters");

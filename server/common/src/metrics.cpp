@@ -36,7 +36,8 @@ constexpr FamilyInfo kFamilies[] = {
     {"kaoko_tier_incidents_total", "event", "Technician incidents for silent nodes below."},
     {"kaoko_delivery_sends_total", "result",
      "Messages handed to a gateway (docs/delivery.md): sent, retry (not taken, tried again later), failed, expired, "
-     "and answers to SMS replies (sms_answer_sent, sms_answer_lost)."},
+     "and answers to SMS replies (sms_answer_sent, sms_answer_lost) and to LINE events (line_answer_sent, "
+     "line_answer_lost)."},
     {"kaoko_sms_reports_total", "result",
      "SMS delivery reports from the gateway: delivered, failed, intermediate, and refused, malformed or unknown ones."},
     {"kaoko_sms_replies_total", "result",

@@ -155,6 +155,7 @@ std::vector<Channel> Delivery::channels() const {
 void Delivery::RunOnce() {
   MakeSenders();
   SendAnswers();
+  SendLineAnswers();
   SendDue(options_.clock.Now());
   Gauges();
 }

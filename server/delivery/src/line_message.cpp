@@ -74,7 +74,7 @@ std::string LineMessage(const store::DeliveryMessage& m, std::string_view code, 
                                        ShortLevel(m.level), v ? v->name_th : m.village, m.incident);
   const std::vector<Button> buttons = code.empty() ? std::vector<Button>{} : ButtonsOf(m.action);
   if (buttons.empty()) {
-    return json{{"type", "text"}, {"text", Clip(head + "\n" + m.text_th, kText)}}.dump();
+    return LineTextMessage(head + "\n" + m.text_th);
   }
   const std::string ask = Ask(m);
   std::string text = head + "\n" + ask;
@@ -90,6 +90,10 @@ std::string LineMessage(const store::DeliveryMessage& m, std::string_view code, 
               {"altText", Clip(head + " " + ask + " " + m.text_th, kAltText)},
               {"template", {{"type", "buttons"}, {"text", Clip(text, kButtonsText)}, {"actions", actions}}}}
       .dump();
+}
+
+std::string LineTextMessage(std::string_view text) {
+  return json{{"type", "text"}, {"text", Clip(text, kText)}}.dump();
 }
 
 std::string PostbackData(std::string_view code, ReplyChoice choice) {

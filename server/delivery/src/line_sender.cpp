@@ -94,14 +94,17 @@ class Line final : public Sender {
       r.reason = "kaoko rendered a LINE message that is not JSON";
       return r;
     }
-    const std::string body = json{{"to", m.address}, {"messages", json::array({message})}}.dump();
-    const std::string url = account_.api_base + "/v2/bot/message/push";
+    // A delivery is pushed to its person; an answer replies to the event it answers (LINE's reply token).
+    const bool reply = m.delivery == 0;
+    const std::string body =
+        json{{reply ? "replyToken" : "to", m.address}, {"messages", json::array({message})}}.dump();
+    const std::string url = account_.api_base + (reply ? "/v2/bot/message/reply" : "/v2/bot/message/push");
     std::string answer;
     Headers headers;
     curl_slist* list = nullptr;
     list = curl_slist_append(list, "Content-Type: application/json");
     list = curl_slist_append(list, ("Authorization: Bearer " + account_.channel_token).c_str());
-    if (!m.retry_key.empty()) list = curl_slist_append(list, ("X-Line-Retry-Key: " + m.retry_key).c_str());
+    if (!reply && !m.retry_key.empty()) list = curl_slist_append(list, ("X-Line-Retry-Key: " + m.retry_key).c_str());
     curl_easy_reset(curl_);
     curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, list);

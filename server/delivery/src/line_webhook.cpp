@@ -14,6 +14,7 @@
 #include "kaoko/common/log.hpp"
 #include "kaoko/delivery/delivery.hpp"
 #include "kaoko/delivery/line.hpp"
+#include "kaoko/delivery/sender.hpp"
 #include "kaoko/delivery/sms_text.hpp"
 #include "kaoko/store/line_rows.hpp"
 #include "kaoko/store/outbox.hpp"
@@ -57,6 +58,7 @@ struct Delivery::LineEvent {
   std::int64_t timestamp_ms = 0;
   std::string data;  // a postback's data
   std::string text;  // a text message's text
+  std::string reply_token;
 };
 
 Answer Delivery::LineWebhook(std::string_view body, std::string_view signature) {
@@ -90,6 +92,7 @@ Answer Delivery::LineWebhook(std::string_view body, std::string_view signature) 
     if (e.is_object() && e.contains("source")) event.user = Str(e["source"], "userId");
     if (e.is_object() && e.contains("timestamp") && e["timestamp"].is_number_integer())
       event.timestamp_ms = e["timestamp"].get<std::int64_t>();
+    event.reply_token = Str(e, "replyToken");
     if (e.is_object() && e.contains("postback")) event.data = Str(e["postback"], "data");
     if (e.is_object() && e.contains("message") && Str(e["message"], "type") == "text")
       event.text = Str(e["message"], "text");
@@ -127,6 +130,7 @@ std::string Delivery::LinePostback(const LineEvent& event) {
   }
   if (!person) {
     log::Warn("delivery", "a LINE postback from an account no one has linked was not acted on");
+    LineAnswer(event, "kaoko: บัญชี LINE นี้ยังไม่ได้เชื่อมกับ kaoko โปรดขอรหัสเชื่อมจากหน้าของท่าน");
     return "unlinked_user";
   }
   const auto parsed = ParsePostbackData(event.data);
@@ -141,10 +145,12 @@ std::string Delivery::LinePostback(const LineEvent& event) {
   }
   if (!code) {
     log::Warn("delivery", "a LINE postback from {} carried a code that is not theirs", *person);
+    LineAnswer(event, answer::WrongCode(parsed->code));
     return "wrong_code";
   }
   if (code->used_at) {
     log::Info("delivery", "a LINE postback from {} carried a code already used", *person);
+    LineAnswer(event, "kaoko: ตอบข้อนี้ไปแล้ว");
     return "used_code";
   }
   const alerting::TimePoint now = options_.clock.Now();
@@ -152,6 +158,7 @@ std::string Delivery::LinePostback(const LineEvent& event) {
   const DecideOutcome outcome = decide_ ? decide_(*person, d, "line") : DecideOutcome{false, "no core to decide"};
   if (!outcome.ok) {
     log::Warn("delivery", "a LINE postback from {} was not taken: {}", *person, outcome.error);
+    LineAnswer(event, answer::Refused(outcome.error));
     return "refused_by_chain";
   }
   {
@@ -159,6 +166,7 @@ std::string Delivery::LinePostback(const LineEvent& event) {
     outbox_->UseCode(*person, parsed->code, now);
   }
   log::Info("delivery", "{} answered incident {} on LINE: {}", *person, code->incident, alerting::ToString(d.action));
+  LineAnswer(event, answer::Accepted(code->action, parsed->choice, code->incident));
   return "acted";
 }
 
@@ -188,14 +196,42 @@ std::string Delivery::LineText(const LineEvent& event) {
     std::lock_guard lock(line_mu_);
     link_misses_[event.user].push_back(now_steady);
     log::Warn("delivery", "a LINE account sent a link code that is unknown, used or expired");
+    LineAnswer(event, "kaoko: รหัสเชื่อมไม่ถูกต้องหรือหมดอายุ โปรดขอรหัสใหม่จากหน้าของท่าน");
     return "link_wrong_code";
   }
   if (linked == store::LinkResult::kOtherPerson) {
     log::Warn("delivery", "{}'s link code came from a LINE account linked to someone else: not linked", *person);
+    LineAnswer(event, "kaoko: บัญชี LINE นี้เชื่อมกับคนอื่นไว้แล้ว โปรดติดต่อ อบต.");
     return "link_refused";
   }
   log::Info("delivery", "{} linked their LINE account", *person);
+  LineAnswer(event, "kaoko: เชื่อมบัญชี LINE แล้ว ท่านจะได้รับการแจ้งเตือนน้ำท่วมทางนี้");
   return "linked";
+}
+
+void Delivery::LineAnswer(const LineEvent& event, std::string text) {
+  if (event.reply_token.empty()) return;
+  std::lock_guard lock(line_mu_);
+  line_answers_.emplace_back(event.reply_token, std::move(text));
+}
+
+void Delivery::SendLineAnswers() {
+  Lane* line = LaneOf(alerting::Channel::kLine);
+  if (!line || !line->sender) return;
+  for (;;) {
+    std::pair<std::string, std::string> next;
+    {
+      std::lock_guard lock(line_mu_);
+      if (line_answers_.empty()) return;
+      next = std::move(line_answers_.front());
+      line_answers_.pop_front();
+    }
+    const SendResult r = line->sender->Send({next.first, LineTextMessage(next.second), 0, {}});
+    metrics_.Count("kaoko_delivery_sends_total",
+                   r.kind == SendResult::kAccepted ? "line_answer_sent" : "line_answer_lost");
+    // A reply token works once and soon: an answer not taken is not tried again.
+    if (r.kind != SendResult::kAccepted) log::Warn("delivery", "an answer on LINE was not sent: {}", r.reason);
+  }
 }
 
 Result<LineLinkCode> Delivery::NewLineLinkCode(const std::string& person) {

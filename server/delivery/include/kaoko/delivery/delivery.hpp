@@ -180,6 +180,9 @@ class Delivery {
   std::string LineEventResult(const LineEvent& event, alerting::TimePoint wall_now);
   std::string LinePostback(const LineEvent& event);
   std::string LineText(const LineEvent& event);
+  void LineAnswer(const LineEvent& event, std::string text);
+  // The short answers to webhook events, through LINE's reply API (no retry key: a reply takes none).
+  void SendLineAnswers();
 
   const alerting::Network& network_;
   DeliveryOptions options_;
@@ -197,6 +200,7 @@ class Delivery {
   mutable std::mutex problem_mu_;
   std::mutex line_mu_;
   std::map<std::string, std::vector<std::chrono::steady_clock::time_point>> link_misses_;  // by LINE user id
+  std::deque<std::pair<std::string, std::string>> line_answers_;  // (reply token, Thai text); line_mu_
 
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -20,6 +20,9 @@ namespace kaoko::delivery {
 // is empty or the message asks nothing. Holds no person's data.
 std::string LineMessage(const store::DeliveryMessage& m, std::string_view code, const alerting::Network& network);
 
+// A LINE text message object (JSON) saying `text` (cut to LINE's 5000 characters).
+std::string LineTextMessage(std::string_view text);
+
 // The postback data of a button: "c=<code>&a=1" (yes) or "&a=2" (no).
 std::string PostbackData(std::string_view code, ReplyChoice choice);
 // A button's postback data read back: nullopt unless it is "c=<4 digits>&a=1|2" (in either order).

@@ -48,8 +48,9 @@ std::unique_ptr<Sender> KannelSender(const SmsGateway& gateway, const alerting::
                                      std::chrono::seconds timeout);
 
 // LINE's push API: POST {api_base}/v2/bot/message/push with the channel access token and X-Line-Retry-Key (the
-// row's retry key: wants_retry_key() is true); the message is LineMessage's (line.hpp). HTTPS is verified, against
-// `account.ca_file` when set.
+// row's retry key: wants_retry_key() is true); the message is LineMessage's (line.hpp). An Outgoing without a delivery
+// is an answer to a webhook event: POST /v2/bot/message/reply with `address` as the reply token, without a retry key.
+// HTTPS is verified, against `account.ca_file` when set.
 std::unique_ptr<Sender> LineSender(const LineAccount& account, const alerting::Network& network,
                                    std::chrono::seconds timeout);
 
