@@ -193,8 +193,10 @@ std::string Delivery::LineText(const LineEvent& event) {
     if (person) linked = line_rows_->Link(*person, event.user, wall_now);
   }
   if (!person) {
-    std::lock_guard lock(line_mu_);
-    link_misses_[event.user].push_back(now_steady);
+    {
+      std::lock_guard lock(line_mu_);
+      link_misses_[event.user].push_back(now_steady);
+    }
     log::Warn("delivery", "a LINE account sent a link code that is unknown, used or expired");
     LineAnswer(event, "kaoko: รหัสเชื่อมไม่ถูกต้องหรือหมดอายุ โปรดขอรหัสใหม่จากหน้าของท่าน");
     return "link_wrong_code";
