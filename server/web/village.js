@@ -107,6 +107,31 @@
     if (focus) box.focus();
   }
 
+  // LINE (docs/delivery-line.md): whether this person's LINE account is linked, and a one-time code that links it
+  // when sent to the TAO's Official Account. Hidden where the service has no LINE channel.
+  async function lineLink() {
+    const r = await K.api('GET', '/api/v1/me/line-link');
+    if (r.status !== 200) return;
+    const box = $('line');
+    const result = K.el('p', { id: 'line-code', role: 'status' });
+    K.set(box,
+      K.el('h2', {}, K.bi('บัญชี LINE', 'LINE account')),
+      K.el('p', { id: 'line-state' }, r.data.linked ? K.bi('เชื่อมแล้ว ✓', 'Linked ✓') : K.bi('ยังไม่ได้เชื่อม', 'Not linked yet')),
+      K.el('button', { type: 'button', class: 'big', id: 'line-link', onclick: async () => {
+        const c = await K.api('POST', '/api/v1/me/line-link');
+        const err = (c.data && c.data.error) || 'error ' + c.status;
+        K.set(result, c.status === 200
+          ? K.bi('ส่งรหัส ' + c.data.code + ' เป็นข้อความถึงบัญชี LINE ของ อบต. ภายใน 15 นาที',
+            'Send ' + c.data.code + ' as a message to the TAO\'s LINE account within 15 minutes')
+          : K.bi('ไม่สำเร็จ: ' + err, 'Not done: ' + err));
+        K.applyLang();
+      } }, K.bi('รับรหัสเชื่อม LINE', 'get a LINE link code')),
+      result);
+    box.classList.remove('hidden');
+    K.applyLang();
+  }
+  lineLink();
+
   function tick() {
     document.querySelectorAll('[data-deadline]').forEach((e) => {
       const c = K.countdown(e.dataset.deadline);

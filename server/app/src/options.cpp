@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,10 @@ Usage: kaoko-server --network FILE [options]
                          token come from --credentials' [sms] table (none: no SMS is sent)
   --sms-rate N           messages a minute the gateway may be given (a modem: a few; an operator: the contract) [30]
   --callback-url URL     where the gateway reaches this service's HTTP API      [http://<--http>]
+  --line-api URL         LINE's Messaging API; its channel token and secret come from --credentials' [line] table
+                         (no [line] table: nothing is sent on LINE)                           [https://api.line.me]
+  --line-ca FILE         the CA certificate(s) to trust for --line-api (a stand-in or a proxy) [the system's]
+  --line-rate N          pushes a minute kaoko hands to LINE                                             [600]
   --help                 this text
 Environment: KAOKO_MQTT_PASSWORD (as --mqtt-password); KAOKO_ALERT_TRACE=FILE appends one line per reading that
 caused an alert, with where its time went (measurement: ./kaoko bench, docs/benchmarks.md)
@@ -64,10 +69,51 @@ constexpr std::string_view kOptions[] = {
     "--credentials",    "--client-id",   "--http",           "--web-root",     "--mqtt-ws",
     "--raw-days",       "--time-scale",  "--time-origin",    "--tier",         "--village",
     "--node",           "--uplink",      "--tambon-network", "--heartbeat",    "--silent-after",
-    "--journal-resend", "--sms-gateway", "--sms-rate",       "--callback-url", "--gateway-down-after"};
+    "--journal-resend", "--sms-gateway", "--sms-rate",       "--callback-url", "--gateway-down-after",
+    "--line-api",       "--line-ca",     "--line-rate"};
 
 Error Usage(std::string reason) { return MakeError("usage", std::move(reason)); }
 Error Plain(std::string reason) { return MakeError("options", std::move(reason)); }
+
+// The gateways' accounts from the credentials file (docs/delivery.md): [sms] when --sms-gateway is given, [line] when
+// the file has one (LINE is on then). Why they cannot be used, or nothing.
+std::optional<Error> GatewayAccounts(const std::string& credentials, bool line_asked, ServiceOptions& o) {
+  if (!o.sms_sendsms_url.empty()) {
+    if (credentials.empty())
+      return Plain("--sms-gateway needs --credentials with an [sms] table (docs/delivery-sms.md)");
+    if (auto sms = ReadSmsAccount(credentials, o); !sms) return Plain(sms.error().reason);
+  }
+  if (!credentials.empty()) {
+    auto line = ReadLineAccount(credentials, o);
+    if (!line) return Plain(line.error().reason);
+    o.line = *line;
+  }
+  if (line_asked && !o.line) {
+    return Plain(
+        "--line-api, --line-ca and --line-rate need --credentials with a [line] table (docs/delivery-line.md)");
+  }
+  return std::nullopt;
+}
+
+// --line-api, --line-ca, --line-rate (docs/delivery-line.md): why the value is refused, or nothing.
+std::optional<Error> LineOption(const std::string& a, const std::string& v, ServiceOptions& o) {
+  if (a == "--line-api") {
+    if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+      return Plain(fmt::format("--line-api wants an https:// URL, got '{}'", v));
+    }
+    o.line_api = v;
+  } else if (a == "--line-ca") {
+    o.line_ca_file = v;
+  } else {
+    double rate = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), rate);
+    if (ec != std::errc() || end != v.data() + v.size() || !(rate > 0) || !(rate <= 100000)) {
+      return Plain(fmt::format("--line-rate wants pushes a minute above 0, got '{}'", v));
+    }
+    o.line_per_minute = rate;
+  }
+  return std::nullopt;
+}
 
 // A whole number of at most nine digits (every option that takes one wants far less).
 Result<int> WholeNumber(const std::string& option, const std::string& v) {
@@ -88,6 +134,7 @@ Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std:
   ServiceOptions o;
   o.web_root = default_web_root;
   std::string credentials;
+  bool line_asked = false;  // --line-api, --line-ca or --line-rate: LINE must be configured
   if (const char* pw = std::getenv("KAOKO_MQTT_PASSWORD")) o.mqtt_password = pw;
   if (const char* trace = std::getenv("KAOKO_ALERT_TRACE")) o.alert_trace = trace;
   for (int i = 1; i < argc; ++i) {
@@ -174,6 +221,9 @@ Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std:
         return Plain(fmt::format("--sms-rate wants messages a minute above 0, got '{}'", v));
       }
       o.sms_per_minute = rate;
+    } else if (a.rfind("--line-", 0) == 0) {
+      if (auto refused = LineOption(a, v, o)) return *refused;
+      line_asked = true;
     } else if (a == "--callback-url") {
       o.callback_url = v;
     } else if (a == "--gateway-down-after") {
@@ -203,11 +253,7 @@ Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std:
     o.mqtt_password = *pw;
     o.credentials_file = credentials;
   }
-  if (!o.sms_sendsms_url.empty()) {
-    if (credentials.empty())
-      return Plain("--sms-gateway needs --credentials with an [sms] table (docs/delivery-sms.md)");
-    if (auto sms = ReadSmsAccount(credentials, o); !sms) return Plain(sms.error().reason);
-  }
+  if (auto refused = GatewayAccounts(credentials, line_asked, o)) return *refused;
   while (!o.callback_url.empty() && o.callback_url.back() == '/') o.callback_url.pop_back();
   return Parsed{std::move(o), false};
 }

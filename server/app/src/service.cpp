@@ -67,39 +67,7 @@ class ServiceImpl : public Service {
     tier_ = std::move(*made);
     core_options.tap = tier_.get();
     core_options.clock = ClockOf(options_);
-    if (!options_.sms_sendsms_url.empty()) {
-      delivery::DeliveryOptions d;
-      d.db_path = options_.db_path;
-      d.clock = core_options.clock;
-      d.down_after = std::chrono::minutes(options_.gateway_down_minutes);
-      delivery::SmsGateway gw;
-      gw.sendsms_url = options_.sms_sendsms_url;
-      gw.username = options_.sms_username;
-      gw.password = options_.sms_password;
-      gw.from = options_.sms_from;
-      gw.per_minute = options_.sms_per_minute;
-      gw.callback_token = options_.sms_callback_token;
-      gw.callback_url = options_.callback_url;
-      d.sms = gw;
-      auto made_delivery = delivery::Delivery::Create(network_, std::move(d), metrics_,
-                                                      [this](const std::string& user, const wire::DecisionMsg& m) {
-                                                        CommandResult r = core_->Decide(user, m, "sms");
-                                                        if (r.error) return delivery::DecideOutcome{false, *r.error};
-                                                        if (r.receipt && !r.receipt->ok)
-                                                          return delivery::DecideOutcome{false, r.receipt->error};
-                                                        return delivery::DecideOutcome{true, ""};
-                                                      });
-      if (!made_delivery) return made_delivery.error();
-      delivery_ = std::move(*made_delivery);
-      delivery_->SetUnreached([this](std::int64_t incident, const std::string& user, alerting::ActionNeeded action,
-                                     const std::vector<std::string>& others) {
-        auto error = core_->Command([&](alerting::Engine& engine, wire::TimePoint now) {
-          return engine.OnUnreached(incident, user, action, others, now);
-        });
-        return !error.has_value();
-      });
-      core_options.delivery_channels = delivery_->channels();
-    }
+    if (auto made_delivery = MakeDelivery(core_options); !made_delivery) return made_delivery.error();
     if (core_options.clock.rehearsal()) {
       log::Info("service", "REHEARSAL: kaoko's clock runs {}x faster than real time from {}",
                 core_options.clock.scale(), wire::FormatTime(core_options.clock.origin()));
@@ -199,6 +167,52 @@ class ServiceImpl : public Service {
   unsigned short http_port() const override { return http_->port(); }
 
  private:
+  // The delivery room (docs/delivery.md), when a gateway is configured: SMS (--sms-gateway) and LINE (a [line] table
+  // in the credentials). The core queues deliveries for the channels it has.
+  Result<bool> MakeDelivery(CoreOptions& core_options) {
+    if (options_.sms_sendsms_url.empty() && !options_.line) return true;
+    delivery::DeliveryOptions d;
+    d.db_path = options_.db_path;
+    d.clock = core_options.clock;
+    d.down_after = std::chrono::minutes(options_.gateway_down_minutes);
+    if (!options_.sms_sendsms_url.empty()) {
+      delivery::SmsGateway gw;
+      gw.sendsms_url = options_.sms_sendsms_url;
+      gw.username = options_.sms_username;
+      gw.password = options_.sms_password;
+      gw.from = options_.sms_from;
+      gw.per_minute = options_.sms_per_minute;
+      gw.callback_token = options_.sms_callback_token;
+      gw.callback_url = options_.callback_url;
+      d.sms = gw;
+    }
+    if (options_.line) {
+      d.line = delivery::LineAccount{options_.line_api, options_.line_channel_token, options_.line_channel_secret,
+                                     options_.line_ca_file, options_.line_per_minute};
+    }
+    auto made_delivery =
+        delivery::Delivery::Create(network_, std::move(d), metrics_,
+                                   [this](const std::string& user, const wire::DecisionMsg& m, const std::string& via) {
+                                     CommandResult r = core_->Decide(user, m, via);
+                                     if (r.error) return delivery::DecideOutcome{false, *r.error};
+                                     if (r.receipt && !r.receipt->ok)
+                                       return delivery::DecideOutcome{false, r.receipt->error};
+                                     return delivery::DecideOutcome{true, ""};
+                                   });
+    if (!made_delivery) return made_delivery.error();
+    delivery_ = std::move(*made_delivery);
+    // People asked to act whom no channel reached: the engine passes them over (Engine::OnUnreached).
+    delivery_->SetUnreached([this](std::int64_t incident, const std::string& user, alerting::ActionNeeded action,
+                                   const std::vector<std::string>& others) {
+      auto error = core_->Command([&](alerting::Engine& engine, wire::TimePoint now) {
+        return engine.OnUnreached(incident, user, action, others, now);
+      });
+      return !error.has_value();
+    });
+    core_options.delivery_channels = delivery_->channels();
+    return true;
+  }
+
   // Retention (retention.hpp, docs/operations.md): one bounded step a minute, run on the core thread inside an
   // ordinary batch so that ingest never waits long; a step a second while older readings remain (after an upgrade or
   // a change of --raw-days). Also refreshes the storage gauges of /metrics.
@@ -340,6 +354,24 @@ Result<bool> ReadSmsAccount(const std::string& file, ServiceOptions& o) {
     o.sms_password = *password;
     o.sms_callback_token = *token;
     if (auto from = sms["from"].value<std::string>()) o.sms_from = *from;
+    return true;
+  } catch (const toml::parse_error& e) {
+    return MakeError("credentials", fmt::format("{}:{}: {}", file, e.source().begin.line, e.description()));
+  }
+}
+
+Result<bool> ReadLineAccount(const std::string& file, ServiceOptions& o) {
+  try {
+    toml::table t = toml::parse_file(file);
+    if (!t.contains("line")) return false;
+    auto line = t["line"];
+    auto token = line["channel_token"].value<std::string>();
+    auto secret = line["channel_secret"].value<std::string>();
+    if (!token || !secret || token->empty() || secret->empty()) {
+      return MakeError("credentials", fmt::format("{}: the [line] table needs channel_token and channel_secret", file));
+    }
+    o.line_channel_token = *token;
+    o.line_channel_secret = *secret;
     return true;
   } catch (const toml::parse_error& e) {
     return MakeError("credentials", fmt::format("{}:{}: {}", file, e.source().begin.line, e.description()));

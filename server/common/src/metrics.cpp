@@ -36,12 +36,17 @@ constexpr FamilyInfo kFamilies[] = {
     {"kaoko_tier_incidents_total", "event", "Technician incidents for silent nodes below."},
     {"kaoko_delivery_sends_total", "result",
      "Messages handed to a gateway (docs/delivery.md): sent, retry (not taken, tried again later), failed, expired, "
-     "and answers to SMS replies (sms_answer_sent, sms_answer_lost)."},
+     "and answers to SMS replies (sms_answer_sent, sms_answer_lost) and to LINE events (line_answer_sent, "
+     "line_answer_lost)."},
     {"kaoko_sms_reports_total", "result",
      "SMS delivery reports from the gateway: delivered, failed, intermediate, and refused, malformed or unknown ones."},
     {"kaoko_sms_replies_total", "result",
      "SMS replies: accepted, refused_by_chain (the step had passed or the person may not), wrong_code, used_code, "
      "unreadable, unknown_number, refused (no gateway token)."},
+    {"kaoko_line_webhooks_total", "result",
+     "LINE webhooks refused (unsigned, bad_signature, malformed) and their events (docs/delivery-line.md): acted, "
+     "refused_by_chain, wrong_code, used_code, unreadable, unlinked_user, linked, link_wrong_code, link_refused, "
+     "link_throttled, replay (handled before), stale (older than 10 minutes), ignored."},
     {"kaoko_deliveries", "delivery", "Deliveries now in each state, by channel/state.", true},
     {"kaoko_storage_bytes", "what",
      "The database with its WAL (database), free and total bytes of its file system (disk_free, disk_total).", true},

@@ -9,6 +9,7 @@
 #include "kaoko/common/log.hpp"
 #include "kaoko/delivery/sender.hpp"
 #include "kaoko/delivery/sms_text.hpp"
+#include "kaoko/store/line_rows.hpp"
 #include "kaoko/store/outbox.hpp"
 #include "kaoko/store/store.hpp"
 
@@ -40,7 +41,8 @@ std::string NewRetryKey() {
 
 const alerting::Contact* ConsentedContact(const alerting::Person& p, Channel channel) {
   for (const auto& c : p.contacts) {
-    if (c.channel == channel && c.consented() && !c.address.empty()) return &c;
+    // A LINE contact's address may be a link made later (Delivery::LineAddress).
+    if (c.channel == channel && c.consented() && (!c.address.empty() || channel == Channel::kLine)) return &c;
   }
   return nullptr;
 }
@@ -79,11 +81,18 @@ Delivery::Delivery(const alerting::Network& network, DeliveryOptions options, se
       metrics_(metrics),
       decide_(std::move(decide)),
       store_(std::move(store)),
-      outbox_(std::make_unique<store::Outbox>(*store_)) {
+      outbox_(std::make_unique<store::Outbox>(*store_)),
+      line_rows_(std::make_unique<store::LineRows>(*store_)) {
   if (options_.sms) {
     Lane lane;
     lane.channel = Channel::kSms;
     lane.per_minute = options_.sms->per_minute;
+    lanes_.push_back(std::move(lane));
+  }
+  if (options_.line) {
+    Lane lane;
+    lane.channel = Channel::kLine;
+    lane.per_minute = options_.line->per_minute;
     lanes_.push_back(std::move(lane));
   }
   for (Lane& lane : lanes_) lane.bucket.per_second = std::max(lane.per_minute, 0.1) / 60.0;
@@ -104,6 +113,7 @@ void Delivery::MakeSenders() {
   for (Lane& lane : lanes_) {
     if (lane.sender) continue;
     if (lane.channel == Channel::kSms) lane.sender = KannelSender(*options_.sms, network_, options_.http_timeout);
+    if (lane.channel == Channel::kLine) lane.sender = LineSender(*options_.line, network_, options_.http_timeout);
   }
 }
 
@@ -149,6 +159,7 @@ std::vector<Channel> Delivery::channels() const {
 void Delivery::RunOnce() {
   MakeSenders();
   SendAnswers();
+  SendLineAnswers();
   const alerting::TimePoint now = options_.clock.Now();
   SendDue(now);
   FindUnreached(now);
@@ -206,13 +217,22 @@ void Delivery::SendOne(const store::DeliveryRow& row, Lane& lane, alerting::Time
       outbox_->PullForward(row.notification, row.person, now);
     return;
   }
+  const std::string address =
+      row.channel == Channel::kLine ? LineAddress(row.person, contact->address) : contact->address;
+  if (address.empty()) {
+    std::lock_guard lock(db_mu_);
+    // The ladder's next channel goes now rather than after its minutes.
+    if (outbox_->Move(row.id, DeliveryState::kFailed, now, "LINE account not linked yet"))
+      outbox_->PullForward(row.notification, row.person, now);
+    return;
+  }
   // The gateway's rate: the rest of this channel's rows wait, most urgent first (Outbox::Due's order).
   if (!lane.bucket.Take(Steady::now())) {
     lane.paused = true;
     return;
   }
   Outgoing out;
-  out.address = contact->address;
+  out.address = address;
   out.delivery = row.id;
   {
     std::lock_guard lock(db_mu_);
@@ -447,22 +467,8 @@ Answer Delivery::SmsReply(const std::map<std::string, std::string>& q) {
     return {200, ""};
   }
   const alerting::TimePoint now = options_.clock.Now();
-  wire::DecisionMsg d;
-  d.id = fmt::format("sms-{}-{}", code->incident, parsed->code);
-  d.ts = now;
-  d.incident = code->incident;
-  if (parsed->choice == ReplyChoice::kNo) {
-    d.action = alerting::DecisionAction::kReject;
-  } else if (code->action == alerting::ActionNeeded::kConfirm) {
-    d.action = alerting::DecisionAction::kConfirm;
-  } else if (code->action == alerting::ActionNeeded::kDeclare) {
-    d.action = alerting::DecisionAction::kDeclare;
-    d.level = code->level;
-  } else {
-    d.action = alerting::DecisionAction::kAck;
-  }
-  d.note = "ตอบทาง SMS · replied by SMS";
-  const DecideOutcome outcome = decide_ ? decide_(person, d) : DecideOutcome{false, "no core to decide"};
+  const wire::DecisionMsg d = ReplyDecision(*code, parsed->choice, "sms", "ตอบทาง SMS · replied by SMS", now);
+  const DecideOutcome outcome = decide_ ? decide_(person, d, "sms") : DecideOutcome{false, "no core to decide"};
   if (!outcome.ok) {
     metrics_.Count("kaoko_sms_replies_total", "refused_by_chain");
     log::Warn("delivery", "an SMS reply from {} was not taken: {}", person, outcome.error);

@@ -9,9 +9,7 @@
 #include <vector>
 
 namespace kaoko::delivery {
-namespace {
 
-// Thailand keeps UTC+7 all year.
 std::string ThaiClock(alerting::TimePoint t) {
   const auto local = std::chrono::floor<std::chrono::minutes>(t + std::chrono::hours(7));
   const auto day = std::chrono::floor<std::chrono::days>(local);
@@ -19,7 +17,6 @@ std::string ThaiClock(alerting::TimePoint t) {
   return fmt::format("{:02}:{:02}", hms.hours().count(), hms.minutes().count());
 }
 
-// The level in as few characters as a villager still reads at once (ThaiName's are for screens).
 const char* ShortLevel(alerting::Level level) {
   switch (level) {
     case alerting::Level::kWatch:
@@ -34,7 +31,6 @@ const char* ShortLevel(alerting::Level level) {
   return "ปกติ";
 }
 
-// Thai digits ๐..๙ (U+0E50..U+0E59, UTF-8 E0 B9 90..99) as ASCII digits; everything else kept.
 std::string ArabicDigits(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -52,6 +48,8 @@ std::string ArabicDigits(std::string_view text) {
   }
   return out;
 }
+
+namespace {
 
 std::vector<std::string> Words(std::string_view text) {
   std::vector<std::string> out;
@@ -129,6 +127,26 @@ std::string SmsText(const store::DeliveryMessage& m, std::string_view code, cons
     }
   }
   return text;
+}
+
+wire::DecisionMsg ReplyDecision(const store::ReplyCode& code, ReplyChoice choice, std::string_view via,
+                                std::string_view note, alerting::TimePoint now) {
+  wire::DecisionMsg d;
+  d.id = fmt::format("{}-{}-{}", via, code.incident, code.code);
+  d.ts = now;
+  d.incident = code.incident;
+  if (choice == ReplyChoice::kNo) {
+    d.action = alerting::DecisionAction::kReject;
+  } else if (code.action == alerting::ActionNeeded::kConfirm) {
+    d.action = alerting::DecisionAction::kConfirm;
+  } else if (code.action == alerting::ActionNeeded::kDeclare) {
+    d.action = alerting::DecisionAction::kDeclare;
+    d.level = code.level;
+  } else {
+    d.action = alerting::DecisionAction::kAck;
+  }
+  d.note = std::string(note);
+  return d;
 }
 
 std::optional<ParsedReply> ParseReply(std::string_view raw) {

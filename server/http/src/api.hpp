@@ -75,6 +75,9 @@ nlohmann::json DeliveriesJson(store::Store& reader, std::int64_t incident);
 // channel, and whether they were found not reached (the TAO dashboard's "must act" column).
 nlohmann::json ReachJson(store::Store& reader, const alerting::Incident& incident);
 Response SmsReply(ApiContext& ctx, const Call& call);
+// POST /api/v1/delivery/line/webhook and GET/POST /api/v1/me/line-link (line_webhook_route.cpp).
+Response LineWebhookRoute(ApiContext& ctx, const Call& call);
+Response MeLineLink(ApiContext& ctx, const Call& call);
 // people.cpp
 Response Login(ApiContext& ctx, const Call& call);
 Response Logout(ApiContext& ctx, const Call& call);

@@ -32,6 +32,7 @@ constexpr std::array kRoutes = {
     Route{"logout", Methods::kPost, Logout},
     Route{"me", Methods::kGet, Me},
     Route{"me/notifications", Methods::kGet, MyNotifications},
+    Route{"me/line-link", Methods::kAny, MeLineLink},
     Route{"live", Methods::kAny, LiveWithoutUpgrade},
     Route{"stations/*/silence", Methods::kPost, Silence},
     Route{"villages/*/drill", Methods::kPost, Drill},
@@ -48,6 +49,8 @@ constexpr std::array kRoutes = {
     // The SMS gateway's callbacks (docs/delivery-sms.md), answered by the delivery room.
     Route{"delivery/sms/report", Methods::kGet, SmsReport},
     Route{"delivery/sms/reply", Methods::kGet, SmsReply},
+    // LINE's webhook (docs/delivery-line.md), checked and answered by the delivery room.
+    Route{"delivery/line/webhook", Methods::kPost, LineWebhookRoute},
 };
 
 bool Matches(std::string_view pattern, const std::vector<std::string_view>& seg) {

@@ -22,11 +22,14 @@ void DeliveryQueue::Queue(const alerting::Effects& pending, alerting::TimePoint 
   for (const alerting::Notification& n : pending.notifications) {
     const alerting::Person* person = network_.FindPerson(n.user);
     if (!person) continue;
-    // The contacts this notification goes to: consented, on a channel kaoko can send on, with an address. The web
+    // The contacts this notification goes to: consented, on a channel kaoko can send on. The web
     // page is reached through notify/{user} (handed to the broker by the effects publisher), not through the outbox.
     std::vector<const alerting::Contact*> to;
     for (const alerting::Contact& contact : person->contacts) {
-      if (!contact.consented() || contact.channel == alerting::Channel::kWeb || contact.address.empty()) continue;
+      if (!contact.consented() || contact.channel == alerting::Channel::kWeb) continue;
+      // A LINE contact may be linked later from the person's page: the delivery room reads the link when it sends,
+      // and fails the row ("LINE account not linked yet") when there is none, which brings the ladder's next forward.
+      if (contact.address.empty() && contact.channel != alerting::Channel::kLine) continue;
       if (std::find(channels_.begin(), channels_.end(), contact.channel) == channels_.end()) continue;
       to.push_back(&contact);
     }

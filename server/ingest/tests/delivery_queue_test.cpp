@@ -33,7 +33,7 @@ TEST_CASE("delivery queue: consented contacts on configured channels, the ladder
           "[delivery]") {
   auto net = config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
   REQUIRE(net.ok());
-  // LINE first, SMS ten minutes later at watch; here LINE is configured too but boonmee has no LINE user linked.
+  // LINE first, SMS ten minutes later at watch; both configured.
   net->delivery.ladder[alerting::Level::kWatch] = {{Channel::kLine, std::chrono::seconds(0)},
                                                    {Channel::kSms, std::chrono::minutes(10)}};
   ScratchDir tmp("delivery-queue");
@@ -52,12 +52,18 @@ TEST_CASE("delivery queue: consented contacts on configured channels, the ladder
   (*s)->Commit();
   store::Outbox box(**s);
   const auto rows = box.OfIncident(3);
-  REQUIRE(rows.size() == 1);
-  CHECK(rows[0].person == "boonmee");
-  CHECK(rows[0].channel == Channel::kSms);
-  CHECK(rows[0].due == now);  // not held back for a LINE he does not have
-  CHECK(rows[0].urgency == alerting::Urgency::kActNow);
-  CHECK(rows[0].expires == T("2026-12-07T02:15:00Z"));
+  // His LINE contact has consent and may be linked from his page: it is queued first; his SMS follows the ladder
+  // (the delivery room brings it forward at once when LINE fails, "not linked yet").
+  REQUIRE(rows.size() == 2);
+  const auto& line = rows[0].channel == Channel::kLine ? rows[0] : rows[1];
+  const auto& sms = rows[0].channel == Channel::kSms ? rows[0] : rows[1];
+  CHECK(line.channel == Channel::kLine);
+  CHECK(line.due == now);
+  CHECK(sms.person == "boonmee");
+  CHECK(sms.channel == Channel::kSms);
+  CHECK(sms.due == now + std::chrono::minutes(10));
+  CHECK(sms.urgency == alerting::Urgency::kActNow);
+  CHECK(sms.expires == T("2026-12-07T02:15:00Z"));
   REQUIRE(box.Message("n-1"));
   CHECK_FALSE(box.Message("n-2"));
 
@@ -67,7 +73,30 @@ TEST_CASE("delivery queue: consented contacts on configured channels, the ladder
   (*s)->Begin();
   queue.Queue(decided, T("2026-12-07T02:03:00Z"));
   (*s)->Commit();
-  CHECK(box.Find(rows[0].id)->state == alerting::DeliveryState::kActed);
+  CHECK(box.Find(sms.id)->state == alerting::DeliveryState::kActed);
+  CHECK(box.Find(line.id)->state == alerting::DeliveryState::kActed);
+}
+
+TEST_CASE("delivery queue: the ladder counts from the first channel the person really has", "[delivery]") {
+  auto net = config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
+  REQUIRE(net.ok());
+  net->delivery.ladder[alerting::Level::kWatch] = {{Channel::kLine, std::chrono::seconds(0)},
+                                                   {Channel::kSms, std::chrono::minutes(10)}};
+  ScratchDir tmp("delivery-queue");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  // Only SMS is configured: boonmee's SMS goes at once, not ten minutes after a LINE that will never be sent.
+  server::DeliveryQueue queue(*net, **s, {Channel::kSms});
+  const auto now = T("2026-12-07T02:00:00Z");
+  alerting::Effects fx;
+  fx.notifications.push_back(Note("boonmee", alerting::Level::kWatch, alerting::ActionNeeded::kConfirm));
+  (*s)->Begin();
+  queue.Queue(fx, now);
+  (*s)->Commit();
+  const auto rows = store::Outbox(**s).OfIncident(3);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].channel == Channel::kSms);
+  CHECK(rows[0].due == now);
 }
 
 TEST_CASE("delivery queue: no gateway configured, nothing is queued", "[delivery]") {

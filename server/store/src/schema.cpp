@@ -273,6 +273,23 @@ const char* const kMigrations[] = {
       PRIMARY KEY (incident, person, action));
     CREATE INDEX deliveries_recent ON deliveries (queued_at);
     )sql",
+    // 12: LINE (line_rows.hpp, docs/delivery-line.md): each person's linked LINE account (a user id is linked to one
+    // person only), the one-time codes a person sends to the Official Account to link it, and the webhook events
+    // already handled (a replay or a redelivery is not acted on twice).
+    R"sql(
+    CREATE TABLE line_links (
+      person TEXT PRIMARY KEY,
+      user_id TEXT NOT NULL UNIQUE,
+      linked_at INTEGER NOT NULL);
+    CREATE TABLE line_link_codes (
+      code TEXT PRIMARY KEY,
+      person TEXT NOT NULL UNIQUE,
+      expires INTEGER NOT NULL);
+    CREATE TABLE line_webhook_events (
+      event_id TEXT PRIMARY KEY,
+      received INTEGER NOT NULL);
+    CREATE INDEX line_webhook_events_received ON line_webhook_events (received);
+    )sql",
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "kaoko/store/line_rows.hpp"
 #include "kaoko/store/outbox.hpp"
 #include "kaoko/store/query.hpp"
 #include "kaoko/store/retention.hpp"
@@ -243,6 +244,20 @@ const std::vector<Seed>& Seeds() {
          REQUIRE(code);
          CHECK(code->incident == 17);
          CHECK_FALSE(code->used_at);
+       }},
+      {12,
+       // A committee member's linked LINE account, the headman's link code not used yet, one webhook event handled.
+       R"sql(
+       INSERT INTO line_links (person, user_id, linked_at)
+         VALUES ('prasert', 'U0123456789abcdef0123456789abcdef', 1795753800000);
+       INSERT INTO line_link_codes (code, person, expires) VALUES ('482913', 'boonmee', 4102444800000);
+       INSERT INTO line_webhook_events (event_id, received) VALUES ('01HZX0000000000000000000AA', 1795753800000);
+       )sql",
+       [](store::Store& s) {
+         store::LineRows rows(s);
+         CHECK(rows.PersonOf("U0123456789abcdef0123456789abcdef") == std::optional<std::string>("prasert"));
+         CHECK(rows.UserOf("prasert") == std::optional<std::string>("U0123456789abcdef0123456789abcdef"));
+         CHECK_FALSE(rows.FirstSeen("01HZX0000000000000000000AA", T("2026-11-27T04:31:00Z")));
        }},
   };
   return seeds;

@@ -42,7 +42,19 @@ struct ServiceOptions {
   // Where the gateway reaches kaoko's HTTP API (its delivery reports); default http://<--http>/.
   std::string callback_url;
   int gateway_down_minutes = 5;  // a gateway failing this long is reported down
+  // LINE's Messaging API (docs/delivery-line.md): on when the credentials file has a [line] table (channel_token,
+  // channel_secret); --line-api, --line-ca, --line-rate.
+  bool line = false;
+  std::string line_api = "https://api.line.me";
+  std::string line_ca_file;
+  double line_per_minute = 600;
+  std::string line_channel_token, line_channel_secret;
 };
+
+// The LINE channel's access token and secret from the credentials file's [line] table (channel_token,
+// channel_secret): true when read, false when the file has no [line] table; an error names the file and what is
+// missing, never the values.
+Result<bool> ReadLineAccount(const std::string& credentials_file, ServiceOptions& options);
 
 // The SMS gateway's account and callback token from the credentials file's [sms] table (username, password,
 // callback_token, from); an error names the file and what is missing.

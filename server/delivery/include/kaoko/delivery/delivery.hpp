@@ -5,8 +5,9 @@
 // here. A reply that decides (confirm, reject, acknowledge, declare) is handed to the core through `DecideFn`, the
 // same path as a decision from a page.
 //
-// Channels: SMS through Kannel's smsbox (kannel_sender.cpp). LINE and a dialling channel are to come behind the same
-// Sender interface (sender.hpp).
+// Channels: SMS through Kannel's smsbox (kannel_sender.cpp), LINE through its Messaging API (line_sender.cpp; the
+// webhook and account linking in line_webhook.cpp). A dialling channel is to come behind the same Sender interface
+// (sender.hpp).
 #pragma once
 
 #include <atomic>
@@ -18,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -31,6 +33,7 @@
 namespace kaoko::store {
 class Store;
 class Outbox;
+class LineRows;
 struct DeliveryRow;
 }  // namespace kaoko::store
 
@@ -51,10 +54,23 @@ struct SmsGateway {
   std::string callback_token;
 };
 
+// A TAO's LINE Official Account (docs/delivery-line.md): its Messaging API channel.
+struct LineAccount {
+  std::string api_base = "https://api.line.me";
+  std::string channel_token;   // the long-lived channel access token (never logged)
+  std::string channel_secret;  // the key of X-Line-Signature (never logged)
+  std::string ca_file;         // what to trust for api_base's certificate; empty: the system's store
+  double per_minute = 600;     // pushes a minute kaoko hands to LINE
+};
+
 struct DeliveryOptions {
   std::string db_path;
   Clock clock;  // kaoko's clock: the times recorded; the gateway's rate is paced on the steady clock
+  // The real time of day, even in a rehearsal: LINE's event timestamps are checked against it, and a link code lasts
+  // 15 real minutes.
+  Clock wall;
   std::optional<SmsGateway> sms;
+  std::optional<LineAccount> line;
   std::chrono::milliseconds poll{200};                       // how often the outbox is looked at
   std::chrono::seconds http_timeout{10};                     // one request to a gateway
   std::chrono::seconds down_after{std::chrono::minutes(5)};  // a gateway failing this long is "down" (/healthz)
@@ -71,7 +87,15 @@ struct DecideOutcome {
   bool ok = false;
   std::string error;  // plain English, when !ok
 };
-using DecideFn = std::function<DecideOutcome(const std::string& user, const wire::DecisionMsg& decision)>;
+// `via` is the channel the person answered on ("sms", "line"): the timeline says it.
+using DecideFn =
+    std::function<DecideOutcome(const std::string& user, const wire::DecisionMsg& decision, const std::string& via)>;
+
+// A one-time code a person sends to the TAO's LINE Official Account to link their LINE account (line_webhook.cpp).
+struct LineLinkCode {
+  std::string code;  // six digits
+  alerting::TimePoint expires;
+};
 // Tells the chain that a person asked to act was not reached on any channel (alerting::Engine::OnUnreached); true
 // once the core has taken it (it is then not told again).
 using UnreachedFn = std::function<bool(std::int64_t incident, const std::string& user, alerting::ActionNeeded action,
@@ -105,6 +129,18 @@ class Delivery {
   // Kannel's sms-service get-url: ?k=token&from=%p&text=%b. A reply is read, judged and answered by SMS; Kannel itself
   // sends nothing back (max-messages = 0). Thread-safe; blocks while the core judges a decision.
   Answer SmsReply(const std::map<std::string, std::string>& query);
+
+  // LINE's webhook (POST /api/v1/delivery/line/webhook): the raw body and its X-Line-Signature. Unsigned or badly
+  // signed: 401. Each event is handled once (webhookEventId), and not when older than 10 minutes; a postback answers
+  // a step with its reply code, a text that is a link code links the sender's LINE account. Thread-safe; blocks while
+  // the core judges a decision.
+  Answer LineWebhook(std::string_view body, std::string_view signature);
+  // A new link code for `person` (their earlier one stops working), valid 15 minutes; an error when LINE is not
+  // configured or the person has no consented LINE contact. Thread-safe.
+  Result<LineLinkCode> NewLineLinkCode(const std::string& person);
+  // Whether `person` has linked a LINE account (or the network file gives one); nullopt when LINE is not configured.
+  // Thread-safe.
+  std::optional<bool> LineLinked(const std::string& person);
 
   // Empty, or why a channel is degraded ("sms: gateway unreachable for 6 min: …"), for /healthz. Thread-safe.
   std::string Problem() const;
@@ -146,6 +182,16 @@ class Delivery {
   void GatewayResult(Lane& lane, bool ok, const std::string& reason);
   void Gauges();
   bool TokenOk(const std::map<std::string, std::string>& query) const;
+  // LINE (line_webhook.cpp). The address of `person`'s LINE contact: their linked account, else the network file's;
+  // empty when not linked. Takes db_mu_.
+  std::string LineAddress(const std::string& person, const std::string& from_file);
+  struct LineEvent;
+  std::string LineEventResult(const LineEvent& event, alerting::TimePoint wall_now);
+  std::string LinePostback(const LineEvent& event);
+  std::string LineText(const LineEvent& event);
+  void LineAnswer(const LineEvent& event, std::string text);
+  // The short answers to webhook events, through LINE's reply API (no retry key: a reply takes none).
+  void SendLineAnswers();
 
   const alerting::Network& network_;
   DeliveryOptions options_;
@@ -155,6 +201,7 @@ class Delivery {
   std::chrono::steady_clock::time_point next_unreached_check_{};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Outbox> outbox_;
+  std::unique_ptr<store::LineRows> line_rows_;
   std::vector<Lane> lanes_;
   std::map<std::string, std::string> person_by_number_;  // +66… → person id (sms contacts)
 
@@ -162,6 +209,9 @@ class Delivery {
   std::mutex answers_mu_;
   std::deque<std::pair<std::string, std::string>> answers_;  // (number, Thai text) to send by SMS
   mutable std::mutex problem_mu_;
+  std::mutex line_mu_;
+  std::map<std::string, std::vector<std::chrono::steady_clock::time_point>> link_misses_;  // by LINE user id
+  std::deque<std::pair<std::string, std::string>> line_answers_;  // (reply token, Thai text); line_mu_
 
   bool busy_ = false;  // the last round was full: the worker goes again without waiting
   std::atomic<bool> stop_{false};

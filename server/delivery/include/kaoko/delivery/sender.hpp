@@ -1,5 +1,6 @@
 // One channel's gateway as the delivery room sees it: hand it a text for an address, learn whether it took it.
-// SMS through Kannel is the first (kannel_sender.cpp); LINE and a channel that dials go behind the same interface.
+// SMS through Kannel (kannel_sender.cpp) and LINE's push API (line_sender.cpp); a channel that dials goes behind the
+// same interface.
 #pragma once
 
 #include <chrono>
@@ -45,5 +46,12 @@ class Sender {
 // text is SmsText's (sms_text.hpp).
 std::unique_ptr<Sender> KannelSender(const SmsGateway& gateway, const alerting::Network& network,
                                      std::chrono::seconds timeout);
+
+// LINE's push API: POST {api_base}/v2/bot/message/push with the channel access token and X-Line-Retry-Key (the
+// row's retry key: wants_retry_key() is true); the message is LineMessage's (line.hpp). An Outgoing without a delivery
+// is an answer to a webhook event: POST /v2/bot/message/reply with `address` as the reply token, without a retry key.
+// HTTPS is verified, against `account.ca_file` when set.
+std::unique_ptr<Sender> LineSender(const LineAccount& account, const alerting::Network& network,
+                                   std::chrono::seconds timeout);
 
 }  // namespace kaoko::delivery

@@ -8,9 +8,17 @@
 #include <string_view>
 
 #include "kaoko/alerting/network.hpp"
+#include "kaoko/contract/wire.hpp"
 #include "kaoko/store/outbox.hpp"
 
 namespace kaoko::delivery {
+
+// "HH:MM" in Thailand's time (UTC+7 all year).
+std::string ThaiClock(alerting::TimePoint t);
+// The level in as few characters as a villager still reads at once (ThaiName's are for screens): "เตือนภัย".
+const char* ShortLevel(alerting::Level level);
+// Thai digits ๐..๙ as ASCII digits; everything else kept.
+std::string ArabicDigits(std::string_view text);
 
 // UCS-2 code units of UTF-8 text (Thai, digits and ASCII are each one unit).
 std::size_t Ucs2Length(std::string_view utf8);
@@ -30,6 +38,10 @@ struct ParsedReply {
   ReplyChoice choice = ReplyChoice::kYes;
   std::string code;  // four ASCII digits
 };
+// The decision a reply means: reject for no, else what the code's step asks (acknowledge, confirm, declare at the
+// code's level); id "<via>-<incident>-<code>" (a repeat is the same decision), note `note`, at `now`.
+wire::DecisionMsg ReplyDecision(const store::ReplyCode& code, ReplyChoice choice, std::string_view via,
+                                std::string_view note, alerting::TimePoint now);
 // Reads "1 4821", "14821", "ยืนยัน 4821", "รับทราบ 4821", "ประกาศ 4821", "2 4821", "ไม่ใช่ 4821", "ปฏิเสธ 4821", with
 // Thai or Arabic digits and any spaces; nullopt for anything else.
 std::optional<ParsedReply> ParseReply(std::string_view text);
