@@ -284,6 +284,7 @@ sms = 5
   expect("[delivery.ladder.watch]\nsms = -1\n", "must not be negative");
   expect("[delivery]\nnot_reached_minutes = \"soon\"\n", "not_reached_minutes");
   expect("[delivery]\nretries = 3\n", "retries");
+}
 
 namespace {
 // kMinimal with one device appended; `extra` lines go inside its table.
