@@ -45,6 +45,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case TopicKind::kCap:
       back = CapTopic(t.tambon);
       break;
+    case TopicKind::kAnnounce:
+      back = AnnounceTopic(t.tambon, t.village);
+      break;
+    case TopicKind::kDeviceSounded:
+      back = SoundedTopic(t.tambon, t.village, t.name);
+      break;
+    case TopicKind::kDeviceStatus:
+      back = DeviceStatusTopic(t.tambon, t.village, t.name);
+      break;
   }
   KAOKO_FUZZ_CHECK(back == text);
   return 0;
