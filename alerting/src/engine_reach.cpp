@@ -37,7 +37,7 @@ bool CurrentStep(const Incident& inc, ActionNeeded action) {
 }  // namespace
 
 Effects Engine::OnUnreached(std::int64_t incident, const std::string& user, ActionNeeded action,
-                            const std::vector<std::string>& also_unreached, TimePoint now) {
+                            const std::vector<std::string>& also_unreached, TimePoint now, bool every_channel_failed) {
   Effects fx;
   Incident* inc = Open(incident);
   auto pit = people_.find(user);
@@ -48,11 +48,17 @@ Effects Engine::OnUnreached(std::int64_t incident, const std::string& user, Acti
     return fx;  // they acted, or were never asked this
   }
   const Seconds within = network_->delivery.not_reached;
-  Log(*inc, now, "reach", "kaoko", "kaoko",
-      fmt::format("ติดต่อ {} ({}) ไม่ได้ทุกช่องทางภายใน {}", person.name_th, RoleTh(person.role), text::DurationTh(within)),
-      fmt::format("{} ({}) was not reached on any channel within {}", person.name_en, ToString(person.role),
-                  text::DurationEn(within)),
-      fx);
+  if (every_channel_failed) {
+    Log(*inc, now, "reach", "kaoko", "kaoko",
+        fmt::format("ติดต่อ {} ({}) ไม่ได้: ส่งไม่สำเร็จทุกช่องทาง", person.name_th, RoleTh(person.role)),
+        fmt::format("{} ({}) could not be reached: every channel failed", person.name_en, ToString(person.role)), fx);
+  } else {
+    Log(*inc, now, "reach", "kaoko", "kaoko",
+        fmt::format("ติดต่อ {} ({}) ไม่ได้ทุกช่องทางภายใน {}", person.name_th, RoleTh(person.role), text::DurationTh(within)),
+        fmt::format("{} ({}) was not reached on any channel within {}", person.name_en, ToString(person.role),
+                    text::DurationEn(within)),
+        fx);
+  }
   Touch(*inc, now, fx);
 
   // A headman not reached: the deputy is asked now, and gets their own chance to be reached.

@@ -100,6 +100,21 @@ TEST_CASE("reach: a person who acted, a step already passed, or an unknown incid
   CHECK(e.OnUnreached(id, "officer-niran", ActionNeeded::kDeclare, {}, T0() + 5min).timeline.empty());
 }
 
+TEST_CASE("reach: a headman whose every channel failed is passed over at once, and the log says why",
+          "[alerting][reach]") {
+  Network net = TonHong();
+  net.delivery.not_reached = 5min;
+  Engine e(net);
+  const auto id = OpenByReport(e);
+  Ack(e, id, T0() + 1min);
+  // A minute after he was asked: long before the wait, the SMS was refused and LINE failed.
+  Effects fx = e.OnUnreached(id, "boonmee", ActionNeeded::kConfirm, {}, T0() + 2min, /*every_channel_failed=*/true);
+  CHECK(Logged(fx, "reach", "could not be reached: every channel failed") == 1);
+  CHECK(Logged(fx, "reach", "within") == 0);
+  CHECK(Logged(fx, "escalation", "the deputy is asked now") == 1);
+  CHECK(CountNotes(fx, "suda", ActionNeeded::kConfirm) == 1);
+}
+
 TEST_CASE(
     "reminders: every interval three times, then slower, doubling up to two hours, the log keeps three lines "
     "and the count says the rest",

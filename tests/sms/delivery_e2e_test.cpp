@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -144,7 +145,9 @@ struct Village {
   std::unique_ptr<SmsRig> rig;
 
   // `phones`: kaoko-smsc's phones; `not_reached_minutes`: the network file's, in a copy of config/tonhong.toml.
-  explicit Village(std::string phones = kPhones, const char* not_reached_minutes = "5", const char* rate = "600") {
+  // `edit` changes the network file's text after that.
+  explicit Village(std::string phones = kPhones, const char* not_reached_minutes = "5", const char* rate = "600",
+                   const std::function<void(std::string&)>& edit = {}) {
     std::ofstream(broker.accounts_dir() + "/credentials.toml", std::ios::app)
         << fmt::format("\n[sms]\nusername = \"kaoko\"\npassword = \"secret\"\ncallback_token = \"{}\"\n", kToken);
     std::stringstream network;
@@ -153,6 +156,7 @@ struct Village {
     const std::string key = "not_reached_minutes = 5";
     REQUIRE(text.find(key) != std::string::npos);
     text.replace(text.find(key), key.size(), std::string("not_reached_minutes = ") + not_reached_minutes);
+    if (edit) edit(text);
     std::ofstream(dir.path() + "/network.toml") << text;
     kaoko = std::make_unique<ServiceProcess>(
         broker, dir.path() + "/kaoko.db",
@@ -359,6 +363,46 @@ TEST_CASE("delivery e2e: a headman whose phone is off is not reached, and the de
   REQUIRE(boonmee);
   CHECK(boonmee->sent);
   CHECK_FALSE(boonmee->delivered);
+}
+
+TEST_CASE(
+    "delivery e2e: the network refuses the headman's SMS - his delivery fails with the network's reason and the "
+    "deputy is asked at once, without waiting for the not-reached minutes",
+    "[integration][sms]") {
+  std::string phones = kPhones;
+  const std::string on = "number = \"+66810000105\"\nname = \"headman Boonmee\"\ndoes = \"deliver\"";
+  REQUIRE(phones.find(on) != std::string::npos);
+  phones.replace(phones.find(on), on.size(),
+                 "number = \"+66810000105\"\nname = \"headman Boonmee\"\ndoes = \"barred\"");
+  // SMS is the only channel he has here: when it fails, nothing else can reach him.
+  Village v(phones, "5", "600", [](std::string& text) {
+    const std::string contacts =
+        R"(contacts = [{ channel = "sms", number = "+66810000105", consent = 2026-06-01 }, { channel = "line", )"
+        R"(consent = 2026-06-01 }, { channel = "web", consent = 2026-06-01 }])";
+    REQUIRE(text.find(contacts) != std::string::npos);
+    text.replace(text.find(contacts), contacts.size(),
+                 R"(contacts = [{ channel = "sms", number = "+66810000105", consent = 2026-06-01 }])");
+  });
+  const auto start = std::chrono::steady_clock::now();
+  v.Report();
+  const std::string ask = WaitForText(*v.rig, kPrasert, "โปรดรับทราบ");
+  INFO(v.Context());
+  REQUIRE_FALSE(ask.empty());
+  v.rig->Control(fmt::format("reply {} 1 {}", kPrasert, CodeIn(ask)));
+  // The five minutes are far off: Suda is asked because the network refused Boonmee's SMS.
+  const std::string asked = WaitForText(*v.rig, "+66810000106", "โปรดยืนยันน้ำท่วม", 60s);
+  REQUIRE_FALSE(asked.empty());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::minutes(2));
+  const std::string timeline = v.Incident().dump();
+  CHECK(timeline.find("could not be reached: every channel failed") != std::string::npos);
+  CHECK(timeline.find("the deputy is asked now") != std::string::npos);
+  auto boonmee = Of(Deliveries(v.dir.path() + "/kaoko.db"), "boonmee");
+  REQUIRE(boonmee);
+  CHECK(boonmee->state == "failed");
+  CHECK(boonmee->reason.find("the phone network reported a refusal") != std::string::npos);
+  CHECK(v.rig->Control("inbox +66810000105")["messages"].empty());
+  const std::string metrics = v.kaoko->Get("/metrics").body;
+  CHECK(metrics.find("kaoko_sms_reports_total{result=\"failed\"} 1") != std::string::npos);
 }
 
 TEST_CASE(

@@ -203,9 +203,9 @@ class ServiceImpl : public Service {
     delivery_ = std::move(*made_delivery);
     // People asked to act whom no channel reached: the engine passes them over (Engine::OnUnreached).
     delivery_->SetUnreached([this](std::int64_t incident, const std::string& user, alerting::ActionNeeded action,
-                                   const std::vector<std::string>& others) {
+                                   const std::vector<std::string>& others, bool every_channel_failed) {
       auto error = core_->Command([&](alerting::Engine& engine, wire::TimePoint now) {
-        return engine.OnUnreached(incident, user, action, others, now);
+        return engine.OnUnreached(incident, user, action, others, now, every_channel_failed);
       });
       return !error.has_value();
     });

@@ -294,16 +294,17 @@ int Outbox::PullForward(std::string_view notification, std::string_view person, 
 }
 
 std::vector<UnreachedPerson> Outbox::Unreached(TimePoint asked_before, TimePoint since) {
-  Stmt q(
-      Connection::Of(store_),
-      "SELECT d.incident, d.person, m.action, min(d.queued_at) FROM deliveries d "
-      "JOIN delivery_messages m ON m.notification = d.notification "
-      "WHERE d.queued_at >= ?2 AND m.action != 'none' "
-      "AND NOT EXISTS (SELECT 1 FROM unreached u WHERE u.incident = d.incident AND u.person = d.person "
-      "AND u.action = m.action) "
-      "GROUP BY d.incident, d.person, m.action "
-      "HAVING min(d.queued_at) <= ?1 AND max(d.state IN ('delivered', 'seen', 'acted') OR d.delivered_at IS NOT NULL "
-      "OR d.seen_at IS NOT NULL) = 0");
+  Stmt q(Connection::Of(store_),
+         "SELECT d.incident, d.person, m.action, min(d.queued_at), "
+         "sum(d.state NOT IN ('failed', 'expired')) = 0 FROM deliveries d "
+         "JOIN delivery_messages m ON m.notification = d.notification "
+         "WHERE d.queued_at >= ?2 AND m.action != 'none' "
+         "AND NOT EXISTS (SELECT 1 FROM unreached u WHERE u.incident = d.incident AND u.person = d.person "
+         "AND u.action = m.action) "
+         "GROUP BY d.incident, d.person, m.action "
+         "HAVING (min(d.queued_at) <= ?1 OR sum(d.state NOT IN ('failed', 'expired')) = 0) AND max(d.state IN "
+         "('delivered', 'seen', 'acted') OR d.delivered_at IS NOT NULL "
+         "OR d.seen_at IS NOT NULL) = 0");
   q.Bind(1, Ms(asked_before)).Bind(2, Ms(since));
   std::vector<UnreachedPerson> out;
   while (q.Step()) {
@@ -312,6 +313,7 @@ std::vector<UnreachedPerson> Outbox::Unreached(TimePoint asked_before, TimePoint
     u.person = q.Text(1);
     u.action = alerting::ParseActionNeeded(q.View(2)).value_or(alerting::ActionNeeded::kNone);
     u.first_queued = FromMs(q.Int(3));
+    u.every_channel_failed = q.Int(4) != 0;
     out.push_back(std::move(u));
   }
   return out;

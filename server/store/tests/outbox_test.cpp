@@ -327,3 +327,35 @@ TEST_CASE("outbox: people asked to act with nothing delivered in time are found 
   CHECK(box.Unreached(T("2026-12-07T02:06:00Z"), since).empty());  // told once
   CHECK(box.UnreachedOf(7, alerting::ActionNeeded::kConfirm) == std::vector<std::string>{"boonmee"});
 }
+
+TEST_CASE("outbox: a person whose every delivery failed is found at once, not after the wait", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  store::DeliveryMessage m;
+  m.notification = "n-1";
+  m.incident = 7;
+  m.village = "kaoko";
+  m.action = alerting::ActionNeeded::kConfirm;
+  box.Remember(m);
+  const auto sms = box.Queue(Row("n-1", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  const auto line = box.Queue(Row("n-1", "boonmee", Channel::kLine, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  const auto before_wait = T("2026-12-07T01:55:00Z");  // asked 2 s ago, with a 5-minute wait: not yet
+  const auto since = T("2026-12-06T02:00:00Z");
+  REQUIRE(box.Move(sms, DeliveryState::kFailed, T("2026-12-07T02:00:01Z"), "refused by the network"));
+  CHECK(box.Unreached(before_wait, since).empty());  // LINE may still reach him
+  REQUIRE(box.Move(line, DeliveryState::kFailed, T("2026-12-07T02:00:02Z"), "LINE answered 400"));
+  auto found = box.Unreached(before_wait, since);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].person == "boonmee");
+  CHECK(found[0].every_channel_failed);
+  // Found after the wait with one channel still open: not every channel failed.
+  box.Queue(Row("n-1", "suda", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  auto later = box.Unreached(T("2026-12-07T02:05:00Z"), since);
+  bool suda = false;
+  for (const auto& u : later) {
+    if (u.person == "suda") suda = !u.every_channel_failed;
+  }
+  CHECK(suda);
+}

@@ -75,9 +75,11 @@ class Engine {
   // found so for the same step. The chain moves on now instead of waiting for the deadline, and the log says why: a
   // headman not reached → the deputy is asked at once; everyone of the step not reached → the step times out now
   // (committee → headman, headman and deputy → the TAO). Nothing when the person has acted or the step has passed
-  // (engine_reach.cpp).
+  // (engine_reach.cpp). `every_channel_failed`: found before the wait was over, because every delivery to the person
+  // failed (the log says so instead of naming the wait).
   [[nodiscard]] Effects OnUnreached(std::int64_t incident, const std::string& user, ActionNeeded action,
-                                    const std::vector<std::string>& also_unreached, TimePoint now);
+                                    const std::vector<std::string>& also_unreached, TimePoint now,
+                                    bool every_channel_failed = false);
   // Fires every deadline, reminder, offline check, silence end and auto-resolve due at or before `now`.
   [[nodiscard]] Effects Advance(TimePoint now);
   // Puts a station under maintenance until `until` (until <= now lifts it): its readings raise nothing and its

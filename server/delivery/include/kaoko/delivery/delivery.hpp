@@ -96,10 +96,10 @@ struct LineLinkCode {
   std::string code;  // six digits
   alerting::TimePoint expires;
 };
-// Tells the chain that a person asked to act was not reached on any channel (alerting::Engine::OnUnreached); true
-// once the core has taken it (it is then not told again).
+// Tells the chain that a person asked to act was not reached on any channel (alerting::Engine::OnUnreached), within
+// the network's wait or, sooner, because every channel failed; true once the core has taken it (then not told again).
 using UnreachedFn = std::function<bool(std::int64_t incident, const std::string& user, alerting::ActionNeeded action,
-                                       const std::vector<std::string>& also_unreached)>;
+                                       const std::vector<std::string>& also_unreached, bool every_channel_failed)>;
 
 class Sender;
 struct SendResult;

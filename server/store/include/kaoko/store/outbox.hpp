@@ -71,6 +71,7 @@ struct UnreachedPerson {
   std::string person;
   alerting::ActionNeeded action = alerting::ActionNeeded::kNone;
   TimePoint first_queued{};
+  bool every_channel_failed = false;  // found before the wait was over: every delivery ended failed or expired
 };
 
 class Outbox {
@@ -112,7 +113,9 @@ class Outbox {
   // waiting. Returns how many moved forward.
   int PullForward(std::string_view notification, std::string_view person, TimePoint now);
   // People asked to act (ack, confirm, declare) whose deliveries for that step were all queued at or before
-  // `asked_before` and since `since`, with none delivered, seen or acted on, and not reported yet (MarkUnreached).
+  // `asked_before` and since `since`, with none delivered, seen or acted on, and not reported yet (MarkUnreached);
+  // and, without waiting for `asked_before`, those whose every delivery of the step already failed or expired (a
+  // wrong number, a blocked account: no receipt will ever come).
   std::vector<UnreachedPerson> Unreached(TimePoint asked_before, TimePoint since);
   // Who else of `incident` was found not reached for `action` (reported before).
   std::vector<std::string> UnreachedOf(std::int64_t incident, alerting::ActionNeeded action);
