@@ -312,10 +312,11 @@ Result<AccountSet> MergeNetwork(const alerting::Network& network, const std::opt
   }
   // The network file loader refuses these ids already (config::ReservedId); checked again here so that no other way
   // to a Network (a test, a future loader) can make kaoko-admin write an account file it cannot read back.
-  for (std::size_t i = 1; i < set.accounts.size(); ++i) {
-    if (auto why = config::ReservedId(set.accounts[i].id)) {
+  for (const Account& a : set.accounts) {
+    if (a.role == AccountRole::kService) continue;
+    if (auto why = config::ReservedId(a.id)) {
       return MakeError("reserved_account", fmt::format("the network file's {} '{}' cannot have an account: {}",
-                                                       ToString(set.accounts[i].role), set.accounts[i].id, *why));
+                                                       ToString(a.role), a.id, *why));
     }
   }
   if (auto e = DuplicateAccount(set)) return *e;
@@ -365,7 +366,10 @@ Result<Account> AddAccount(AccountSet& set, Account account) {
     if (auto e = CheckPassword(account.password)) return *e;
   }
   if (Account* old = set.Find(account.id)) {
-    if (old->from_network && old->role != account.role) {
+    // A person may become a TAO officer by hand (or back); a station or device of the network file keeps its role, and
+    // nothing of the network file becomes a bridge or the service: the next `accounts` run would write both.
+    const auto person = [](AccountRole r) { return r == AccountRole::kPerson || r == AccountRole::kTao; };
+    if (old->from_network && old->role != account.role && !(person(old->role) && person(account.role))) {
       return MakeError("bad_user", fmt::format("'{}' is a {} of the network file; a {} needs a name of its own",
                                                account.id, ToString(old->role), ToString(account.role)));
     }
