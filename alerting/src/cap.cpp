@@ -94,18 +94,53 @@ void Element(std::string& out, int indent, std::string_view name, std::string_vi
   fmt::format_to(std::back_inserter(out), "<{}>{}</{}>\n", name, XmlEscape(value), name);
 }
 
-void Info(std::string& out, const Network& net, const Incident& inc, bool thai, TimePoint now) {
+std::string Sender(const Network& net) { return fmt::format("kaoko@{}", net.tambon); }
+
+std::string MessageId(const Network& net, const Incident& inc, std::uint64_t revision) {
+  return fmt::format("kaoko-{}-incident-{}-{}", net.tambon, inc.id, revision);
+}
+
+// The incident's message before the one the document shows (Incident::cap_*): the last issued one, or, when the
+// current revision is issued already, the one before it. Empty for the incident's first message.
+std::string PreviousMessage(const Network& net, const Incident& inc) {
+  const bool issued = inc.cap_revision == inc.revision;
+  const std::uint64_t rev = issued ? inc.cap_previous_revision : inc.cap_revision;
+  const TimePoint sent = issued ? inc.cap_previous_sent : inc.cap_sent;
+  if (rev == 0) return {};
+  return fmt::format("{},{},{}", Sender(net), MessageId(net, inc, rev), text::CapTime(sent));
+}
+
+// A rejected incident was a false alarm: its earlier messages are cancelled. A resolved one was real and is over:
+// an Update with urgency Past and responseType AllClear (docs/cap.md says why).
+bool Cancelled(const Incident& inc) { return inc.stage == Stage::kRejected; }
+
+// (A Cancel names what it cancels: an incident rejected before its first message went out has nothing to cancel.)
+const char* MsgType(const Network& net, const Incident& inc) {
+  if (PreviousMessage(net, inc).empty()) return "Alert";
+  return Cancelled(inc) ? "Cancel" : "Update";
+}
+
+void Info(std::string& out, const Network& net, const Incident& inc, bool thai) {
   const Village* v = net.FindVillage(inc.village);
-  const LevelCap lc = CapOf(inc.level);
+  LevelCap lc = CapOf(inc.level);
+  const bool over = IsClosed(inc.stage);
+  if (over) {
+    lc.urgency = "Past";
+    lc.response = Cancelled(inc) ? "None" : "AllClear";
+    lc.instruction_th = Cancelled(inc) ? "ยกเลิกการแจ้งเตือนนี้: ไม่มีน้ำท่วมตามที่แจ้ง" : "เหตุการณ์ยุติแล้ว ติดตามประกาศของหมู่บ้านต่อไป";
+    lc.instruction_en = Cancelled(inc) ? "This alert is cancelled: there is no flood as reported."
+                                       : "The incident is over; follow the village's announcements.";
+  }
   out += "  <info>\n";
   Element(out, 4, "language", thai ? "th-TH" : "en-US");
   Element(out, 4, "category", "Met");  // CAP 1.2: "Met - Meteorological (inc. flood)"
   Element(out, 4, "event", thai ? "อุทกภัย" : "Flood");
   Element(out, 4, "responseType", lc.response);
-  const bool arriving = inc.expected_arrival && *inc.expected_arrival > now;
-  Element(out, 4, "urgency", arriving && inc.level == Level::kWatch ? "Expected" : lc.urgency);
+  // As of this message (its revision's time, not the time it is rendered): one message, one content.
+  const bool arriving = inc.expected_arrival && *inc.expected_arrival > inc.updated;
+  Element(out, 4, "urgency", !over && arriving && inc.level == Level::kWatch ? "Expected" : lc.urgency);
   Element(out, 4, "severity", lc.severity);
-  Element(out, 4, "certainty", CertaintyOf(inc));
+  Element(out, 4, "certainty", Cancelled(inc) ? "Unlikely" : CertaintyOf(inc));
   out += "    <eventCode>\n";
   Element(out, 6, "valueName", "kaoko-level");
   Element(out, 6, "value", ToString(inc.level));
@@ -123,6 +158,7 @@ void Info(std::string& out, const Network& net, const Incident& inc, bool thai, 
     if (inc.rejection_noted) desc += " ผู้ใหญ่บ้านปฏิเสธ แต่สถานียังวัดน้ำสูง";
     if (inc.corroborations > 0) desc += fmt::format(" มีแหล่งข้อมูลยืนยันตรงกัน {} ครั้ง", inc.corroborations);
     if (inc.expected_arrival) desc += fmt::format(" น้ำคาดว่าถึงประมาณ {} น.", text::ThaiClock(*inc.expected_arrival));
+    if (inc.tao_overdue && !over) desc += " อบต. ยังไม่ตัดสินใจเกินกำหนดเวลา";
   } else {
     desc = fmt::format("Level {}; status: {}", ToString(inc.level), StageEn(inc.stage));
     if (inc.unconfirmed) desc += " (not confirmed by the village)";
@@ -131,6 +167,7 @@ void Info(std::string& out, const Network& net, const Incident& inc, bool thai, 
     if (inc.expected_arrival) {
       desc += fmt::format("; the flood wave is expected about {} Thai time", text::ThaiClock(*inc.expected_arrival));
     }
+    if (inc.tao_overdue && !over) desc += "; the TAO has not decided within its deadline (overdue)";
   }
   Element(out, 4, "description", desc);
   Element(out, 4, "instruction", thai ? lc.instruction_th : lc.instruction_en);
@@ -142,6 +179,16 @@ void Info(std::string& out, const Network& net, const Incident& inc, bool thai, 
   Element(out, 6, "valueName", "kaoko-stage");
   Element(out, 6, "value", ToString(inc.stage));
   out += "    </parameter>\n";
+  out += "    <parameter>\n";  // this incident's message, which a document of several incidents carries
+  Element(out, 6, "valueName", "kaoko-message");
+  Element(out, 6, "value", MessageId(net, inc, inc.revision));
+  out += "    </parameter>\n";
+  if (inc.tao_overdue) {
+    out += "    <parameter>\n";
+    Element(out, 6, "valueName", "kaoko-tao-overdue");
+    Element(out, 6, "value", "true");
+    out += "    </parameter>\n";
+  }
   out += "    <area>\n";
   if (thai) {
     Element(
@@ -213,13 +260,36 @@ std::string Render(const Network& network, const std::vector<const Incident*>& i
   out.reserve(2048 + floods.size() * 3000);
   out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">\n";
-  Element(out, 2, "identifier",
-          floods.empty() ? fmt::format("kaoko-{}-none-{}", network.tambon, text::CapTime(sent).substr(0, 19))
-                         : fmt::format("kaoko-{}-{:016x}", network.tambon, hash));
-  Element(out, 2, "sender", fmt::format("kaoko@{}", network.tambon));
+  // One incident, all of it: the document is that incident's own message. Several (or a part): a message of the
+  // tambon that carries each incident's current message (its <info> names it) and references their previous ones.
+  const bool single = floods.size() == 1 && omitted == 0;
+  std::string identifier;
+  const char* msg_type = "Alert";
+  std::string references;
+  if (floods.empty()) {
+    identifier = fmt::format("kaoko-{}-none-{}", network.tambon, text::CapTime(sent).substr(0, 19));
+  } else if (single) {
+    identifier = MessageId(network, *floods.front(), floods.front()->revision);
+    msg_type = MsgType(network, *floods.front());
+    references = PreviousMessage(network, *floods.front());
+  } else {
+    identifier = fmt::format("kaoko-{}-{:016x}", network.tambon, hash);
+    const bool all_cancelled = std::all_of(floods.begin(), floods.end(), [&](const Incident* i) {
+      return std::string_view(MsgType(network, *i)) == "Cancel";
+    });
+    for (const Incident* inc : floods) {
+      const std::string previous = PreviousMessage(network, *inc);
+      if (previous.empty()) continue;
+      if (!references.empty()) references += ' ';
+      references += previous;
+    }
+    msg_type = all_cancelled ? "Cancel" : references.empty() ? "Alert" : "Update";
+  }
+  Element(out, 2, "identifier", identifier);
+  Element(out, 2, "sender", Sender(network));
   Element(out, 2, "sent", text::CapTime(sent));
   Element(out, 2, "status", exercise ? "Exercise" : "Actual");
-  Element(out, 2, "msgType", "Alert");
+  Element(out, 2, "msgType", msg_type);
   Element(out, 2, "scope", "Public");
   if (floods.empty()) {
     Element(out, 2, "note",
@@ -236,6 +306,7 @@ std::string Render(const Network& network, const std::vector<const Incident*>& i
           floods.size(), total, floods.size(), total);
     }
     if (!note.empty()) Element(out, 2, "note", note);
+    if (!references.empty()) Element(out, 2, "references", references);
     std::string ids;
     for (const Incident* inc : floods) {
       if (!ids.empty()) ids += ' ';
@@ -243,8 +314,8 @@ std::string Render(const Network& network, const std::vector<const Incident*>& i
     }
     Element(out, 2, "incidents", ids);
     for (const Incident* inc : floods) {
-      Info(out, network, *inc, true, now);
-      Info(out, network, *inc, false, now);
+      Info(out, network, *inc, true);
+      Info(out, network, *inc, false);
     }
   }
   out += "</alert>\n";

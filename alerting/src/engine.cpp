@@ -556,6 +556,7 @@ void Engine::Close(Incident& inc, Stage stage, std::string actor, std::string vi
   }
   auto node = open_.extract(id);
   closed_.insert(std::move(node));
+  if (flood) cap_farewell_.push_back(id);  // its last CAP message (Cancel or all-clear) goes out once (cap.hpp)
   while (closed_.size() > options_.closed_capacity) closed_.erase(closed_.begin());
   if (flood) {
     // The village shows normal with the closing stage, unless another incident (a drill) is still open.
@@ -1151,6 +1152,7 @@ void Engine::AdvanceIncident(Incident& inc, TimePoint now, Effects& fx) {
 
 Effects Engine::Advance(TimePoint now) {
   Effects fx;
+  DropCapFarewells(now, fx);
   // The stations are scanned only when one of them may be due (station_deadline_ is a lower bound of their
   // deadlines): with many stations a scan per batch would cost more than the readings.
   const bool scan = stations_unwatched_ || now >= station_deadline_;
@@ -1197,7 +1199,36 @@ Effects Engine::Advance(TimePoint now) {
     if (Incident* inc = Open(id)) AdvanceIncident(*inc, now, fx);
   }
   AdvanceTowers(now, fx);  // device answers overdue (tower_watch.cpp)
+  IssueCap();
   return fx;
+}
+
+// A closed flood incident stays in the CAP document for the batch it closed in (its Cancel or all-clear is published
+// once), and leaves it a second later: the document then no longer lists it.
+void Engine::DropCapFarewells(TimePoint now, Effects& fx) {
+  const auto before = cap_farewell_.size();
+  std::erase_if(cap_farewell_, [&](std::int64_t id) {
+    auto it = closed_.find(id);
+    return it == closed_.end() || !it->second.closed || now >= *it->second.closed + kCapFarewell;
+  });
+  if (cap_farewell_.size() != before) fx.cap_changed = true;
+}
+
+// Every flood incident changed since its last CAP message gets its next message now: the batch of inputs is done, so
+// this revision is the one the document shows (cap.hpp); what came before it is its `references`.
+void Engine::IssueCap() {
+  auto issue = [&](Incident& inc) {
+    if (inc.kind != IncidentKind::kFlood || inc.cap_revision == inc.revision) return;
+    inc.cap_previous_revision = inc.cap_revision;
+    inc.cap_previous_sent = inc.cap_sent;
+    inc.cap_revision = inc.revision;
+    inc.cap_sent = inc.updated;
+    PushUnique(dirty_incidents_, inc.id);
+  };
+  for (auto& [id, inc] : open_) issue(inc);
+  for (std::int64_t id : cap_farewell_) {
+    if (auto it = closed_.find(id); it != closed_.end()) issue(it->second);
+  }
 }
 
 std::optional<TimePoint> Engine::NextDeadline() const {
@@ -1219,6 +1250,10 @@ std::optional<TimePoint> Engine::NextDeadline() const {
   // The stations' deadlines (silence ends, offline checks), as a lower bound kept up to date by every input.
   if (station_deadline_ != TimePoint::max()) consider(station_deadline_);
   consider(towers_.NextDeadline());  // device answers (tower_watch.cpp)
+  for (std::int64_t id : cap_farewell_) {
+    if (auto it = closed_.find(id); it != closed_.end() && it->second.closed)
+      consider(*it->second.closed + kCapFarewell);
+  }
   return next;
 }
 
@@ -1363,6 +1398,9 @@ std::string Engine::Cap(TimePoint now, std::size_t max_bytes, std::size_t* omitt
     if (inc.kind != IncidentKind::kFlood) continue;
     (inc.exercise ? drills : real).push_back(&inc);
   }
+  for (std::int64_t id : cap_farewell_) {
+    if (auto it = closed_.find(id); it != closed_.end()) (it->second.exercise ? drills : real).push_back(&it->second);
+  }
   return RenderCapBounded(*network_, real.empty() ? drills : real, now, max_bytes, omitted, whole);
 }
 
@@ -1442,6 +1480,7 @@ void Engine::ImportState(EngineState state) {
   next_notification_ = std::max<std::int64_t>(state.next_notification, 1);
   open_.clear();
   closed_.clear();
+  cap_farewell_.clear();
   village_flood_.clear();
   village_drill_.clear();
   for (Incident& inc : state.incidents) {

@@ -107,7 +107,7 @@ Effects Engine::OnUnreached(std::int64_t incident, const std::string& user, Acti
       inc->tao_overdue = true;
       Log(*inc, now, "escalation", "kaoko", "kaoko", "ติดต่อเจ้าหน้าที่ อบต. ไม่ได้สักคน: แจ้งอำเภอผ่าน CAP",
           "no TAO officer could be reached: CAP carries the incident to the district", fx);
-      fx.cap_changed = true;
+      Touch(*inc, now, fx);  // a new revision: stored, and a new CAP message (an Update that says so)
       break;
     default:
       break;

@@ -1,5 +1,7 @@
 // Writes sample CAP documents for the schema check (ctest alerting_cap_schema): no incident, a declared critical
-// incident with Thai text, and a drill. Usage: alerting_cap_sample <output-dir>
+// incident with Thai text, a drill, and every message of an incident's lifecycle (cap.hpp): its Alert, an Update
+// with references and an overdue TAO, its all-clear (Update, urgency Past), a Cancel, and a document of two
+// incidents that references both. Usage: alerting_cap_sample <output-dir>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -36,6 +38,44 @@ int main(int argc, char** argv) {
       MakeDecision("officer-niran", "d-1", "kaoko", id, DecisionAction::kDeclare, T0() + 5min, Level::kCritical),
       T0() + 5min);
   ok = Write(dir + "/cap-declared.xml", real.Cap(T0() + 5min)) && ok;
+
+  // The lifecycle, as the server publishes it: Advance after each batch (it issues the messages), then Cap.
+  Engine life(net);
+  const std::int64_t a =
+      *life.OnReport(MakeReport("somchai", "r-1", "kaoko", Level::kWarning, T0()), T0()).receipts.at(0).incident;
+  (void)life.Advance(T0());
+  ok = Write(dir + "/cap-alert.xml", life.Cap(T0())) && ok;
+  (void)life.OnDecision(MakeDecision("prasert", "d-1", "kaoko", a, DecisionAction::kAck, T0() + 1min), T0() + 1min);
+  (void)life.Advance(T0() + 1min);
+  ok = Write(dir + "/cap-update.xml", life.Cap(T0() + 1min)) && ok;
+  const std::int64_t b = *life.OnReport(MakeReport("anan", "r-2", "huaiphan", Level::kWatch, T0() + 2min), T0() + 2min)
+                              .receipts.at(0)
+                              .incident;
+  (void)life.Advance(T0() + 2min);
+  (void)life.OnDecision(MakeDecision("boonmee", "d-2", "kaoko", a, DecisionAction::kConfirm, T0() + 3min), T0() + 3min);
+  (void)life.Advance(T0() + 3min);
+  ok = Write(dir + "/cap-two.xml", life.Cap(T0() + 3min)) && ok;
+  (void)life.Advance(T0() + 3h);  // the TAO's deadline passes: tao_overdue
+  ok = Write(dir + "/cap-overdue.xml", life.Cap(T0() + 3h)) && ok;
+  (void)life.OnDecision(MakeDecision("chaiwat", "d-3", "huaiphan", b, DecisionAction::kReject, T0() + 3h), T0() + 3h);
+  (void)life.OnDecision(MakeDecision("officer-niran", "d-4", "kaoko", a, DecisionAction::kAllClear, T0() + 3h),
+                        T0() + 3h);
+  (void)life.Advance(T0() + 3h);
+  ok = Write(dir + "/cap-ended.xml", life.Cap(T0() + 3h)) && ok;
+
+  Engine cancel(net);
+  const std::int64_t c =
+      *cancel.OnReport(MakeReport("somchai", "r-1", "kaoko", Level::kWatch, T0()), T0()).receipts.at(0).incident;
+  (void)cancel.Advance(T0());
+  (void)cancel.OnDecision(MakeDecision("boonmee", "d-1", "kaoko", c, DecisionAction::kReject, T0() + 1min),
+                          T0() + 1min);
+  (void)cancel.Advance(T0() + 1min);
+  const std::string cancelled = cancel.Cap(T0() + 1min);
+  if (cancelled.find("<msgType>Cancel</msgType>") == std::string::npos) {
+    std::cerr << "the rejected incident's document is not a Cancel:\n" << cancelled;
+    ok = false;
+  }
+  ok = Write(dir + "/cap-cancel.xml", cancelled) && ok;
 
   Engine drill(net);
   (void)drill.StartDrill("thonhong", "officer-pim", T0(), Level::kWarning);

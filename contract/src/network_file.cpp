@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -183,6 +184,13 @@ alerting::Village ReadVillage(const TomlReader& r, const toml::table* v, std::un
   return village;
 }
 
+// Fails at `id_node` when `id` is reserved (ReservedId); `what` is "station", "person" or "device".
+void CheckReserved(const TomlReader& r, const toml::node* id_node, std::string_view id, std::string_view what) {
+  if (auto why = ReservedId(id)) {
+    r.Fail(id_node->source(), fmt::format("{} id '{}' is reserved: {}; choose another id", what, id, *why));
+  }
+}
+
 // `ids` holds the station and person ids so far: they share the broker's user-name space.
 alerting::Station ReadStation(const TomlReader& r, const toml::table* s, const Network& net,
                               std::set<std::string>* ids) {
@@ -194,6 +202,7 @@ alerting::Station ReadStation(const TomlReader& r, const toml::table* s, const N
   alerting::Station st;
   st.id = Id(r, *s, "a [[stations]] entry");
   std::string ctx = fmt::format("station '{}'", st.id);
+  CheckReserved(r, s->get("id"), st.id, "station");
   if (!ids->insert(st.id).second) r.Fail(s->get("id")->source(), fmt::format("'{}' is used twice", st.id));
   st.village = r.RequiredStr(*s, "village", ctx);
   if (!net.FindVillage(st.village)) {
@@ -318,8 +327,7 @@ alerting::Person ReadPerson(const TomlReader& r, const toml::table* p, const Net
   alerting::Person person;
   person.id = Id(r, *p, "a [[people]] entry");
   std::string ctx = fmt::format("person '{}'", person.id);
-  if (person.id == "kaoko")
-    r.Fail(p->get("id")->source(), "'kaoko' is the service's own account and cannot be a person");
+  CheckReserved(r, p->get("id"), person.id, "person");
   if (!ids->insert(person.id).second)
     r.Fail(p->get("id")->source(),
            fmt::format("'{}' is used twice (station and person ids share the broker's user names)", person.id));
@@ -357,7 +365,7 @@ alerting::Device ReadDevice(const TomlReader& r, const toml::table* d, const Net
   alerting::Device dev;
   dev.id = Id(r, *d, "a [[devices]] entry");
   const std::string ctx = fmt::format("device '{}'", dev.id);
-  if (dev.id == "kaoko") r.Fail(d->get("id")->source(), "'kaoko' is the service's own account and cannot be a device");
+  CheckReserved(r, d->get("id"), dev.id, "device");
   if (!ids->insert(dev.id).second)
     r.Fail(d->get("id")->source(),
            fmt::format("'{}' is used twice (station, person and device ids share the broker's user names)", dev.id));
@@ -423,6 +431,20 @@ bool IsIdentifier(std::string_view text) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
   }
   return true;
+}
+
+std::optional<std::string> ReservedId(std::string_view id) {
+  if (id == "kaoko") return std::string("'kaoko' is the service's own broker account (kaoko-admin writes it)");
+  if (id.starts_with("edge-")) {
+    return fmt::format(
+        "'{}' starts with 'edge-', the names of the edge boxes' bridge accounts at the TAO's broker and of their "
+        "nodes in the tier topics (edge-<village>, docs/tiers.md)",
+        id);
+  }
+  if (id == "province") {
+    return std::string("'province' is the province tier's node name in the tier topics (docs/tiers.md)");
+  }
+  return std::nullopt;
 }
 
 Result<alerting::Network> ParseNetwork(std::string_view text, const std::string& name) {

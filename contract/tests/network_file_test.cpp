@@ -356,3 +356,40 @@ TEST_CASE("config: a wrong device names the file, the line and the reason", "[co
   SECTION("answer_seconds too long") { expect(WithDevice("answer_seconds = 86400\n"), "38", "between 1 and 3600"); }
   SECTION("unknown key") { expect(WithDevice("volume = 11\n"), "38", "unknown key 'volume'"); }
 }
+
+TEST_CASE(
+    "config: a station, person or device named like the service, a bridge or a tier is refused with line and "
+    "reason",
+    "[config][reserved]") {
+  auto expect = [](const std::string& text, const std::string& line, const std::string& fragment) {
+    auto net = ParseNetwork(text, "bad.toml");
+    REQUIRE_FALSE(net.ok());
+    INFO(net.error().reason);
+    CHECK(net.error().reason.rfind("bad.toml:" + line + ":", 0) == 0);
+    CHECK(net.error().reason.find(fragment) != std::string::npos);
+  };
+  // kMinimal: the station's id on line 16, the watcher's on line 24; WithDevice's device id on line 33.
+  SECTION("a station named like the service") {
+    expect(Replace(kMinimal, "id = \"s1\"", "id = \"kaoko\""), "16", "service's own broker account");
+  }
+  SECTION("a station named like an edge box's bridge") {
+    expect(Replace(kMinimal, "id = \"s1\"", "id = \"edge-up\""), "16", "bridge accounts");
+  }
+  SECTION("a station named like the province's node") {
+    expect(Replace(kMinimal, "id = \"s1\"", "id = \"province\""), "16", "province tier");
+  }
+  SECTION("a person named like the service") {
+    expect(Replace(kMinimal, "id = \"w1\"", "id = \"kaoko\""), "24", "person id 'kaoko' is reserved");
+  }
+  SECTION("a person named like a bridge, even of a village the file does not list") {
+    expect(Replace(kMinimal, "id = \"w1\"", "id = \"edge-elsewhere\""), "24", "edge-<village>");
+  }
+  SECTION("a device named like the service") { expect(WithDevice("", "kaoko"), "33", "device id 'kaoko' is reserved"); }
+  SECTION("a device named like a bridge") { expect(WithDevice("", "edge-down"), "33", "bridge accounts"); }
+  SECTION("the reason names what uses it") {
+    CHECK(kaoko::config::ReservedId("kaoko").value().find("service") != std::string::npos);
+    CHECK(kaoko::config::ReservedId("edge-kaoko").value().find("docs/tiers.md") != std::string::npos);
+    CHECK_FALSE(kaoko::config::ReservedId("edgewater").has_value());
+    CHECK_FALSE(kaoko::config::ReservedId("kaoko-bridge").has_value());  // the shipped station at the bridge
+  }
+}

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "flood_support.hpp"
@@ -195,6 +196,45 @@ TEST_CASE(
       CHECK(seen.find(a) == std::string::npos);
       if (a.starts_with("+66")) CHECK(seen.find("0" + a.substr(3)) == std::string::npos);  // nor as dialled locally
     }
+  }
+  {
+    // CAP's thread (docs/protocol.md, "One incident's thread"): a district system reading the topic can follow every
+    // incident by <references>: each names a message this reader received before, either a document
+    // (sender,identifier,sent) or an incident's message carried in a document of several (its kaoko-message).
+    auto tag = [](const std::string& xml, const std::string& name, std::size_t from = 0) {
+      const std::string open = "<" + name + ">";
+      const auto at = xml.find(open, from);
+      if (at == std::string::npos) return std::string();
+      const auto begin = at + open.size();
+      return xml.substr(begin, xml.find("</" + name + ">", begin) - begin);
+    };
+    std::set<std::string> documents;                   // sender,identifier,sent
+    std::set<std::string> messages;                    // identifiers: documents and the incident messages they carry
+    std::map<std::string, std::string> by_identifier;  // a message sent again is the same message, never another
+    std::map<std::string, int> types;
+    for (const auto& m : tao.Received()) {
+      if (!m.topic.ends_with("/cap")) continue;
+      const std::string& xml = m.payload;
+      INFO(xml);
+      const std::string identifier = tag(xml, "identifier");
+      CHECK(by_identifier.emplace(identifier, xml).first->second == xml);
+      documents.insert(tag(xml, "sender") + "," + identifier + "," + tag(xml, "sent"));
+      ++types[tag(xml, "msgType")];
+      std::stringstream refs(tag(xml, "references"));
+      for (std::string ref; refs >> ref;) {
+        INFO("reference " << ref);
+        const auto first = ref.find(',');
+        const std::string id = ref.substr(first + 1, ref.rfind(',') - first - 1);
+        CHECK((documents.count(ref) > 0 || messages.count(id) > 0));
+      }
+      messages.insert(identifier);
+      const std::string key = "<valueName>kaoko-message</valueName>";
+      for (auto at = xml.find(key); at != std::string::npos; at = xml.find(key, at + 1)) {
+        messages.insert(tag(xml, "value", at));
+      }
+    }
+    CHECK(types["Alert"] > 0);
+    CHECK(types["Update"] > 0);  // the incidents moved on, each change an Update of what came before
   }
   auto stations = json::parse(kaoko.Get("/api/v1/stations").body);
   std::map<std::string, json> incidents;  // flood incidents by id, each with its timeline

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "kaoko/contract/network_file.hpp"
@@ -157,6 +158,22 @@ std::optional<Error> WriteAtomically(const std::string& path, const std::string&
   return std::nullopt;
 }
 
+// The first id that two accounts of `set` share, with both roles: Mosquitto and ParseCredentials refuse a file that
+// names a user twice, so such a set must never be written (it locked the operator out of the next re-run).
+std::optional<Error> DuplicateAccount(const AccountSet& set) {
+  std::map<std::string_view, const Account*> seen;
+  for (const Account& a : set.accounts) {
+    auto [it, fresh] = seen.emplace(a.id, &a);
+    if (!fresh) {
+      return MakeError("duplicate_account",
+                       fmt::format("two accounts are named '{}' (a {} and a {}); nothing was written: rename one of "
+                                   "them in the network file or remove the account added by hand",
+                                   a.id, ToString(it->second->role), ToString(a.role)));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 const char* ToString(AccountRole role) {
@@ -293,9 +310,27 @@ Result<AccountSet> MergeNetwork(const alerting::Network& network, const std::opt
                                    fmt::format("{} / {} ({})", d.name_th, d.name_en, alerting::ToString(d.kind)),
                                    true});
   }
+  // The network file loader refuses these ids already (config::ReservedId); checked again here so that no other way
+  // to a Network (a test, a future loader) can make kaoko-admin write an account file it cannot read back.
+  for (const Account& a : set.accounts) {
+    if (a.role == AccountRole::kService) continue;
+    if (auto why = config::ReservedId(a.id)) {
+      return MakeError("reserved_account", fmt::format("the network file's {} '{}' cannot have an account: {}",
+                                                       ToString(a.role), a.id, *why));
+    }
+  }
+  if (auto e = DuplicateAccount(set)) return *e;
   if (existing) {
     for (const Account& old : existing->accounts) {
-      if (old.from_network || set.Find(old.id)) continue;  // gone from the network file, or now listed in it
+      if (old.from_network) continue;  // gone from the network file, or still listed in it (from its entry above)
+      const Account* listed = set.Find(old.id);
+      if (listed && (old.role == AccountRole::kBridge || old.role == AccountRole::kService)) {
+        return MakeError("duplicate_account",
+                         fmt::format("the network file's {} '{}' has the name of the {} account added by hand; "
+                                     "nothing was written: rename it in the network file",
+                                     ToString(listed->role), old.id, ToString(old.role)));
+      }
+      if (listed) continue;  // added by hand, now listed in the network file
       Account kept = old;
       if (demo) kept.password = DemoPassword(kept.id);
       set.accounts.push_back(std::move(kept));
@@ -331,6 +366,13 @@ Result<Account> AddAccount(AccountSet& set, Account account) {
     if (auto e = CheckPassword(account.password)) return *e;
   }
   if (Account* old = set.Find(account.id)) {
+    // A person may become a TAO officer by hand (or back); a station or device of the network file keeps its role, and
+    // nothing of the network file becomes a bridge or the service: the next `accounts` run would write both.
+    const auto person = [](AccountRole r) { return r == AccountRole::kPerson || r == AccountRole::kTao; };
+    if (old->from_network && old->role != account.role && !(person(old->role) && person(account.role))) {
+      return MakeError("bad_user", fmt::format("'{}' is a {} of the network file; a {} needs a name of its own",
+                                               account.id, ToString(old->role), ToString(account.role)));
+    }
     if (account.password.empty()) account.password = old->password;
     if (account.name.empty()) account.name = old->name;
     account.from_network = false;  // changed by hand: a re-run of `accounts` must not silently drop it
@@ -525,6 +567,7 @@ Result<std::optional<AccountSet>> ReadCredentials(const std::string& dir) {
 }
 
 std::optional<Error> WriteAccountsDir(const std::string& dir, const AccountSet& set, std::string_view source) {
+  if (auto e = DuplicateAccount(set)) return e;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return MakeError("io", fmt::format("cannot create {}: {}", dir, ec.message()));

@@ -1,6 +1,8 @@
 #include <sys/stat.h>
 
+#include <fmt/format.h>
 #include <algorithm>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -264,5 +266,68 @@ TEST_CASE("admin: a tower or siren is a device account that hears its own villag
     REQUIRE(ok.ok());
     CHECK(Contains(AclFile(*set, "x"), "topic write kaoko/v1/tonhong/nanuea/device/siren-x/sounded\n"));
     CHECK(ParseAccountRole("device") == AccountRole::kDevice);
+  }
+}
+
+TEST_CASE("admin: a network with a station named like the service or a bridge is refused and nothing is written",
+          "[admin][reserved]") {
+  std::ostringstream out, err;
+  SECTION("the network file check: kaoko-admin accounts refuses the file with its line, and writes nothing") {
+    ScratchDir dir;
+    std::string text = Slurp(kNetworkFile);
+    const std::string from = "id = \"kaoko-bridge\"";
+    REQUIRE(text.find(from) != std::string::npos);
+    for (const char* name : {"kaoko", "edge-kaoko"}) {
+      std::string bad = text;
+      bad.replace(bad.find(from), from.size(), fmt::format("id = \"{}\"", name));
+      std::ofstream(dir.path + "/bad.toml") << bad;
+      CHECK(RunCli({"accounts", "--network", dir.path + "/bad.toml", "--dir", dir.path + "/accounts"}, out, err) == 1);
+      CHECK(Contains(err.str(), fmt::format("station id '{}' is reserved", name)));
+      CHECK_FALSE(std::filesystem::exists(dir.path + "/accounts"));
+    }
+  }
+  // Past the loader (a Network built in code): kaoko-admin still never writes two accounts of one name.
+  kaoko::alerting::Network net = Tonhong();
+  SECTION("a station named like the service") {
+    net.stations.front().id = "kaoko";
+    auto set = MergeNetwork(net, std::nullopt, true);
+    REQUIRE_FALSE(set.ok());
+    CHECK(Contains(set.error().reason, "'kaoko'"));
+    CHECK(Contains(set.error().reason, "service"));
+  }
+  SECTION("a person named like an edge box's bridge") {
+    net.people.front().id = "edge-kaoko";
+    auto set = MergeNetwork(net, std::nullopt, true);
+    REQUIRE_FALSE(set.ok());
+    CHECK(Contains(set.error().reason, "edge-kaoko"));
+  }
+  SECTION("a device named like a station") {
+    net.devices.front().id = net.stations.front().id;
+    auto set = MergeNetwork(net, std::nullopt, true);
+    REQUIRE_FALSE(set.ok());
+    CHECK(set.error().code == "duplicate_account");
+  }
+  SECTION("a station named like a bridge added by hand, on the next run") {
+    auto set = MergeNetwork(net, std::nullopt, true).value();
+    REQUIRE(AddAccount(set, Account{"bridge-up", AccountRole::kBridge, {}, "pw", "", false}).ok());
+    net.stations.front().id = "bridge-up";
+    auto again = MergeNetwork(net, set, true);
+    REQUIRE_FALSE(again.ok());
+    CHECK(Contains(again.error().reason, "bridge account added by hand"));
+  }
+  SECTION("add-account does not turn a station of the network file into a bridge") {
+    auto set = MergeNetwork(net, std::nullopt, true).value();
+    const std::string station = net.stations.front().id;
+    CHECK_FALSE(AddAccount(set, Account{station, AccountRole::kBridge, {}, "pw", "", false}).ok());
+    CHECK(set.Find(station)->role == AccountRole::kStation);
+  }
+  SECTION("a set with two accounts of one name is never written") {
+    ScratchDir dir;
+    auto set = MergeNetwork(net, std::nullopt, true).value();
+    set.accounts.push_back(set.accounts.front());
+    auto e = WriteAccountsDir(dir.path + "/accounts", set, "test");
+    REQUIRE(e);
+    CHECK(e->code == "duplicate_account");
+    CHECK_FALSE(std::filesystem::exists(dir.path + "/accounts/credentials.toml"));
   }
 }

@@ -118,6 +118,10 @@ void Fields(V&& v, Like<alerting::Incident> auto& i) {
   v("asks", i.asks);
   v("sources", i.sources);
   v("revision", i.revision);
+  v("cap_revision", i.cap_revision);
+  v("cap_sent", i.cap_sent);
+  v("cap_previous_revision", i.cap_previous_revision);
+  v("cap_previous_sent", i.cap_previous_sent);
 }
 
 // The engine's meta (what is not stored one row per incident or station). Over several states at once:

@@ -61,6 +61,10 @@ Incident FullIncident() {
                TriggerSource{"watcher", "somchai", kT0 + 3min, Level::kCritical},
                TriggerSource{"upstream", "ban-nuea", kT0 - 1h, Level::kWatch}};
   i.revision = 9'000'000'000ull;
+  i.cap_revision = 8'999'999'999ull;
+  i.cap_sent = kT0 + 9min;
+  i.cap_previous_revision = 8'999'999'990ull;
+  i.cap_previous_sent = kT0 + 8min;
   return i;
 }
 
@@ -115,6 +119,10 @@ void CheckSame(const Incident& a, const Incident& b) {
     CHECK(a.sources[k].level == b.sources[k].level);
   }
   CHECK(a.revision == b.revision);
+  CHECK(a.cap_revision == b.cap_revision);
+  CHECK(a.cap_sent == b.cap_sent);
+  CHECK(a.cap_previous_revision == b.cap_previous_revision);
+  CHECK(a.cap_previous_sent == b.cap_previous_sent);
 }
 
 StationTrack FullTrack() {

@@ -13,9 +13,21 @@
 //    critical Immediate/Extreme/Evacuate.
 //  - certainty: declared by the TAO → Observed; confirmed by the headman, corroborated or raised by a station →
 //    Likely; otherwise (an unconfirmed watcher report or upstream warning) → Possible.
-//  - identifier "kaoko-<tambon>-<hash>": a hash of every rendered incident's id and revision, so the same state
-//    always renders the same identifier and every change gets a new one. sent = the latest incident update
-//    (or `now` when there is none). Times are Thai time (+07:00): CAP forbids "Z".
+//  - Each flood incident has one thread of messages (docs/cap.md): message identifiers
+//    "kaoko-<tambon>-incident-<id>-<revision>" (unique per message: the revision is bumped on every change and stored
+//    with the incident), and the incident's one name "kaoko-<tambon>-incident-<id>" in <incidents>. The first message
+//    is msgType Alert; every later one is an Update whose <references> names the message before it
+//    ("kaoko@<tambon>,<identifier>,<sent>"). Engine::Advance issues the messages (Incident::cap_*), once per batch of
+//    inputs, so that a reference always names a message that was published, and a restart continues the thread.
+//  - The end: a resolved incident (it was real and is over) is an Update with urgency Past and responseType
+//    AllClear; a rejected one (a false alarm) is a Cancel of its previous message, certainty Unlikely. Either stays in
+//    the document for the batch it closed in, so it is published once, and leaves it a second later.
+//  - A document with one incident (the usual case) is that incident's message. With several, the document is a
+//    message of its own, "kaoko-<tambon>-<hash>" (a hash of every incident's id and revision: the same state always
+//    renders the same identifier), whose <info> pairs each name their incident's message (parameter kaoko-message)
+//    and whose <references> lists the previous message of each; msgType Update when it references any, else Alert.
+//  - An overdue TAO (Incident::tao_overdue) is said in the <description> and as parameter kaoko-tao-overdue.
+//  - sent = the latest incident update (or `now` when there is none). Times are Thai time (+07:00): CAP forbids "Z".
 #pragma once
 
 #include <string>

@@ -4,7 +4,8 @@
 //
 //   Engine engine(network);
 //   Effects fx = engine.OnReading(reading, now);    // carry out fx: store timeline, publish alerts, notify...
-//   fx = engine.Advance(now);                        // call when NextDeadline() is due (or every second)
+//   fx = engine.Advance(now);                        // call when NextDeadline() is due (or every second), and
+//                                                    // after each batch of inputs: it issues their CAP messages
 #pragma once
 
 #include <cstdint>
@@ -114,7 +115,8 @@ class Engine {
   }
   // Health of a station at `now` (suspect = a fault other than offline).
   StationHealth Health(std::string_view station, TimePoint now) const;
-  // The tambon's CAP 1.2 document for the active flood incidents (see cap.hpp for the choices).
+  // The tambon's CAP 1.2 document for the active flood incidents, and for a second after it closed each one that
+  // closed (its Cancel or all-clear; see cap.hpp for the choices). Each incident's message is issued by Advance.
   // `max_bytes` bounds it (RenderCapBounded: the most severe that fit, and a note); 0 = the whole document.
   // `whole`: this same state's whole document, when the caller rendered it already (not rendered again).
   std::string Cap(TimePoint now, std::size_t max_bytes = 0, std::size_t* omitted = nullptr,
@@ -190,6 +192,8 @@ class Engine {
   void Close(Incident& inc, Stage stage, std::string actor, std::string via, std::string why_th, std::string why_en,
              TimePoint now, Effects& fx);
   void PublishAlert(const std::string& village, TimePoint now, Effects& fx);
+  void DropCapFarewells(TimePoint now, Effects& fx);
+  void IssueCap();
   bool VillageWaterUp(const std::string& village) const;
   void RefreshNormalSince(const std::string& village, TimePoint now);
   void AdvanceIncident(Incident& inc, TimePoint now, Effects& fx);
@@ -242,6 +246,9 @@ class Engine {
 
   std::map<std::int64_t, Incident> open_;
   std::map<std::int64_t, Incident> closed_;
+  // Closed flood incidents still in the CAP document: their last message goes out once (DropCapFarewells).
+  std::vector<std::int64_t> cap_farewell_;
+  static constexpr Seconds kCapFarewell{1};
   std::unordered_map<std::string, std::int64_t> village_flood_;  // open real flood incident per village
   std::unordered_map<std::string, std::int64_t> village_drill_;  // open drill per village
   std::unordered_map<std::string, AlertState> alerts_;

@@ -86,6 +86,13 @@ struct Incident {
   std::vector<Ask> asks;
   std::vector<TriggerSource> sources;  // recent triggers (pruned to the corroboration window)
   std::uint64_t revision = 0;          // bumped on every change; CAP identifiers derive from it
+  // The incident's CAP thread (cap.hpp): the last message issued (Engine::Advance issues the current revision once a
+  // batch of inputs is done) and the one before it, each by revision (0: none) and `sent`. Stored with the incident,
+  // so that a restart continues the thread instead of starting it again.
+  std::uint64_t cap_revision = 0;
+  TimePoint cap_sent{};
+  std::uint64_t cap_previous_revision = 0;
+  TimePoint cap_previous_sent{};
 };
 
 // An optional value in the space of the value alone: "none" is a value T never takes (the earliest time point, a
