@@ -147,6 +147,36 @@
     location.replace('/');
   };
 
+  // ---------------------------------------------------------------- "seen" (docs/delivery.md)
+  // A page calls K.showing(ids) with the notification ids of the asks it has on screen now. They count as shown only
+  // while the page is visible (a page in a background tab has shown nothing yet): they are reported then, or as soon
+  // as the page becomes visible, to POST /api/v1/me/notifications/seen. A report that did not get through (offline,
+  // the service restarting) is tried again; one the service refuses (4xx) is not.
+  const shownNow = new Set(), reported = new Set(), pending = new Set();
+  let seenTimer = null, seenBusy = false;
+  async function reportSeen() {
+    if (document.visibilityState === 'visible') shownNow.forEach((id) => { if (!reported.has(id)) pending.add(id); });
+    if (seenBusy || !pending.size) return;
+    const ids = Array.from(pending).slice(0, 100);
+    seenBusy = true;
+    const r = await K.api('POST', '/api/v1/me/notifications/seen', { notifications: ids });
+    seenBusy = false;
+    if (r.status === 0 || r.status >= 500) {
+      clearTimeout(seenTimer);
+      seenTimer = setTimeout(reportSeen, 15000);
+      return;
+    }
+    ids.forEach((id) => { pending.delete(id); reported.add(id); });
+    if (pending.size) reportSeen();
+  }
+  K.showing = function (ids) {
+    shownNow.clear();
+    (ids || []).forEach((id) => shownNow.add(id));
+    reportSeen();
+  };
+  document.addEventListener('visibilitychange', reportSeen);
+  window.addEventListener('online', reportSeen);
+
   // ---------------------------------------------------------------- the live feed (/api/v1/live)
   // Calls onEvents(events) for every batch, and onOpen() after each (re)connect so the page reloads its snapshot.
   K.live = function (onEvents, onOpen, onState) {

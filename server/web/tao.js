@@ -9,13 +9,16 @@
   let villages = [], stations = [], incidents = [], range = 6;
 
   async function load() {
-    const [v, s, i] = await Promise.all([K.api('GET', '/api/v1/villages'), K.api('GET', '/api/v1/stations'),
-      K.api('GET', '/api/v1/incidents?status=open')]);
+    const [v, s, i, n] = await Promise.all([K.api('GET', '/api/v1/villages'), K.api('GET', '/api/v1/stations'),
+      K.api('GET', '/api/v1/incidents?status=open'), K.api('GET', '/api/v1/me/notifications')]);
     villages = (v.data || []).sort((a, b) => a.order - b.order);
     stations = s.data || [];
     incidents = i.data || [];
     renderRiver(); renderQueue(); renderHealth(); fillSelects();
     K.applyLang();
+    // The officer's own asks are the queue's rows: shown once the dashboard is visible (docs/delivery.md).
+    const shown = new Set(incidents.map((x) => x.id));
+    K.showing((n.data || []).filter((a) => shown.has(a.incident)).flatMap((a) => a.notifications || []));
   }
 
   // ---- the river schematic: villages in river order, each station a bar against its thresholds
@@ -85,7 +88,8 @@
     if (r.not_reached) return K.el('strong', { class: 'not-reached' }, K.bi('ติดต่อไม่ได้', 'not reached'));
     if (!r.state) return K.bi('หน้าเว็บเท่านั้น', 'web page only');
     const w = reachWords[r.state] || [r.state, r.state];
-    return K.bi(w[0] + ' (' + r.channel + ')', w[1] + ' (' + r.channel + ')') ;
+    const at = r.at ? ' ' + K.time(r.at) : '';
+    return K.el('span', { 'data-state': r.state }, K.bi(w[0] + at + ' (' + r.channel + ')', w[1] + at + ' (' + r.channel + ')'));
   }
 
   function renderQueue() {

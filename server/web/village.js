@@ -47,6 +47,8 @@
       : [K.el('li', { class: 'muted' }, K.bi('ยังไม่มีเหตุการณ์', 'No incidents'))]));
     tick();
     K.applyLang();
+    // What waits for this person is on screen now: kaoko records it as seen once the page is visible.
+    K.showing(todo.flatMap((n) => n.notifications || []));
   }
 
   async function showDetail(id, focus) {

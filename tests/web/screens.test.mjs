@@ -26,9 +26,9 @@ if (!LAUNCHER) throw new Error('KAOKO_LAUNCHER is not set (run through ctest: te
 if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true });
 
 // A real broker + kaoko-server; resolves with the ports once both run.
-function startKaoko() {
+function startKaoko(args = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(LAUNCHER, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(LAUNCHER, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = readline.createInterface({ input: child.stdout });
     const waiting = [];
     let info = null;
@@ -327,6 +327,75 @@ test('the live feed needs a session and this site as its origin', { timeout: 600
     second.destroy();
     await until(0);
   } finally {
+    await k.stop();
+  }
+});
+
+// The issue's "seen": a page reports what it showed, and only while visible. Prasert's tab starts hidden; Boonmee's
+// page is open and visible when his ask arrives.
+test('a delivery is seen when the person\'s own visible page showed it, not while the tab is hidden', { timeout: 120000 }, async () => {
+  const k = await startKaoko(['--with-sms-stub']);
+  const browser = await launchBrowser();
+  try {
+    const committee = await browser.newContext({ viewport: DESKTOP, locale: 'th-TH', timezoneId: 'Asia/Bangkok' });
+    await committee.addInitScript(() => {
+      window.__visibility = 'hidden';
+      Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get() { return window.__visibility; } });
+    });
+    const c = await committee.newPage();
+    await c.goto(k.base + '/');
+    await c.fill('#user', 'prasert');
+    await c.fill('#password', 'demo-prasert');
+    await c.click('#login-submit');
+    await c.waitForSelector('header.bar .who', { timeout: 10000 });
+    const headman = await person(browser, k, 'boonmee', DESKTOP);
+    const h = headman.page;
+    assert.equal(await h.evaluate(() => document.visibilityState), 'visible');
+
+    const report = JSON.stringify({ id: 'r-seen', ts: new Date().toISOString(), concern: 'warning', station: 'kaoko-bridge',
+      level_cm: 330, trend: 'rising' });
+    assert.equal(await k.pub('somchai', 'kaoko/v1/tonhong/kaoko/report/somchai', report), 'ok 0');
+    const rows = async (user) => ((await api(k, 'GET', '/api/v1/incidents/1')).data?.deliveries || [])
+      .filter((d) => d.person === user && d.channel === 'web');
+    // Prasert's page has the ask on it, but in a hidden tab: not seen.
+    await c.waitForSelector('#todo li[data-incident="1"]', { timeout: 15000 });
+    await c.waitForTimeout(1500);
+    let mine = await rows('prasert');
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0].state, 'queued');
+    assert.equal(mine[0].seen, null);
+    // He brings the tab forward: now it is seen, with the time.
+    await c.evaluate(() => { window.__visibility = 'visible'; document.dispatchEvent(new Event('visibilitychange')); });
+    const deadline = Date.now() + 10000;
+    while (Date.now() < deadline && (await rows('prasert'))[0].state !== 'seen') await c.waitForTimeout(200);
+    mine = await rows('prasert');
+    assert.equal(mine[0].state, 'seen');
+    assert.ok(mine[0].seen && !Number.isNaN(Date.parse(mine[0].seen)));
+
+    // He acknowledges: the headman is asked to confirm, on the page he has open.
+    await c.click('#todo li[data-incident="1"] button');
+    await c.click('[data-action="ack"]');
+    await h.waitForSelector('#todo li[data-incident="1"]', { timeout: 15000 });
+    const until = Date.now() + 10000;
+    while (Date.now() < until && !(await rows('boonmee')).some((d) => d.state === 'seen')) await h.waitForTimeout(200);
+    const his = await rows('boonmee');
+    assert.ok(his.length >= 1, 'the headman has a web delivery');
+    for (const d of his) {
+      assert.equal(d.state, 'seen');
+      assert.ok(d.seen && !Number.isNaN(Date.parse(d.seen)));
+    }
+    // Every one of his deliveries of that notification is seen, whatever the channel (his SMS waits on a dead gateway).
+    const inc = (await api(k, 'GET', '/api/v1/incidents/1')).data;
+    for (const d of inc.deliveries.filter((x) => x.person === 'boonmee' && x.notification === his[0].notification)) {
+      assert.ok(['seen', 'failed', 'expired'].includes(d.state), `${d.channel}: ${d.state}`);
+    }
+    const reach = inc.reach.find((r) => r.user === 'boonmee');
+    assert.equal(reach.state, 'seen');
+    assert.ok(reach.at);
+    await committee.close();
+    await headman.context.close();
+  } finally {
+    await browser.close();
     await k.stop();
   }
 });

@@ -47,6 +47,9 @@ constexpr FamilyInfo kFamilies[] = {
      "LINE webhooks refused (unsigned, bad_signature, malformed) and their events (docs/delivery-line.md): acted, "
      "refused_by_chain, wrong_code, used_code, unreadable, unlinked_user, linked, link_wrong_code, link_refused, "
      "link_throttled, replay (handled before), stale (older than 10 minutes), ignored."},
+    {"kaoko_seen_reports_total", "result",
+     "Pages saying they showed a person's notifications (POST /api/v1/me/notifications/seen): ok, unknown, not_yours, "
+     "malformed, no_delivery (no delivery room runs)."},
     {"kaoko_deliveries", "delivery", "Deliveries now in each state, by channel/state.", true},
     {"kaoko_storage_bytes", "what",
      "The database with its WAL (database), free and total bytes of its file system (disk_free, disk_total).", true},

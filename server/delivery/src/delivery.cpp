@@ -157,6 +157,23 @@ void Delivery::Stop() {
 std::vector<Channel> Delivery::channels() const {
   std::vector<Channel> out;
   for (const Lane& lane : lanes_) out.push_back(lane.channel);
+  out.push_back(Channel::kWeb);
+  return out;
+}
+
+Delivery::SeenOutcome Delivery::Seen(const std::string& person, const std::vector<std::string>& ids) {
+  const alerting::TimePoint now = options_.clock.Now();
+  SeenOutcome out;
+  std::lock_guard lock(db_mu_);
+  for (const std::string& id : ids) {
+    const auto mine = outbox_->IsFor(id, person);
+    if (!mine || !*mine) {
+      out.kind = mine ? SeenOutcome::kNotYours : SeenOutcome::kUnknown;
+      out.notification = id;
+      return out;
+    }
+  }
+  for (const std::string& id : ids) out.marked += outbox_->MarkSeen(id, person, now);
   return out;
 }
 

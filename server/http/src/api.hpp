@@ -83,6 +83,8 @@ Response Login(ApiContext& ctx, const Call& call);
 Response Logout(ApiContext& ctx, const Call& call);
 Response Me(ApiContext& ctx, const Call& call);
 Response MyNotifications(ApiContext& ctx, const Call& call);
+// POST me/notifications/seen {"notifications": [ids]}: the person's own page showed them (Delivery::Seen).
+Response MyNotificationsSeen(ApiContext& ctx, const Call& call);
 // stations.cpp
 Response StationList(ApiContext& ctx, const Call& call);
 Response StationReadings(ApiContext& ctx, const Call& call);

@@ -1,10 +1,12 @@
 // The people's session (docs/screens.md): the cookie and CSRF check every state-changing call makes, POST login and
-// logout, GET me and me/notifications.
+// logout, GET me and me/notifications, and POST me/notifications/seen (the page showed them: docs/delivery.md).
 #include <fmt/format.h>
 #include <sodium.h>
 
 #include "api.hpp"
+#include "kaoko/delivery/delivery.hpp"
 #include "kaoko/ingest/engine_codec.hpp"
+#include "kaoko/store/outbox.hpp"
 
 namespace kaoko::server {
 namespace {
@@ -124,6 +126,7 @@ Response MyNotifications(ApiContext& ctx, const Call& call) {
   const alerting::Person& person = *std::get<Principal>(who).person;
   const std::string& me = person.id;
   json out = json::array();
+  store::Outbox outbox(*ctx.reader);
   // What is waiting for this person: the open asks of open incidents (the engine reminds until they act). A village's
   // people are asked about their own village's incidents only (TAO officers, who have none, about all): looking only
   // there keeps theirs in view however many other villages have incidents open.
@@ -144,10 +147,60 @@ Response MyNotifications(ApiContext& ctx, const Call& call) {
                {"status", alerting::ToString(inc->stage)},
                {"exercise", inc->exercise},
                {"headline_th", inc->headline_th},
-               {"headline_en", inc->headline_en}});
+               {"headline_en", inc->headline_en},
+               // The notifications that asked it (reminders too): what the page reports as seen once it showed this.
+               {"notifications", outbox.NotificationsOf(me, inc->id, a.action)}});
     }
   }
   return Json(call.req, http::status::ok, out);
+}
+
+Response MyNotificationsSeen(ApiContext& ctx, const Call& call) {
+  auto who = SessionOf(ctx, call.req, /*state_changing=*/true);
+  if (auto* refusal = std::get_if<Response>(&who)) return std::move(*refusal);
+  const std::string& me = std::get<Principal>(who).person->id;
+  constexpr std::size_t kMaxIds = 100;
+  const json body = json::parse(call.req.body(), nullptr, false);
+  auto malformed = [&](std::string_view why) {
+    ctx.metrics.Count("kaoko_seen_reports_total", "malformed");
+    return ErrorJson(
+        call.req, http::status::bad_request,
+        fmt::format(R"({}: send {{"notifications": ["n-…", …]}}, the ids your page showed (1 to {}))", why, kMaxIds));
+  };
+  if (body.is_discarded()) return malformed("the body is not JSON");
+  if (!body.is_object() || !body.contains("notifications")) return malformed("no \"notifications\"");
+  const json& list = body["notifications"];
+  if (!list.is_array() || list.empty() || list.size() > kMaxIds) return malformed("\"notifications\" is not a list");
+  std::vector<std::string> ids;
+  for (const json& id : list) {
+    if (!id.is_string() || id.get_ref<const std::string&>().empty() || id.get_ref<const std::string&>().size() > 64) {
+      return malformed("each notification id must be a string of 1 to 64 characters");
+    }
+    ids.push_back(id.get<std::string>());
+  }
+  if (!ctx.delivery) {
+    // Without a delivery room no notification has a delivery to mark (the pages get no ids to send).
+    ctx.metrics.Count("kaoko_seen_reports_total", "no_delivery");
+    return ErrorJson(call.req, http::status::not_found,
+                     fmt::format("no notification {}: deliveries are not recorded on this service", ids.front()));
+  }
+  const auto seen = ctx.delivery->Seen(me, ids);
+  switch (seen.kind) {
+    case delivery::Delivery::SeenOutcome::kUnknown:
+      ctx.metrics.Count("kaoko_seen_reports_total", "unknown");
+      return ErrorJson(call.req, http::status::not_found,
+                       fmt::format("no notification {}: nothing was marked", seen.notification));
+    case delivery::Delivery::SeenOutcome::kNotYours:
+      ctx.metrics.Count("kaoko_seen_reports_total", "not_yours");
+      return ErrorJson(call.req, http::status::forbidden,
+                       fmt::format("notification {} is not yours: a page marks only its own person's; nothing was "
+                                   "marked",
+                                   seen.notification));
+    case delivery::Delivery::SeenOutcome::kOk:
+      break;
+  }
+  ctx.metrics.Count("kaoko_seen_reports_total", "ok");
+  return Json(call.req, http::status::ok, json{{"ok", true}, {"marked", seen.marked}});
 }
 
 }  // namespace kaoko::server

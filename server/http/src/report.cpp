@@ -176,6 +176,35 @@ nlohmann::json DeliveriesJson(store::Store& reader, std::int64_t incident) {
   return out;
 }
 
+namespace {
+// When delivery `d` came to its present state ("seen at 02:14"): null when that fact has no time of its own.
+nlohmann::json StateTime(const store::DeliveryRow& d) {
+  std::optional<wire::TimePoint> t;
+  switch (d.state) {
+    case alerting::DeliveryState::kQueued:
+      t = d.queued_at;
+      break;
+    case alerting::DeliveryState::kSent:
+      t = d.sent_at;
+      break;
+    case alerting::DeliveryState::kDelivered:
+      t = d.delivered_at;
+      break;
+    case alerting::DeliveryState::kSeen:
+      t = d.seen_at;
+      break;
+    case alerting::DeliveryState::kActed:
+      t = d.acted_at;
+      break;
+    case alerting::DeliveryState::kFailed:
+    case alerting::DeliveryState::kExpired:
+      t = d.ended_at;
+      break;
+  }
+  return t ? nlohmann::json(wire::FormatTime(*t)) : nlohmann::json(nullptr);
+}
+}  // namespace
+
 nlohmann::json ReachJson(store::Store& reader, const alerting::Incident& inc) {
   // How far each person got, best first: what the dashboard shows beside a name.
   static constexpr alerting::DeliveryState kOrder[] = {
@@ -201,6 +230,7 @@ nlohmann::json ReachJson(store::Store& reader, const alerting::Incident& inc) {
                    {"reminders", a.reminders},
                    {"state", best ? nlohmann::json(alerting::ToString(best->state)) : nlohmann::json(nullptr)},
                    {"channel", best ? nlohmann::json(alerting::ToString(best->channel)) : nlohmann::json(nullptr)},
+                   {"at", best ? StateTime(*best) : nlohmann::json(nullptr)},
                    {"not_reached", not_reached}});
   }
   return out;

@@ -32,6 +32,7 @@ constexpr std::array kRoutes = {
     Route{"logout", Methods::kPost, Logout},
     Route{"me", Methods::kGet, Me},
     Route{"me/notifications", Methods::kGet, MyNotifications},
+    Route{"me/notifications/seen", Methods::kPost, MyNotificationsSeen},
     Route{"me/line-link", Methods::kAny, MeLineLink},
     Route{"live", Methods::kAny, LiveWithoutUpgrade},
     Route{"stations/*/silence", Methods::kPost, Silence},

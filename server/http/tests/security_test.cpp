@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -305,4 +307,73 @@ TEST_CASE("after-action report: printable HTML and CSV in Thai and English", "[i
   REQUIRE(csv.body.find("somchai") != std::string::npos);
   RequireJsonError(kaoko.Get("/api/v1/incidents/99/report"), 404);
   RequireJsonError(kaoko.Get("/api/v1/incidents/99/report.csv"), 404);
+}
+
+TEST_CASE("people's API: a page marks only its own person's notifications seen and says why it refuses",
+          "[integration]") {
+  Broker broker;
+  TempDir dir;
+  // A delivery room needs a gateway: an SMS one that nothing answers (the SMS rows just wait) is enough here.
+  std::ofstream(broker.accounts_dir() + "/credentials.toml", std::ios::app)
+      << "\n[sms]\nusername = \"kaoko\"\npassword = \"secret\"\ncallback_token = \"0123456789abcdef\"\n";
+  ServiceProcess kaoko(broker, dir.path() + "/kaoko.db", {"--sms-gateway", "http://127.0.0.1:1/cgi-bin/sendsms"});
+  const int port = kaoko.http_port();
+  OpenIncident(broker, kaoko);  // the committee (prasert, wanna) is asked to acknowledge
+  Login prasert = LogIn(port, "prasert");
+  const json mine =
+      json::parse(HttpRequest(port, "GET", "/api/v1/me/notifications", "", {{"Cookie", prasert.cookie}}).body);
+  INFO(mine.dump());
+  REQUIRE(mine.size() == 1);
+  REQUIRE(mine[0]["notifications"].size() == 1);
+  const std::string own = mine[0]["notifications"][0];
+  auto incident = [&] { return json::parse(kaoko.Get("/api/v1/incidents/1").body); };
+  std::string others;
+  const json before = incident();
+  for (const auto& d : before["deliveries"]) {
+    if (d["person"] == "wanna") others = d["notification"];
+  }
+  REQUIRE_FALSE(others.empty());
+
+  const std::string target = "/api/v1/me/notifications/seen";
+  const std::string body = json{{"notifications", {own}}}.dump();
+  const std::map<std::string, std::string> session{{"Cookie", prasert.cookie}, {"X-CSRF-Token", prasert.csrf}};
+  RequireJsonError(HttpRequest(port, "POST", target, body), 401, "log in");
+  RequireJsonError(HttpRequest(port, "POST", target, body, {{"Cookie", prasert.cookie}}), 403, "CSRF");
+  RequireJsonError(HttpRequest(port, "GET", target, "", {{"Cookie", prasert.cookie}}), 405);
+  RequireJsonError(HttpRequest(port, "POST", target, "{not json", session), 400, "not JSON");
+  RequireJsonError(HttpRequest(port, "POST", target, R"({"ids":["n-1"]})", session), 400, "no \"notifications\"");
+  RequireJsonError(HttpRequest(port, "POST", target, R"({"notifications":[]})", session), 400, "is not a list");
+  RequireJsonError(HttpRequest(port, "POST", target, R"({"notifications":[17]})", session), 400, "a string");
+  RequireJsonError(HttpRequest(port, "POST", target, R"({"notifications":["n-nothing"]})", session), 404,
+                   "no notification n-nothing");
+  RequireJsonError(HttpRequest(port, "POST", target, json{{"notifications", {own, others}}}.dump(), session), 403,
+                   "is not yours");
+  // None of that marked anything.
+  const json refused = incident();
+  for (const auto& d : refused["deliveries"]) {
+    INFO(d.dump());
+    CHECK(d["seen"].is_null());
+  }
+
+  auto ok = HttpRequest(port, "POST", target, body, session);
+  INFO(ok.body);
+  REQUIRE(ok.status == 200);
+  CHECK(json::parse(ok.body)["marked"].get<int>() >= 1);
+  bool web_seen = false;
+  const json after = incident();
+  for (const auto& d : after["deliveries"]) {
+    INFO(d.dump());
+    if (d["person"] == "prasert" && d["channel"] == "web") web_seen = d["state"] == "seen" && d["seen"].is_string();
+    if (d["person"] == "wanna") CHECK(d["seen"].is_null());
+  }
+  CHECK(web_seen);
+  // The TAO's column says how far kaoko got with him: seen.
+  for (const auto& r : after["reach"]) {
+    if (r["user"] == "prasert") CHECK(r["state"] == "seen");
+  }
+  const std::string metrics = kaoko.Get("/metrics").body;
+  CHECK(metrics.find("kaoko_seen_reports_total{result=\"ok\"} 1") != std::string::npos);
+  CHECK(metrics.find("kaoko_seen_reports_total{result=\"not_yours\"} 1") != std::string::npos);
+  CHECK(metrics.find("kaoko_seen_reports_total{result=\"unknown\"} 1") != std::string::npos);
+  CHECK(metrics.find("kaoko_seen_reports_total{result=\"malformed\"} 4") != std::string::npos);
 }

@@ -113,3 +113,58 @@ TEST_CASE("delivery queue: no gateway configured, nothing is queued", "[delivery
   (*s)->Commit();
   CHECK(store::Outbox(**s).OfIncident(3).empty());
 }
+
+TEST_CASE("delivery queue: a consented web contact gets a row due at once that holds back no other channel",
+          "[delivery]") {
+  auto net = config::LoadNetwork(KAOKO_SOURCE_DIR "/config/tonhong.toml");
+  REQUIRE(net.ok());
+  net->delivery.ladder[alerting::Level::kWatch] = {{Channel::kLine, std::chrono::seconds(0)},
+                                                   {Channel::kSms, std::chrono::minutes(10)}};
+  ScratchDir tmp("delivery-queue");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  // SMS and the page: boonmee has both (and LINE, not configured here).
+  server::DeliveryQueue queue(*net, **s, {Channel::kSms, Channel::kWeb});
+  const auto now = T("2026-12-07T02:00:00Z");
+  alerting::Effects fx;
+  fx.notifications.push_back(Note("boonmee", alerting::Level::kWatch, alerting::ActionNeeded::kConfirm));
+  auto info = Note("prasert", alerting::Level::kWatch, alerting::ActionNeeded::kNone);
+  info.id = "n-2";  // information only: no page shows it as something to do, so no web row
+  fx.notifications.push_back(info);
+  (*s)->Begin();
+  queue.Queue(fx, now);
+  queue.Queue(fx, now);  // a replay adds nothing
+  (*s)->Commit();
+  store::Outbox box(**s);
+  const auto rows = box.OfIncident(3);
+  int web = 0, sms = 0;
+  for (const auto& r : rows) {
+    INFO(r.person << " " << alerting::ToString(r.channel));
+    if (r.channel == Channel::kWeb) {
+      ++web;
+      CHECK(r.person == "boonmee");
+      CHECK(r.due == now);
+      CHECK(r.state == alerting::DeliveryState::kQueued);
+      CHECK(r.expires == T("2026-12-07T02:15:00Z"));
+    }
+    if (r.channel == Channel::kSms && r.person == "boonmee") {
+      ++sms;
+      CHECK(r.due == now);  // the page does not make his SMS wait its ten minutes
+    }
+  }
+  CHECK(web == 1);
+  CHECK(sms == 1);
+  // The delivery room never takes the web row to send: it is due only to expire.
+  for (const auto& d : box.Due(now + std::chrono::minutes(1), 10)) CHECK(d.channel != Channel::kWeb);
+  REQUIRE(box.Due(T("2026-12-07T02:15:00Z"), 10).size() >= 2);
+
+  // He confirms: the web row is acted like the rest.
+  alerting::Effects decided;
+  decided.timeline.push_back({3, T("2026-12-07T02:03:00Z"), "decision", "boonmee", "web", "", ""});
+  (*s)->Begin();
+  queue.Queue(decided, T("2026-12-07T02:03:00Z"));
+  (*s)->Commit();
+  for (const auto& r : box.OfIncident(3)) {
+    if (r.person == "boonmee") CHECK(r.state == alerting::DeliveryState::kActed);
+  }
+}

@@ -90,8 +90,9 @@ std::int64_t Outbox::Queue(const DeliveryRow& row) {
 }
 
 std::vector<DeliveryRow> Outbox::Due(TimePoint now, int limit) {
-  Stmt q(Connection::Of(store_),
-         std::string(kColumns) + "WHERE state = 'queued' AND due <= ? ORDER BY urgency, due, id LIMIT ?");
+  Stmt q(Connection::Of(store_), std::string(kColumns) +
+                                     "WHERE state = 'queued' AND due <= ?1 AND (channel != 'web' OR expires <= ?1) "
+                                     "ORDER BY urgency, due, id LIMIT ?2");
   q.Bind(1, Ms(now)).Bind(2, static_cast<std::int64_t>(limit));
   return Rows(q);
 }
@@ -217,6 +218,39 @@ std::optional<DeliveryMessage> Outbox::Message(std::string_view notification) {
   m.reminder = q.Int(8) != 0;
   m.exercise = q.Int(9) != 0;
   return m;
+}
+
+std::optional<bool> Outbox::IsFor(std::string_view notification, std::string_view person) {
+  Stmt q(Connection::Of(store_),
+         "SELECT count(*), coalesce(sum(person = ?2), 0) FROM deliveries WHERE notification = ?1");
+  q.Bind(1, notification).Bind(2, person);
+  if (!q.Step() || q.Int(0) == 0) return std::nullopt;
+  return q.Int(1) > 0;
+}
+
+int Outbox::MarkSeen(std::string_view notification, std::string_view person, TimePoint at) {
+  std::vector<std::int64_t> ids;
+  {
+    Stmt q(Connection::Of(store_), "SELECT id FROM deliveries WHERE notification = ? AND person = ? ORDER BY id");
+    q.Bind(1, notification).Bind(2, person);
+    while (q.Step()) ids.push_back(q.Int(0));
+  }
+  int changed = 0;
+  for (std::int64_t id : ids) {
+    changed += Move(id, DeliveryState::kSeen, at) || NoteLate(id, DeliveryState::kSeen, at);
+  }
+  return changed;
+}
+
+std::vector<std::string> Outbox::NotificationsOf(std::string_view person, std::int64_t incident,
+                                                 alerting::ActionNeeded action) {
+  Stmt q(Connection::Of(store_),
+         "SELECT d.notification FROM deliveries d JOIN delivery_messages m ON m.notification = d.notification "
+         "WHERE d.person = ? AND d.incident = ? AND m.action = ? GROUP BY d.notification ORDER BY min(d.id)");
+  q.Bind(1, person).Bind(2, incident).Bind(3, std::string_view(alerting::ToString(action)));
+  std::vector<std::string> out;
+  while (q.Step()) out.push_back(q.Text(0));
+  return out;
 }
 
 int Outbox::ActedBy(std::int64_t incident, std::string_view person, TimePoint at) {

@@ -328,6 +328,116 @@ TEST_CASE("outbox: people asked to act with nothing delivered in time are found 
   CHECK(box.UnreachedOf(7, alerting::ActionNeeded::kConfirm) == std::vector<std::string>{"boonmee"});
 }
 
+TEST_CASE("outbox: a page that showed a notification marks every delivery of that person seen once", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  const auto web = box.Queue(Row("n-1", "boonmee", Channel::kWeb, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  const auto sms = box.Queue(Row("n-1", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  const auto line = box.Queue(Row("n-1", "boonmee", Channel::kLine, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  const auto suda = box.Queue(Row("n-1", "suda", Channel::kWeb, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  REQUIRE(box.Move(sms, DeliveryState::kDelivered, T("2026-12-07T02:00:05Z")));
+  REQUIRE(box.Move(line, DeliveryState::kFailed, T("2026-12-07T02:00:02Z"), "LINE account not linked yet"));
+
+  CHECK(box.IsFor("n-1", "boonmee") == std::optional<bool>(true));
+  CHECK(box.IsFor("n-1", "somchai") == std::optional<bool>(false));  // someone else's
+  CHECK_FALSE(box.IsFor("n-404", "boonmee"));                        // unknown
+
+  CHECK(box.MarkSeen("n-1", "boonmee", T("2026-12-07T02:01:00Z")) == 2);  // the web row and the SMS he also saw
+  CHECK(box.MarkSeen("n-1", "boonmee", T("2026-12-07T02:03:00Z")) == 0);  // the first time is kept
+  CHECK(box.Find(web)->state == DeliveryState::kSeen);
+  CHECK(box.Find(web)->seen_at == T("2026-12-07T02:01:00Z"));
+  CHECK(box.Find(sms)->state == DeliveryState::kSeen);
+  CHECK(box.Find(sms)->seen_at == T("2026-12-07T02:01:00Z"));
+  CHECK(box.Find(sms)->delivered_at == T("2026-12-07T02:00:05Z"));
+  CHECK(box.Find(line)->state == DeliveryState::kFailed);  // a failed send is not made seen
+  CHECK_FALSE(box.Find(line)->seen_at);
+  CHECK(box.Find(suda)->state == DeliveryState::kQueued);  // only his own rows
+  // Seen counts as reached: the ladder's later step is not needed, and he is not "not reached".
+  CHECK(box.ReachedOn("n-1", "boonmee", line));
+  CHECK(box.ReachedOn("n-1", "suda", 0) == std::nullopt);
+  CHECK(box.MarkSeen("n-404", "boonmee", T("2026-12-07T02:01:00Z")) == 0);
+}
+
+TEST_CASE("outbox: a page seen after the person acted keeps its time and never moves the row back", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  const auto web = box.Queue(Row("n-1", "boonmee", Channel::kWeb, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  REQUIRE(box.ActedBy(7, "boonmee", T("2026-12-07T02:00:30Z")) == 1);  // he replied by SMS first
+  CHECK(box.MarkSeen("n-1", "boonmee", T("2026-12-07T02:01:00Z")) == 1);
+  CHECK(box.MarkSeen("n-1", "boonmee", T("2026-12-07T02:02:00Z")) == 0);
+  const auto r = box.Find(web);
+  CHECK(r->state == DeliveryState::kActed);
+  CHECK(r->acted_at == T("2026-12-07T02:00:30Z"));
+  CHECK(r->seen_at == T("2026-12-07T02:01:00Z"));
+}
+
+TEST_CASE("outbox: a web row is never due to be sent, only to expire", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  const auto web = box.Queue(Row("n-1", "boonmee", Channel::kWeb, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  const auto sms = box.Queue(Row("n-1", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:00:00Z"));
+  auto due = box.Due(T("2026-12-07T02:10:00Z"), 10);
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].id == sms);
+  due = box.Due(T("2026-12-07T03:00:00Z"), 10);  // both past their hour: the web row comes to be ended
+  REQUIRE(due.size() == 2);
+  CHECK((due[0].id == web || due[1].id == web));
+}
+
+TEST_CASE("outbox: the notifications of one ask for the page that shows it", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  auto message = [&](const char* id, alerting::ActionNeeded action) {
+    store::DeliveryMessage m;
+    m.notification = id;
+    m.incident = 7;
+    m.village = "kaoko";
+    m.action = action;
+    box.Remember(m);
+  };
+  message("n-1", alerting::ActionNeeded::kAck);
+  message("n-2", alerting::ActionNeeded::kConfirm);
+  message("n-3", alerting::ActionNeeded::kConfirm);  // a reminder
+  box.Queue(Row("n-1", "boonmee", Channel::kWeb, Urgency::kAcknowledge, "2026-12-07T02:00:00Z"));
+  box.Queue(Row("n-2", "boonmee", Channel::kWeb, Urgency::kActNow, "2026-12-07T02:01:00Z"));
+  box.Queue(Row("n-2", "boonmee", Channel::kSms, Urgency::kActNow, "2026-12-07T02:01:00Z"));
+  box.Queue(Row("n-3", "boonmee", Channel::kWeb, Urgency::kActNow, "2026-12-07T02:06:00Z"));
+  box.Queue(Row("n-2", "suda", Channel::kWeb, Urgency::kActNow, "2026-12-07T02:01:00Z"));
+  CHECK(box.NotificationsOf("boonmee", 7, alerting::ActionNeeded::kConfirm) == std::vector<std::string>{"n-2", "n-3"});
+  CHECK(box.NotificationsOf("boonmee", 7, alerting::ActionNeeded::kAck) == std::vector<std::string>{"n-1"});
+  CHECK(box.NotificationsOf("boonmee", 8, alerting::ActionNeeded::kConfirm).empty());
+  CHECK(box.NotificationsOf("prasert", 7, alerting::ActionNeeded::kConfirm).empty());
+}
+
+TEST_CASE("outbox: a person whose only channel is the page is not reached until the page shows it", "[outbox]") {
+  ScratchDir tmp("outbox");
+  auto s = store::Store::Open(tmp.db());
+  REQUIRE(s.ok());
+  store::Outbox box(**s);
+  for (const char* id : {"n-1", "n-2"}) {
+    store::DeliveryMessage m;
+    m.notification = id;
+    m.incident = 7;
+    m.village = "kaoko";
+    m.action = alerting::ActionNeeded::kConfirm;
+    box.Remember(m);
+  }
+  box.Queue(Row("n-1", "boonmee", Channel::kWeb, Urgency::kActNow, "2026-12-07T02:00:00Z"));  // his page is closed
+  box.Queue(Row("n-2", "suda", Channel::kWeb, Urgency::kActNow, "2026-12-07T02:00:00Z"));     // hers is open
+  REQUIRE(box.MarkSeen("n-2", "suda", T("2026-12-07T02:00:02Z")) == 1);
+  const auto found = box.Unreached(T("2026-12-07T02:05:00Z"), T("2026-12-06T02:00:00Z"));
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].person == "boonmee");
+}
+
 TEST_CASE("outbox: a person whose every delivery failed is found at once, not after the wait", "[outbox]") {
   ScratchDir tmp("outbox");
   auto s = store::Store::Open(tmp.db());

@@ -121,8 +121,19 @@ class Delivery {
   void Start();
   void Stop();  // waits for the thread; a send in progress finishes first
 
-  // The channels a gateway is configured for (the core queues only these).
+  // The channels the core queues: each one a gateway is configured for, and the web page (sent by nobody: the page
+  // says when it showed it, Seen; the row expires like the others when it never does).
   std::vector<alerting::Channel> channels() const;
+
+  // `person`'s own page showed notifications `ids` (POST /api/v1/me/notifications/seen): when every id is one of
+  // theirs, each of their deliveries of it becomes seen (store::Outbox::MarkSeen) and `marked` says how many rows
+  // changed; otherwise nothing is written and the first id that is unknown or someone else's is named. Thread-safe.
+  struct SeenOutcome {
+    enum Kind { kOk, kUnknown, kNotYours } kind = kOk;
+    std::string notification;  // the id refused
+    int marked = 0;
+  };
+  SeenOutcome Seen(const std::string& person, const std::vector<std::string>& ids);
 
   // Kannel's dlr-url: ?k=token&d=delivery&type=%d&reply=%A. Thread-safe.
   Answer SmsReport(const std::map<std::string, std::string>& query);

@@ -81,7 +81,8 @@ class Outbox {
   // Queues a delivery (state queued, due at `row.due`); a repeat of the same (notification, person, channel) is not
   // queued again. Returns the row's id, new or existing.
   std::int64_t Queue(const DeliveryRow& row);
-  // Queued deliveries due at `now`, most urgent first, then oldest due: at most `limit`.
+  // Queued deliveries due at `now`, most urgent first, then oldest due: at most `limit`. A web row is due only once it
+  // has expired: nothing sends it (the person's page shows it, MarkSeen), so the delivery room only ends it.
   std::vector<DeliveryRow> Due(TimePoint now, int limit);
   // Records a fact about delivery `id` at `at`: false (and nothing written) when there is no such delivery or the
   // fact may not follow its state (alerting::CanMove). `reason` for failed and expired; `gateway_ref` for sent.
@@ -120,6 +121,18 @@ class Outbox {
   // Who else of `incident` was found not reached for `action` (reported before).
   std::vector<std::string> UnreachedOf(std::int64_t incident, alerting::ActionNeeded action);
   void MarkUnreached(const UnreachedPerson& u, TimePoint at);
+
+  // Whose notification `notification` is as far as the outbox knows: nullopt when it has no delivery at all (unknown),
+  // false when none of its deliveries is `person`'s, true when one is.
+  std::optional<bool> IsFor(std::string_view notification, std::string_view person);
+  // `person`'s page showed notification `notification` at `at`: each of their deliveries of it, on every channel,
+  // becomes seen where alerting::CanMove allows (compare and set: the first time is kept), and an acted one keeps the
+  // time as a late fact (NoteLate). Failed and expired rows stay as they are. Returns how many rows it changed.
+  int MarkSeen(std::string_view notification, std::string_view person, TimePoint at);
+  // The notifications that asked `person` to do `action` on `incident` (reminders too) and have a delivery of theirs,
+  // oldest first: what a page showing that ask has shown.
+  std::vector<std::string> NotificationsOf(std::string_view person, std::int64_t incident,
+                                           alerting::ActionNeeded action);
 
   // Keeps what notification `m.notification` says (once; a repeat is ignored).
   void Remember(const DeliveryMessage& m);
