@@ -281,8 +281,10 @@ void GatewayDeadAlive(const Settings& s, std::ostream& table) {
     auto c = runner.StartPublishers("warmup", static_cast<std::uint64_t>(o.net.stations), 0);
     runner.WaitReady(c, {0, 1});
     runner.Go();
-    testing::WaitFor([&] { return ReadCounts(kaoko).accepted >= static_cast<std::uint64_t>(o.net.stations); }, 120s);
+    const bool stored = testing::WaitFor(
+        [&] { return ReadCounts(kaoko).accepted >= static_cast<std::uint64_t>(o.net.stations); }, 120s);
     runner.Finish(c);
+    if (!stored) throw std::runtime_error("kaoko had not stored the warm-up (a reading from every station) in 120 s");
   }
   bench::AlertProbes probes(runner);
   auto phase = [&](const char* name, int seconds) {
@@ -320,13 +322,13 @@ void GatewayDeadAlive(const Settings& s, std::ostream& table) {
   table << fmt::format("Gateway dead: {}.\n", dead.first.where);
 }
 
-}  // namespace
-
 int Usage() {
   std::cerr << "usage: kaoko-delivery-bench [--quick] [--people N] [--info M] [--rate PER_MINUTE] "
                "[--latency-seconds S] [--stations N] [--no-latency] [--record FILE]\n";
   return 2;
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
