@@ -1,12 +1,17 @@
-// The orchestrator's side of kaoko-bench: options, and the Runner that starts the publisher and counting-subscriber
-// processes (modes of this same executable) against the private broker and watches them through the control block.
+// The orchestrator's side of kaoko-bench and kaoko-delivery-bench (bench_run.cpp): options, the Runner that starts the
+// publisher and counting-subscriber processes (modes of the same executable) against the private broker and watches
+// them through the control block, and the alert latency probes.
 #pragma once
 
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_support.hpp"
@@ -78,6 +83,59 @@ class Runner {
   std::string control_path_;
   std::string self_;
 };
+
+// Ctrl-C or a TERM makes the next Runner::Check throw, so that every child is stopped on the way out.
+void StopOnSignals();
+
+// ---------------------------------------------------------------- alert latency
+// One latency phase: each probe's reading publish → its alert at the TAO officer's subscriber.
+struct Lat {
+  double rate = 0;
+  Spread s;
+  std::string inside;  // kaoko's own share: its histogram's p50 / p99 bucket over the run
+  size_t sent = 0, missing = 0;
+  std::uint64_t load_sent = 0;                                // background readings
+  std::vector<std::pair<std::int64_t, std::int64_t>> probes;  // each probe's publish and its alert's arrival (ns)
+  std::string where;  // where the time went (WhereTimeWent), from kaoko's alert trace
+};
+
+// Alerts seen by the TAO officer's subscription: village → (arrival, incident).
+struct Arrivals {
+  std::mutex mu;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> at;
+  std::set<std::string> closed;
+};
+
+// The latency probes against a running kaoko-server: the TAO officer (o.net.tao) subscribes to every village's alert
+// and a probe publisher uses the service account. Each probe village (ProbeVillage) is used once.
+class AlertProbes {
+ public:
+  explicit AlertProbes(Runner& r);
+  ~AlertProbes();
+  AlertProbes(const AlertProbes&) = delete;
+  AlertProbes& operator=(const AlertProbes&) = delete;
+
+  // `rate` load readings/s from the publishers for `seconds` (0: o.latency_seconds) while o.probe_rate probes/s each
+  // raise a watch alert in a probe village of their own; the officer ends each probe's incident as soon as its alert
+  // arrived.
+  Lat Run(double rate, int seconds = 0);
+  void Disconnect();
+  int next_probe = 0;  // the next unused probe village
+
+ private:
+  // The TAO officer ends each arrived probe's incident (all_clear), so that only a few are open at once: the
+  // tambon's CAP document lists every open incident in one retained message.
+  void CloseArrived();
+
+  Runner& r_;
+  Arrivals arrivals_;
+  std::unique_ptr<mqtt::async_client> tao_, probe_;
+};
+
+// Splits each probe's alert latency with kaoko's alert trace (KAOKO_ALERT_TRACE, Core::TraceAlerts), every time on
+// the machine's one monotonic clock: the probe's publish → kaoko's arrival; in kaoko, queued, evaluated, the engine's
+// state written, committed (fsync), handed to the MQTT link; kaoko's publish → the officer's subscriber. p50 / p90 ms.
+std::string WhereTimeWent(const std::vector<std::pair<std::int64_t, std::int64_t>>& probes, const std::string& trace);
 
 template <typename... Args>
 void Progress(fmt::format_string<Args...> f, Args&&... args) {

@@ -44,158 +44,6 @@ using namespace std::chrono_literals;
 using testing::Process;
 using testing::ServiceProcess;
 
-// ================================================================ Runner
-
-namespace {
-std::string SelfExe() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) throw std::runtime_error("cannot read /proc/self/exe");
-  return std::string(buf, static_cast<size_t>(n));
-}
-}  // namespace
-
-Runner::Runner(const Options& options, std::string d, testing::Broker& b)
-    : o(options),
-      dir(std::move(d)),
-      broker(b),
-      password(b.Password("kaoko")),
-      control_path_(dir + "/control"),
-      self_(SelfExe()) {
-  control = MapControl(control_path_, true);
-}
-
-Runner::Children Runner::StartPublishers(const std::string& tag, std::uint64_t total, double rate) {
-  Children out;
-  const int stations = o.net.stations;  // as loaded
-  std::uint64_t most = 0;
-  for (int k = 0; k < 2; ++k) {
-    const std::uint64_t count = total / 2 + (static_cast<std::uint64_t>(k) < total % 2 ? 1 : 0);
-    most = std::max(most, count);
-    std::vector<std::string> argv{self_,          "publish",
-                                  "--url",        broker.url(),
-                                  "--user",       "kaoko",
-                                  "--password",   password,
-                                  "--client-id",  fmt::format("bench-{}-pub{}", tag, k),
-                                  "--control",    control_path_,
-                                  "--slot",       std::to_string(k),
-                                  "--topics",     o.net.topics_file,
-                                  "--publishers", "2",
-                                  "--index",      std::to_string(k),
-                                  "--count",      std::to_string(count),
-                                  "--rate",       fmt::format("{}", rate / 2),
-                                  "--first-seq",  std::to_string(next_seq),
-                                  "--window",     "500"};
-    out.push_back(std::make_unique<Process>(argv, fmt::format("{}/{}-pub{}.log", dir, tag, k)));
-  }
-  const auto share = static_cast<std::uint64_t>(std::max(stations / 2, 1));  // the smaller publisher's station count
-  next_seq += (most + share - 1) / share + 1;
-  return out;
-}
-
-std::unique_ptr<Process> Runner::StartCounter(const std::string& tag, const std::string& latency_out) {
-  std::vector<std::string> argv{self_,         "count-subscriber",
-                                "--url",       broker.url(),
-                                "--user",      "kaoko",
-                                "--password",  password,
-                                "--client-id", fmt::format("bench-{}-counter", tag),
-                                "--control",   control_path_,
-                                "--slot",      std::to_string(kCounterSlot),
-                                "--filter",    fmt::format("kaoko/v1/{}/+/station/+/reading", o.net.tambon)};
-  if (!latency_out.empty()) {
-    argv.push_back("--latency-out");
-    argv.push_back(latency_out);
-  }
-  return std::make_unique<Process>(argv, fmt::format("{}/{}-counter.log", dir, tag));
-}
-
-namespace {
-std::atomic<int> g_interrupted{0};
-extern "C" void OnSignal(int sig) { g_interrupted = sig; }
-}  // namespace
-
-void Runner::Check(const Children& children) {
-  if (g_interrupted) throw std::runtime_error(fmt::format("interrupted by signal {}", g_interrupted.load()));
-  for (size_t i = 0; i < std::size(control->slots); ++i) {
-    if (control->slots[i].failed) {
-      std::string logs;
-      for (const auto& c : children) logs += c->Log();
-      throw std::runtime_error(fmt::format("a bench client (slot {}) failed:\n{}", i, logs));
-    }
-  }
-}
-
-void Runner::WaitReady(const Children& children, const std::vector<int>& slots) {
-  auto all = [&] {
-    return std::all_of(slots.begin(), slots.end(), [&](int s) { return control->slots[s].ready.load() == 1; });
-  };
-  bool ok = testing::WaitFor(
-      [&] {
-        Check(children);
-        return all();
-      },
-      60s);
-  if (!ok) {
-    std::string logs;
-    for (const auto& c : children) logs += c->Log();
-    throw std::runtime_error("bench clients did not connect within 60 s:\n" + logs);
-  }
-}
-
-std::int64_t Runner::Go() {
-  const std::int64_t t = MonotonicNs();
-  control->go = 1;
-  return t;
-}
-
-std::uint64_t Runner::Sent() const { return control->slots[0].sent + control->slots[1].sent; }
-std::uint64_t Runner::Acked() const { return control->slots[0].acked + control->slots[1].acked; }
-bool Runner::PublishersDone() const { return control->slots[0].done && control->slots[1].done; }
-std::int64_t Runner::PublishersLastNs() const {
-  return std::max(control->slots[0].last_ns.load(), control->slots[1].last_ns.load());
-}
-
-void Runner::Finish(Children& children) {
-  control->stop = 1;
-  for (auto& c : children) {
-    if (!testing::WaitFor([&] { return !c->running(); }, 30s)) c->Kill(SIGKILL);
-    c->Wait();
-  }
-  children.clear();
-  control->go = 0;
-  control->stop = 0;
-  for (auto& s : control->slots) {
-    s.sent = 0;
-    s.acked = 0;
-    s.received = 0;
-    s.first_ns = 0;
-    s.last_ns = 0;
-    s.ready = 0;
-    s.done = 0;
-    s.failed = 0;
-  }
-}
-
-std::unique_ptr<mqtt::async_client> Runner::Connect(const std::string& user, const std::string& pw,
-                                                    const std::string& client_id, bool clean) {
-  auto c = std::make_unique<mqtt::async_client>(broker.url(), client_id,
-                                                mqtt::create_options(MQTTVERSION_3_1_1, 100000), nullptr);
-  auto opts = mqtt::connect_options_builder()
-                  .user_name(user)
-                  .password(pw)
-                  .clean_session(clean)
-                  .max_inflight(1000)
-                  .mqtt_version(MQTTVERSION_3_1_1)
-                  .finalize();
-  c->connect(opts)->wait();
-  return c;
-}
-
-void Runner::ClearSession(const std::string& client_id) {
-  auto c = Connect("kaoko", password, client_id, true);
-  c->disconnect()->wait();
-}
-
 // ================================================================ the orchestrator
 
 namespace {
@@ -336,76 +184,6 @@ struct PacedRun {
   std::vector<std::pair<double, double>> samples;
 };
 
-struct Lat {
-  double rate = 0;
-  Spread s;
-  std::string inside;  // kaoko's own share: its histogram's p50 / p99 bucket over the run
-  size_t sent = 0, missing = 0;
-  std::uint64_t load_sent = 0;                                // background readings
-  std::vector<std::pair<std::int64_t, std::int64_t>> probes;  // each probe's publish and its alert's arrival (ns)
-  std::string where;  // where the time went (WhereTimeWent), from kaoko's alert trace
-};
-
-// Splits each probe's alert latency with kaoko's alert trace (KAOKO_ALERT_TRACE, Core::TraceAlerts), every time on
-// the machine's one monotonic clock: the probe's publish → kaoko's arrival; in kaoko, queued, evaluated, the engine's
-// state written, committed (fsync), handed to the MQTT link; kaoko's publish → the officer's subscriber. p50 / p90 ms.
-std::string WhereTimeWent(const std::vector<std::pair<std::int64_t, std::int64_t>>& probes, const std::string& trace) {
-  struct Line {
-    std::int64_t arrived = 0, published = 0;
-    double queued = 0, evaluated = 0, saved = 0, committed = 0, handed = 0;
-  };
-  std::vector<Line> lines;
-  std::ifstream in(trace);
-  for (std::string text; std::getline(in, text);) {
-    std::map<std::string, double> f;
-    std::istringstream words(text);
-    for (std::string w; words >> w;) {
-      auto eq = w.find('=');
-      if (eq != std::string::npos) f[w.substr(0, eq)] = std::stod(w.substr(eq + 1));
-    }
-    lines.push_back({static_cast<std::int64_t>(f["arrived_ns"]), static_cast<std::int64_t>(f["published_ns"]),
-                     f["queued_us"] / 1e3, (f["handle_us"] + f["advance_us"]) / 1e3, f["save_us"] / 1e3,
-                     f["commit_us"] / 1e3, f["publish_us"] / 1e3});
-  }
-  std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.arrived < b.arrived; });
-  std::vector<double> to_kaoko, queued, evaluated, saved, committed, handed, to_officer, to_disk;
-  for (const auto& [sent, arrival] : probes) {
-    auto it =
-        std::lower_bound(lines.begin(), lines.end(), sent, [](const Line& l, std::int64_t t) { return l.arrived < t; });
-    if (it == lines.end() || it->published > arrival) continue;  // not this probe's line
-    to_kaoko.push_back(static_cast<double>(it->arrived - sent) / 1e6);
-    queued.push_back(it->queued);
-    evaluated.push_back(it->evaluated);
-    saved.push_back(it->saved);
-    committed.push_back(it->committed);
-    handed.push_back(it->handed);
-    to_officer.push_back(static_cast<double>(arrival - it->published) / 1e6);
-    // The peer's own measure: from the publish to the reading stored (here on disk, fsync included).
-    to_disk.push_back(to_kaoko.back() + it->queued + it->evaluated + it->saved + it->committed);
-  }
-  if (to_kaoko.empty()) return "no alert trace";
-  auto q = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return fmt::format("{:.2f} / {:.2f}", v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 9 / 10)]);
-  };
-  std::sort(to_disk.begin(), to_disk.end());
-  return fmt::format(
-      "publish → kaoko {}; in kaoko: queued {}, evaluated {}, engine state written {}, committed "
-      "(fsync) {}, handed to MQTT {}; kaoko → officer {} ({} of {} probes traced). Publish → the "
-      "reading that raised the alert committed (the peer's measure, with an fsync), p50 / p99 / max: "
-      "{:.2f} / {:.2f} / {:.2f}",
-      q(to_kaoko), q(queued), q(evaluated), q(saved), q(committed), q(handed), q(to_officer), to_kaoko.size(),
-      probes.size(), to_disk[to_disk.size() / 2], to_disk[std::min(to_disk.size() - 1, to_disk.size() * 99 / 100)],
-      to_disk.back());
-}
-
-// Alerts seen by the TAO officer's subscription: village → (arrival, incident).
-struct Arrivals {
-  std::mutex mu;
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> at;
-  std::set<std::string> closed;
-};
-
 struct KaokoResult {
   double start_s = 0, idle_rss = 0, warm_rss = 0, peak_rss = 0;  // warm: after one reading from each station
   double restart_rss = 0, restart_s = 0;  // idle again after a restart on the run's database (0: not measured)
@@ -433,7 +211,6 @@ class Orchestrator {
   double broker90_rate = 0;
   Spread broker1k;  // the broker's own latency at 1,000/s
   KaokoResult k;
-  int next_probe = 0;
 
   void BrokerCeiling() {
     Progress("1/5 broker ceiling: 2 publishers → a subscriber that only counts, {} readings…", Thousands(o_.readings));
@@ -537,21 +314,8 @@ class Orchestrator {
 
     if (!start()) return Stop(kaoko, db, base);
 
-    // The TAO officer's subscription: the latency probes' alerts (arrival time and incident).
-    Arrivals arrivals;
-    auto tao = r_.Connect(o_.net.tao, r_.broker.Password(o_.net.tao), "bench-tao-sub");
-    tao->set_message_callback([&](mqtt::const_message_ptr m) {
-      const std::int64_t now = MonotonicNs();
-      if (m->is_retained()) return;
-      auto j = nlohmann::json::parse(m->get_payload_str(), nullptr, false);
-      if (j.is_discarded() || !j.is_object() || j.value("level", "") != "watch") return;
-      const auto& inc = j["incident"];
-      std::lock_guard lock(arrivals.mu);
-      arrivals.at.emplace(j.value("village", ""),
-                          std::make_pair(now, inc.is_number_integer() ? inc.get<std::int64_t>() : 0));
-    });
-    tao->subscribe(fmt::format("kaoko/v1/{}/+/alert", o_.net.tambon), 1)->wait();
-    auto probe = r_.Connect("kaoko", r_.password, "bench-probe");
+    // The TAO officer's subscription and the probe publisher (bench_run.cpp).
+    AlertProbes probes(r_);
 
     // Sustained: as fast as the two publishers go; kaoko stores at its own pace behind the broker's queue.
     {
@@ -581,7 +345,7 @@ class Orchestrator {
     for (int i = 0; i < 3; ++i) {
       Progress("   alert latency under {}/s for {} s…", Thousands(rates[i]), o_.latency_seconds);
       const Metrics before = ReadMetrics(*kaoko);
-      k.lat[i] = AlertLatency(*probe, *tao, arrivals, rates[i]);
+      k.lat[i] = probes.Run(rates[i]);
       const Metrics after = ReadMetrics(*kaoko);
       k.lat[i].inside = fmt::format("{} / {}", InsideQuantile(before, after, 0.5), InsideQuantile(before, after, 0.99));
       k.lat[i].where = WhereTimeWent(k.lat[i].probes, r_.dir + "/alerts.trace");
@@ -613,8 +377,7 @@ class Orchestrator {
       k.hold = Paced(*kaoko, "hold", rate, o_.hold, 10, base);
       base += k.hold.sent;
     }
-    tao->disconnect()->wait();
-    probe->disconnect()->wait();
+    probes.Disconnect();
 
     // Nothing lost, each once: the database holds exactly what was sent to this kaoko.
     k.expected = base;
@@ -902,90 +665,6 @@ class Orchestrator {
             : fmt::format("{} still not stored 60 s after the last publish", Thousands(static_cast<double>(p.left))),
         p.cores);
     return p;
-  }
-
-  // The TAO officer ends each probe's incident as soon as its alert has arrived (all_clear), so that only a few
-  // are open at once: the tambon's CAP document lists every open incident in one retained message.
-  void CloseArrived(mqtt::async_client& tao, Arrivals& a) {
-    std::vector<std::pair<std::string, std::int64_t>> todo;
-    {
-      std::lock_guard lock(a.mu);
-      for (const auto& [village, v] : a.at) {
-        if (v.second > 0 && a.closed.insert(village).second) todo.emplace_back(village, v.second);
-      }
-    }
-    for (const auto& [village, incident] : todo) {
-      const std::string d =
-          fmt::format(R"({{"id":"bench-{}","ts":"{}","incident":{},"action":"all_clear","note":"bench probe"}})",
-                      village, Rfc3339Micros(RealtimeNs()), incident);
-      tao.publish(fmt::format("kaoko/v1/{}/{}/decision/{}", o_.net.tambon, village, o_.net.tao), d.data(), d.size(), 1,
-                  false);
-    }
-  }
-
-  Lat AlertLatency(mqtt::async_client& probe, mqtt::async_client& tao, Arrivals& a, double rate) {
-    Lat l;
-    l.rate = rate;
-    const auto n = static_cast<std::uint64_t>(rate * o_.latency_seconds);
-    auto c = r_.StartPublishers("latency", n, rate);
-    r_.WaitReady(c, {0, 1});
-    const int probes = o_.latency_seconds * o_.probe_rate;
-    if (next_probe + probes > o_.net.probes) throw std::runtime_error("not enough probe villages in the network");
-    std::map<std::string, std::int64_t> sent;
-    const std::int64_t t0 = r_.Go();
-    for (int i = 0; i < probes; ++i) {
-      const int p = next_probe++;
-      const auto due = t0 + static_cast<std::int64_t>((i + 0.5) * 1e9 / o_.probe_rate);
-      const auto now = MonotonicNs();
-      if (now < due) std::this_thread::sleep_for(std::chrono::nanoseconds(due - now));
-      r_.Check(c);
-      const std::string topic = ProbeTopic(o_.net, p);
-      // Two readings over `watch` (the persistence rule), a minute apart in the station's own time (the engine
-      // evaluates a station's readings in ts order), the second one now.
-      for (int s = 1; s <= 2; ++s) {
-        const std::int64_t ts = RealtimeNs() - (s == 1 ? 60'000'000'000LL : 0);
-        const std::string payload = fmt::format(
-            R"({{"seq":{},"ts":"{}","level_cm":250.0,"rain_mm":0.0,"battery_v":3.91}})", s, Rfc3339Micros(ts));
-        const std::int64_t at = MonotonicNs();
-        auto tok = probe.publish(topic, payload.data(), payload.size(), 1, false);
-        if (s == 2) sent[ProbeVillage(p)] = at;
-        tok->wait();
-      }
-      CloseArrived(tao, a);
-    }
-    WaitFor(
-        [&] {
-          r_.Check(c);
-          CloseArrived(tao, a);
-          return r_.PublishersDone();
-        },
-        std::chrono::seconds(o_.latency_seconds * 3 + 30));
-    WaitFor(
-        [&] {
-          CloseArrived(tao, a);
-          std::lock_guard lock(a.mu);
-          return std::all_of(sent.begin(), sent.end(), [&](auto& s) { return a.at.count(s.first) > 0; });
-        },
-        15s);
-    CloseArrived(tao, a);
-    l.load_sent = r_.Acked();
-    r_.Finish(c);
-    std::vector<double> v;
-    {
-      std::lock_guard lock(a.mu);
-      for (const auto& [village, t] : sent) {
-        auto it = a.at.find(village);
-        if (it == a.at.end())
-          ++l.missing;
-        else {
-          v.push_back(static_cast<double>(it->second.first - t) / 1e6);
-          l.probes.emplace_back(t, it->second.first);
-        }
-      }
-    }
-    l.sent = sent.size();
-    l.s = SpreadOf(v);
-    return l;
   }
 
   const Options& o_;
@@ -1362,8 +1041,7 @@ Modes run by the orchestrator itself: kaoko-bench publish …, kaoko-bench count
 int Run(Options o) {
   // Ctrl-C or a TERM: the next check throws, and every child process, the broker and the service are stopped on the
   // way out (their destructors), the temporary directory removed.
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
+  StopOnSignals();
   const auto t_begin = std::chrono::steady_clock::now();
   const std::string load_before = LoadAverage();
   const std::string when = Rfc3339Micros(RealtimeNs()).substr(0, 16) + "Z";
