@@ -18,6 +18,7 @@ DecisionRefusal JudgeDecision(const DecisionCase& c) {
       if (c.station_fault) return DecisionRefusal::kStationFaultStep;
       if (!headman) return DecisionRefusal::kNotHeadman;
       if (c.action == DecisionAction::kReject && c.stage == Stage::kDeclared) return DecisionRefusal::kDeclaredNeedsTao;
+      if (c.action == DecisionAction::kReject && c.upstream_coming) return DecisionRefusal::kUpstreamStillComing;
       return DecisionRefusal::kNone;
     case DecisionAction::kDeclare:
       if (!tao) return DecisionRefusal::kNotTao;

@@ -357,6 +357,13 @@ void Engine::PublishAlert(const std::string& village, TimePoint now, Effects& fx
     a.headline_th = inc->headline_th;
     a.headline_en = inc->headline_en;
     a.exercise = inc->exercise;
+    if (const Village* up = network_->FindVillage(inc->upstream_village)) {
+      a.upstream_village = up->id;
+      a.upstream_name_th = up->name_th;
+      a.upstream_name_en = up->name_en;
+      if (auto it = alerts_.find(up->id); it != alerts_.end()) a.upstream_level = it->second.level;
+      a.expected_arrival = inc->expected_arrival;
+    }
   } else {
     Stage status = Stage::kResolved;
     TimePoint since = now;
@@ -370,13 +377,35 @@ void Engine::PublishAlert(const std::string& village, TimePoint now, Effects& fx
   if (prev != alerts_.end()) {
     const AlertState& p = prev->second;
     if (p.level == a.level && p.incident == a.incident && p.status == a.status && p.exercise == a.exercise &&
-        p.headline_th == a.headline_th && p.headline_en == a.headline_en) {
+        p.headline_th == a.headline_th && p.headline_en == a.headline_en && p.upstream_village == a.upstream_village &&
+        p.upstream_level == a.upstream_level && p.expected_arrival == a.expected_arrival) {
       return;
     }
   }
+  const bool level_changed = prev == alerts_.end() || prev->second.level != a.level;
   alerts_[village] = a;
-  dirty_villages_.push_back(village);
-  fx.alerts.push_back(std::move(a));
+  PushUnique(dirty_villages_, village);
+  // One state per village in one set of effects: the last one computed is the one that holds.
+  auto same =
+      std::find_if(fx.alerts.begin(), fx.alerts.end(), [&](const AlertState& x) { return x.village == village; });
+  if (same != fx.alerts.end()) {
+    *same = std::move(a);
+  } else {
+    fx.alerts.push_back(std::move(a));
+  }
+  if (level_changed) PublishDownstream(village, now, fx);
+}
+
+// The villages whose open incident came from `village`'s flood wave show its level: published again when it changes.
+// Only villages further down the river, so this ends.
+void Engine::PublishDownstream(const std::string& village, TimePoint now, Effects& fx) {
+  const int idx = network_->VillageIndex(village);
+  if (idx < 0) return;
+  for (std::size_t j = static_cast<std::size_t>(idx) + 1; j < network_->villages.size(); ++j) {
+    const std::string& down = network_->villages[j].id;
+    auto it = alerts_.find(down);
+    if (it != alerts_.end() && it->second.upstream_village == village) PublishAlert(down, now, fx);
+  }
 }
 
 // ------------------------------------------------------------------------------------------------ the chain
@@ -511,6 +540,7 @@ void Engine::WarnDownstream(Incident& inc, TimePoint now, Effects& fx) {
       d.expected_arrival = arrival;
       d.upstream_village = up.id;
       Touch(d, now, fx);
+      PublishAlert(down.id, now, fx);
     }
     Log(inc, now, "upstream", "kaoko", "kaoko",
         fmt::format("เตือน{} (เหตุการณ์ #{}) น้ำคาดว่าถึงประมาณ {} น.", down.name_th, d.id, clock),
@@ -569,6 +599,7 @@ void Engine::Close(Incident& inc, Stage stage, std::string actor, std::string vi
       prev->second.headline_th.clear();
     }
     PublishAlert(village, now, fx);
+    PublishDownstream(village, now, fx);
   }
 }
 
@@ -842,11 +873,34 @@ std::string RefusalText(DecisionRefusal r, const Incident& inc, DecisionAction a
       return fmt::format("the TAO has declared incident {}; only a TAO officer may end it", inc.id);
     case DecisionRefusal::kDeclareWithoutLevel:
       return "declare needs a level: watch, warning or critical (use all_clear to end an incident)";
+    case DecisionRefusal::kUpstreamStillComing:
+      return "";  // worded by UpstreamRefusal, which knows the upstream village
   }
   return "unknown refusal";
 }
 
 }  // namespace
+
+// The alert of the village upstream whose flood wave opened `inc`, while that village is at warning or above; null
+// otherwise (and for a drill, which never holds anyone back).
+const AlertState* Engine::UpstreamComing(const Incident& inc) const {
+  if (inc.exercise || inc.upstream_village.empty()) return nullptr;
+  auto it = alerts_.find(inc.upstream_village);
+  if (it == alerts_.end() || it->second.level < Level::kWarning) return nullptr;
+  return &it->second;
+}
+
+std::string Engine::UpstreamRefusal(const AlertState& upstream, const Incident& inc) const {
+  const Village* v = network_->FindVillage(upstream.village);
+  const std::string name = v ? v->name_en : upstream.village;
+  const std::string arrival =
+      inc.expected_arrival ? fmt::format(", expected here about {} Thai time", text::ThaiClock(*inc.expected_arrival))
+                           : "";
+  return fmt::format(
+      "the flood wave from {} is still coming: {} is at {}{}; incident {} cannot be rejected while {} stays at "
+      "warning or above (acknowledge it and watch the river, or ask the TAO)",
+      name, name, ToString(upstream.level), arrival, inc.id, name);
+}
 
 Effects Engine::OnDecision(const Decision& d, TimePoint now) {
   const std::string key = "d|" + d.user + "|" + d.id;
@@ -878,9 +932,11 @@ Effects Engine::OnDecision(const Decision& d, TimePoint now) {
     return Refuse(key, rc, inc, d.via, now);
   }
   const bool station_fault = inc->kind == IncidentKind::kStation;
-  rc.error = RefusalText(
-      JudgeDecision({person->role, person->village == inc->village, station_fault, inc->stage, d.action, d.level}),
-      *inc, d.action);
+  const AlertState* upstream = UpstreamComing(*inc);
+  const DecisionRefusal refusal = JudgeDecision({person->role, person->village == inc->village, station_fault,
+                                                 inc->stage, d.action, d.level, upstream != nullptr});
+  rc.error = refusal == DecisionRefusal::kUpstreamStillComing ? UpstreamRefusal(*upstream, *inc)
+                                                              : RefusalText(refusal, *inc, d.action);
   if (!rc.error.empty()) return Refuse(key, rc, inc, d.via, now);
 
   Effects fx;

@@ -68,3 +68,19 @@ TEST_CASE("decision policy: the person's refusals are told from the step's", "[a
   CHECK_FALSE(IsPersonRefusal(DecisionRefusal::kDeclaredNeedsTao));
   CHECK_FALSE(IsPersonRefusal(DecisionRefusal::kDeclareWithoutLevel));
 }
+
+TEST_CASE("decision policy: a reject waits while the flood wave upstream is still coming", "[alerting]") {
+  DecisionCase c{Role::kHeadman, true, false, Stage::kReported, DecisionAction::kReject, std::nullopt, true};
+  CHECK(JudgeDecision(c) == DecisionRefusal::kUpstreamStillComing);
+  CHECK_FALSE(IsPersonRefusal(DecisionRefusal::kUpstreamStillComing));  // the engine's receipt words it
+  c.action = DecisionAction::kConfirm;
+  CHECK(JudgeDecision(c) == DecisionRefusal::kNone);
+  c.action = DecisionAction::kAck;
+  CHECK(JudgeDecision(c) == DecisionRefusal::kNone);
+  c.action = DecisionAction::kReject;
+  c.upstream_coming = false;
+  CHECK(JudgeDecision(c) == DecisionRefusal::kNone);
+  c.upstream_coming = true;
+  c.role = Role::kCommittee;  // not the headman: that refusal comes first
+  CHECK(JudgeDecision(c) == DecisionRefusal::kNotHeadman);
+}

@@ -61,6 +61,72 @@ TEST_CASE("upstream: a single watcher's warning warns downstream only once the h
   }
 }
 
+TEST_CASE("upstream: a downstream village's alert carries the upstream village's level and the expected arrival, live",
+          "[alerting]") {
+  Network net = TonHong();
+  Engine e(net);
+  Feeder feed{e};
+  (void)feed("kaoko-bridge", 325, T0());
+  (void)feed("kaoko-bridge", 325, T0() + 10min);
+  auto down = e.Alert("thonhong");
+  REQUIRE(down->incident.has_value());
+  CHECK(down->upstream_village == "kaoko");
+  CHECK(down->upstream_name_en == "Ban Kao Ko");
+  CHECK(down->upstream_level == Level::kWarning);
+  REQUIRE(down->expected_arrival.has_value());
+  CHECK(*down->expected_arrival == T0() + 10min + 90min);
+  CHECK(e.Alert("nanuea")->upstream_village == "kaoko");
+  CHECK(e.Alert("kaoko")->upstream_village.empty());  // opened by its own station
+  SECTION("the upstream village rising to critical is published again downstream") {
+    Effects fx;
+    for (int i = 0; i < 4 && e.Alert("kaoko")->level != Level::kCritical; ++i) {
+      fx = feed("kaoko-bridge", 410, T0() + 20min + i * 10min);
+    }
+    REQUIRE(e.Alert("kaoko")->level == Level::kCritical);
+    CHECK(e.Alert("thonhong")->upstream_level == Level::kCritical);
+    CHECK(e.Alert("pakkhlong")->upstream_level == Level::kCritical);
+  }
+}
+
+TEST_CASE("upstream: a downstream headman's reject is refused while the upstream village is at warning or above",
+          "[alerting]") {
+  Network net = TonHong();
+  Engine e(net);
+  Feeder feed{e};
+  (void)feed("kaoko-bridge", 325, T0());
+  (void)feed("kaoko-bridge", 325, T0() + 10min);
+  const std::int64_t up = *e.Alert("kaoko")->incident;
+  const std::int64_t id = *e.Alert("thonhong")->incident;
+  // The dry river at Thon Hong: its headman sees nothing yet.
+  Effects fx = e.OnDecision(MakeDecision("kittisak", "d-1", "thonhong", id, DecisionAction::kReject, T0() + 15min),
+                            T0() + 15min);
+  REQUIRE(fx.receipts.size() == 1);
+  CHECK_FALSE(fx.receipts[0].ok);
+  INFO(fx.receipts[0].error);
+  CHECK(fx.receipts[0].error.find("Ban Kao Ko") != std::string::npos);
+  CHECK(fx.receipts[0].error.find("warning") != std::string::npos);
+  CHECK(fx.receipts[0].error.find("still coming") != std::string::npos);
+  REQUIRE(e.FindIncident(id));
+  CHECK(e.FindIncident(id)->stage != Stage::kRejected);
+  CHECK(e.Alert("thonhong")->level == Level::kWatch);
+  SECTION("the headman may still acknowledge it") {
+    fx =
+        e.OnDecision(MakeDecision("kittisak", "d-2", "thonhong", id, DecisionAction::kAck, T0() + 16min), T0() + 16min);
+    CHECK(fx.receipts[0].ok);
+  }
+  SECTION("once the upstream incident is over, the reject is taken") {
+    fx = e.OnDecision(MakeDecision("officer-niran", "d-3", "kaoko", up, DecisionAction::kAllClear, T0() + 20min),
+                      T0() + 20min);
+    REQUIRE(fx.receipts[0].ok);
+    CHECK(e.Alert("kaoko")->level == Level::kNormal);
+    CHECK(e.Alert("thonhong")->upstream_level == Level::kNormal);
+    fx = e.OnDecision(MakeDecision("kittisak", "d-4", "thonhong", id, DecisionAction::kReject, T0() + 21min),
+                      T0() + 21min);
+    CHECK(fx.receipts[0].ok);
+    CHECK(e.Alert("thonhong")->level == Level::kNormal);
+  }
+}
+
 TEST_CASE("health: station faults open a technician incident for the TAO, not a flood alert", "[alerting]") {
   Network net = TonHong();
   Engine e(net);

@@ -21,6 +21,14 @@ std::string RenderAlert(const alerting::AlertState& a) {
          {"headline_th", a.headline_th},
          {"headline_en", a.headline_en}};
   if (a.exercise) j["exercise"] = true;
+  if (!a.upstream_village.empty()) {
+    j["upstream"] =
+        json{{"village", a.upstream_village},
+             {"name_th", a.upstream_name_th},
+             {"name_en", a.upstream_name_en},
+             {"level", alerting::ToString(a.upstream_level)},
+             {"expected_arrival", a.expected_arrival ? json(wire::FormatTime(*a.expected_arrival)) : json(nullptr)}};
+  }
   return Dump(j);
 }
 

@@ -105,6 +105,29 @@
     return { text: (overdue ? '−' : '') + t, overdue };
   };
 
+  // A flood wave from upstream (an alert state's `upstream`): the village it comes from, that village's level now,
+  // and a live countdown to the expected arrival. null when the alert has none.
+  K.upstream = function (alert) {
+    const u = alert && alert.upstream;
+    if (!u) return null;
+    return K.el('div', { class: 'upstream', 'data-upstream': u.village },
+      K.bi('น้ำหลากจาก' + (u.name_th || u.village) + ' ', 'Flood wave from ' + (u.name_en || u.village) + ' '),
+      K.levelBadge(u.level),
+      u.expected_arrival ? [' · ', K.el('span', { class: 'arrival', 'data-arrival': u.expected_arrival }),
+        K.bi(' (ประมาณ ' + K.time(u.expected_arrival) + ' น.)', ' (about ' + K.time(u.expected_arrival) + ')')] : null);
+  };
+  // Every arrival on the page, each second, whatever page it is on.
+  function tickArrivals() {
+    document.querySelectorAll('[data-arrival]').forEach((e) => {
+      const c = K.countdown(e.dataset.arrival);
+      e.classList.toggle('overdue', c.overdue);
+      K.set(e, c.overdue ? K.bi('ถึงเวลาที่คาดแล้ว (เลยมา ' + c.text.slice(1) + ')', 'due now (' + c.text.slice(1) + ' ago)')
+                         : K.bi('คาดว่าถึงในอีก ' + c.text, 'expected in ' + c.text));
+    });
+  }
+  setInterval(tickArrivals, 1000);
+  K.tickArrivals = tickArrivals;
+
   // ---------------------------------------------------------------- the HTTP API
   K.csrf = sessionStorage.getItem('kaoko.csrf') || '';
   K.api = async function (method, path, body) {

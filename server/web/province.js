@@ -22,9 +22,10 @@
         K.el('ol', { class: 'villages' }, list.map((v) => K.el('li', { 'data-village': v.village, 'data-level': v.level },
           K.el('strong', {}, K.bi(v.name_th || v.village, v.name_en || v.village)), ' ', K.levelBadge(v.level),
           v.incident ? ` #${v.incident}` : '', v.status ? K.el('span', { class: 'muted' }, ' · ', K.named(K.stages, v.status)) : '',
-          v.updated ? K.el('span', { class: 'muted' }, ' · ', K.time(v.updated)) : '')))));
+          v.updated ? K.el('span', { class: 'muted' }, ' · ', K.time(v.updated)) : '', K.upstream(v))))));
     }
     K.set($('tambons'), blocks.length ? blocks : K.el('p', {}, K.bi('ยังไม่มีข้อมูลจากตำบลใด', 'nothing from any tambon yet')));
+    K.tickArrivals();
   }
 
   function renderNodes(tiers) {

@@ -15,6 +15,7 @@
     stations = s.data || [];
     incidents = i.data || [];
     renderRiver(); renderQueue(); renderHealth(); fillSelects();
+    K.tickArrivals();
     K.applyLang();
     // The officer's own asks are the queue's rows: shown once the dashboard is visible (docs/delivery.md).
     const shown = new Set(incidents.map((x) => x.id));
@@ -106,7 +107,8 @@
       'บันทึกแล้ว ✓', 'Recorded ✓');
       return K.el('tr', { 'data-incident': i.id },
         K.el('td', {}, '#' + i.id, i.exercise ? K.el('div', { class: 'exercise-tag' }, K.bi('ฝึกซ้อม', 'drill')) : null),
-        K.el('td', {}, vname(i.village), K.el('div', { class: 'muted' }, i.kind === 'station' ? K.bi('สถานีขัดข้อง: ' + i.station, 'station fault: ' + i.station) : '')),
+        K.el('td', {}, vname(i.village), K.el('div', { class: 'muted' }, i.kind === 'station' ? K.bi('สถานีขัดข้อง: ' + i.station, 'station fault: ' + i.station) : ''),
+          K.upstream(villages.find((v) => v.village === i.village && v.incident === i.id))),
         K.el('td', {}, K.levelBadge(i.level)),
         K.el('td', { class: 'stage' }, K.named(K.stages, i.status), i.unconfirmed ? K.el('div', {}, K.bi('(ไม่มีผู้ยืนยัน)', '(unconfirmed)')) : null),
         K.el('td', {}, K.el('span', { class: 'countdown', 'data-deadline': i.stage_deadline || '' })),

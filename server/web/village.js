@@ -6,7 +6,7 @@
   const me = await K.me(['committee', 'headman', 'deputy']);
   K.header(me.role === 'committee' ? 'กรรมการหมู่บ้าน' : 'ผู้ใหญ่บ้าน', me.role === 'committee' ? 'Village committee' : 'Headman');
   const $ = (id) => document.getElementById(id);
-  let todo = [], incidents = [], stations = [], selected = null;
+  let todo = [], incidents = [], stations = [], selected = null, myAlert = null;
   let lastResult = null;  // {incident, ok, th, en}: survives the redraws that the live feed causes
   const mine = (action) =>
     action === 'ack' ? ['committee', 'headman', 'deputy'].includes(me.role) : ['headman', 'deputy'].includes(me.role);
@@ -21,10 +21,12 @@
     incidents = (inc.data || []).filter((i) => i.kind === 'flood').slice(0, 20);
     stations = st.data || [];
     const v = (vil.data || []).find((x) => x.village === me.village);
+    myAlert = v || null;
     if (v) {
       $('alert').className = 'banner bg-' + v.level;
       K.set($('alert'), K.bi(v.name_th, v.name_en), ': ', K.named(K.levels, v.level),
-        v.exercise ? K.el('span', { class: 'exercise-tag' }, ' ', K.bi('ฝึกซ้อม', 'exercise')) : null);
+        v.exercise ? K.el('span', { class: 'exercise-tag' }, ' ', K.bi('ฝึกซ้อม', 'exercise')) : null, K.upstream(v));
+      K.tickArrivals();
     }
     render();
     if (selected) showDetail(selected, false);
@@ -67,12 +69,21 @@
       K.set(result, K.bi(lastResult.th, lastResult.en));
     }
     const open = !['resolved', 'rejected'].includes(inc.status);
+    // A watch from upstream cannot be rejected while that village is at warning or above: the wave is coming
+    // whatever the river here shows (kaoko refuses it too; the page says why instead of offering the button).
+    const up = myAlert && myAlert.incident === inc.id && myAlert.upstream;
+    const upstreamComing = !!up && ['warning', 'critical'].includes(up.level) && !inc.exercise;
     const actions = ['ack', 'confirm', 'reject'].filter((a) => mine(a) && open &&
+      !(a === 'reject' && upstreamComing) &&
       !(a === 'ack' && inc.asks.every((k) => !(k.user === me.user && k.action === 'ack' && k.open)) && inc.status !== 'reported'));
     K.set(box, 
       K.el('h2', {}, K.bi('เหตุการณ์ที่ ' + inc.id, 'Incident ' + inc.id), ' ', K.levelBadge(inc.level)),
       inc.exercise ? K.el('p', { class: 'exercise-tag' }, K.bi('การฝึกซ้อม — ไม่ใช่เหตุจริง', 'Exercise — not real')) : null,
       K.el('p', {}, K.el('strong', {}, K.bi(inc.headline_th, inc.headline_en))),
+      up ? K.upstream(myAlert) : null,
+      upstreamComing && mine('reject') && open ? K.el('p', { class: 'muted', id: 'reject-held' },
+        K.bi('ยังปฏิเสธไม่ได้: ' + (up.name_th || up.village) + ' ยังอยู่ในระดับ' + K.levels[up.level][0] + ' น้ำกำลังมา ให้รับทราบและเฝ้าดูลำน้ำ หรือติดต่อ อบต.',
+          'Reject is not offered: ' + (up.name_en || up.village) + ' is still at ' + up.level + ' and the wave is coming; acknowledge and watch the river, or call the TAO.')) : null,
       K.el('p', { id: 'detail-stage' }, K.bi('ขั้นตอน: ', 'Stage: '), K.named(K.stages, inc.status),
         inc.stage_deadline ? K.el('span', {}, ' · ', K.bi('ครบกำหนดใน ', 'next step in '),
           K.el('span', { class: 'countdown', 'data-deadline': inc.stage_deadline })) : null),
@@ -97,6 +108,7 @@
       K.el('ol', { class: 'plain timeline', id: 'timeline' }, ...inc.timeline.slice().reverse().map((e) => K.el('li', {},
         K.el('span', { class: 'ts' }, K.time(e.ts)), K.bi(e.text_th, e.text_en)))),
       K.el('p', {}, K.el('a', { href: `/api/v1/incidents/${inc.id}/report` }, K.bi('รายงานถอดบทเรียน', 'After-action report'))));
+    K.tickArrivals();
     if (st) {
       const to = new Date(), from = new Date(Date.now() - 6 * 3600e3);
       const rd = await K.api('GET', `/api/v1/stations/${st.id}/readings?since=${from.toISOString()}&until=${to.toISOString()}`);

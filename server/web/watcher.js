@@ -54,7 +54,8 @@
     el.className = 'banner bg-' + v.level;
     K.set(el, K.bi(v.name_th || me.village_name_th || '', v.name_en || me.village_name_en || ''), ': ',
       K.named(K.levels, v.level), v.exercise ? K.el('span', { class: 'exercise-tag' }, ' ', K.bi('ฝึกซ้อม', 'exercise')) : null,
-      v.headline_th ? K.el('div', {}, K.bi(v.headline_th, v.headline_en)) : null);
+      v.headline_th ? K.el('div', {}, K.bi(v.headline_th, v.headline_en)) : null, K.upstream(v));
+    K.tickArrivals();
   }
   showAlert();
   K.live((events) => {

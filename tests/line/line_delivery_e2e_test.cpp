@@ -107,14 +107,23 @@ struct LineVillage {
       throw std::runtime_error("kaoko-line's ready file: " + Slurp(ready));
     api_port = static_cast<int>(api);
     control_port = static_cast<int>(control);
-    std::ofstream(broker.accounts_dir() + "/credentials.toml", std::ios::app)
-        << fmt::format("\n[line]\nchannel_token = \"{}\"\nchannel_secret = \"{}\"\n", kToken, kSecret);
+    const std::string credentials = broker.accounts_dir() + "/credentials.toml";
+    base_credentials = Slurp(credentials);
+    SetToken(kToken);
     kaoko = std::make_unique<ServiceProcess>(
         broker, dir.path() + "/kaoko.db",
         std::vector<std::string>{"--line-api", fmt::format("https://127.0.0.1:{}", api_port), "--line-ca", cert()});
     Control("PUT", "/control/webhook-url",
             json{{"url", fmt::format("http://127.0.0.1:{}/api/v1/delivery/line/webhook", kaoko->http_port())}});
   }
+
+  // kaoko's channel access token in its credentials file (read when kaoko-server starts).
+  void SetToken(const std::string& token) {
+    std::ofstream(broker.accounts_dir() + "/credentials.toml", std::ios::trunc)
+        << base_credentials
+        << fmt::format("\n[line]\nchannel_token = \"{}\"\nchannel_secret = \"{}\"\n", token, kSecret);
+  }
+  std::string base_credentials;
 
   std::string cert() const { return dir.path() + "/kaoko-line.pem"; }
   std::string db() const { return dir.path() + "/kaoko.db"; }
@@ -346,4 +355,47 @@ TEST_CASE(
   CHECK(counters["answered"]["429"] == 1);
   CHECK(counters["answered"]["500"] == 1);
   CHECK(counters["answered"]["409"] == 1);
+}
+
+TEST_CASE(
+    "line e2e: LINE refusing kaoko's channel token (401) keeps every push queued with the reason, and once the token "
+    "is right they go out once each",
+    "[integration][line]") {
+  LineVillage v;
+  INFO(v.Context());
+  v.Link("prasert", kPrasert);
+  v.Link("boonmee", kBoonmee);
+  // The token is revoked in LINE's console (or mistyped when the TAO's office PC was set up again).
+  v.kaoko->Kill(SIGTERM);
+  v.SetToken("a-revoked-channel-token");
+  v.kaoko->Start();
+  v.Report();
+  REQUIRE(WaitFor(
+      [&] {
+        auto p = RowOf(v.db(), "prasert");
+        return p && p->attempts >= 1;
+      },
+      20s));
+  auto prasert = RowOf(v.db(), "prasert");
+  INFO(prasert->reason);
+  CHECK(prasert->state == "queued");  // not failed: the token is wrong, not the message
+  CHECK(prasert->reason.find("LINE refused kaoko's channel access token (401)") != std::string::npos);
+  CHECK(v.Received(kPrasert, "push").empty());
+  CHECK(v.Control("GET", "/control/counters")["answered"]["401"] >= 1);
+  CHECK(v.kaoko->Log().find("a-revoked-channel-token") == std::string::npos);
+
+  // The right token, and kaoko started again: the waiting push goes out, once.
+  v.kaoko->Kill(SIGTERM);
+  v.SetToken(kToken);
+  v.kaoko->Start();
+  const std::string ack = v.Button(kPrasert, "รับทราบ", 60s);
+  REQUIRE_FALSE(ack.empty());
+  REQUIRE(WaitFor(
+      [&] {
+        auto p = RowOf(v.db(), "prasert");
+        return p && p->state == "sent";
+      },
+      10s));
+  std::this_thread::sleep_for(2s);
+  CHECK(v.Received(kPrasert, "push").size() == 1);
 }

@@ -399,3 +399,68 @@ test('a delivery is seen when the person\'s own visible page showed it, not whil
     await k.stop();
   }
 });
+
+test('a flood wave from upstream: every screen counts down to its arrival with the upstream level, and the reject waits',
+  { timeout: 120000 }, async () => {
+  const k = await startKaoko();
+  const browser = await launchBrowser();
+  try {
+    // Kao Ko's bridge over its warning line twice: its station opens a warning, which warns every village downstream.
+    const now = Date.now();
+    for (const [seq, ago] of [[1, 10], [2, 0]]) {
+      const reading = JSON.stringify({ seq, ts: new Date(now - ago * 60e3).toISOString(), level_cm: 330, battery_v: 3.9 });
+      assert.equal(await k.pub('kaoko-bridge', 'kaoko/v1/tonhong/kaoko/station/kaoko-bridge/reading', reading), 'ok 0');
+    }
+    let alert = null;
+    const until = Date.now() + 15000;
+    while (Date.now() < until && !(alert && alert.upstream)) {
+      alert = ((await api(k, 'GET', '/api/v1/villages')).data || []).find((v) => v.village === 'thonhong');
+      if (!(alert && alert.upstream)) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(alert && alert.upstream, 'Thon Hong is on watch from upstream');
+    assert.equal(alert.upstream.village, 'kaoko');
+    assert.equal(alert.upstream.level, 'warning');
+    const arrival = Date.parse(alert.upstream.expected_arrival);
+    assert.ok(arrival > Date.now());
+
+    // Thon Hong's headman, on his phone: the banner names Kao Ko at warning and counts down to the arrival.
+    const headman = await person(browser, k, 'kittisak', PHONE);
+    const h = headman.page;
+    await h.waitForSelector('#alert .upstream[data-upstream="kaoko"] [data-arrival]', { timeout: 15000 });
+    const shown = async () => h.evaluate(() => {
+      const e = document.querySelector('#alert .upstream [data-arrival] [lang="en"]');
+      return { text: e.textContent, badge: document.querySelector('#alert .upstream .level').className };
+    });
+    const parse = (t) => {
+      const m = /expected in (?:(\d+):)?(\d+):(\d+)/.exec(t);
+      assert.ok(m, t);
+      return (Number(m[1] || 0) * 3600 + Number(m[2]) * 60 + Number(m[3])) * 1000;
+    };
+    let s = await shown();
+    assert.match(s.badge, /lv-warning/);
+    const left1 = parse(s.text);
+    assert.ok(Math.abs(left1 - (arrival - Date.now())) < 2000, `${s.text} against ${alert.upstream.expected_arrival}`);
+    await h.waitForTimeout(2200);
+    s = await shown();
+    const left2 = parse(s.text);
+    assert.ok(left1 - left2 >= 1000 && left1 - left2 <= 4000, `the countdown runs: ${left1} then ${left2}`);
+
+    // He opens the watch: reject is not offered, the page says why, and kaoko refuses it anyway.
+    await h.click(`#incidents [data-open="${alert.incident}"]`);
+    await h.waitForSelector('#reject-held', { timeout: 10000 });
+    assert.equal(await h.$('[data-action="reject"]'), null);
+    const refused = await h.evaluate(async (id) => (await K.api('POST', `/api/v1/incidents/${id}/decisions`,
+      { id: 'd-up', ts: new Date().toISOString(), incident: id, action: 'reject' })), alert.incident);
+    assert.equal(refused.status, 409);
+    assert.match(refused.data.error, /still coming/);
+
+    // The TAO's dashboard shows it on the watch's row.
+    const tao = await person(browser, k, 'officer-niran', DESKTOP);
+    await tao.page.waitForSelector(`#queue tr[data-incident="${alert.incident}"] .upstream [data-arrival]`, { timeout: 15000 });
+    await headman.context.close();
+    await tao.context.close();
+  } finally {
+    await browser.close();
+    await k.stop();
+  }
+});

@@ -43,6 +43,11 @@ void Fields(V&& v, Like<alerting::AlertState> auto& a) {
   v("headline_th", a.headline_th);
   v("headline_en", a.headline_en);
   v("exercise", a.exercise);
+  v("upstream_village", a.upstream_village);
+  v("upstream_name_th", a.upstream_name_th);
+  v("upstream_name_en", a.upstream_name_en);
+  v("upstream_level", a.upstream_level);
+  v("expected_arrival", a.expected_arrival);
 }
 
 template <typename V>

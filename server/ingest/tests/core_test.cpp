@@ -11,6 +11,8 @@
 #include <random>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "kaoko/contract/network_file.hpp"
 #include "kaoko/ingest/core.hpp"
 #include "kaoko/store/query.hpp"
@@ -445,6 +447,52 @@ TEST_CASE("core: a decision over HTTP and one over MQTT take one path: decided o
   CHECK(f.metrics.Get("kaoko_decisions_total", "duplicate") == 1);
   CHECK(f.metrics.Get("kaoko_decisions_total", "accepted") == 1);
   CHECK(f.db->Timeline(1).size() == stored);
+}
+
+TEST_CASE("core: a watch from upstream carries the upstream level and arrival, and refuses a reject while it comes",
+          "[core]") {
+  Fixture f;
+  f.Feed({{"kaoko/v1/tonhong/kaoko/report/somchai",
+           R"({"id":"r-1","ts":"2026-11-27T04:59:00Z","concern":"warning","station":"kaoko-bridge","level_cm":330})"}});
+  f.Feed({{"kaoko/v1/tonhong/kaoko/decision/boonmee",
+           R"({"id":"d-1","ts":"2026-11-27T05:00:00Z","incident":1,"action":"confirm"})"}});
+  auto alerts = f.pub.On("kaoko/v1/tonhong/thonhong/alert");
+  REQUIRE_FALSE(alerts.empty());
+  const auto alert = nlohmann::json::parse(alerts.back());
+  INFO(alert.dump());
+  REQUIRE(alert.contains("upstream"));
+  CHECK(alert["upstream"]["village"] == "kaoko");
+  CHECK(alert["upstream"]["level"] == "warning");
+  CHECK(alert["upstream"]["name_th"] == "บ้านเก้ากอ");
+  const auto arrival = wire::ParseTime(alert["upstream"]["expected_arrival"].get<std::string>());
+  REQUIRE(arrival);
+  CHECK(*arrival > *wire::ParseTime("2026-11-27T05:00:00Z"));
+  const std::int64_t id = alert["incident"].get<std::int64_t>();
+
+  f.Feed({{"kaoko/v1/tonhong/thonhong/decision/kittisak",
+           fmt::format(R"({{"id":"d-2","ts":"2026-11-27T05:01:00Z","incident":{},"action":"reject"}})", id)}});
+  const auto refused = nlohmann::json::parse(f.pub.On("kaoko/v1/tonhong/thonhong/receipt/kittisak").back());
+  INFO(refused.dump());
+  CHECK(refused["ok"] == false);
+  CHECK(refused["error"].get<std::string>().find("still coming") != std::string::npos);
+  CHECK(f.db->Incident(id)->stage == "reported");
+
+  // A restart keeps it: the village's state is saved with its upstream.
+  f.core.reset();
+  Recorder pub2;
+  server::CoreOptions o;
+  o.clock = kaoko::Clock::Fake(*wire::ParseTime("2026-11-27T05:02:00Z"));
+  server::Core again(f.net, *f.db, pub2, f.metrics, o);
+  bool found = false;
+  for (const auto& v : again.Villages()) {
+    if (v.village != "thonhong") continue;
+    found = true;
+    CHECK(v.upstream_village == "kaoko");
+    CHECK(v.upstream_level == alerting::Level::kWarning);
+    REQUIRE(v.expected_arrival.has_value());
+    CHECK(*v.expected_arrival == *arrival);
+  }
+  CHECK(found);
 }
 
 TEST_CASE("core: an older database's whole engine_meta is read, and moved to rows at the first save", "[core]") {

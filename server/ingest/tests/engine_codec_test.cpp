@@ -313,9 +313,10 @@ TEST_CASE("codec: engine meta round-trips alerts, sirens and seen messages", "[c
   EngineState in;
   in.next_incident = 1234;
   in.next_notification = 98765;
-  in.alerts = {
-      AlertState{"kaoko", Level::kWarning, 42, Stage::kConfirmed, kT0, kT0 + 1s, "เตือนภัย", "Warning", true},
-      AlertState{"ban-nuea", Level::kNormal, std::nullopt, Stage::kResolved, kT0 - 1h, kT0, "ปกติ", "Normal", false}};
+  in.alerts = {AlertState{"kaoko", Level::kWarning, 42, Stage::kConfirmed, kT0, kT0 + 1s, "เตือนภัย", "Warning", true,
+                          "huaiphan", "บ้านห้วยพาน", "Ban Huai Phan", Level::kCritical, kT0 + 90min},
+               AlertState{"ban-nuea", Level::kNormal, std::nullopt, Stage::kResolved, kT0 - 1h, kT0, "ปกติ", "Normal",
+                          false, "", "", "", Level::kNormal, std::nullopt}};
   in.sirens = {Siren{"kaoko", true, Level::kCritical, 42, false}, Siren{"ban-nuea", false, Level::kNormal, {}, true}};
   in.seen = {SeenMessage{"r|somchai|r-1", Receipt{"somchai", "kaoko", "r-1", true, 42, ""}},
              SeenMessage{"d|tao-1|d-9", Receipt{"tao-1", "kaoko", "d-9", false, std::nullopt, "no such incident"}}};
@@ -343,6 +344,11 @@ TEST_CASE("codec: engine meta round-trips alerts, sirens and seen messages", "[c
     CHECK(a.status == b.status);
     CHECK(a.since == b.since);
     CHECK(a.updated == b.updated);
+    CHECK(a.upstream_village == b.upstream_village);
+    CHECK(a.upstream_name_th == b.upstream_name_th);
+    CHECK(a.upstream_name_en == b.upstream_name_en);
+    CHECK(a.upstream_level == b.upstream_level);
+    CHECK(a.expected_arrival == b.expected_arrival);
     CHECK(a.headline_th == b.headline_th);
     CHECK(a.headline_en == b.headline_en);
     CHECK(a.exercise == b.exercise);

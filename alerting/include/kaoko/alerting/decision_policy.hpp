@@ -18,6 +18,9 @@ struct DecisionCase {
   Stage stage = Stage::kReported;
   DecisionAction action = DecisionAction::kAck;
   std::optional<Level> level;  // the level a declare names
+  // The incident came from a flood wave upstream and that village is still at warning or above: the wave is coming
+  // whatever the river here shows now.
+  bool upstream_coming = false;
 };
 
 // Why a decision is refused; kNone: allowed. The first four are about the person (their role and village), the
@@ -31,6 +34,7 @@ enum class DecisionRefusal {
   kStationFaultStep,      // confirm, reject or declare on a station fault: only ack and all_clear apply
   kDeclaredNeedsTao,      // reject after the TAO declared: only a TAO officer may end it
   kDeclareWithoutLevel,   // declare without watch, warning or critical
+  kUpstreamStillComing,   // reject of a watch from upstream while the upstream village is at warning or above
 };
 
 // The rules, checked in the order the receipts report them.

@@ -194,6 +194,9 @@ class Engine {
   void PublishAlert(const std::string& village, TimePoint now, Effects& fx);
   void DropCapFarewells(TimePoint now, Effects& fx);
   void IssueCap();
+  const AlertState* UpstreamComing(const Incident& inc) const;
+  std::string UpstreamRefusal(const AlertState& upstream, const Incident& inc) const;
+  void PublishDownstream(const std::string& village, TimePoint now, Effects& fx);
   bool VillageWaterUp(const std::string& village) const;
   void RefreshNormalSince(const std::string& village, TimePoint now);
   void AdvanceIncident(Incident& inc, TimePoint now, Effects& fx);

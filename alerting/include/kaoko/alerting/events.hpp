@@ -110,6 +110,13 @@ struct AlertState {
   std::string headline_th;
   std::string headline_en;
   bool exercise = false;  // the incident shown is a drill
+  // The incident was opened by a flood wave from upstream: that village, its alert level now (published again here
+  // whenever it changes, so every screen shows it live) and when the wave should arrive.
+  std::string upstream_village;
+  std::string upstream_name_th;
+  std::string upstream_name_en;
+  Level upstream_level = Level::kNormal;
+  std::optional<TimePoint> expected_arrival;
 };
 
 // One message for one person (`{village}/notify/{user}`). Repeated as a reminder until the person acts or the
