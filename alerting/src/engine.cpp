@@ -670,8 +670,7 @@ Effects Engine::OnReading(std::size_t idx, const Reading& reading, TimePoint now
   const MonitorResult res = Evaluate(idx, reading, now, fx);
   ++unsaved_readings_[idx];
   const bool save =
-      res.out_of_order || res.at_arrival || !in_sequence || !(DecisiveOf(track) == before) ||
-      track.backlog_count > 0 ||
+      res.out_of_order || res.at_arrival || !in_sequence || !(DecisiveOf(track) == before) || track.backlog_count > 0 ||
       unsaved_readings_[idx] >= options_.save_every_readings ||
       saved_latest_ms_[idx] == std::numeric_limits<std::int64_t>::min() ||
       (track.latest_ts && Millis(*track.latest_ts) - saved_latest_ms_[idx] >=

@@ -31,13 +31,12 @@ void Engine::EndBacklog(std::size_t idx, TimePoint now, Effects& fx) {
   MarkStationDirty(idx);
   // One late reading is told in what it raises; a run of them, or one older than the backlog limit, is a backlog.
   if (n < 2 && now - first <= network_->health.backlog_after) return;
-  (void)RecordForTao(
-      s.village, s.id, s.id,
-      fmt::format("{} ส่งข้อมูลย้อนหลัง {} ค่า วัดเมื่อ {} ถึง {} น. หลังขาดการติดต่อ", s.name_th(), n,
-                  text::ThaiClock(first), text::ThaiClock(last)),
-      fmt::format("{} sent {} readings measured from {} to {} (Thai time) after an outage", s.name_en(), n,
-                  text::ThaiClock(first), text::ThaiClock(last)),
-      now, fx);
+  (void)RecordForTao(s.village, s.id, s.id,
+                     fmt::format("{} ส่งข้อมูลย้อนหลัง {} ค่า วัดเมื่อ {} ถึง {} น. หลังขาดการติดต่อ", s.name_th(), n,
+                                 text::ThaiClock(first), text::ThaiClock(last)),
+                     fmt::format("{} sent {} readings measured from {} to {} (Thai time) after an outage", s.name_en(),
+                                 n, text::ThaiClock(first), text::ThaiClock(last)),
+                     now, fx);
 }
 
 std::int64_t Engine::RecordForTao(const std::string& village, const std::string& station, const std::string& actor,

@@ -142,9 +142,9 @@ bool CheckClock(const HealthPolicy& health, const MonitorOptions& o, StationTrac
   const bool ahead = r.ts > now + tol;
   // Back: behind kaoko's clock too (a reading dated as it arrives has a right clock, whatever came before it), and
   // before any real measurement, or behind the newest by more than the tolerance, or still so after a reset.
-  const bool back = next && r.ts < now - tol &&
-                    (r.ts < kClockFloor || (t.latest_ts && r.ts < *t.latest_ts - tol) ||
-                     (t.problems & kProblemClockReset));
+  const bool back =
+      next && r.ts < now - tol &&
+      (r.ts < kClockFloor || (t.latest_ts && r.ts < *t.latest_ts - tol) || (t.problems & kProblemClockReset));
   if (!ahead && !back) {
     if ((t.problems & kClockProblems) && ++t.clock_good_run >= o.clock_clear_readings) {
       t.problems &= ~kClockProblems;
