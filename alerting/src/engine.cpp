@@ -134,6 +134,8 @@ void Engine::MarkStationTouched(std::size_t index) {
 }
 
 std::optional<TimePoint> Engine::StationDeadline(const StationTrack& t) const {
+  // A run of late readings ends when the station has been quiet a minute (EndBacklog).
+  if (t.backlog_count > 0 && t.last_heard) return *t.last_heard + kBacklogQuiet;
   if (t.silenced_until) return t.silenced_until;
   if (t.problems & kProblemOffline) return std::nullopt;
   if (t.last_heard) return *t.last_heard + network_->health.offline_after;
@@ -440,7 +442,7 @@ Incident& Engine::Trigger(const std::string& village, Level level, TriggerSource
       RefreshHeadline(*inc, v);
       Touch(*inc, now, fx);
       // The people who still have to act hear the new level at once.
-      for (std::size_t i = 0; i < inc->asks.size(); ++i) {
+      for (std::size_t i = 0; !quiet_raise_ && i < inc->asks.size(); ++i) {
         const Ask a = inc->asks[i];
         if (!a.open) continue;
         Notify(*inc, a.user, a.action, inc->stage_deadline, "ระดับสูงขึ้น", "level raised", false, now, fx);
@@ -699,7 +701,7 @@ Effects Engine::OnReading(std::size_t idx, const Reading& reading, TimePoint now
   const MonitorResult res = Evaluate(idx, reading, now, fx);
   ++unsaved_readings_[idx];
   const bool save =
-      res.out_of_order || !in_sequence || !(DecisiveOf(track) == before) ||
+      res.out_of_order || res.at_arrival || !in_sequence || !(DecisiveOf(track) == before) || track.backlog_count > 0 ||
       unsaved_readings_[idx] >= options_.save_every_readings ||
       saved_latest_ms_[idx] == std::numeric_limits<std::int64_t>::min() ||
       (track.latest_ts && Millis(*track.latest_ts) - saved_latest_ms_[idx] >=
@@ -722,13 +724,26 @@ MonitorResult Engine::Evaluate(std::size_t idx, const Reading& reading, TimePoin
       ApplyReading(station, network_->health, network_->rain, options_.monitor, track, reading, now, others_moving);
   if (track.moving != was_moving) SetMoving(idx, track.moving);
   if (res.problems_after != res.problems_before) HealthChanged(idx, res.problems_before, now, fx);
+  // Late: measured long before now (a clock that cannot be trusted is evaluated at arrival, so never late).
+  const HealthPolicy& h = network_->health;
+  const bool late = !res.at_arrival && now - reading.ts > h.late_after;
+  const bool backlog = late && now - reading.ts > h.backlog_after;
+  NoteLate(idx, reading, late, now, fx);
   if (Silenced(track, now)) return res;  // under maintenance: its readings raise nothing
-  if (track.level > track.triggered_level) {
+  // A backlog's level is history: it pages nobody as new (the next reading that is not as old raises it).
+  if (track.level > track.triggered_level && !backlog) {
     track.triggered_level = track.level;
     auto [d_th, d_en] = RiseText(station, track, reading.level_cm);
+    if (late) {
+      auto [m_th, m_en] = text::MeasuredText(reading.ts, now);
+      d_th += m_th;
+      d_en += m_en;
+    }
     const Level level = track.level;
+    quiet_raise_ = late;
     (void)Trigger(station.village, level, TriggerSource{"station", station.id, reading.ts, level}, std::move(d_th),
                   std::move(d_en), "station", station.id, now, fx);
+    quiet_raise_ = false;
   } else if (track.level < track.triggered_level) {
     track.triggered_level = track.level;
   }
@@ -802,6 +817,8 @@ Effects Engine::OnReport(const Report& report, TimePoint now) {
     rc.error = "concern must be watch, warning or critical";
   } else if (report.station && (!station || station->village != report.village)) {
     rc.error = fmt::format("station {} is not in {}", *report.station, report.village);
+  } else if (report.ts > now + network_->health.clock_tolerance) {
+    rc.error = FutureReportText(report.ts, now);
   }
   if (!rc.error.empty()) return Refuse(key, rc, nullptr, "mqtt", now);
 
@@ -829,6 +846,20 @@ Effects Engine::OnReport(const Report& report, TimePoint now) {
     d_en += fmt::format(": \"{}\"", report.note);
   }
   Effects fx;
+  // A late report says when it was seen; one older than the backlog limit is recorded for the TAO and pages nobody.
+  if (now - report.ts > network_->health.late_after) {
+    auto [m_th, m_en] = text::MeasuredText(report.ts, now, true);
+    d_th += m_th;
+    d_en += m_en;
+  }
+  if (now - report.ts > network_->health.backlog_after) {
+    rc.ok = true;
+    rc.incident = RecordForTao(report.village, "", report.user, fmt::format("รายงานย้อนหลัง: {}", d_th),
+                               fmt::format("late report: {}", d_en), now, fx);
+    Remember(key, rc);
+    fx.receipts.push_back(std::move(rc));
+    return fx;
+  }
   Incident& inc =
       Trigger(report.village, report.concern, TriggerSource{"watcher", report.user, report.ts, report.concern},
               std::move(d_th), std::move(d_en), "mqtt", station ? station->id : "", now, fx);
@@ -1077,8 +1108,9 @@ void Engine::HealthChanged(std::size_t idx, unsigned before, TimePoint now, Effe
   const Village* v = network_->FindVillage(s.village);
   auto describe = [&](Incident& i) {
     i.problems = after;
-    i.detail_th = fmt::format("{}: {}", s.name_th(), ProblemNames(after, true));
-    i.detail_en = fmt::format("{}: {}", s.name_en(), ProblemNames(after));
+    const Seconds ahead(t.clock_ahead_s);
+    i.detail_th = fmt::format("{}: {}", s.name_th(), ProblemNames(after, true, ahead));
+    i.detail_en = fmt::format("{}: {}", s.name_en(), ProblemNames(after, false, ahead));
     RefreshHeadline(i, v);
   };
   if (!inc) {
@@ -1097,8 +1129,9 @@ void Engine::HealthChanged(std::size_t idx, unsigned before, TimePoint now, Effe
   }
   describe(*inc);
   if (added) {
-    Log(*inc, now, "health", s.id, "station", fmt::format("พบปัญหา: {}", ProblemNames(added, true)),
-        fmt::format("new fault: {}", ProblemNames(added)), fx);
+    const Seconds ahead(t.clock_ahead_s);
+    Log(*inc, now, "health", s.id, "station", fmt::format("พบปัญหา: {}", ProblemNames(added, true, ahead)),
+        fmt::format("new fault: {}", ProblemNames(added, false, ahead)), fx);
     for (const Person* p : tao_) {
       Notify(*inc, p->id, ActionNeeded::kNone, std::nullopt, "", "", false, now, fx);
     }
@@ -1218,6 +1251,7 @@ Effects Engine::Advance(TimePoint now) {
   }
   for (std::size_t i = 0; scan && i < tracks_.size(); ++i) {
     StationTrack& t = tracks_[i];
+    if (t.backlog_count > 0 && (!t.last_heard || now - *t.last_heard >= kBacklogQuiet)) EndBacklog(i, now, fx);
     if (t.silenced_until && *t.silenced_until <= now) {
       t.silenced_until.reset();
       MarkStationDirty(i);

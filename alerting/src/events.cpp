@@ -85,7 +85,7 @@ std::optional<ActionNeeded> ParseActionNeeded(std::string_view text) {
 
 const char* ToString(IncidentKind kind) { return kind == IncidentKind::kFlood ? "flood" : "station"; }
 
-std::string ProblemNames(unsigned problems, bool thai) {
+std::string ProblemNames(unsigned problems, bool thai, Seconds clock_ahead) {
   std::string out;
   auto add = [&](unsigned bit, const char* en, const char* th) {
     if (!(problems & bit)) return;
@@ -96,6 +96,13 @@ std::string ProblemNames(unsigned problems, bool thai) {
   add(kProblemStuck, "stuck at one value", "ค่าค้าง");
   add(kProblemSpike, "impossible jump", "ค่ากระโดดผิดปกติ");
   add(kProblemLowBattery, "low battery", "แบตเตอรี่ต่ำ");
+  add(kProblemClockReset, "clock reset", "นาฬิกาสถานีถูกรีเซ็ต");
+  if (problems & kProblemClockAhead) {
+    if (!out.empty()) out += ", ";
+    const bool amount = clock_ahead >= std::chrono::minutes(1);
+    out += thai ? "นาฬิกาสถานีเร็วไป" : "clock ahead";
+    if (amount) out += " " + (thai ? text::DurationTh(clock_ahead) : text::DurationEn(clock_ahead));
+  }
   return out;
 }
 
@@ -169,4 +176,16 @@ std::string DurationEn(Seconds d) {
 }
 
 }  // namespace text
+std::string FutureReportText(TimePoint ts, TimePoint now) {
+  const auto ahead = std::chrono::round<std::chrono::minutes>(ts - now);
+  return fmt::format("report ts {} is {} ahead of kaoko's clock ({}): is the phone's clock wrong?", FormatUtc(ts),
+                     text::DurationEn(ahead), FormatUtc(now));
+}
+
+std::pair<std::string, std::string> text::MeasuredText(TimePoint ts, TimePoint now, bool seen) {
+  const auto ago = std::chrono::round<std::chrono::minutes>(now - ts);
+  return {fmt::format(" — {}เมื่อ {} — {} ที่แล้ว", seen ? "เห็น" : "วัดได้", ThaiClock(ts), DurationTh(ago)),
+          fmt::format(" — {} at {}, {} ago", seen ? "seen" : "measured", ThaiClock(ts), DurationEn(ago))};
+}
+
 }  // namespace kaoko::alerting

@@ -128,6 +128,49 @@ std::optional<double> RiseRate(const StationTrack& t, const MonitorOptions& o, T
   return (cm - oldest->level_cm) / hours;
 }
 
+// A clock that lost its time starts again at its epoch (2000-01-01, 1970-01-01): no station of kaoko measured
+// before 2020.
+constexpr TimePoint kClockFloor{std::chrono::sys_days{std::chrono::year{2020} / 1 / 1}};
+constexpr unsigned kClockProblems = kProblemClockReset | kProblemClockAhead;
+
+// Judges the station's clock by one reading (see ApplyReading's rules). Returns true when the reading must be
+// evaluated as `at_arrival` (filled in) instead of as sent.
+bool CheckClock(const HealthPolicy& health, const MonitorOptions& o, StationTrack& t, const Reading& r, TimePoint now,
+                Reading& at_arrival) {
+  const auto tol = health.clock_tolerance;
+  const bool next = !t.latest_ts || r.seq > t.max_seq;  // newer by the station's own count
+  const bool ahead = r.ts > now + tol;
+  // Back: behind kaoko's clock too (a reading dated as it arrives has a right clock, whatever came before it), and
+  // before any real measurement, or behind the newest by more than the tolerance, or still so after a reset.
+  const bool back =
+      next && r.ts < now - tol &&
+      (r.ts < kClockFloor || (t.latest_ts && r.ts < *t.latest_ts - tol) || (t.problems & kProblemClockReset));
+  if (!ahead && !back) {
+    if ((t.problems & kClockProblems) && ++t.clock_good_run >= o.clock_clear_readings) {
+      t.problems &= ~kClockProblems;
+      t.clock_ahead_s = 0;
+      t.clock_good_run = 0;
+    }
+    return false;
+  }
+  t.clock_good_run = 0;
+  if (ahead) {
+    t.problems = (t.problems & ~kProblemClockReset) | kProblemClockAhead;
+    t.clock_ahead_s = std::chrono::round<std::chrono::minutes>(r.ts - now).count() * 60;
+  } else {
+    t.problems = (t.problems & ~kProblemClockAhead) | kProblemClockReset;
+    t.clock_ahead_s = 0;
+  }
+  at_arrival = r;
+  if (!next) {
+    at_arrival.ts = *t.latest_ts;  // a repeat by seq: stored, but not evaluated again
+  } else {
+    // Strictly after the newest evaluated, so that readings arriving together are each evaluated.
+    at_arrival.ts = t.latest_ts && *t.latest_ts >= now ? *t.latest_ts + std::chrono::milliseconds(1) : now;
+  }
+  return true;
+}
+
 bool Compact(const StationTrack& t) {
   return t.recent_head == 0 && t.recent_count == t.recent.size() && t.recent.size() <= StationTrack::kRecentCapacity &&
          t.rain_bucket.size() == t.rain_mm.size() && std::is_sorted(t.rain_bucket.begin(), t.rain_bucket.end()) &&
@@ -203,13 +246,16 @@ const Threshold* ThresholdOf(const Station& station, Level level) {
 }
 
 MonitorResult ApplyReading(const Station& station, const HealthPolicy& health, const RainPolicy& rain,
-                           const MonitorOptions& options, StationTrack& t, const Reading& r, TimePoint now,
+                           const MonitorOptions& options, StationTrack& t, const Reading& sent, TimePoint now,
                            bool others_moving) {
   MonitorResult res;
   res.level_before = t.level;
   res.problems_before = t.problems;
   // A track restored from an older or hand-written state: bring its windows to the layout the code below expects.
   NormalizeWindows(t);
+  Reading at_arrival;
+  res.at_arrival = CheckClock(health, options, t, sent, now, at_arrival);
+  const Reading& r = res.at_arrival ? at_arrival : sent;
 
   t.max_seq = std::max(t.max_seq, r.seq);
   // Any reading proves the station alive.

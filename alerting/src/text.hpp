@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "kaoko/alerting/events.hpp"
 
@@ -19,5 +20,8 @@ const char* LevelTitle(Level level);
 // "1 ชม. 30 นาที" / "1 h 30 min".
 std::string DurationTh(Seconds d);
 std::string DurationEn(Seconds d);
+// " — วัดได้เมื่อ 02:10 — 3 ชม. ที่แล้ว" / " — measured at 02:10, 3 h ago": appended to what a late reading (or, with
+// `seen`, a late report: "seen at") raises, so that nobody takes old water for the present.
+std::pair<std::string, std::string> MeasuredText(TimePoint ts, TimePoint now, bool seen = false);
 
 }  // namespace kaoko::alerting::text

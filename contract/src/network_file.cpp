@@ -113,9 +113,19 @@ void ReadPolicies(const TomlReader& r, const toml::table& root, Network& net) {
     if (p.reminder_interval.count() == 0) r.Fail(e->get("reminder_minutes")->source(), "reminder_minutes must be > 0");
   }
   if (const toml::table* h = r.Table(root, "health", "the network file")) {
-    r.CheckKeys(*h, {"offline_after_minutes", "stuck_readings", "spike_cm_per_reading", "low_battery_v"}, "[health]");
+    r.CheckKeys(*h,
+                {"offline_after_minutes", "stuck_readings", "spike_cm_per_reading", "low_battery_v",
+                 "clock_tolerance_minutes", "late_minutes", "backlog_minutes"},
+                "[health]");
     auto& p = net.health;
     p.offline_after = Minutes(r, *h, "offline_after_minutes", "[health]", p.offline_after);
+    p.clock_tolerance = Minutes(r, *h, "clock_tolerance_minutes", "[health]", p.clock_tolerance);
+    p.late_after = Minutes(r, *h, "late_minutes", "[health]", p.late_after);
+    p.backlog_after = Minutes(r, *h, "backlog_minutes", "[health]", p.backlog_after);
+    if (p.backlog_after < p.late_after) {
+      r.Fail(h->get("backlog_minutes") ? h->get("backlog_minutes")->source() : h->source(),
+             "backlog_minutes must not be less than late_minutes");
+    }
     p.stuck_readings = Count(r, *h, "stuck_readings", "[health]", p.stuck_readings);
     p.spike_cm_per_reading = r.NonNegative(*h, "spike_cm_per_reading", "[health]").value_or(p.spike_cm_per_reading);
     p.low_battery_v = r.NonNegative(*h, "low_battery_v", "[health]").value_or(p.low_battery_v);

@@ -393,3 +393,31 @@ TEST_CASE(
     CHECK_FALSE(kaoko::config::ReservedId("kaoko-bridge").has_value());  // the shipped station at the bridge
   }
 }
+
+TEST_CASE("config: the clock and late-data limits of [health], and what a bad one says", "[config][clock]") {
+  SECTION("defaults: 10 minutes of clock tolerance, late after 30 minutes, a backlog after 2 hours") {
+    auto net = ParseNetwork(kMinimal, "mini.toml");
+    REQUIRE(net);
+    CHECK(net->health.clock_tolerance == std::chrono::minutes(10));
+    CHECK(net->health.late_after == std::chrono::minutes(30));
+    CHECK(net->health.backlog_after == std::chrono::minutes(120));
+  }
+  SECTION("set in the file") {
+    auto net = ParseNetwork(
+        std::string(kMinimal) + "\n[health]\nclock_tolerance_minutes = 5\nlate_minutes = 45\nbacklog_minutes = 90\n",
+        "mini.toml");
+    INFO((net ? "" : net.error().reason));
+    REQUIRE(net);
+    CHECK(net->health.clock_tolerance == std::chrono::minutes(5));
+    CHECK(net->health.late_after == std::chrono::minutes(45));
+    CHECK(net->health.backlog_after == std::chrono::minutes(90));
+  }
+  SECTION("a backlog limit under the late limit is refused with the line") {
+    auto net =
+        ParseNetwork(std::string(kMinimal) + "\n[health]\nlate_minutes = 60\nbacklog_minutes = 30\n", "bad.toml");
+    REQUIRE_FALSE(net);
+    INFO(net.error().reason);
+    CHECK(net.error().reason.rfind("bad.toml", 0) == 0);
+    CHECK(net.error().reason.find("backlog_minutes must not be less than late_minutes") != std::string::npos);
+  }
+}

@@ -141,7 +141,7 @@
         return K.el('tr', { 'data-station': s.id },
           K.el('td', {}, K.bi(s.name_th, s.name_en), K.el('div', { class: 'muted' }, vname(s.village))),
           K.el('td', {}, K.el('span', { class: 'status ' + (s.health === 'ok' ? 'ok' : 'bad') }, K.named(K.health, s.health)),
-            s.problems ? K.el('div', { class: 'muted' }, s.problems) : null),
+            s.problems ? K.el('div', { class: 'muted' }, K.bi(s.problems_th || s.problems, s.problems)) : null),
           K.el('td', {}, s.latest ? `${s.latest.level_cm} cm · ${K.time(s.latest.ts)}` : '—',
             s.latest && s.latest.battery_v ? K.el('div', { class: 'muted' }, s.latest.battery_v + ' V') : null),
           K.el('td', {}, s.silenced_until ? K.el('div', {}, K.bi('ถึง ', 'until '), K.time(s.silenced_until)) : null,

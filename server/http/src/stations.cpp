@@ -46,6 +46,7 @@ json StationJson(const StationView& view) {
               {"health", view.health},
               {"level", alerting::ToString(view.level)},
               {"problems", view.problems},
+              {"problems_th", view.problems_th},
               {"silenced_until", view.silenced_until ? json(wire::FormatTime(*view.silenced_until)) : json(nullptr)},
               {"online", view.online ? json(*view.online) : json(nullptr)}};
 }

@@ -41,8 +41,9 @@ struct StationSlot {
   std::int64_t last_seen = kNone;   // when a reading last arrived (kaoko's clock)
   std::int64_t last_heard = kNone;  // the engine's, for the health
   std::int64_t silenced_until = kNone;
-  std::int64_t acked_at = kNone;  // the last ack, steady-clock milliseconds (core thread only)
-  unsigned problems = 0;          // the engine's fault bits
+  std::int64_t acked_at = kNone;   // the last ack, steady-clock milliseconds (core thread only)
+  unsigned problems = 0;           // the engine's fault bits
+  std::int32_t clock_ahead_s = 0;  // how far ahead the station's clock runs, with kProblemClockAhead
   alerting::Level level = alerting::Level::kNormal;
   std::int8_t online = -1;   // -1 unknown, 0 offline, 1 online (the station's status message)
   bool ack_waiting = false;  // in the acker's heap (core thread only)

@@ -10,6 +10,7 @@ namespace kaoko::server {
 namespace {
 constexpr const char* kReadingsRejected = "kaoko_readings_rejected_total";
 constexpr const char* kMessagesRejected = "kaoko_messages_rejected_total";
+constexpr std::chrono::milliseconds kStationClockAheadLimit = std::chrono::hours(24);
 
 std::string Snippet(std::string_view payload) {
   std::string s(payload.substr(0, 120));
@@ -84,7 +85,9 @@ void Dispatcher::HandleReading(const wire::Topic& t, Inbound& in, TimePoint now,
                                                          station.village, t.village)),
                   in);
   }
-  auto parsed = wire::ParseReading(in.payload, station, now);
+  // A station's clock ahead of kaoko's is a station fault the engine names ("clock ahead 2 h"), and its readings are
+  // evaluated at arrival; only a time beyond any plausible wrong clock is refused as future_ts.
+  auto parsed = wire::ParseReading(in.payload, station, now, kStationClockAheadLimit);
   if (parsed.refused) {
     Refuse(b, kReadingsRejected, parsed.refused->error, in);
     if (parsed.refused->seq_if_known) {
@@ -143,6 +146,11 @@ void Dispatcher::HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, 
   }
   auto report = wire::ParseReport(in.payload);
   if (!report) return refuse(report.error());
+  // A report from the future cannot be placed in time at all (a person's phone with a wrong clock): refused, so
+  // that the watcher sees it and can send it again, not stored.
+  if (report->ts > now + network_.health.clock_tolerance) {
+    return refuse(MakeError("future_ts", alerting::FutureReportText(report->ts, now)));
+  }
   if (report->station) {
     const alerting::Station* st = network_.FindStation(*report->station);
     if (!st) {

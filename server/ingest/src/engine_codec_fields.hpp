@@ -176,6 +176,11 @@ void TrackFields(V&& v, Like<alerting::StationTrack> auto& t) {
   v("problems", t.problems);
   v("silenced_until", t.silenced_until);
   v("health_incident", t.health_incident);
+  v("clock_ahead_s", t.clock_ahead_s);
+  v("clock_good_run", t.clock_good_run);
+  v("backlog_count", t.backlog_count);
+  v("backlog_first", t.backlog_first);
+  v("backlog_last", t.backlog_last);
 }
 
 // The records a list above describes (encoded as a JSON object of their fields).

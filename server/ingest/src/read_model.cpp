@@ -24,7 +24,12 @@ void ReadModel::Committed(const Batch& b, TimePoint now) {
   std::lock_guard lock(mu_);
   db_problem_.reset();
   for (const auto& [slot, reading] : b.latest) {
-    if (slot->latest_ts == kNone || reading.ts.time_since_epoch().count() >= slot->latest_ts) SetLatest(*slot, reading);
+    // The newest by its own time, or by the station's count: a station whose clock went back (or was ahead and is
+    // right again) still shows what it measured last, not a reading its wrong clock dated later.
+    if (slot->latest_ts == kNone || reading.ts.time_since_epoch().count() >= slot->latest_ts ||
+        reading.seq > slot->latest_seq) {
+      SetLatest(*slot, reading);
+    }
     slot->last_seen = now.time_since_epoch().count();
   }
   for (const auto& [slot, online] : b.status) slot->online = online ? 1 : 0;
@@ -44,6 +49,7 @@ void ReadModel::Refresh(const alerting::Engine& engine, TimePoint now, const std
     if (!t) return;
     slot.level = t->level;
     slot.problems = t->problems;
+    slot.clock_ahead_s = static_cast<std::int32_t>(t->clock_ahead_s);
     slot.last_heard = t->last_heard ? t->last_heard->time_since_epoch().count() : kNone;
     slot.silenced_until = t->silenced_until ? t->silenced_until->time_since_epoch().count() : kNone;
   };
@@ -100,7 +106,8 @@ StationView ReadModel::ViewOf(const StationSlot& slot, TimePoint now) const {
   v.last_seen = OptTime(slot.last_seen);
   v.health = alerting::ToString(HealthOf(slot, now));
   v.level = slot.level;
-  v.problems = alerting::ProblemNames(slot.problems);
+  v.problems = alerting::ProblemNames(slot.problems, false, alerting::Seconds(slot.clock_ahead_s));
+  v.problems_th = alerting::ProblemNames(slot.problems, true, alerting::Seconds(slot.clock_ahead_s));
   v.silenced_until = OptTime(slot.silenced_until);
   return v;
 }

@@ -171,6 +171,11 @@ StationTrack FullTrack() {
   t.problems = kProblemStuck | kProblemSpike;
   t.silenced_until = kT0 + 3h;
   t.health_incident = 17;
+  t.clock_ahead_s = 7200;
+  t.clock_good_run = 2;
+  t.backlog_count = 40;
+  t.backlog_first = kT0 - 2h;
+  t.backlog_last = kT0 - 10min;
   return t;
 }
 
@@ -212,6 +217,11 @@ void CheckSame(const StationTrack& a, const StationTrack& b) {
   CHECK(a.problems == b.problems);
   CHECK(a.silenced_until == b.silenced_until);
   CHECK(a.health_incident == b.health_incident);
+  CHECK(a.clock_ahead_s == b.clock_ahead_s);
+  CHECK(a.clock_good_run == b.clock_good_run);
+  CHECK(a.backlog_count == b.backlog_count);
+  CHECK(a.backlog_first == b.backlog_first);
+  CHECK(a.backlog_last == b.backlog_last);
 }
 
 }  // namespace
@@ -281,6 +291,18 @@ TEST_CASE("codec: a station track with a full ring and rain buckets round-trips 
     auto bad = server::DecodeStationTrack(j.dump());
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.error().code == "bad_value");
+  }
+  SECTION("a track saved before the station's clock and late data were kept loads with none of either") {
+    json j = json::parse(text);
+    for (const char* key : {"clock_ahead_s", "clock_good_run", "backlog_count", "backlog_first", "backlog_last"}) {
+      REQUIRE(j.erase(key) == 1);
+    }
+    auto back = server::DecodeStationTrack(j.dump());
+    REQUIRE(back.ok());
+    CHECK(back->track.clock_ahead_s == 0);
+    CHECK(back->track.backlog_count == 0);
+    CHECK_FALSE(back->track.backlog_first.has_value());
+    CHECK(back->track.problems == in.problems);
   }
   SECTION("a track saved before max_seq existed takes its newest reading's seq") {
     json j = json::parse(text);

@@ -203,6 +203,18 @@ class Engine {
   void TimeoutStep(Incident& inc, TimePoint deadline, TimePoint now, Effects& fx);
   void HealthChanged(std::size_t station_index, unsigned before, TimePoint now, Effects& fx);
   MonitorResult Evaluate(std::size_t index, const Reading& reading, TimePoint now, Effects& fx);
+
+  // ---- late data (engine_clock.cpp)
+  // Counts a late reading into the station's run of them, or ends the run with an on-time one (`late` false).
+  void NoteLate(std::size_t index, const Reading& reading, bool late, TimePoint now, Effects& fx);
+  // Ends a station's run of late readings: a backlog (two or more, or any older than backlog_after) is told to the
+  // TAO in one timeline line ("station X sent 40 readings measured from 02:10 to 04:00 after an outage").
+  void EndBacklog(std::size_t index, TimePoint now, Effects& fx);
+  // A line for the TAO about late data that pages nobody: on the village's open flood incident, else the station's
+  // fault incident, else a record of its own (opened and closed at once, so that it is in the history). Returns the
+  // incident's id.
+  std::int64_t RecordForTao(const std::string& village, const std::string& station, const std::string& actor,
+                            std::string th, std::string en, TimePoint now, Effects& fx);
   void MarkStationDirty(std::size_t index);
   std::uint32_t SavePhase(std::size_t index) const;
   void MarkStationTouched(std::size_t index);
@@ -252,6 +264,8 @@ class Engine {
   // Closed flood incidents still in the CAP document: their last message goes out once (DropCapFarewells).
   std::vector<std::int64_t> cap_farewell_;
   static constexpr Seconds kCapFarewell{1};
+  // A run of late readings is over when the station has sent nothing for this long.
+  static constexpr Seconds kBacklogQuiet{60};
   std::unordered_map<std::string, std::int64_t> village_flood_;  // open real flood incident per village
   std::unordered_map<std::string, std::int64_t> village_drill_;  // open drill per village
   std::unordered_map<std::string, AlertState> alerts_;
@@ -268,6 +282,9 @@ class Engine {
   std::int64_t next_notification_ = 1;
 
   TowerWatch towers_;  // the answers the villages' devices owe (tower_watch.hpp)
+  // Set while a late reading triggers: a level it raises updates the incident without asking its people again (a
+  // backlog flushed at once would otherwise page them once per level it passed through).
+  bool quiet_raise_ = false;
 };
 
 }  // namespace kaoko::alerting

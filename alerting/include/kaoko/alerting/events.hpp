@@ -211,6 +211,10 @@ struct Effects {
   }
 };
 
+// The refusal of a report dated `ts`, ahead of kaoko's clock at `now` ("report ts ... is 1 h ahead of kaoko's
+// clock ...: is the phone's clock wrong?"). Thread-safe.
+std::string FutureReportText(TimePoint ts, TimePoint now);
+
 // RFC 3339 in UTC with seconds, e.g. "2026-11-27T04:15:00Z". Thread-safe.
 std::string FormatUtc(TimePoint tp);
 

@@ -237,6 +237,14 @@ struct HealthPolicy {
   int stuck_readings = 12;                          // the same value this many times while others move → stuck
   double spike_cm_per_reading = 150;                // a jump larger than this between readings → suspect spike
   double low_battery_v = 3.4;
+  // A station's ts this far ahead of kaoko's clock, or this far back against its own rising seq, means its clock
+  // cannot be trusted ("clock ahead", "clock reset"): its readings are then evaluated as measured when they arrive.
+  // Also how far ahead a watcher's report may be dated before it is refused.
+  Seconds clock_tolerance{std::chrono::minutes(10)};
+  // A reading or report evaluated more than late_after after it was measured says when in what it raises; one more
+  // than backlog_after old updates the state and history but pages nobody as new.
+  Seconds late_after{std::chrono::minutes(30)};
+  Seconds backlog_after{std::chrono::minutes(120)};
 };
 
 struct RainPolicy {

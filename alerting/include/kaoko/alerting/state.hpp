@@ -27,9 +27,12 @@ enum StationProblem : unsigned {
   kProblemStuck = 1u << 1,       // the same value for HealthPolicy::stuck_readings readings while others move
   kProblemSpike = 1u << 2,       // a jump larger than HealthPolicy::spike_cm_per_reading
   kProblemLowBattery = 1u << 3,  // battery_v under HealthPolicy::low_battery_v
+  kProblemClockReset = 1u << 4,  // ts went back against the station's rising seq (its clock lost the time)
+  kProblemClockAhead = 1u << 5,  // ts ahead of kaoko's clock by more than HealthPolicy::clock_tolerance
 };
-// Comma-separated English names of the bits ("offline, low battery"); Thai with `thai`.
-std::string ProblemNames(unsigned problems, bool thai = false);
+// Comma-separated English names of the bits ("offline, low battery"); Thai with `thai`. `clock_ahead`: how far
+// ahead the station's clock runs, named with kProblemClockAhead ("clock ahead 2 h").
+std::string ProblemNames(unsigned problems, bool thai = false, Seconds clock_ahead = Seconds(0));
 
 // One person asked to act on an incident. Reminded every reminder_interval while `open`.
 struct Ask {
@@ -211,6 +214,15 @@ struct StationTrack {
   unsigned problems = 0;            // StationProblem bits
   Maybe<TimePoint> silenced_until;  // under maintenance: raises nothing, faults suppressed
   Maybe<std::int64_t> health_incident;
+  // The station's clock (kProblemClockReset / kProblemClockAhead): how far ahead it ran at the last reading
+  // (seconds), and the readings in a row since whose time was right (a few clear the problem).
+  std::int64_t clock_ahead_s = 0;
+  int clock_good_run = 0;
+  // Late readings (older than HealthPolicy::late_after when evaluated) arriving in a run since the last on-time one:
+  // how many, and the span they were measured in. The run ends with one line for the TAO (Engine::EndBacklog).
+  std::uint32_t backlog_count = 0;
+  Maybe<TimePoint> backlog_first;
+  Maybe<TimePoint> backlog_last;
 };
 
 // A station's evaluation state with the station it belongs to, as saved and restored.

@@ -25,12 +25,15 @@ struct MonitorOptions {
   int spike_rebaseline_readings = 3;
   // Low battery clears only above low_battery_v + this, so that a battery at the limit does not flap.
   double battery_hysteresis_v = 0.1;
+  // A clock problem clears after this many readings in a row whose time is right.
+  int clock_clear_readings = 3;
 };
 
 struct MonitorResult {
   bool evaluated = false;     // the reading was the newest and plausible, and went through the level evaluation
   bool out_of_order = false;  // older than (or as old as) the newest reading: stored, but never rolls the level back
   bool suspect = false;       // an impossible jump: not evaluated, never raises a level
+  bool at_arrival = false;    // the station's clock cannot be trusted: evaluated as measured at `now`
   Level level_before = Level::kNormal;
   Level level_after = Level::kNormal;
   unsigned problems_before = 0;
@@ -61,6 +64,11 @@ void NormalizeWindows(StationTrack& track);
 //    at most that much younger than the window, however often the station reads.
 //  - Rain: the sum over the last hour >= watch_mm_1h or over 24 h >= watch_mm_24h raises the level to watch.
 //  - A reading not newer than the newest seen adds its rain but changes nothing else.
+//  - The station's clock: a reading newer by seq, dated more than health.clock_tolerance before `now`, and either
+//    before 2020 (a clock that lost its time) or that far behind the newest reading (or the clock already reset),
+//    sets kProblemClockReset; a reading dated more than clock_tolerance ahead of `now` sets kProblemClockAhead.
+//    While either is set the reading is evaluated as measured at `now` (the caller keeps its own ts for the record;
+//    a repeat by seq is not evaluated). clock_clear_readings readings in a row with a right time clear them.
 MonitorResult ApplyReading(const Station& station, const HealthPolicy& health, const RainPolicy& rain,
                            const MonitorOptions& options, StationTrack& track, const Reading& reading, TimePoint now,
                            bool others_moving);

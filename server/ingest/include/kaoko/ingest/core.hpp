@@ -60,7 +60,8 @@ struct StationView {
   std::optional<TimePoint> last_seen;  // when a reading last arrived (kaoko's clock)
   std::string health = "ok";           // ok | stale | offline | suspect (the engine's view)
   alerting::Level level = alerting::Level::kNormal;
-  std::string problems;  // e.g. "offline, low battery"
+  std::string problems;     // e.g. "offline, low battery", "clock ahead 2 h"
+  std::string problems_th;  // the same in Thai, for the pages
   std::optional<TimePoint> silenced_until;
 };
 
