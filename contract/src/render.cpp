@@ -21,6 +21,8 @@ std::string RenderAlert(const alerting::AlertState& a) {
          {"headline_th", a.headline_th},
          {"headline_en", a.headline_en}};
   if (a.exercise) j["exercise"] = true;
+  if (a.tao_overdue_since) j["tao_overdue_since"] = wire::FormatTime(*a.tao_overdue_since);
+  if (a.district_notified_at) j["district_notified_at"] = wire::FormatTime(*a.district_notified_at);
   return Dump(j);
 }
 

@@ -110,6 +110,9 @@ struct AlertState {
   std::string headline_th;
   std::string headline_en;
   bool exercise = false;  // the incident shown is a drill
+  // Above the TAO (Incident): since when the TAO is overdue (only while it is), and when the district was told.
+  std::optional<TimePoint> tao_overdue_since;
+  std::optional<TimePoint> district_notified_at;
 };
 
 // One message for one person (`{village}/notify/{user}`). Repeated as a reminder until the person acts or the
