@@ -57,7 +57,13 @@ TEST_CASE("district: a silent TAO reaches the district: notify/{user}, a deliver
   BrokerOptions options;
   options.network_file = WithDistrict(dir);
   Broker broker(options);
-  ServiceProcess kaoko(broker, dir.path() + "/kaoko.db", {"--time-scale", "120"});
+  std::ofstream(broker.accounts_dir() + "/credentials.toml", std::ios::app)
+      << "\n[sms]\nusername = \"kaoko\"\npassword = \"secret\"\ncallback_token = \"district-test-0123456789\"\n";
+  // The harness starts the shipped network; a later --network replaces it. A gateway nobody answers starts the
+  // delivery room, so that the district person's delivery rows are queued (web and SMS, as anyone's).
+  ServiceProcess kaoko(broker, dir.path() + "/kaoko.db",
+                       {"--network", options.network_file, "--time-scale", "120", "--sms-gateway",
+                        fmt::format("http://127.0.0.1:{}/cgi-bin/sendsms", FreePort())});
   MqttClient district(broker.url(), "amphoe-dpm", broker.Password("amphoe-dpm"));
   const std::string notify = "kaoko/v1/tonhong/kaoko/notify/amphoe-dpm";
   const std::string alert = "kaoko/v1/tonhong/kaoko/alert";
@@ -67,6 +73,7 @@ TEST_CASE("district: a silent TAO reaches the district: notify/{user}, a deliver
   watcher.Publish("kaoko/v1/tonhong/kaoko/report/somchai",
                   fmt::format(R"({{"id":"r-1","ts":"{}","concern":"warning","note":"น้ำขึ้นเร็ว"}})", NowUtc()));
 
+  INFO("kaoko log:\n" << Tail(kaoko.log_path(), 40));
   // Nobody answers: committee (10 min), headman (15), TAO (20) pass at 120× in well under a minute.
   REQUIRE(WaitFor([&] { return !district.Received(notify).empty(); }, 90s));
   const json n = json::parse(district.Received(notify).front().payload);
