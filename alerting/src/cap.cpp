@@ -159,6 +159,9 @@ void Info(std::string& out, const Network& net, const Incident& inc, bool thai) 
     if (inc.corroborations > 0) desc += fmt::format(" มีแหล่งข้อมูลยืนยันตรงกัน {} ครั้ง", inc.corroborations);
     if (inc.expected_arrival) desc += fmt::format(" น้ำคาดว่าถึงประมาณ {} น.", text::ThaiClock(*inc.expected_arrival));
     if (inc.tao_overdue && !over) desc += " อบต. ยังไม่ตัดสินใจเกินกำหนดเวลา";
+    if (inc.district_notified_at && !over) {
+      desc += fmt::format(" แจ้งอำเภอแล้วเมื่อ {} น.", text::ThaiClock(*inc.district_notified_at));
+    }
   } else {
     desc = fmt::format("Level {}; status: {}", ToString(inc.level), StageEn(inc.stage));
     if (inc.unconfirmed) desc += " (not confirmed by the village)";
@@ -168,6 +171,9 @@ void Info(std::string& out, const Network& net, const Incident& inc, bool thai) 
       desc += fmt::format("; the flood wave is expected about {} Thai time", text::ThaiClock(*inc.expected_arrival));
     }
     if (inc.tao_overdue && !over) desc += "; the TAO has not decided within its deadline (overdue)";
+    if (inc.district_notified_at && !over) {
+      desc += fmt::format("; the district was told at {} Thai time", text::ThaiClock(*inc.district_notified_at));
+    }
   }
   Element(out, 4, "description", desc);
   Element(out, 4, "instruction", thai ? lc.instruction_th : lc.instruction_en);
@@ -187,6 +193,12 @@ void Info(std::string& out, const Network& net, const Incident& inc, bool thai) 
     out += "    <parameter>\n";
     Element(out, 6, "valueName", "kaoko-tao-overdue");
     Element(out, 6, "value", "true");
+    out += "    </parameter>\n";
+  }
+  if (inc.district_notified_at) {  // the district step: when the district above the TAO was told
+    out += "    <parameter>\n";
+    Element(out, 6, "valueName", "kaoko-district-notified");
+    Element(out, 6, "value", text::CapTime(*inc.district_notified_at));
     out += "    </parameter>\n";
   }
   out += "    <area>\n";

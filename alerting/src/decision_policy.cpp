@@ -6,11 +6,15 @@ namespace kaoko::alerting {
 bool IsVillageRole(Role role) { return role == Role::kCommittee || role == Role::kHeadman || role == Role::kDeputy; }
 
 DecisionRefusal JudgeDecision(const DecisionCase& c) {
-  const bool tao = c.role == Role::kTao;
+  // The district (above the TAO) may declare and give the all-clear as the TAO would, and acknowledge a flood
+  // incident of any village ("seen, on it"); station faults stay the TAO's technicians' business.
+  const bool district = c.role == Role::kDistrict;
+  const bool tao = c.role == Role::kTao || (district && !c.station_fault);
   const bool headman = c.local && (c.role == Role::kHeadman || c.role == Role::kDeputy);
   if (c.station_fault && !tao) return DecisionRefusal::kStationFaultNeedsTao;
   switch (c.action) {
     case DecisionAction::kAck:
+      if (district) return DecisionRefusal::kNone;
       if (!c.station_fault && !(c.local && IsVillageRole(c.role))) return DecisionRefusal::kNotVillageResponder;
       return DecisionRefusal::kNone;
     case DecisionAction::kConfirm:

@@ -100,6 +100,10 @@ Engine::Engine(const Network& network, EngineOptions options) : network_(&networ
       tao_.push_back(&p);
       continue;
     }
+    if (p.role == Role::kDistrict) {
+      district_.push_back(&p);
+      continue;
+    }
     VillagePeople& vp = villages_[p.village];
     vp.everyone.push_back(&p);
     if (p.role == Role::kCommittee) vp.committee.push_back(&p);
@@ -366,6 +370,8 @@ void Engine::PublishAlert(const std::string& village, TimePoint now, Effects& fx
       if (auto it = alerts_.find(up->id); it != alerts_.end()) a.upstream_level = it->second.level;
       a.expected_arrival = inc->expected_arrival;
     }
+    if (inc->tao_overdue) a.tao_overdue_since = inc->tao_overdue_since;
+    a.district_notified_at = inc->district_notified_at;
   } else {
     Stage status = Stage::kResolved;
     TimePoint since = now;
@@ -380,7 +386,8 @@ void Engine::PublishAlert(const std::string& village, TimePoint now, Effects& fx
     const AlertState& p = prev->second;
     if (p.level == a.level && p.incident == a.incident && p.status == a.status && p.exercise == a.exercise &&
         p.headline_th == a.headline_th && p.headline_en == a.headline_en && p.upstream_village == a.upstream_village &&
-        p.upstream_level == a.upstream_level && p.expected_arrival == a.expected_arrival) {
+        p.upstream_level == a.upstream_level && p.expected_arrival == a.expected_arrival &&
+        p.tao_overdue_since == a.tao_overdue_since && p.district_notified_at == a.district_notified_at) {
       return;
     }
   }
@@ -811,7 +818,7 @@ Effects Engine::OnReport(const Report& report, TimePoint now) {
     rc.error = fmt::format("unknown user {}", report.user);
   } else if (!village) {
     rc.error = fmt::format("unknown village {}", report.village);
-  } else if (person->role != Role::kTao && person->village != report.village) {
+  } else if (!IsTambonWide(person->role) && person->village != report.village) {
     rc.error = fmt::format("{} is not a member of {}", report.user, report.village);
   } else if (report.concern == Level::kNormal) {
     rc.error = "concern must be watch, warning or critical";
@@ -986,8 +993,13 @@ Effects Engine::OnDecision(const Decision& d, TimePoint now) {
     }
   };
   const Village* village = network_->FindVillage(inc->village);
+  const bool district = person->role == Role::kDistrict;
   switch (d.action) {
     case DecisionAction::kAck:
+      if (district) {
+        DistrictAck(*inc, d.user, now, fx);
+        break;
+      }
       close_mine(ActionNeeded::kAck);
       if (inc->acked_by.empty()) inc->acked_by = d.user;
       if (!station_fault && inc->stage == Stage::kReported) {
@@ -1045,21 +1057,27 @@ Effects Engine::OnDecision(const Decision& d, TimePoint now) {
       inc->level = level;
       inc->declared_by = d.user;
       inc->tao_overdue = false;
+      inc->district_deadline.reset();
       for (Ask& a : inc->asks) a.open = false;
       inc->stage_deadline.reset();
       inc->deputy_at.reset();
       RefreshHeadline(*inc, village);
-      EnterStage(*inc, Stage::kDeclared, d.user, fmt::format("อบต. ประกาศ{} โดย {}", ThaiName(level), person->name_th),
-                 fmt::format("the TAO declared {} ({})", ToString(level), person->name_en), now, fx);
+      EnterStage(
+          *inc, Stage::kDeclared, d.user,
+          fmt::format("{}ประกาศ{} โดย {}", district ? "อำเภอ" : "อบต. ", ThaiName(level), person->name_th),
+          fmt::format("the {} declared {} ({})", district ? "district" : "TAO", ToString(level), person->name_en), now,
+          fx);
       SetSiren(*inc, level >= Level::kWarning, now, fx);
-      InformVillage(*inc, "อบต. ประกาศอย่างเป็นทางการ", "official declaration by the TAO", now, fx);
+      InformVillage(*inc, district ? "อำเภอประกาศอย่างเป็นทางการ" : "อบต. ประกาศอย่างเป็นทางการ",
+                    district ? "official declaration by the district" : "official declaration by the TAO", now, fx);
       WarnDownstream(*inc, now, fx);
       PublishAlert(inc->village, now, fx);
       break;
     }
     case DecisionAction::kAllClear:
       if (!station_fault) {
-        InformVillage(*inc, "อบต. ประกาศยุติเหตุการณ์", "the TAO gave the all-clear", now, fx);
+        InformVillage(*inc, district ? "อำเภอประกาศยุติเหตุการณ์" : "อบต. ประกาศยุติเหตุการณ์",
+                      district ? "the district gave the all-clear" : "the TAO gave the all-clear", now, fx);
       }
       Close(*inc, Stage::kResolved, d.user, d.via, fmt::format("{} ประกาศยุติเหตุการณ์", person->name_th),
             fmt::format("all-clear given by {}", person->name_en), now, fx);
@@ -1172,12 +1190,12 @@ void Engine::TimeoutStep(Incident& inc, TimePoint d, TimePoint now, Effects& fx)
       EscalateToTao(inc, d, "ยังไม่มีการยืนยันจากหมู่บ้าน", "not confirmed by the village", now, fx);
       break;
     case Stage::kEscalated:
-      // Nobody above the TAO inside kaoko: the incident stays open, the TAO is reminded until it acts, and the CAP
-      // document carries it to the district.
-      inc.tao_overdue = true;
+      // The incident stays open and the TAO is reminded until it acts; the district above it is told (and CAP
+      // carries it to the district's systems).
       Log(inc, now, "escalation", "kaoko", "kaoko",
-          fmt::format("อบต. ยังไม่ประกาศภายใน {} น.: เตือนซ้ำต่อไป และแจ้งอำเภอผ่าน CAP", at),
-          fmt::format("the TAO has not declared by {}: reminders continue and CAP carries it to the district", at), fx);
+          fmt::format("อบต. ยังไม่ประกาศภายใน {} น.: เตือนซ้ำต่อไป และแจ้งอำเภอ", at),
+          fmt::format("the TAO has not declared by {}: reminders continue and the district is told", at), fx);
+      TellDistrict(inc, d, now, fx);
       break;
     default:
       break;
@@ -1189,6 +1207,7 @@ void Engine::AdvanceIncident(Incident& inc, TimePoint now, Effects& fx) {
   if (inc.kind != IncidentKind::kFlood) return;
   // Fire missed steps in time order (a long outage may have passed several), each step's deadline counted from the
   // moment the previous one should have fired.
+  if (inc.district_deadline && *inc.district_deadline <= now) DistrictOverdue(inc, now, fx);
   for (int guard = 0; guard < 8; ++guard) {
     const bool deputy_due = inc.deputy_at && *inc.deputy_at <= now;
     const bool step_due = inc.stage_deadline && *inc.stage_deadline <= now;
@@ -1225,7 +1244,11 @@ void Engine::AdvanceIncident(Incident& inc, TimePoint now, Effects& fx) {
     // The log keeps the first three reminders; after that the ask's count says how many (a TAO reminded twelve times
     // sees 12, not twelve more lines).
     const int count = a.reminders;
-    Notify(inc, user, action, current ? inc.stage_deadline : std::nullopt, "", "", true, now, fx, count <= 3);
+    auto pit = people_.find(user);
+    const bool district = pit != people_.end() && pit->second->role == Role::kDistrict;
+    const std::optional<TimePoint> deadline =
+        district ? inc.district_deadline : (current ? inc.stage_deadline : std::nullopt);
+    Notify(inc, user, action, deadline, "", "", true, now, fx, count <= 3);
     Touch(inc, now, fx);
   }
   if (inc.stage != Stage::kDeclared && inc.normal_since &&
@@ -1330,6 +1353,7 @@ std::optional<TimePoint> Engine::NextDeadline() const {
     if (inc.kind != IncidentKind::kFlood) continue;
     consider(inc.stage_deadline);
     consider(inc.deputy_at);
+    consider(inc.district_deadline);
     for (const Ask& a : inc.asks) {
       if (a.open) consider(a.next_reminder);
     }

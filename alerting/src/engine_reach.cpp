@@ -22,6 +22,8 @@ const char* RoleTh(Role role) {
       return "ผู้ช่วยผู้ใหญ่บ้าน";
     case Role::kTao:
       return "เจ้าหน้าที่ อบต.";
+    case Role::kDistrict:
+      return "อำเภอ";
   }
   return "";
 }
@@ -60,6 +62,7 @@ Effects Engine::OnUnreached(std::int64_t incident, const std::string& user, Acti
         fx);
   }
   Touch(*inc, now, fx);
+  if (person.role == Role::kDistrict) return fx;  // logged; the district's reminders go on, the chain is not theirs
 
   // A headman not reached: the deputy is asked now, and gets their own chance to be reached.
   const VillagePeople* vp = PeopleOf(inc->village);
@@ -103,16 +106,74 @@ Effects Engine::OnUnreached(std::int64_t incident, const std::string& user, Acti
       EscalateToTao(*inc, now, "ติดต่อหมู่บ้านไม่ได้", "the village could not be reached", now, fx);
       break;
     case Stage::kEscalated:
-      // Nobody above the TAO inside kaoko: the reminders go on, and CAP carries the incident to the district.
-      inc->tao_overdue = true;
-      Log(*inc, now, "escalation", "kaoko", "kaoko", "ติดต่อเจ้าหน้าที่ อบต. ไม่ได้สักคน: แจ้งอำเภอผ่าน CAP",
-          "no TAO officer could be reached: CAP carries the incident to the district", fx);
-      Touch(*inc, now, fx);  // a new revision: stored, and a new CAP message (an Update that says so)
+      // The TAO's reminders go on; the district above it is told now, as the TAO's deadline would tell it.
+      Log(*inc, now, "escalation", "kaoko", "kaoko", "ติดต่อเจ้าหน้าที่ อบต. ไม่ได้สักคน: แจ้งอำเภอ",
+          "no TAO officer could be reached: the district is told", fx);
+      TellDistrict(*inc, now, now, fx);  // a new revision: stored, and a new CAP message (an Update that says so)
       break;
     default:
       break;
   }
   return fx;
+}
+
+}  // namespace kaoko::alerting
+
+namespace kaoko::alerting {
+
+void Engine::TellDistrict(Incident& inc, TimePoint since, TimePoint now, Effects& fx) {
+  inc.tao_overdue = true;
+  if (!inc.tao_overdue_since) inc.tao_overdue_since = since;
+  Touch(inc, now, fx);
+  if (inc.district_notified_at) return;  // told once; its reminders carry on
+  PublishAlert(inc.village, now, fx);  // the alert says since when the TAO is overdue (and when the district was told)
+  if (district_.empty()) {
+    Log(inc, now, "district", "kaoko", "kaoko", "ไม่มีอำเภอในไฟล์เครือข่าย: ไม่มีผู้ใดเหนือ อบต. ใน kaoko (CAP ยังส่งต่อ)",
+        "no district in the network file: nobody above the TAO inside kaoko (CAP still carries it)", fx);
+    return;
+  }
+  // Silent since the TAO was first asked to declare this incident (its deadline counts from there).
+  TimePoint silent = *inc.tao_overdue_since;
+  for (const Ask& a : inc.asks) {
+    auto p = people_.find(a.user);
+    if (a.action == ActionNeeded::kDeclare && p != people_.end() && p->second->role == Role::kTao && a.asked < silent)
+      silent = a.asked;
+  }
+  inc.district_notified_at = now;
+  inc.district_deadline = now + network_->escalation.district_act;
+  PublishAlert(inc.village, now, fx);
+  const std::string since_th = text::ThaiClock(silent);
+  const std::string due_th = text::ThaiClock(*inc.tao_overdue_since);
+  Log(inc, now, "escalation", "kaoko", "kaoko",
+      fmt::format("แจ้งอำเภอ: อบต. ไม่ตอบตั้งแต่ {} น. (เลยกำหนด {} น.)", since_th, due_th),
+      fmt::format("the district is told: the TAO has been silent since {} (Thai time), past its deadline of {}",
+                  since_th, due_th),
+      fx);
+  AskPeople(inc, district_, ActionNeeded::kDeclare, inc.district_deadline, now, fx,
+            fmt::format("อบต. ไม่ตอบตั้งแต่ {} น. เลยกำหนด {} น.: ขออำเภอสั่งการ", since_th, due_th),
+            fmt::format("the TAO has been silent since {} (Thai time), past its deadline of {}: the district is asked "
+                        "to act",
+                        since_th, due_th));
+}
+
+void Engine::DistrictAck(Incident& inc, const std::string& user, TimePoint now, Effects& fx) {
+  // "Seen, on it": the district's reminders stop and its deadline is met; the chain below is not moved.
+  for (Ask& ask : inc.asks) {
+    auto p = people_.find(ask.user);
+    if (p != people_.end() && p->second->role == Role::kDistrict) ask.open = false;
+  }
+  if (inc.district_acked_by.empty()) inc.district_acked_by = user;
+  inc.district_deadline.reset();
+  Touch(inc, now, fx);
+}
+
+void Engine::DistrictOverdue(Incident& inc, TimePoint now, Effects& fx) {
+  const std::string at = text::ThaiClock(*inc.district_deadline);
+  inc.district_deadline.reset();
+  inc.district_overdue = true;
+  Log(inc, now, "escalation", "kaoko", "kaoko", fmt::format("อำเภอยังไม่ตอบภายใน {} น.: เตือนซ้ำต่อไป", at),
+      fmt::format("the district has not answered by {}: reminders continue", at), fx);
+  Touch(inc, now, fx);
 }
 
 }  // namespace kaoko::alerting

@@ -67,9 +67,13 @@ const char* ToString(Role role) {
       return "deputy";
     case Role::kTao:
       return "tao";
+    case Role::kDistrict:
+      return "district";
   }
   return "watcher";
 }
+
+bool IsTambonWide(Role role) { return role == Role::kTao || role == Role::kDistrict; }
 
 std::optional<Role> ParseRole(std::string_view text) {
   if (text == "watcher") return Role::kWatcher;
@@ -77,6 +81,7 @@ std::optional<Role> ParseRole(std::string_view text) {
   if (text == "headman") return Role::kHeadman;
   if (text == "deputy") return Role::kDeputy;
   if (text == "tao") return Role::kTao;
+  if (text == "district") return Role::kDistrict;
   return std::nullopt;
 }
 

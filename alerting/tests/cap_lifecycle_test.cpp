@@ -193,6 +193,23 @@ TEST_CASE("cap: an overdue TAO is in the info, and several incidents reference e
     inc.tao_overdue = false;
     CHECK_FALSE(Has(RenderCap(net, {&inc}, T0()), "overdue"));
   }
+  SECTION("the district step: when the district above the TAO was told") {
+    Incident inc;
+    inc.id = 8;
+    inc.village = "kaoko";
+    inc.level = Level::kWarning;
+    inc.stage = Stage::kEscalated;
+    inc.opened = inc.updated = T0();
+    inc.revision = 5;
+    inc.tao_overdue = true;
+    CHECK_FALSE(Has(RenderCap(net, {&inc}, T0()), "kaoko-district-notified"));
+    inc.tao_overdue_since = T0() + 20min;
+    inc.district_notified_at = T0() + 20min;
+    const std::string xml = RenderCap(net, {&inc}, T0() + 20min);
+    CHECK(Has(xml, "<valueName>kaoko-district-notified</valueName>\n      <value>2026-11-27T11:20:00+07:00</value>"));
+    CHECK(Has(xml, "the district was told at 11:20 Thai time"));
+    CHECK(Has(xml, "แจ้งอำเภอแล้วเมื่อ 11:20 น."));
+  }
   SECTION("two villages at once") {
     Engine e(net);
     const std::int64_t a =

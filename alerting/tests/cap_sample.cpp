@@ -63,6 +63,23 @@ int main(int argc, char** argv) {
   (void)life.Advance(T0() + 3h);
   ok = Write(dir + "/cap-ended.xml", life.Cap(T0() + 3h)) && ok;
 
+  // The district step: the TAO silent past its deadline, the district above it told.
+  Network with_district = TonHong();
+  with_district.people.push_back(
+      MakePerson("amphoe-dpm", "ปลัดอำเภอฝ่ายป้องกัน", "District disaster officer", Role::kDistrict, ""));
+  Engine district(with_district);
+  const std::int64_t dd =
+      *district.OnReport(MakeReport("somchai", "r-1", "kaoko", Level::kWarning, T0()), T0()).receipts.at(0).incident;
+  (void)district.OnDecision(MakeDecision("prasert", "d-1", "kaoko", dd, DecisionAction::kAck, T0()), T0());
+  (void)district.OnDecision(MakeDecision("boonmee", "d-2", "kaoko", dd, DecisionAction::kConfirm, T0()), T0());
+  (void)district.Advance(T0() + 20min);
+  const std::string told = district.Cap(T0() + 20min);
+  if (told.find("<valueName>kaoko-district-notified</valueName>") == std::string::npos) {
+    std::cerr << "the district step is not in the document:\n" << told;
+    ok = false;
+  }
+  ok = Write(dir + "/cap-district.xml", told) && ok;
+
   Engine cancel(net);
   const std::int64_t c =
       *cancel.OnReport(MakeReport("somchai", "r-1", "kaoko", Level::kWatch, T0()), T0()).receipts.at(0).incident;

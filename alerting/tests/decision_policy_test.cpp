@@ -84,3 +84,24 @@ TEST_CASE("decision policy: a reject waits while the flood wave upstream is stil
   c.role = Role::kCommittee;  // not the headman: that refusal comes first
   CHECK(JudgeDecision(c) == DecisionRefusal::kNotHeadman);
 }
+
+TEST_CASE("decision policy: the district above the TAO acknowledges, declares and gives the all-clear",
+          "[alerting][district]") {
+  // "Seen, on it" on a flood of any village, at any step.
+  CHECK(Judge(Role::kDistrict, false, DecisionAction::kAck) == DecisionRefusal::kNone);
+  CHECK(Judge(Role::kDistrict, false, DecisionAction::kAck, false, Stage::kEscalated) == DecisionRefusal::kNone);
+  // Declare and all-clear as the TAO would, a level still needed.
+  CHECK(Judge(Role::kDistrict, false, DecisionAction::kDeclare, false, Stage::kEscalated, Level::kWarning) ==
+        DecisionRefusal::kNone);
+  CHECK(Judge(Role::kDistrict, false, DecisionAction::kDeclare, false, Stage::kEscalated) ==
+        DecisionRefusal::kDeclareWithoutLevel);
+  CHECK(Judge(Role::kDistrict, false, DecisionAction::kAllClear) == DecisionRefusal::kNone);
+  // The village's own steps stay the village's.
+  CHECK(Judge(Role::kDistrict, false, DecisionAction::kConfirm) == DecisionRefusal::kNotHeadman);
+  CHECK(Judge(Role::kDistrict, false, DecisionAction::kReject) == DecisionRefusal::kNotHeadman);
+  // Station faults are the TAO's technicians'.
+  for (auto a : {DecisionAction::kAck, DecisionAction::kAllClear}) {
+    CHECK(Judge(Role::kDistrict, false, a, true) == DecisionRefusal::kStationFaultNeedsTao);
+  }
+  CHECK(IsPersonRefusal(Judge(Role::kDistrict, false, DecisionAction::kConfirm)));
+}

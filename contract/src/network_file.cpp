@@ -100,13 +100,15 @@ void ReadPolicies(const TomlReader& r, const toml::table& root, Network& net) {
   if (const toml::table* e = r.Table(root, "escalation", "the network file")) {
     r.CheckKeys(*e,
                 {"committee_ack_minutes", "headman_confirm_minutes", "deputy_after_minutes", "tao_declare_minutes",
-                 "reminder_minutes", "auto_resolve_hours", "corroboration_minutes"},
+                 "district_minutes", "reminder_minutes", "auto_resolve_hours", "corroboration_minutes"},
                 "[escalation]");
     auto& p = net.escalation;
     p.committee_ack = Minutes(r, *e, "committee_ack_minutes", "[escalation]", p.committee_ack);
     p.headman_confirm = Minutes(r, *e, "headman_confirm_minutes", "[escalation]", p.headman_confirm);
     p.deputy_after = Minutes(r, *e, "deputy_after_minutes", "[escalation]", p.deputy_after);
     p.tao_declare = Minutes(r, *e, "tao_declare_minutes", "[escalation]", p.tao_declare);
+    p.district_act = Minutes(r, *e, "district_minutes", "[escalation]", p.district_act);
+    if (p.district_act.count() == 0) r.Fail(e->get("district_minutes")->source(), "district_minutes must be > 0");
     p.reminder_interval = Minutes(r, *e, "reminder_minutes", "[escalation]", p.reminder_interval);
     p.auto_resolve_after = Hours(r, *e, "auto_resolve_hours", "[escalation]", p.auto_resolve_after);
     p.corroboration_window = Minutes(r, *e, "corroboration_minutes", "[escalation]", p.corroboration_window);
@@ -346,19 +348,21 @@ alerting::Person ReadPerson(const TomlReader& r, const toml::table* p, const Net
   std::string role = r.RequiredStr(*p, "role", ctx);
   auto parsed = alerting::ParseRole(role);
   if (!parsed) {
-    r.Fail(p->get("role")->source(),
-           fmt::format("{} has role '{}'; the roles are watcher, committee, headman, deputy, tao", ctx, role));
+    r.Fail(
+        p->get("role")->source(),
+        fmt::format("{} has role '{}'; the roles are watcher, committee, headman, deputy, tao, district", ctx, role));
   }
   person.role = *parsed;
-  person.village =
-      person.role == alerting::Role::kTao ? r.Str(*p, "village", ctx).value_or("") : r.RequiredStr(*p, "village", ctx);
+  const bool tambon_wide = alerting::IsTambonWide(person.role);
+  person.village = tambon_wide ? r.Str(*p, "village", ctx).value_or("") : r.RequiredStr(*p, "village", ctx);
   if (!person.village.empty() && !net.FindVillage(person.village)) {
     r.Fail(p->get("village")->source(),
            fmt::format("{} names village '{}', which is not in [[villages]]", ctx, person.village));
   }
-  if (person.role == alerting::Role::kTao && !person.village.empty()) {
+  if (tambon_wide && !person.village.empty()) {
     r.Fail(p->get("village")->source(),
-           fmt::format("{} is a TAO officer and belongs to the whole tambon: remove 'village'", ctx));
+           fmt::format("{} is {} and belongs to the whole tambon: remove 'village'", ctx,
+                       person.role == alerting::Role::kTao ? "a TAO officer" : "the district (above the TAO)"));
   }
   person.phone = r.Str(*p, "phone", ctx).value_or("");
   person.contacts = ReadContacts(r, *p, ctx, person.id, owners);

@@ -29,6 +29,8 @@ std::string RenderAlert(const alerting::AlertState& a) {
              {"level", alerting::ToString(a.upstream_level)},
              {"expected_arrival", a.expected_arrival ? json(wire::FormatTime(*a.expected_arrival)) : json(nullptr)}};
   }
+  if (a.tao_overdue_since) j["tao_overdue_since"] = wire::FormatTime(*a.tao_overdue_since);
+  if (a.district_notified_at) j["district_notified_at"] = wire::FormatTime(*a.district_notified_at);
   return Dump(j);
 }
 

@@ -421,3 +421,63 @@ TEST_CASE("config: the clock and late-data limits of [health], and what a bad on
     CHECK(net.error().reason.find("backlog_minutes must not be less than late_minutes") != std::string::npos);
   }
 }
+
+namespace {
+// kMinimal with the district's disaster officer (above the TAO), with a contact like anyone's.
+const std::string kDistrictPerson = R"(
+[[people]]
+id = "amphoe1"
+name_th = "ปลัดอำเภอ"
+name_en = "District disaster officer"
+role = "district"
+contacts = [{ channel = "sms", number = "+66811111111", consent = 2026-01-05 }]
+)";
+}  // namespace
+
+TEST_CASE("config: the district above the TAO: its people, its deadline, and what a wrong one says",
+          "[config][district]") {
+  SECTION("a district person belongs to the whole tambon, reached through their contacts") {
+    auto net = ParseNetwork(std::string(kMinimal) + kDistrictPerson, "d.toml");
+    INFO((net ? "" : net.error().reason));
+    REQUIRE(net.ok());
+    const kaoko::alerting::Person* d = net->FindPerson("amphoe1");
+    REQUIRE(d);
+    CHECK(d->role == kaoko::alerting::Role::kDistrict);
+    CHECK(d->village.empty());
+    REQUIRE(d->contacts.size() == 1);
+    CHECK(d->contacts[0].consented());
+    CHECK(kaoko::alerting::IsTambonWide(d->role));
+    CHECK(std::string(kaoko::alerting::ToString(d->role)) == "district");
+  }
+  SECTION("district_minutes sits beside the TAO's deadline; 30 minutes when not given") {
+    auto plain = ParseNetwork(kMinimal, "d.toml");
+    REQUIRE(plain.ok());
+    CHECK(plain->escalation.district_act == std::chrono::minutes(30));
+    auto net = ParseNetwork(std::string(kMinimal) + "[escalation]\ntao_declare_minutes = 20\ndistrict_minutes = 45\n",
+                            "d.toml");
+    INFO((net ? "" : net.error().reason));
+    REQUIRE(net.ok());
+    CHECK(net->escalation.district_act == std::chrono::minutes(45));
+  }
+  SECTION("a district person with a village is refused with the line and the reason") {
+    auto net = ParseNetwork(Replace(std::string(kMinimal) + kDistrictPerson, "role = \"district\"",
+                                    "role = \"district\"\nvillage = \"up\""),
+                            "bad.toml");
+    REQUIRE_FALSE(net.ok());
+    INFO(net.error().reason);
+    CHECK(net.error().reason.rfind("bad.toml:", 0) == 0);
+    CHECK(net.error().reason.find("the district (above the TAO)") != std::string::npos);
+    CHECK(net.error().reason.find("remove 'village'") != std::string::npos);
+  }
+  SECTION("district_minutes = 0 is refused") {
+    auto net = ParseNetwork(std::string(kMinimal) + "[escalation]\ndistrict_minutes = 0\n", "bad.toml");
+    REQUIRE_FALSE(net.ok());
+    INFO(net.error().reason);
+    CHECK(net.error().reason.find("district_minutes must be > 0") != std::string::npos);
+  }
+  SECTION("the unknown-role message names the district role") {
+    auto net = ParseNetwork(Replace(kMinimal, "role = \"watcher\"", "role = \"mayor\""), "bad.toml");
+    REQUIRE_FALSE(net.ok());
+    CHECK(net.error().reason.find("tao, district") != std::string::npos);
+  }
+}

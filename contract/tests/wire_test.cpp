@@ -3,6 +3,7 @@
 #include <cstring>
 #include <random>
 
+#include "kaoko/contract/render.hpp"
 #include "kaoko/contract/wire.hpp"
 
 using namespace kaoko::wire;
@@ -281,4 +282,22 @@ TEST_CASE("wire: the one-pass reading parser agrees with the reference parser on
     cases.push_back(std::move(s));
   }
   for (const auto& c : cases) CheckSameParse(c, ParseReading(c, st, Now()), ParseReadingDom(c, st, Now()));
+}
+
+TEST_CASE("wire: the alert JSON carries the overdue TAO and the district step only when they happened",
+          "[wire][district]") {
+  kaoko::alerting::AlertState a;
+  a.village = "kaoko";
+  a.level = kaoko::alerting::Level::kWarning;
+  a.incident = 7;
+  a.status = kaoko::alerting::Stage::kEscalated;
+  a.since = a.updated = Now();
+  std::string plain = kaoko::server::RenderAlert(a);
+  CHECK(plain.find("tao_overdue_since") == std::string::npos);
+  CHECK(plain.find("district_notified_at") == std::string::npos);
+  a.tao_overdue_since = Now() + minutes(20);
+  a.district_notified_at = Now() + minutes(21);
+  const std::string told = kaoko::server::RenderAlert(a);
+  CHECK(told.find("\"tao_overdue_since\":\"2026-11-27T05:20:00Z\"") != std::string::npos);
+  CHECK(told.find("\"district_notified_at\":\"2026-11-27T05:21:00Z\"") != std::string::npos);
 }

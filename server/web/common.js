@@ -163,7 +163,7 @@
     }
     return r.data;
   };
-  K.home = (role) => (role === 'watcher' ? '/watcher' : role === 'tao' ? '/tao' : '/village');
+  K.home = (role) => (role === 'watcher' ? '/watcher' : role === 'tao' || role === 'district' ? '/tao' : '/village');
   K.logout = async function () {
     await K.api('POST', '/api/v1/logout');
     sessionStorage.clear();

@@ -22,7 +22,13 @@
         K.el('ol', { class: 'villages' }, list.map((v) => K.el('li', { 'data-village': v.village, 'data-level': v.level },
           K.el('strong', {}, K.bi(v.name_th || v.village, v.name_en || v.village)), ' ', K.levelBadge(v.level),
           v.incident ? ` #${v.incident}` : '', v.status ? K.el('span', { class: 'muted' }, ' · ', K.named(K.stages, v.status)) : '',
-          v.updated ? K.el('span', { class: 'muted' }, ' · ', K.time(v.updated)) : '', K.upstream(v))))));
+          v.updated ? K.el('span', { class: 'muted' }, ' · ', K.time(v.updated)) : '',
+          // The TAO past its deadline and the district told (docs/district.md), as the TAO's dashboard says it.
+          v.tao_overdue_since ? K.el('strong', { class: 'tao-overdue', 'data-overdue': v.village },
+            ' · ', K.bi('อบต. เกินกำหนด ตั้งแต่ ' + K.time(v.tao_overdue_since), 'TAO overdue since ' + K.time(v.tao_overdue_since))) : '',
+          v.district_notified_at ? K.el('span', { class: 'district-step' },
+            ' · ', K.bi('แจ้งอำเภอแล้ว ' + K.time(v.district_notified_at), 'district told ' + K.time(v.district_notified_at))) : '',
+          K.upstream(v))))));
     }
     K.set($('tambons'), blocks.length ? blocks : K.el('p', {}, K.bi('ยังไม่มีข้อมูลจากตำบลใด', 'nothing from any tambon yet')));
     K.tickArrivals();

@@ -3,7 +3,7 @@
 // drills, after-action reports and the CAP feed. Redraws from the live feed within a second of each change.
 'use strict';
 (async function () {
-  const me = await K.me(['tao']);
+  const me = await K.me(['tao', 'district']);  // the district above the TAO sees the same dashboard
   K.header('ศูนย์เตือนภัย อบต.', 'TAO dashboard');
   const $ = (id) => document.getElementById(id);
   let villages = [], stations = [], incidents = [], range = 6;
@@ -93,6 +93,22 @@
     return K.el('span', { 'data-state': r.state }, K.bi(w[0] + at + ' (' + r.channel + ')', w[1] + at + ' (' + r.channel + ')'));
   }
 
+  // The TAO past its deadline: "overdue" in red with since when, and the district step (docs/district.md), instead
+  // of a countdown that would only say "—".
+  function dueCell(i) {
+    if (!i.tao_overdue) return [K.el('span', { class: 'countdown', 'data-deadline': i.stage_deadline || '' })];
+    const since = i.tao_overdue_since ? ' ' + K.time(i.tao_overdue_since) : '';
+    const out = [K.el('strong', { class: 'tao-overdue', 'data-overdue': i.id },
+      K.bi('เกินกำหนด ตั้งแต่' + since, 'overdue since' + since))];
+    if (i.district_notified_at) {
+      const at = ' ' + K.time(i.district_notified_at);
+      out.push(K.el('div', { class: 'district-step', 'data-district': i.id },
+        i.district_acked_by ? K.bi('อำเภอรับทราบแล้ว', 'the district is on it')
+          : K.bi('แจ้งอำเภอแล้ว' + at, 'district told' + at)));
+    }
+    return out;
+  }
+
   function renderQueue() {
     if (!incidents.length) {
       K.set($('queue'), K.el('p', { class: 'muted' }, K.bi('ไม่มีเหตุการณ์ที่เปิดอยู่', 'No open incidents')));
@@ -111,7 +127,7 @@
           K.upstream(villages.find((v) => v.village === i.village && v.incident === i.id))),
         K.el('td', {}, K.levelBadge(i.level)),
         K.el('td', { class: 'stage' }, K.named(K.stages, i.status), i.unconfirmed ? K.el('div', {}, K.bi('(ไม่มีผู้ยืนยัน)', '(unconfirmed)')) : null),
-        K.el('td', {}, K.el('span', { class: 'countdown', 'data-deadline': i.stage_deadline || '' })),
+        K.el('td', {}, ...dueCell(i)),
         K.el('td', { class: 'reach' }, ...(i.reach || []).map((r) => K.el('div', { 'data-reach': r.user },
           r.user + ' · ', reachText(r)))),
         K.el('td', {}, K.el('div', { class: 'row' },
@@ -195,6 +211,12 @@
   // ---- a gateway that has been failing (docs/delivery.md): SMS is not reaching people, say so at the top
   async function gateways() {
     const h = await K.api('GET', '/healthz');
+    const none = $('no-district');
+    none.hidden = !(h.data && h.data.district === 0);
+    if (!none.hidden) {
+      K.set(none, K.bi('ไม่มีอำเภอในไฟล์เครือข่าย: ถ้า อบต. ไม่ตอบ จะไม่มีผู้ใดเหนือ อบต. ได้รับแจ้ง',
+        'No district in the network file: nobody above the TAO is told when the TAO does not answer'));
+    }
     const box = $('gateways');
     const problem = h.data && h.data.degraded ? h.data.delivery : '';
     box.hidden = !problem;

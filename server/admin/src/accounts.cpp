@@ -293,8 +293,9 @@ Result<AccountSet> MergeNetwork(const alerting::Network& network, const std::opt
                                    true});
   }
   for (const alerting::Person& p : network.people) {
+    // The district above the TAO reads the whole tambon, as the TAO does.
     Account a{p.id,
-              p.role == alerting::Role::kTao ? AccountRole::kTao : AccountRole::kPerson,
+              alerting::IsTambonWide(p.role) ? AccountRole::kTao : AccountRole::kPerson,
               {},
               password_for(p.id),
               fmt::format("{} / {} ({})", p.name_th, p.name_en, alerting::ToString(p.role)),

@@ -331,3 +331,22 @@ TEST_CASE("admin: a network with a station named like the service or a bridge is
     CHECK_FALSE(std::filesystem::exists(dir.path + "/accounts/credentials.toml"));
   }
 }
+
+TEST_CASE("admin: the district above the TAO gets a broker account that reads the whole tambon, as the TAO's",
+          "[admin][district]") {
+  kaoko::alerting::Network net = Tonhong();
+  kaoko::alerting::Person d;
+  d.id = "amphoe-dpm";
+  d.name_th = "ปลัดอำเภอ";
+  d.name_en = "District disaster officer";
+  d.role = kaoko::alerting::Role::kDistrict;
+  net.people.push_back(d);
+  auto set = MergeNetwork(net, std::nullopt, true);
+  REQUIRE(set.ok());
+  REQUIRE(set->Find("amphoe-dpm"));
+  CHECK(set->Find("amphoe-dpm")->role == AccountRole::kTao);
+  CHECK(set->Find("amphoe-dpm")->villages.empty());
+  CHECK(Contains(AclFile(*set, "tonhong.toml"),
+                 "user amphoe-dpm\ntopic write kaoko/v1/tonhong/+/report/amphoe-dpm\n"
+                 "topic write kaoko/v1/tonhong/+/decision/amphoe-dpm\ntopic read kaoko/v1/tonhong/#\n"));
+}

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -150,6 +151,12 @@ class ServiceImpl : public Service {
     log::Info("service", "kaoko serving tambon {} ({} villages, {} stations, {} people); HTTP on http://{}:{}/",
               network_.tambon, network_.villages.size(), network_.stations.size(), network_.people.size(),
               options_.http_address, http_->port());
+    if (std::none_of(network_.people.begin(), network_.people.end(),
+                     [](const alerting::Person& p) { return p.role == alerting::Role::kDistrict; })) {
+      log::Warn("service",
+                "no district in the network file: nobody above the TAO is told when it misses its "
+                "deadline (CAP still carries it; docs/district.md)");
+    }
     io_.run();  // until Stop()
     log::Info("service", "stopping: committing what was received, then disconnecting");
     if (delivery_) delivery_->Stop();  // a send in progress finishes; what is queued stays in the outbox

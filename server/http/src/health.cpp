@@ -1,4 +1,6 @@
 // GET /healthz (each dependency's state) and GET /metrics (Prometheus text).
+#include <algorithm>
+
 #include "api.hpp"
 
 namespace kaoko::server {
@@ -19,6 +21,10 @@ Response Healthz(ApiContext& ctx, const Call& call) {
   json body{{"ok", ok},
             {"broker", h.broker.empty() ? json("ok") : json(h.broker)},
             {"database", h.database.empty() ? json("ok") : json(h.database)}};
+  // Who is above the TAO (docs/district.md): the number of district people; 0 says nobody is told when the TAO
+  // misses its deadline (CAP still carries it).
+  body["district"] = std::count_if(ctx.network.people.begin(), ctx.network.people.end(),
+                                   [](const alerting::Person& p) { return p.role == alerting::Role::kDistrict; });
   // A gateway that is down does not make kaoko unhealthy (alerts still go out on MQTT and the pages), but it is said.
   if (ctx.delivery) {
     body["delivery"] = h.delivery.empty() ? json("ok") : json(h.delivery);

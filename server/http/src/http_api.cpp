@@ -70,7 +70,7 @@ std::variant<LiveFilter, Response> HttpApi::LiveUpgrade(const Request& req) {
   auto who = SessionOf(*ctx_, req, false);
   if (auto* refusal = std::get_if<Response>(&who)) return std::move(*refusal);
   const auto& p = *std::get<Principal>(who).person;
-  return LiveFilter{p.id, p.village, p.role == alerting::Role::kTao};
+  return LiveFilter{p.id, p.village, alerting::IsTambonWide(p.role)};
 }
 
 std::optional<json> HttpApi::IncidentJson(std::int64_t id) {

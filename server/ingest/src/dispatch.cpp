@@ -140,7 +140,7 @@ void Dispatcher::HandleReport(const wire::Topic& t, Inbound& in, TimePoint now, 
   if (!network_.FindVillage(t.village)) {
     return refuse(MakeError("unknown_village", fmt::format("village '{}' is not in the network file", t.village)));
   }
-  if (person->role != alerting::Role::kTao && person->village != t.village) {
+  if (!alerting::IsTambonWide(person->role) && person->village != t.village) {
     return refuse(MakeError(
         "wrong_village", fmt::format("{} reports for village '{}', not '{}'", person->id, person->village, t.village)));
   }

@@ -383,6 +383,12 @@ json IncidentPublicJson(const alerting::Incident& i) {
               {"declared_by", i.declared_by},
               {"headline_th", i.headline_th},
               {"headline_en", i.headline_en},
+              {"tao_overdue", i.tao_overdue},
+              {"tao_overdue_since", i.tao_overdue ? Public(i.tao_overdue_since) : json(nullptr)},
+              {"district_notified_at", Public(i.district_notified_at)},
+              {"district_deadline", Public(i.district_deadline)},
+              {"district_overdue", i.district_overdue},
+              {"district_acked_by", i.district_acked_by},
               {"asks", std::move(asks)}};
 }
 

@@ -48,6 +48,8 @@ void Fields(V&& v, Like<alerting::AlertState> auto& a) {
   v("upstream_name_en", a.upstream_name_en);
   v("upstream_level", a.upstream_level);
   v("expected_arrival", a.expected_arrival);
+  v("tao_overdue_since", a.tao_overdue_since);
+  v("district_notified_at", a.district_notified_at);
 }
 
 template <typename V>
@@ -102,6 +104,7 @@ void Fields(V&& v, Like<alerting::Incident> auto& i) {
   v("upstream_warned", i.upstream_warned);
   v("siren_on", i.siren_on);
   v("tao_overdue", i.tao_overdue);
+  v("district_overdue", i.district_overdue);
   v("corroborations", i.corroborations);
   v("problems", i.problems);
   v("opened", i.opened);
@@ -111,6 +114,10 @@ void Fields(V&& v, Like<alerting::Incident> auto& i) {
   v("deputy_at", i.deputy_at);
   v("normal_since", i.normal_since);
   v("expected_arrival", i.expected_arrival);
+  v("tao_overdue_since", i.tao_overdue_since);
+  v("district_notified_at", i.district_notified_at);
+  v("district_deadline", i.district_deadline);
+  v("district_acked_by", i.district_acked_by);
   v("upstream_village", i.upstream_village);
   v("acked_by", i.acked_by);
   v("confirmed_by", i.confirmed_by);

@@ -36,6 +36,7 @@ Incident FullIncident() {
   i.upstream_warned = true;
   i.siren_on = true;
   i.tao_overdue = true;
+  i.district_overdue = true;
   i.corroborations = 3;
   i.problems = kProblemOffline | kProblemLowBattery;
   i.opened = kT0;
@@ -45,6 +46,10 @@ Incident FullIncident() {
   i.deputy_at = kT0 + 10min;
   i.normal_since = kT0 + 1h;
   i.expected_arrival = kT0 + 45min;
+  i.tao_overdue_since = kT0 + 20min;
+  i.district_notified_at = kT0 + 20min + 3ms;
+  i.district_deadline = kT0 + 50min;
+  i.district_acked_by = "amphoe-dpm";
   i.upstream_village = "ban-nuea";
   i.acked_by = "somchai";
   i.confirmed_by = "headman-kk";
@@ -84,6 +89,11 @@ void CheckSame(const Incident& a, const Incident& b) {
   CHECK(a.upstream_warned == b.upstream_warned);
   CHECK(a.siren_on == b.siren_on);
   CHECK(a.tao_overdue == b.tao_overdue);
+  CHECK(a.district_overdue == b.district_overdue);
+  CHECK(a.tao_overdue_since == b.tao_overdue_since);
+  CHECK(a.district_notified_at == b.district_notified_at);
+  CHECK(a.district_deadline == b.district_deadline);
+  CHECK(a.district_acked_by == b.district_acked_by);
   CHECK(a.corroborations == b.corroborations);
   CHECK(a.problems == b.problems);
   CHECK(a.opened == b.opened);
@@ -335,10 +345,11 @@ TEST_CASE("codec: engine meta round-trips alerts, sirens and seen messages", "[c
   EngineState in;
   in.next_incident = 1234;
   in.next_notification = 98765;
-  in.alerts = {AlertState{"kaoko", Level::kWarning, 42, Stage::kConfirmed, kT0, kT0 + 1s, "เตือนภัย", "Warning", true,
-                          "huaiphan", "บ้านห้วยพาน", "Ban Huai Phan", Level::kCritical, kT0 + 90min},
-               AlertState{"ban-nuea", Level::kNormal, std::nullopt, Stage::kResolved, kT0 - 1h, kT0, "ปกติ", "Normal",
-                          false, "", "", "", Level::kNormal, std::nullopt}};
+  in.alerts = {
+      AlertState{"kaoko", Level::kWarning, 42, Stage::kConfirmed, kT0, kT0 + 1s, "เตือนภัย", "Warning", true, "huaiphan",
+                 "บ้านห้วยพาน", "Ban Huai Phan", Level::kCritical, kT0 + 90min, kT0 + 20min, kT0 + 21min},
+      AlertState{"ban-nuea", Level::kNormal, std::nullopt, Stage::kResolved, kT0 - 1h, kT0, "ปกติ", "Normal", false, "",
+                 "", "", Level::kNormal, std::nullopt, std::nullopt, std::nullopt}};
   in.sirens = {Siren{"kaoko", true, Level::kCritical, 42, false}, Siren{"ban-nuea", false, Level::kNormal, {}, true}};
   in.seen = {SeenMessage{"r|somchai|r-1", Receipt{"somchai", "kaoko", "r-1", true, 42, ""}},
              SeenMessage{"d|tao-1|d-9", Receipt{"tao-1", "kaoko", "d-9", false, std::nullopt, "no such incident"}}};
@@ -374,6 +385,8 @@ TEST_CASE("codec: engine meta round-trips alerts, sirens and seen messages", "[c
     CHECK(a.headline_th == b.headline_th);
     CHECK(a.headline_en == b.headline_en);
     CHECK(a.exercise == b.exercise);
+    CHECK(a.tao_overdue_since == b.tao_overdue_since);
+    CHECK(a.district_notified_at == b.district_notified_at);
   }
   REQUIRE(out.sirens.size() == 2);
   for (std::size_t k = 0; k < 2; ++k) {
@@ -617,4 +630,34 @@ TEST_CASE("codec: the public JSON of an incident shows the stage as status and R
   CHECK(o.at("stage_deadline").is_null());
   CHECK(o.at("expected_arrival").is_null());
   CHECK(o.at("declared_level").is_null());
+}
+
+TEST_CASE("codec: an incident saved before the district step loads with none, and the public JSON shows the step",
+          "[codec][district]") {
+  Incident i = FullIncident();
+  nlohmann::json j = nlohmann::json::parse(server::EncodeIncident(i));
+  for (const char* key :
+       {"district_overdue", "tao_overdue_since", "district_notified_at", "district_deadline", "district_acked_by"}) {
+    REQUIRE(j.contains(key));
+    j.erase(key);  // as a state saved before the district step was written
+  }
+  auto old = server::DecodeIncident(j.dump());
+  REQUIRE(old.ok());
+  CHECK(old->tao_overdue);
+  CHECK_FALSE(old->tao_overdue_since);
+  CHECK_FALSE(old->district_notified_at);
+  CHECK_FALSE(old->district_deadline);
+  CHECK_FALSE(old->district_overdue);
+  CHECK(old->district_acked_by.empty());
+  CHECK(old->stage_deadline == i.stage_deadline);
+
+  const nlohmann::json pub = server::IncidentPublicJson(i);
+  CHECK(pub.at("tao_overdue") == true);
+  CHECK(pub.at("tao_overdue_since") == "2026-11-27T04:35:00.250Z");
+  CHECK(pub.at("district_notified_at") == "2026-11-27T04:35:00.253Z");
+  CHECK(pub.at("district_deadline") == "2026-11-27T05:05:00.250Z");
+  CHECK(pub.at("district_acked_by") == "amphoe-dpm");
+  i.tao_overdue = false;  // declared since: no longer overdue, the history stays
+  CHECK(server::IncidentPublicJson(i).at("tao_overdue_since").is_null());
+  CHECK(server::IncidentPublicJson(i).at("district_notified_at") == "2026-11-27T04:35:00.253Z");
 }

@@ -42,7 +42,7 @@ alerting::Network VillageNetwork(const alerting::Network& network, const std::st
     if (s.village == village) out.stations.push_back(s);
   }
   for (const auto& p : network.people) {
-    if (p.village == village || p.role == alerting::Role::kTao) out.people.push_back(p);
+    if (p.village == village || alerting::IsTambonWide(p.role)) out.people.push_back(p);
   }
   out.BuildIndex();   // the copied index is the whole tambon's: without its own, every look-up would scan
   out.texts.reset();  // the copied stations own their texts; the tambon's arena is not needed here

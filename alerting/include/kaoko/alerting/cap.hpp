@@ -26,7 +26,8 @@
 //    message of its own, "kaoko-<tambon>-<hash>" (a hash of every incident's id and revision: the same state always
 //    renders the same identifier), whose <info> pairs each name their incident's message (parameter kaoko-message)
 //    and whose <references> lists the previous message of each; msgType Update when it references any, else Alert.
-//  - An overdue TAO (Incident::tao_overdue) is said in the <description> and as parameter kaoko-tao-overdue.
+//  - An overdue TAO (Incident::tao_overdue) is said in the <description> and as parameter kaoko-tao-overdue; the
+//    district step (Incident::district_notified_at) in the <description> and as parameter kaoko-district-notified.
 //  - sent = the latest incident update (or `now` when there is none). Times are Thai time (+07:00): CAP forbids "Z".
 #pragma once
 

@@ -27,10 +27,10 @@ struct DecisionCase {
 // others about the incident's step or the decision itself.
 enum class DecisionRefusal {
   kNone,
-  kStationFaultNeedsTao,  // a station fault, and the person is not a TAO officer
+  kStationFaultNeedsTao,  // a station fault, and the person is not a TAO officer (the district neither)
   kNotVillageResponder,   // ack: only a committee member, the headman or the deputy of the incident's village
   kNotHeadman,            // confirm/reject: only the headman or the deputy of the incident's village
-  kNotTao,                // declare/all_clear: only a TAO officer
+  kNotTao,                // declare/all_clear: only a TAO officer or the district above it
   kStationFaultStep,      // confirm, reject or declare on a station fault: only ack and all_clear apply
   kDeclaredNeedsTao,      // reject after the TAO declared: only a TAO officer may end it
   kDeclareWithoutLevel,   // declare without watch, warning or critical

@@ -184,6 +184,13 @@ class Engine {
   void EscalateToTao(Incident& inc, TimePoint from, std::string_view why_th, std::string_view why_en, TimePoint now,
                      Effects& fx);
   void InformVillage(Incident& inc, std::string th, std::string en, TimePoint now, Effects& fx);
+  // The TAO is overdue since `since` (its deadline passed, or no officer could be reached): marks it, and tells the
+  // district once, with its own deadline (EscalationPolicy::district_act) and the usual reminders (engine_reach.cpp).
+  void TellDistrict(Incident& inc, TimePoint since, TimePoint now, Effects& fx);
+  // A district person's ack ("seen, on it"): the district's asks close and its deadline is met; the stage stays.
+  void DistrictAck(Incident& inc, const std::string& user, TimePoint now, Effects& fx);
+  // The district's deadline passed without an answer: marked and logged once; the reminders go on.
+  void DistrictOverdue(Incident& inc, TimePoint now, Effects& fx);
   Incident& Trigger(const std::string& village, Level level, TriggerSource source, std::string headline_th,
                     std::string headline_en, std::string via, std::string station, TimePoint now, Effects& fx);
   void StationCritical(Incident& inc, TimePoint now, Effects& fx);
@@ -246,6 +253,7 @@ class Engine {
   std::unordered_map<std::string, VillagePeople> villages_;
   std::unordered_map<std::string, const Person*> people_;
   std::vector<const Person*> tao_;
+  std::vector<const Person*> district_;  // the people above the TAO (Role::kDistrict); may be none
 
   std::vector<StationTrack> tracks_;               // parallel to network_->stations
   std::vector<char> station_dirty_;                // 1: to be saved; 2: touched only

@@ -117,6 +117,9 @@ struct AlertState {
   std::string upstream_name_en;
   Level upstream_level = Level::kNormal;
   std::optional<TimePoint> expected_arrival;
+  // Above the TAO (Incident): since when the TAO is overdue (only while it is), and when the district was told.
+  std::optional<TimePoint> tao_overdue_since;
+  std::optional<TimePoint> district_notified_at;
 };
 
 // One message for one person (`{village}/notify/{user}`). Repeated as a reminder until the person acts or the

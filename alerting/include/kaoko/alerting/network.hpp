@@ -33,9 +33,13 @@ std::optional<Level> ParseLevel(std::string_view text);
 // Thai term as on the DDPM leaflets (ภาวะปกติ, เฝ้าระวัง, เตือนภัย, เตือนภัยรุนแรง — อพยพ).
 const char* ThaiName(Level level);
 
-enum class Role { kWatcher, kCommittee, kHeadman, kDeputy, kTao };
-const char* ToString(Role role);  // "watcher", "committee", "headman", "deputy", "tao"
+// kDistrict: the district chief's office (นายอำเภอ, who directs above the TAO under the DPM Act B.E. 2550) and its
+// disaster officers, told when the TAO misses its deadline.
+enum class Role { kWatcher, kCommittee, kHeadman, kDeputy, kTao, kDistrict };
+const char* ToString(Role role);  // "watcher", "committee", "headman", "deputy", "tao", "district"
 std::optional<Role> ParseRole(std::string_view text);
+// Whether people of `role` belong to the whole tambon rather than one village (the TAO and the district above it).
+bool IsTambonWide(Role role);
 
 // The ways kaoko reaches a person (docs/delivery.md): SMS (feature phones, elderly headmen), LINE (the Messaging
 // API), the web page when it is open. The village tower is a device, not a person's channel.
@@ -213,7 +217,7 @@ struct Person {
   std::string name_th;
   std::string name_en;
   Role role = Role::kWatcher;
-  std::string village;  // empty for TAO officers
+  std::string village;  // empty for TAO officers and the district (IsTambonWide)
   std::string phone;    // optional and unused by kaoko: the number to reach a person is an sms contact
   // How to reach them, in their order of preference. Personal data (PDPA): only the delivery room and the roles
   // that need it read it; it never goes into MQTT alerts, CAP, logs or public pages.
@@ -227,6 +231,9 @@ struct EscalationPolicy {
   Seconds headman_confirm{std::chrono::minutes(15)};
   Seconds deputy_after{std::chrono::minutes(10)};  // after this the deputy headman is asked too
   Seconds tao_declare{std::chrono::minutes(20)};
+  // After the TAO missed tao_declare, how long the district has to answer (ack, declare or all_clear) before it too
+  // is marked overdue; its reminders go on either way.
+  Seconds district_act{std::chrono::minutes(30)};
   Seconds reminder_interval{std::chrono::minutes(5)};
   Seconds auto_resolve_after{std::chrono::hours(6)};  // river normal this long and nothing declared → resolved
   Seconds corroboration_window{std::chrono::minutes(60)};

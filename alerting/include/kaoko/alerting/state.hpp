@@ -68,6 +68,7 @@ struct Incident {
   bool upstream_warned = false;   // this incident already opened watches downstream
   bool siren_on = false;          // this incident switched the village siren on (for a drill: would have)
   bool tao_overdue = false;       // the TAO's declare deadline passed without a declaration
+  bool district_overdue = false;  // the district too let its deadline (EscalationPolicy::district_act) pass
   int corroborations = 0;         // times a second independent source agreed within the window
   unsigned problems = 0;          // kStation: StationProblem bits
   TimePoint opened{};
@@ -77,6 +78,12 @@ struct Incident {
   std::optional<TimePoint> deputy_at;         // when the deputy headman is asked too
   std::optional<TimePoint> normal_since;      // the village's stations normal since (auto-resolve)
   std::optional<TimePoint> expected_arrival;  // opened by an upstream warning: when the wave should arrive
+  // Above the TAO (Engine::TellDistrict): when the TAO became overdue (its deadline, or the moment no officer could
+  // be reached), when the district was told (once per incident), and the district's own deadline to answer.
+  std::optional<TimePoint> tao_overdue_since;
+  std::optional<TimePoint> district_notified_at;
+  std::optional<TimePoint> district_deadline;
+  std::string district_acked_by;  // the district person who answered "seen, on it"
   std::string upstream_village;
   std::string acked_by;
   std::string confirmed_by;
