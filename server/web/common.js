@@ -88,16 +88,18 @@
   // ---------------------------------------------------------------- kaoko's clock (GET /api/v1/clock)
   // In a rehearsal kaoko's time runs `rate` times faster than real time from an origin (docs/operations.md): a page
   // that counted from the browser's clock would show wrong countdowns, empty charts, and send real-time `ts`. K.now()
-  // is kaoko's time (ms since the epoch): its answer, taken at the middle of the quickest of a few round trips, run
-  // on at its rate by the browser's monotonic clock. Synced when the page starts, every minute, and whenever the
-  // page comes back (live feed reconnected, network back, tab shown).
-  K.clock = { rate: 1, rehearsal: false, human_deadlines: 'real', base: Date.now(), at: performance.now() };
+  // is kaoko's time (ms since the epoch): its answer, taken at the middle of the quickest of five round trips, run on
+  // at its rate by the browser's monotonic clock. At 120x a millisecond of the network is 120 ms of kaoko's time, so
+  // an answer that came back slower than the one in use is kept only when the one in use is old (or the clock
+  // changed). Synced when the page starts, twice more in its first seconds (the page's own requests crowd the first),
+  // every minute, and whenever the page comes back (live feed reconnected, network back, tab shown).
+  K.clock = { rate: 1, rehearsal: false, human_deadlines: 'real', base: Date.now(), at: performance.now(), rtt: Infinity, syncs: 0 };
   K.clockReady = false;
   K.now = () => K.clock.base + (performance.now() - K.clock.at) * K.clock.rate;
   K.nowIso = () => new Date(K.now()).toISOString();
   K.syncClock = async function () {
     let best = null;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
       let c;
       try {
@@ -112,13 +114,22 @@
       if (!isFinite(now) || !(c.rate > 0)) return;
       if (!best || t1 - t0 < best.rtt) best = { rtt: t1 - t0, c, base: now + ((t1 - t0) / 2) * c.rate, at: t1 };
     }
-    K.clock = { rate: best.c.rate, rehearsal: !!best.c.rehearsal, human_deadlines: best.c.human_deadlines,
-      base: best.base, at: best.at };
+    const old = K.clock;
+    const changed = old.rate !== best.c.rate || old.rehearsal !== !!best.c.rehearsal;
+    const stale = performance.now() - old.at > 10 * 60e3;
+    if (changed || stale || best.rtt <= old.rtt * 1.5) {
+      K.clock = { rate: best.c.rate, rehearsal: !!best.c.rehearsal, human_deadlines: best.c.human_deadlines,
+        base: best.base, at: best.at, rtt: best.rtt, syncs: old.syncs + 1 };
+    } else {
+      K.clock = Object.assign({}, old, { syncs: old.syncs + 1 });
+    }
     K.clockReady = true;
     K.rehearsalBanner();
     document.dispatchEvent(new Event('kaoko:clock'));
   };
   K.clockSynced = K.syncClock();
+  setTimeout(K.syncClock, 1500);
+  setTimeout(K.syncClock, 4000);
   setInterval(K.syncClock, 60000);
   window.addEventListener('online', K.syncClock);
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') K.syncClock(); });
