@@ -54,6 +54,9 @@ usage: kaoko-sim --network FILE --scenario FILE [options]
   --local-acker           ack readings ourselves (no kaoko service running; for trying the simulator alone)
   --villages A,B          only the stations, watchers and responders of these villages (the whole river is still
                           modelled): what a village's edge box serves (docs/tiers.md)
+  --humans A,B            people played by humans (a drill, ./kaoko demo's printed accounts): no simulated watcher
+                          or responder for them, and their villages' asks are left to them (the TAO bot answers none)
+  --list-people           print who is simulated (id, role, answers|reads) and stop
   --connect-wait S        wait up to S real seconds for the connections before the clock starts (default 15)
   --buffer N              readings each station can buffer on disk (default 20000; the oldest go first)
   --ack-timeout S         resend unacked readings after S real seconds without ack progress (default 30)
@@ -149,19 +152,22 @@ Result<SimOptions> ParseCommandLine(int argc, const char* const* argv) {
       KAOKO_NUM(o.ack_timeout_s = std::max(0.1, x))
     else if (a == "--csv-step")
       KAOKO_NUM(o.csv_step = Seconds(static_cast<long long>(std::max(1.0, x * 60))))
-    else if (a == "--villages") {
+    else if (a == "--villages" || a == "--humans") {
       auto s = need();
       if (!s) return s.error();
+      std::vector<std::string>& into = a == "--villages" ? o.villages : o.humans;
       std::string list = *s;
       std::size_t at = 0;
       while (at <= list.size()) {
         auto comma = list.find(',', at);
         std::string v = list.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-        if (!v.empty()) o.villages.push_back(v);
+        if (!v.empty()) into.push_back(v);
         if (comma == std::string::npos) break;
         at = comma + 1;
       }
-    } else if (a == "--no-watchers")
+    } else if (a == "--list-people")
+      o.list_people = true;
+    else if (a == "--no-watchers")
       o.watchers = false;
     else if (a == "--no-responders")
       o.responders = false;

@@ -110,7 +110,9 @@ bool Responder::OnMessage(std::string_view topic, std::string_view payload, SimT
     if (!action || !j.contains("incident") || !j["incident"].is_number_integer()) return false;
     if (*action == ActionNeeded::kNone) return true;
     ++stats_.asked;
-    if (config_.silent || config_.off_duty) {
+    const bool left_to_people = std::find(config_.left_to_people.begin(), config_.left_to_people.end(), village) !=
+                                config_.left_to_people.end();
+    if (config_.silent || config_.off_duty || left_to_people) {
       ++stats_.ignored_silent;
       return true;
     }

@@ -81,6 +81,7 @@ class Runner {
     if (auto why = CheckScenario(o_, network_, scenario_)) return Fail(*why);
     start_ = o_.start.value_or(std::chrono::floor<std::chrono::minutes>(std::chrono::system_clock::now()));
 
+    if (o_.list_people) return ListSimulatedPeople(o_, network_, scenario_, out_);
     if (o_.dry_run) return DryRun(o_, network_, scenario_, start_, out_, err_);
     return Live();
   }
@@ -226,8 +227,11 @@ class Runner {
 
   // A watcher for every watcher of a village with a gauge, watching that village's first station.
   int SetUpWatchers() {
+    std::vector<std::string> simulated;
+    for (const SimulatedPerson& sp : SimulatedPeople(o_, network_, scenario_)) simulated.push_back(sp.id);
     for (const auto& p : network_.people) {
       if (p.role != alerting::Role::kWatcher || !Serves(p.village)) continue;
+      if (std::find(simulated.begin(), simulated.end(), p.id) == simulated.end()) continue;  // a human (--humans)
       const alerting::Station* st = nullptr;
       std::size_t si = 0;
       for (std::size_t i = 0; i < network_.stations.size(); ++i) {
@@ -261,23 +265,18 @@ class Runner {
     return 0;
   }
 
-  // The people of the escalation chain: every committee member, headman, deputy and TAO officer, each with their own
-  // connection and account. One TAO officer is on duty (answers); the others only read.
+  // The people of the escalation chain: every committee member, headman, deputy and TAO officer that is simulated
+  // (SimulatedPeople), each with their own connection and account. One TAO officer is on duty (answers, except in
+  // the villages left to their people); the others only read.
   int SetUpResponders() {
     const ResponderBehaviour& b = scenario_.responders;
-    std::string on_duty = b.tao_on_duty;
-    for (const auto& p : network_.people) {
-      if (!on_duty.empty()) break;
-      if (p.role == alerting::Role::kTao && std::find(b.silent.begin(), b.silent.end(), p.id) == b.silent.end()) {
-        on_duty = p.id;
-      }
-    }
-    for (const auto& p : network_.people) {
-      if (p.role == alerting::Role::kWatcher) continue;
-      if (p.role != alerting::Role::kTao && !network_.FindVillage(p.village)) continue;
-      if (!o_.villages.empty() && (p.role == alerting::Role::kTao || !Serves(p.village))) continue;
+    const std::vector<std::string> left_to_people = VillagesLeftToPeople(o_, network_);
+    for (const SimulatedPerson& sp : SimulatedPeople(o_, network_, scenario_)) {
+      if (sp.role == alerting::Role::kWatcher) continue;
+      const alerting::Person& p = *network_.FindPerson(sp.id);
       ResponderConfig rc = ResponderConfigFor(p, network_.tambon, b);
-      rc.off_duty = p.role == alerting::Role::kTao && p.id != on_duty;
+      rc.off_duty = p.role == alerting::Role::kTao && !sp.answers;
+      if (p.role == alerting::Role::kTao) rc.left_to_people = left_to_people;
       ResponderDevice r;
       r.id_file = (std::filesystem::path(o_.state_dir) / "responders" / (p.id + ".next-id")).string();
       r.responder =

@@ -1,10 +1,12 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "kaoko/sim/responder.hpp"
 #include "kaoko/sim/scenario_file.hpp"
+#include "kaoko/sim/simulation.hpp"
 #include "test_support.hpp"
 
 using namespace kaoko::sim;
@@ -218,6 +220,47 @@ TEST_CASE("responder: an officer off duty only reads", "[unit][responder]") {
   Responder r(c, 3, 1);
   r.OnMessage("kaoko/v1/tonhong/kaoko/notify/officer-pim", Notify(4, "warning", "declare"), kStart);
   CHECK(Run(r, kStart, 30min, true).empty());
+}
+
+TEST_CASE("responder: the TAO officer leaves the villages of the people (--humans) to them", "[unit][responder]") {
+  ResponderConfig c = For("officer-niran");
+  c.left_to_people = {"thonhong"};
+  Responder r(c, 3, 1);
+  r.OnMessage("kaoko/v1/tonhong/thonhong/notify/officer-niran", Notify(21, "warning", "declare"), kStart);
+  CHECK(Run(r, kStart, 30min, true).empty());
+  r.OnMessage("kaoko/v1/tonhong/kaoko/notify/officer-niran", Notify(22, "warning", "declare", 2), kStart + 31min);
+  auto got = Run(r, kStart + 31min, 30min, true);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].topic == "kaoko/v1/tonhong/kaoko/decision/officer-niran");
+}
+
+TEST_CASE("simulated people: --humans are played by nobody, and the first simulated TAO officer is on duty",
+          "[unit][responder]") {
+  const auto net = testing::TonHong();
+  Scenario scenario;
+  SimOptions o;
+  auto ids = [&] {
+    std::map<std::string, bool> out;
+    for (const SimulatedPerson& p : SimulatedPeople(o, net, scenario)) out[p.id] = p.answers;
+    return out;
+  };
+  auto everyone = ids();
+  REQUIRE(everyone.count("surin") == 1);
+  REQUIRE(everyone.count("pranee") == 1);
+  CHECK(everyone.at("officer-niran"));      // the first officer is on duty
+  CHECK_FALSE(everyone.at("officer-pim"));  // the other reads
+  o.humans = {"surin", "pranee", "kittisak", "jintana", "officer-pim"};
+  auto played = ids();
+  for (const auto& h : o.humans) CHECK(played.count(h) == 0);
+  CHECK(played.at("officer-niran"));
+  CHECK(played.count("somchai") == 1);
+  CHECK(VillagesLeftToPeople(o, net) == std::vector<std::string>{"thonhong"});
+  o.humans = {"officer-niran"};  // the next officer is on duty
+  played = ids();
+  CHECK(played.count("officer-niran") == 0);
+  CHECK(played.at("officer-pim"));
+  o.watchers = false;
+  CHECK(ids().count("somchai") == 0);
 }
 
 TEST_CASE("responder: same seed, same delays, and receipts are counted with the reason of a refusal",

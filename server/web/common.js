@@ -1,5 +1,5 @@
-// kaoko — what every screen shares: the language switch, the HTTP API with its CSRF token, the live feed, and the
-// words and colours of the alert levels. Plain ES2017; nothing is fetched from anywhere but this service.
+// kaoko — what every screen shares: the language switch, kaoko's clock, the HTTP API with its CSRF token, the live
+// feed, and the words and colours of the alert levels. Plain ES2017; nothing is fetched from anywhere but this service.
 'use strict';
 (function () {
   const K = (window.K = {});
@@ -85,6 +85,74 @@
   K.levelBadge = (level) => K.el('span', { class: 'level lv-' + level }, K.bi(...(K.levels[level] || [level, level])));
   K.named = (dict, key) => K.bi(...(dict[key] || [key, key]));
 
+  // ---------------------------------------------------------------- kaoko's clock (GET /api/v1/clock)
+  // In a rehearsal kaoko's time runs `rate` times faster than real time from an origin (docs/operations.md): a page
+  // that counted from the browser's clock would show wrong countdowns, empty charts, and send real-time `ts`. K.now()
+  // is kaoko's time (ms since the epoch): its answer, taken at the middle of the quickest of five round trips, run on
+  // at its rate by the browser's monotonic clock. At 120x a millisecond of the network is 120 ms of kaoko's time, so
+  // an answer that came back slower than the one in use is kept only when the one in use is old (or the clock
+  // changed). Synced when the page starts, twice more in its first seconds (the page's own requests crowd the first),
+  // every minute, and whenever the page comes back (live feed reconnected, network back, tab shown).
+  K.clock = { rate: 1, rehearsal: false, human_deadlines: 'real', base: Date.now(), at: performance.now(), rtt: Infinity, syncs: 0 };
+  K.clockReady = false;
+  K.now = () => K.clock.base + (performance.now() - K.clock.at) * K.clock.rate;
+  K.nowIso = () => new Date(K.now()).toISOString();
+  K.syncClock = async function () {
+    let best = null;
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      let c;
+      try {
+        const res = await fetch('/api/v1/clock', { credentials: 'same-origin', cache: 'no-store' });
+        if (res.status !== 200) return;
+        c = await res.json();
+      } catch (e) {
+        return;  // offline: keep running on the last sync
+      }
+      const t1 = performance.now();
+      const now = Date.parse(c.now);
+      if (!isFinite(now) || !(c.rate > 0)) return;
+      if (!best || t1 - t0 < best.rtt) best = { rtt: t1 - t0, c, base: now + ((t1 - t0) / 2) * c.rate, at: t1 };
+    }
+    const old = K.clock;
+    const changed = old.rate !== best.c.rate || old.rehearsal !== !!best.c.rehearsal;
+    const stale = performance.now() - old.at > 10 * 60e3;
+    if (changed || stale || best.rtt <= old.rtt * 1.5) {
+      K.clock = { rate: best.c.rate, rehearsal: !!best.c.rehearsal, human_deadlines: best.c.human_deadlines,
+        base: best.base, at: best.at, rtt: best.rtt, syncs: old.syncs + 1 };
+    } else {
+      K.clock = Object.assign({}, old, { syncs: old.syncs + 1 });
+    }
+    K.clockReady = true;
+    K.rehearsalBanner();
+    document.dispatchEvent(new Event('kaoko:clock'));
+  };
+  K.clockSynced = K.syncClock();
+  setTimeout(K.syncClock, 1500);
+  setTimeout(K.syncClock, 4000);
+  setInterval(K.syncClock, 60000);
+  window.addEventListener('online', K.syncClock);
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') K.syncClock(); });
+  // Under the header of every screen in a rehearsal: how fast the river runs, and whether people keep real time.
+  K.rehearsalBanner = function () {
+    const bar = document.querySelector('header.bar');
+    let b = document.getElementById('rehearsal-banner');
+    if (!K.clock.rehearsal || !bar) {
+      if (b) b.remove();
+      return;
+    }
+    if (!b) {
+      b = K.el('div', { id: 'rehearsal-banner', class: 'rehearsal', role: 'status' });
+      bar.after(b);
+    }
+    const x = String(Math.round(K.clock.rate * 100) / 100) + '×';
+    b.dataset.rate = String(K.clock.rate);
+    b.dataset.humanDeadlines = K.clock.human_deadlines;
+    K.set(b, K.clock.human_deadlines === 'real'
+      ? K.bi('ซ้อม · แม่น้ำเร็ว ' + x + ' · เวลาคนตามจริง', 'Rehearsal · river ' + x + ' · people at real time', true)
+      : K.bi('ซ้อม · ทุกอย่างเร็ว ' + x, 'Rehearsal · everything ' + x, true));
+  };
+
   // ---------------------------------------------------------------- time (Thailand keeps UTC+7)
   const fmt = (opts) => new Intl.DateTimeFormat('en-GB', Object.assign({ timeZone: 'Asia/Bangkok', hour12: false }, opts));
   const hm = fmt({ hour: '2-digit', minute: '2-digit' });
@@ -92,17 +160,29 @@
   K.time = function (iso) {
     if (!iso) return '—';
     const d = new Date(iso);
-    return Math.abs(Date.now() - d) < 20 * 3600e3 ? hm.format(d) : dhm.format(d);
+    return Math.abs(K.now() - d) < 20 * 3600e3 ? hm.format(d) : dhm.format(d);
   };
-  // "mm:ss" or "h:mm:ss" until `iso` (negative: overdue)
-  K.countdown = function (iso) {
+  // "mm:ss" or "h:mm:ss" until `iso` on kaoko's clock (negative: overdue), at kaoko's time `at` (default now). Every
+  // countdown is a person's step: when the people keep real time in a rehearsal, it counts real seconds.
+  K.countdown = function (iso, at) {
     if (!iso) return { text: '—', overdue: false };
-    let s = Math.round((new Date(iso) - Date.now()) / 1000);
+    const rate = K.clock.rehearsal && K.clock.human_deadlines === 'real' ? K.clock.rate : 1;
+    let s = Math.round((new Date(iso) - (at === undefined ? K.now() : at)) / rate / 1000);
     const overdue = s < 0;
     s = Math.abs(s);
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
     const t = (h ? h + ':' + String(m).padStart(2, '0') : m) + ':' + String(sec).padStart(2, '0');
     return { text: (overdue ? '−' : '') + t, overdue };
+  };
+  // Redraws every element with a data-deadline; data-at is kaoko's time it was drawn at.
+  K.tickCountdowns = function () {
+    const at = K.now();
+    document.querySelectorAll('[data-deadline]').forEach((e) => {
+      const c = K.countdown(e.dataset.deadline, at);
+      e.textContent = e.dataset.deadline ? c.text : '—';
+      e.dataset.at = String(Math.round(at));
+      e.classList.toggle('overdue', c.overdue);
+    });
   };
 
   // A flood wave from upstream (an alert state's `upstream`): the village it comes from, that village's level now,
@@ -149,7 +229,7 @@
   };
   // The logged-in person, or a redirect to the login page. `roles`: who this page is for.
   K.me = async function (roles) {
-    const r = await K.api('GET', '/api/v1/me');
+    const [r] = await Promise.all([K.api('GET', '/api/v1/me'), K.clockSynced]);
     if (r.status !== 200) {
       location.replace('/?next=' + encodeURIComponent(location.pathname));
       return new Promise(() => {});
@@ -206,7 +286,7 @@
     let ws = null, delay = 500;
     function connect() {
       ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/live');
-      ws.onopen = () => { delay = 500; onState && onState(true); onOpen && onOpen(); };
+      ws.onopen = () => { delay = 500; K.syncClock(); onState && onState(true); onOpen && onOpen(); };
       ws.onmessage = (m) => {
         let msg;
         try { msg = JSON.parse(m.data); } catch (e) { return; }
@@ -230,6 +310,7 @@
       K.el('button', { type: 'button', 'data-lang-toggle': true, onclick: () => K.setLang(K.lang === 'th' ? 'en' : 'th') }),
       K.user ? K.el('button', { type: 'button', id: 'logout', onclick: K.logout }, K.bi('ออกจากระบบ', 'Log out')) : null,
     );
+    K.rehearsalBanner();
     K.applyLang();
   };
 

@@ -62,7 +62,7 @@
     if (v.status === 200) renderTambons(v.data || []);
     if (t.status === 200) renderNodes(t.data || {});
     if (c.status === 200) renderCaps(c.data || []);
-    K.set($('updated'), K.bi('ปรับปรุง ', 'updated '), new Date().toLocaleTimeString('en-GB', { timeZone: 'Asia/Bangkok', hour12: false }));
+    K.set($('updated'), K.bi('ปรับปรุง ', 'updated '), new Date(K.now()).toLocaleTimeString('en-GB', { timeZone: 'Asia/Bangkok', hour12: false }));
     K.applyLang();
   }
   document.addEventListener('kaoko:lang', load);

@@ -119,7 +119,7 @@
         ...['watch', 'warning', 'critical'].map((l) => K.el('option', { value: l, selected: l === (i.level === 'normal' ? 'watch' : i.level) },
           K.levels[l][0] + ' · ' + l)));
       const decide = (action, extra) => act(`/api/v1/incidents/${i.id}/decisions`, Object.assign({
-        id: 'd-' + Date.now().toString(36) + Math.random().toString(36).slice(2, 6), ts: new Date().toISOString(), incident: i.id, action }, extra),
+        id: 'd-' + Date.now().toString(36) + Math.random().toString(36).slice(2, 6), ts: K.nowIso(), incident: i.id, action }, extra),
       'บันทึกแล้ว ✓', 'Recorded ✓');
       return K.el('tr', { 'data-incident': i.id },
         K.el('td', {}, '#' + i.id, i.exercise ? K.el('div', { class: 'exercise-tag' }, K.bi('ฝึกซ้อม', 'drill')) : null),
@@ -181,7 +181,8 @@
   async function drawChart() {
     const s = stations.find((x) => x.id === $('chart-station').value);
     if (!s) return;
-    const to = new Date(Date.now() + 60e3), from = new Date(Date.now() - range * 3600e3);
+    const now = K.now(), to = new Date(now + 60e3), from = new Date(now - range * 3600e3);
+    $('chart').dataset.to = String(+to);
     const r = await K.api('GET', `/api/v1/stations/${s.id}/readings?since=${from.toISOString()}&until=${to.toISOString()}`);
     let rows = r.data || [];
     if (rows.length > 1500) {  // a week of one-minute readings: keep every n-th point, the last one always
@@ -199,12 +200,8 @@
     { level: $('drill-level').value }, 'เริ่มการฝึกซ้อมแล้ว', 'Drill started'));
 
   function tick() {
-    document.querySelectorAll('[data-deadline]').forEach((e) => {
-      const c = K.countdown(e.dataset.deadline);
-      e.textContent = e.dataset.deadline ? c.text : '—';
-      e.classList.toggle('overdue', c.overdue);
-    });
-    $('clock').textContent = K.time(new Date().toISOString());
+    K.tickCountdowns();
+    $('clock').textContent = K.time(K.nowIso());
   }
   setInterval(tick, 1000);
 

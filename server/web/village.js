@@ -94,7 +94,7 @@
           onclick: async (ev) => {
             ev.currentTarget.disabled = true;
             const res = await K.api('POST', `/api/v1/incidents/${inc.id}/decisions`, {
-              id: 'd-' + Date.now().toString(36) + Math.random().toString(36).slice(2, 6), ts: new Date().toISOString(),
+              id: 'd-' + Date.now().toString(36) + Math.random().toString(36).slice(2, 6), ts: K.nowIso(),
               incident: inc.id, action: a, note: note.value.trim() });
             const err = (res.data && res.data.error) || 'error ' + res.status;
             lastResult = res.status === 200
@@ -110,7 +110,8 @@
       K.el('p', {}, K.el('a', { href: `/api/v1/incidents/${inc.id}/report` }, K.bi('รายงานถอดบทเรียน', 'After-action report'))));
     K.tickArrivals();
     if (st) {
-      const to = new Date(), from = new Date(Date.now() - 6 * 3600e3);
+      const to = new Date(K.now()), from = new Date(+to - 6 * 3600e3);
+      chart.dataset.to = String(+to);
       const rd = await K.api('GET', `/api/v1/stations/${st.id}/readings?since=${from.toISOString()}&until=${to.toISOString()}`);
       const width = Math.max(360, Math.min(900, chart.clientWidth || 700));
       K.set(chart, K.lineChart(rd.data || [], st, from, to, { height: Math.round(width * 0.55), width,
@@ -146,13 +147,7 @@
   }
   lineLink();
 
-  function tick() {
-    document.querySelectorAll('[data-deadline]').forEach((e) => {
-      const c = K.countdown(e.dataset.deadline);
-      e.textContent = c.text;
-      e.classList.toggle('overdue', c.overdue);
-    });
-  }
+  function tick() { K.tickCountdowns(); }
   setInterval(tick, 1000);
   let pending = null;
   K.live((events) => {

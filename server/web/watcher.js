@@ -145,7 +145,7 @@
     }
     const msg = {
       id: 'r-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 6),
-      ts: new Date().toISOString(),
+      ts: K.nowIso(),
       station: s.id,
       level_cm: level,
       concern: document.querySelector('input[name=concern]:checked').value,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the browser tests (node --test) against the launcher given as $1; screenshots into $2.
+# Runs the browser tests (node --test) of one file ($3, default screens.test.mjs) against the launcher given as $1;
+# screenshots into $2.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-launcher="$1"; shots="$2"
+launcher="$1"; shots="$2"; file="${3:-screens.test.mjs}"
 fail() { echo "browser tests: $*" >&2; exit 1; }
 command -v node >/dev/null 2>&1 || fail "node is missing: install Debian's nodejs and npm (./kaoko deps)"
 chromium="${KAOKO_CHROMIUM:-/usr/bin/chromium}"
@@ -12,4 +13,4 @@ fc-list 2>/dev/null | grep -qi loma || echo "browser tests: warning: Thai fonts 
 export KAOKO_LAUNCHER="$launcher" KAOKO_SCREENSHOTS="$shots" KAOKO_CHROMIUM="$chromium"
 cd "$here"
 # One file: its tests run one after another. (No --test-concurrency: Debian 12's Node.js 18 does not know it.)
-exec node --test screens.test.mjs
+exec node --test "$file"

@@ -37,6 +37,8 @@ Usage: kaoko-server --network FILE [options]
   --time-scale N         REHEARSAL: kaoko's clock runs N times faster than real time
   --time-origin TIME     REHEARSAL: the simulated time (RFC 3339) at the wall-clock moment TIME; simulated time is
                          TIME + (now - TIME) * N, the rule kaoko-sim --start TIME --speed N follows
+  --rehearsal-human-time REHEARSAL: the people's deadlines (ack, confirm, declare, reminders, not reached) keep
+                         their real durations while the river runs N times faster (a drill with volunteers)
 
   Tiers (docs/tiers.md): a village edge box, the TAO (the default), a province
   --tier edge|tao|province                                                  [tao]
@@ -65,12 +67,22 @@ caused an alert, with where its time went (measurement: ./kaoko bench, docs/benc
 
 // Every option Usage() names.
 constexpr std::string_view kOptions[] = {
-    "--network",        "--db",          "--broker",         "--mqtt-user",    "--mqtt-password",
-    "--credentials",    "--client-id",   "--http",           "--web-root",     "--mqtt-ws",
-    "--raw-days",       "--time-scale",  "--time-origin",    "--tier",         "--village",
-    "--node",           "--uplink",      "--tambon-network", "--heartbeat",    "--silent-after",
-    "--journal-resend", "--sms-gateway", "--sms-rate",       "--callback-url", "--gateway-down-after",
-    "--line-api",       "--line-ca",     "--line-rate"};
+    "--network",        "--db",
+    "--broker",         "--mqtt-user",
+    "--mqtt-password",  "--credentials",
+    "--client-id",      "--http",
+    "--web-root",       "--mqtt-ws",
+    "--raw-days",       "--time-scale",
+    "--time-origin",    "--rehearsal-human-time",
+    "--tier",           "--village",
+    "--node",           "--uplink",
+    "--tambon-network", "--heartbeat",
+    "--silent-after",   "--journal-resend",
+    "--sms-gateway",    "--sms-rate",
+    "--callback-url",   "--gateway-down-after",
+    "--line-api",       "--line-ca",
+    "--line-rate",
+};
 
 Error Usage(std::string reason) { return MakeError("usage", std::move(reason)); }
 Error Plain(std::string reason) { return MakeError("options", std::move(reason)); }
@@ -115,6 +127,23 @@ std::optional<Error> LineOption(const std::string& a, const std::string& v, Serv
   return std::nullopt;
 }
 
+// --time-scale, --time-origin (a rehearsal's clock): why the value is refused, or nothing.
+std::optional<Error> TimeOption(const std::string& a, const std::string& v, ServiceOptions& o) {
+  if (a == "--time-scale") {
+    double scale = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), scale);
+    if (ec != std::errc() || end != v.data() + v.size() || !(scale > 0) || !std::isfinite(scale)) {
+      return Plain(fmt::format("--time-scale wants a number above 0, got '{}'", v));
+    }
+    o.time_scale = scale;
+    return std::nullopt;
+  }
+  auto t = kaoko::wire::ParseTime(v);
+  if (!t) return Plain(fmt::format("--time-origin: {}", t.error().reason));
+  o.time_origin_ms = t->time_since_epoch().count();
+  return std::nullopt;
+}
+
 // A whole number of at most nine digits (every option that takes one wants far less).
 Result<int> WholeNumber(const std::string& option, const std::string& v) {
   int n = 0;
@@ -143,12 +172,13 @@ Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std:
     if (std::find(std::begin(kOptions), std::end(kOptions), a) == std::end(kOptions)) {
       return Usage(fmt::format("unknown option '{}'", a));
     }
-    // Every option but --help and --uplink takes a value.
-    std::string v;
-    if (a != "--uplink") {
-      if (i + 1 >= argc) return Usage(fmt::format("{} needs a value", a));
-      v = argv[++i];
+    // Every option but --help, --uplink and --rehearsal-human-time takes a value.
+    if (a == "--uplink" || a == "--rehearsal-human-time") {
+      (a == "--uplink" ? o.tier.uplink : o.human_real_time) = true;
+      continue;
     }
+    if (i + 1 >= argc) return Usage(fmt::format("{} needs a value", a));
+    std::string v = argv[++i];
     if (a == "--network")
       o.network_file = v;
     else if (a == "--db")
@@ -185,8 +215,6 @@ Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std:
       o.tier.village = v;
     else if (a == "--node")
       o.tier.node = v;
-    else if (a == "--uplink")
-      o.tier.uplink = true;
     else if (a == "--tambon-network")
       o.tier.tambon_networks.push_back(v);
     else if (a == "--heartbeat" || a == "--silent-after" || a == "--journal-resend") {
@@ -196,19 +224,8 @@ Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std:
                    : a == "--silent-after" ? &o.tier.silent_heartbeats
                                            : &o.tier.resend_ms;
       *field = *n;
-    } else if (a == "--time-scale") {
-      double scale = 0;
-      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), scale);
-      if (ec != std::errc() || end != v.data() + v.size() || !(scale > 0) || !std::isfinite(scale)) {
-        return Plain(fmt::format("--time-scale wants a number above 0, got '{}'", v));
-      }
-      o.time_scale = scale;
-    } else if (a == "--time-origin") {
-      auto t = kaoko::wire::ParseTime(v);
-      if (!t) {
-        return Plain(fmt::format("--time-origin: {}", t.error().reason));
-      }
-      o.time_origin_ms = t->time_since_epoch().count();
+    } else if (a == "--time-scale" || a == "--time-origin") {
+      if (auto refused = TimeOption(a, v, o)) return *refused;
     } else if (a == "--sms-gateway") {
       if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
         return Plain(fmt::format("--sms-gateway wants an http:// or https:// URL, got '{}'", v));
@@ -244,6 +261,9 @@ Result<ParsedOptions> ParseOptions(int argc, const char* const* argv, const std:
       return Usage(fmt::format("unknown option '{}'", a));
     }
   }
+  if (o.human_real_time && o.time_scale == 1.0) {
+    return Plain("--rehearsal-human-time is for a rehearsal: give --time-scale too");
+  }
   if (o.network_file.empty() && o.tier.mode != tier::Mode::kProvince) {
     return Usage("--network is required");
   }
@@ -265,6 +285,22 @@ Clock ClockOf(const ServiceOptions& options) {
   }
   if (options.time_scale != 1.0) return Clock::RehearsalStartingNow(options.time_scale);
   return Clock::Wall();
+}
+
+void HumanDeadlinesAtRealTime(alerting::Network& network, double scale) {
+  if (!(scale > 1.0) || !std::isfinite(scale)) return;
+  auto real = [scale](alerting::Seconds& d) {
+    d = alerting::Seconds(static_cast<alerting::Seconds::rep>(std::llround(static_cast<double>(d.count()) * scale)));
+  };
+  alerting::EscalationPolicy& e = network.escalation;
+  for (alerting::Seconds* d :
+       {&e.committee_ack, &e.headman_confirm, &e.deputy_after, &e.tao_declare, &e.reminder_interval}) {
+    real(*d);
+  }
+  real(network.delivery.not_reached);
+  for (auto& [level, channels] : network.delivery.ladder) {
+    for (auto& [channel, delay] : channels) real(delay);
+  }
 }
 
 }  // namespace kaoko::server

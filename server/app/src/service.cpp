@@ -36,6 +36,8 @@ class ServiceImpl : public Service {
       : options_(std::move(options)), network_(std::move(network)) {}
 
   Result<bool> Init() {
+    // Before any room reads the network: the engine and the delivery room see the people's deadlines as they last.
+    if (options_.human_real_time) HumanDeadlinesAtRealTime(network_, options_.time_scale);
     // One service per database, and no restore while it runs (kaoko-admin restore takes the same lock).
     auto lock = store::DatabaseLock::Acquire(options_.db_path, "kaoko-server");
     if (!lock) return lock.error();
@@ -70,8 +72,9 @@ class ServiceImpl : public Service {
     core_options.clock = ClockOf(options_);
     if (auto made_delivery = MakeDelivery(core_options); !made_delivery) return made_delivery.error();
     if (core_options.clock.rehearsal()) {
-      log::Info("service", "REHEARSAL: kaoko's clock runs {}x faster than real time from {}",
-                core_options.clock.scale(), wire::FormatTime(core_options.clock.origin()));
+      log::Info("service", "REHEARSAL: kaoko's clock runs {}x faster than real time from {}; people's deadlines {}",
+                core_options.clock.scale(), wire::FormatTime(core_options.clock.origin()),
+                options_.human_real_time ? "at real time" : "as fast");
     }
     core_ = std::make_unique<Core>(network_, *writer_, publisher_, metrics_, core_options);
     tier_->Attach(*core_);
@@ -114,7 +117,9 @@ class ServiceImpl : public Service {
           if (delivery_) h.delivery = delivery_->Problem();
           return h;
         },
-        std::move(*auth), WebOptions{options_.web_root, options_.mqtt_ws_url});
+        std::move(*auth),
+        WebOptions{options_.web_root, options_.mqtt_ws_url, core_options.clock.scale(), core_options.clock.rehearsal(),
+                   options_.human_real_time || !core_options.clock.rehearsal()});
     api_->SetExtraRoutes([this](const Request& r) { return tier_->Http(r); });
     api_->SetDelivery(delivery_.get());
     // Live updates: the core thread only posts its events to the io_context, where the hub fans them out.

@@ -106,6 +106,45 @@ TEST_CASE("options: the clock they ask for", "[options][clock]") {
   CHECK(n.Now() - n.origin() < std::chrono::minutes(2));
 }
 
+TEST_CASE("options: --rehearsal-human-time keeps the people's deadlines at real time, and needs a rehearsal",
+          "[options][clock]") {
+  auto p = Parse({"--network", "n.toml", "--time-scale", "120", "--rehearsal-human-time"});
+  REQUIRE(p);
+  CHECK(p->service.human_real_time);
+  CHECK_FALSE(Parse({"--network", "n.toml", "--time-scale", "120"})->service.human_real_time);
+  const std::string alone = ErrorOf({"--network", "n.toml", "--rehearsal-human-time"});
+  CHECK(alone.find("options: --rehearsal-human-time") == 0);
+  CHECK(alone.find("--time-scale") != std::string::npos);
+}
+
+TEST_CASE("options: the people's deadlines at real time are the river's rate times longer, the river's are not",
+          "[options][clock]") {
+  using std::chrono::hours;
+  using std::chrono::minutes;
+  kaoko::alerting::Network net;
+  net.delivery.ladder[kaoko::alerting::Level::kWatch][kaoko::alerting::Channel::kSms] = minutes(10);
+  const kaoko::alerting::Network before = net;
+  kaoko::server::HumanDeadlinesAtRealTime(net, 120);
+  // The people's steps: on a clock 120x fast they last their real minutes.
+  CHECK(net.escalation.committee_ack == before.escalation.committee_ack * 120);
+  CHECK(net.escalation.headman_confirm == minutes(15) * 120);
+  CHECK(net.escalation.deputy_after == before.escalation.deputy_after * 120);
+  CHECK(net.escalation.tao_declare == before.escalation.tao_declare * 120);
+  CHECK(net.escalation.reminder_interval == before.escalation.reminder_interval * 120);
+  CHECK(net.delivery.not_reached == before.delivery.not_reached * 120);
+  CHECK(net.delivery.DelayOf(kaoko::alerting::Level::kWatch, kaoko::alerting::Channel::kSms) == minutes(10) * 120);
+  // The river's: unchanged.
+  CHECK(net.escalation.auto_resolve_after == hours(6));
+  CHECK(net.escalation.corroboration_window == before.escalation.corroboration_window);
+  CHECK(net.health.offline_after == before.health.offline_after);
+  // Real time (or slower) changes nothing.
+  kaoko::alerting::Network wall = before;
+  kaoko::server::HumanDeadlinesAtRealTime(wall, 1.0);
+  CHECK(wall.escalation.committee_ack == before.escalation.committee_ack);
+  kaoko::server::HumanDeadlinesAtRealTime(wall, 0.5);
+  CHECK(wall.escalation.tao_declare == before.escalation.tao_declare);
+}
+
 TEST_CASE("options: the SMS gateway, its rate, its account from the credentials file, and their mistakes",
           "[options][sms]") {
   const std::string file = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +

@@ -67,6 +67,8 @@ std::variant<std::string, Response> VillageFilter(ApiContext& ctx, const Call& c
 // health.cpp
 Response Healthz(ApiContext& ctx, const Call& call);
 Response MetricsPage(ApiContext& ctx, const Call& call);
+// GET /api/v1/clock: {"now", "rate", "rehearsal", "human_deadlines": "real" | "rehearsal"}.
+Response ClockNow(ApiContext& ctx, const Call& call);
 // GET /api/v1/delivery/sms/report and /reply: Kannel's dlr-url and sms-service get-url (delivery_callbacks.cpp).
 Response SmsReport(ApiContext& ctx, const Call& call);
 // Every delivery of an incident, per person and channel, with the time of each fact (report.cpp); no address.

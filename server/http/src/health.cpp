@@ -1,5 +1,7 @@
-// GET /healthz (each dependency's state) and GET /metrics (Prometheus text).
+// GET /healthz (each dependency's state), GET /metrics (Prometheus text) and GET /api/v1/clock (kaoko's time).
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 
 #include "api.hpp"
 
@@ -35,6 +37,19 @@ Response Healthz(ApiContext& ctx, const Call& call) {
 
 Response MetricsPage(ApiContext& ctx, const Call& call) {
   return Text(call.req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8", ctx.metrics.Render());
+}
+
+// The pages keep kaoko's time from this (common.js K.now()): in a rehearsal it runs `rate` times faster than the
+// browser's, and a page that counted from its own clock would show wrong countdowns and send real-time `ts`. Public:
+// the login page shows the rehearsal banner too, and nothing here is about anyone.
+Response ClockNow(ApiContext& ctx, const Call& call) {
+  const double rate = ctx.web.clock_rate;
+  const bool whole = rate == std::floor(rate) && rate < 1e9;
+  json body{{"now", wire::FormatTime(ctx.core.Now())},
+            {"rate", whole ? json(static_cast<std::int64_t>(rate)) : json(rate)},
+            {"rehearsal", ctx.web.rehearsal},
+            {"human_deadlines", ctx.web.human_real_time ? "real" : "rehearsal"}};
+  return Json(call.req, http::status::ok, body);
 }
 
 }  // namespace kaoko::server

@@ -27,6 +27,7 @@ Response LiveWithoutUpgrade(ApiContext&, const Call& call) {
 constexpr std::array kRoutes = {
     Route{"/healthz", Methods::kGet, Healthz},
     Route{"/metrics", Methods::kGet, MetricsPage},
+    Route{"clock", Methods::kGet, ClockNow},
     // The people's session and actions.
     Route{"login", Methods::kPost, Login},
     Route{"logout", Methods::kPost, Logout},

@@ -377,3 +377,40 @@ TEST_CASE("people's API: a page marks only its own person's notifications seen a
   CHECK(metrics.find("kaoko_seen_reports_total{result=\"unknown\"} 1") != std::string::npos);
   CHECK(metrics.find("kaoko_seen_reports_total{result=\"malformed\"} 4") != std::string::npos);
 }
+
+TEST_CASE("GET /api/v1/clock: kaoko's time, its rate, and whether people keep real time", "[integration][clock]") {
+  Broker broker;
+  TempDir dir;
+  SECTION("a rehearsal at 120x from an origin, people at real time") {
+    ServiceProcess kaoko(broker, dir.path() + "/kaoko.db",
+                         {"--time-scale", "120", "--time-origin", "2026-12-07T01:00:00Z", "--rehearsal-human-time"});
+    auto res = kaoko.Get("/api/v1/clock");
+    REQUIRE(res.status == 200);
+    auto j = json::parse(res.body);
+    CHECK(j["rate"] == 120);
+    CHECK(j["rehearsal"] == true);
+    CHECK(j["human_deadlines"] == "real");
+    // 120x since 01:00 on 7 December: at least days ahead of the wall clock.
+    CHECK(j["now"].get<std::string>() > "2026-12-10T00:00:00Z");
+    CHECK(res.headers["cache-control"] == "no-store");
+  }
+  SECTION("a rehearsal with everything fast") {
+    ServiceProcess kaoko(broker, dir.path() + "/kaoko.db", {"--time-scale", "60"});
+    auto j = json::parse(kaoko.Get("/api/v1/clock").body);
+    CHECK(j["rate"] == 60);
+    CHECK(j["rehearsal"] == true);
+    CHECK(j["human_deadlines"] == "rehearsal");
+  }
+  SECTION("the wall clock; no session needed, and only GET") {
+    ServiceProcess kaoko(broker, dir.path() + "/kaoko.db");
+    auto j = json::parse(kaoko.Get("/api/v1/clock").body);
+    CHECK(j["rate"] == 1);
+    CHECK(j["rehearsal"] == false);
+    CHECK(j["human_deadlines"] == "real");
+    const std::chrono::year_month_day today(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
+    CHECK(j["now"].get<std::string>().substr(0, 10) == fmt::format("{:04}-{:02}-{:02}", static_cast<int>(today.year()),
+                                                                   static_cast<unsigned>(today.month()),
+                                                                   static_cast<unsigned>(today.day())));
+    RequireJsonError(HttpRequest(kaoko.http_port(), "POST", "/api/v1/clock", "{}"), 405);
+  }
+}

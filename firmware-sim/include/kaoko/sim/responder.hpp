@@ -50,6 +50,8 @@ struct ResponderConfig {
   bool silent = false;         // reads everything, never answers
   bool off_duty = false;       // a TAO officer who is not on duty: reads everything, never answers
   Seconds all_clear_after{0};  // TAO: all-clear for a declared incident after the river is calm this long; 0 = never
+  // TAO: villages whose incidents are left to their people (kaoko-sim --humans): their asks are read, never answered.
+  std::vector<std::string> left_to_people;
 };
 
 // The configuration for `person` from the scenario's [responders] table: the role's delay range, silence, all-clear.

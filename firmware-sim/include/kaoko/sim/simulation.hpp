@@ -55,8 +55,29 @@ struct SimOptions {
   // Only the stations, watchers and responders of these villages (the whole river is still modelled): a village's
   // edge box serves its own (docs/tiers.md). Empty: everyone. Not with --scale.
   std::vector<std::string> villages;
+  // People played by humans (./kaoko demo's printed accounts, a drill with volunteers): no simulated watcher or
+  // responder uses their accounts, and the villages they live in are left to their people (the simulated TAO officer
+  // answers nothing there).
+  std::vector<std::string> humans;
+  bool list_people = false;  // print who is simulated (SimulatedPeople) and stop
   bool help = false;
 };
+
+// Who the simulator plays on these options: every watcher (of a village with a gauge) and every committee member,
+// headman, deputy and TAO officer, minus --humans, --villages, --no-watchers and --no-responders. `answers` is false
+// for one who only reads (silent in the scenario, or a TAO officer off duty). Pure: the run uses the same list.
+struct SimulatedPerson {
+  std::string id;
+  alerting::Role role = alerting::Role::kWatcher;
+  bool answers = true;
+};
+std::vector<SimulatedPerson> SimulatedPeople(const SimOptions& options, const alerting::Network& network,
+                                             const Scenario& scenario);
+// --list-people: one line per simulated person, "<id> <role> answers|reads". Returns 0.
+int ListSimulatedPeople(const SimOptions& options, const alerting::Network& network, const Scenario& scenario,
+                        std::ostream& out);
+// The villages where a --humans person lives: left to their people.
+std::vector<std::string> VillagesLeftToPeople(const SimOptions& options, const alerting::Network& network);
 
 // Parses kaoko-sim's command line (argv[0] skipped). Errors name the option.
 Result<SimOptions> ParseCommandLine(int argc, const char* const* argv);

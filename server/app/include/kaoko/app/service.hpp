@@ -29,6 +29,10 @@ struct ServiceOptions {
   // epoch, UTC; 0 = the moment the service starts). 1 = real time. Deadlines and readings' ts follow this clock.
   double time_scale = 1.0;
   long long time_origin_ms = 0;
+  // --rehearsal-human-time: in a rehearsal, the people's steps (ack, confirm, declare, not reached, reminders, the
+  // channel ladder) last their real durations while the river runs `time_scale` times faster
+  // (HumanDeadlinesAtRealTime).
+  bool human_real_time = false;
   // Retention (docs/operations.md): raw readings older than this many days (on kaoko's clock) become hourly rows in
   // small steps on the core thread; 0 keeps every raw reading forever.
   int raw_days = 400;

@@ -45,6 +45,11 @@ struct Health {
 struct WebOptions {
   std::string web_root;     // static files (server/web); empty: none are served
   std::string mqtt_ws_url;  // the broker's MQTT-over-WebSockets URL the watcher page connects to (GET /api/v1/me)
+  // kaoko's clock as the pages keep it (GET /api/v1/clock): how many of its seconds pass in a real one, whether it
+  // is a rehearsal's, and whether the people's deadlines last their real durations (--rehearsal-human-time).
+  double clock_rate = 1.0;
+  bool rehearsal = false;
+  bool human_real_time = true;
 };
 
 struct ApiContext;
