@@ -164,9 +164,10 @@
   };
   // "mm:ss" or "h:mm:ss" until `iso` on kaoko's clock (negative: overdue), at kaoko's time `at` (default now). Every
   // countdown is a person's step: when the people keep real time in a rehearsal, it counts real seconds.
-  K.countdown = function (iso, at) {
+  // `river`: a time of the river (a flood wave's arrival), which runs on kaoko's clock even when people keep real time.
+  K.countdown = function (iso, at, river) {
     if (!iso) return { text: '—', overdue: false };
-    const rate = K.clock.rehearsal && K.clock.human_deadlines === 'real' ? K.clock.rate : 1;
+    const rate = !river && K.clock.rehearsal && K.clock.human_deadlines === 'real' ? K.clock.rate : 1;
     let s = Math.round((new Date(iso) - (at === undefined ? K.now() : at)) / rate / 1000);
     const overdue = s < 0;
     s = Math.abs(s);
@@ -199,7 +200,7 @@
   // Every arrival on the page, each second, whatever page it is on.
   function tickArrivals() {
     document.querySelectorAll('[data-arrival]').forEach((e) => {
-      const c = K.countdown(e.dataset.arrival);
+      const c = K.countdown(e.dataset.arrival, undefined, true);
       e.classList.toggle('overdue', c.overdue);
       K.set(e, c.overdue ? K.bi('ถึงเวลาที่คาดแล้ว (เลยมา ' + c.text.slice(1) + ')', 'due now (' + c.text.slice(1) + ' ago)')
                          : K.bi('คาดว่าถึงในอีก ' + c.text, 'expected in ' + c.text));
