@@ -188,7 +188,7 @@ TEST_CASE("backlog: readings all older than the backlog limit page nobody as new
   CHECK(lines == 1);
 }
 
-TEST_CASE("late: a watcher report from the future is refused with a receipt that says so; an old one pages nobody",
+TEST_CASE("late: a watcher report from the future is refused with a receipt that says so, an old one pages nobody",
           "[alerting][late]") {
   Network net = TonHong();
   Engine e(net);

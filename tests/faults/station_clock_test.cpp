@@ -160,7 +160,7 @@ TEST_CASE("faults: a two-hour backlog after an outage pages the committee once a
 }
 
 TEST_CASE(
-    "faults: a backlog older than the backlog limit pages nobody as new, the TAO sees it once; a future watcher "
+    "faults: a backlog older than the backlog limit pages nobody as new, the TAO sees it once, and a future watcher "
     "report is refused with a receipt",
     "[faults][integration][late]") {
   Broker broker;
