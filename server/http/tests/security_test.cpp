@@ -2,6 +2,7 @@
 // state-changing endpoint refuses no session (401), a missing or wrong CSRF token (403), a wrong role (403) and an
 // oversized body (413), with a JSON error and nothing changed; logins are rate-limited; the session cookie is HttpOnly
 // and SameSite=Strict; static files never leave the web root.
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
@@ -55,11 +56,18 @@ std::int64_t Count(const std::string& db, const std::string& table) {
   return q.Int(0);
 }
 
+// Now, as a watcher's phone dates its report (a report hours old would be a backlog that pages nobody as new).
+std::string Now() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                     std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+}
+
 // A watcher's report over MQTT opens incident 1 in Ban Kao Ko; returns when it is visible over HTTP.
 void OpenIncident(const Broker& broker, const ServiceProcess& kaoko) {
   REQUIRE(MosquittoPub(broker.port(), "somchai", broker.Password("somchai"), "kaoko/v1/tonhong/kaoko/report/somchai",
-                       R"({"id":"r-1","ts":"2026-11-27T04:20:00Z","concern":"warning","station":"kaoko-bridge",)"
-                       R"("level_cm":330,"trend":"rising","note":"น้ำขึ้นเร็ว"})") == 0);
+                       R"({"id":"r-1","ts":")" + Now() +
+                           R"(","concern":"warning","station":"kaoko-bridge",)"
+                           R"("level_cm":330,"trend":"rising","note":"น้ำขึ้นเร็ว"})") == 0);
   REQUIRE(WaitFor([&] { return kaoko.Get("/api/v1/incidents/1").status == 200; }, 10s));
 }
 
@@ -154,8 +162,9 @@ TEST_CASE(
   const int port = kaoko.http_port();
   OpenIncident(broker, kaoko);  // incident 1, Ban Kao Ko
   REQUIRE(MosquittoPub(broker.port(), "anan", broker.Password("anan"), "kaoko/v1/tonhong/huaiphan/report/anan",
-                       R"({"id":"r-1","ts":"2026-11-27T04:25:00Z","concern":"warning","station":"huaiphan-weir",)"
-                       R"("level_cm":300,"trend":"rising"})") == 0);
+                       R"({"id":"r-1","ts":")" + Now() +
+                           R"(","concern":"warning","station":"huaiphan-weir",)"
+                           R"("level_cm":300,"trend":"rising"})") == 0);
   REQUIRE(WaitFor([&] { return kaoko.Get("/api/v1/incidents/2").status == 200; }, 10s));
   REQUIRE(json::parse(kaoko.Get("/api/v1/incidents/2").body)["village"] == "huaiphan");
 
