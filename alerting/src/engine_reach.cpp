@@ -117,17 +117,13 @@ Effects Engine::OnUnreached(std::int64_t incident, const std::string& user, Acti
   return fx;
 }
 
-}  // namespace kaoko::alerting
-
-namespace kaoko::alerting {
-
 void Engine::TellDistrict(Incident& inc, TimePoint since, TimePoint now, Effects& fx) {
   inc.tao_overdue = true;
   if (!inc.tao_overdue_since) inc.tao_overdue_since = since;
   Touch(inc, now, fx);
   if (inc.district_notified_at) return;  // told once; its reminders carry on
-  PublishAlert(inc.village, now, fx);  // the alert says since when the TAO is overdue (and when the district was told)
   if (district_.empty()) {
+    PublishAlert(inc.village, now, fx);  // the alert says since when the TAO is overdue
     Log(inc, now, "district", "kaoko", "kaoko", "ไม่มีอำเภอในไฟล์เครือข่าย: ไม่มีผู้ใดเหนือ อบต. ใน kaoko (CAP ยังส่งต่อ)",
         "no district in the network file: nobody above the TAO inside kaoko (CAP still carries it)", fx);
     return;
@@ -141,7 +137,7 @@ void Engine::TellDistrict(Incident& inc, TimePoint since, TimePoint now, Effects
   }
   inc.district_notified_at = now;
   inc.district_deadline = now + network_->escalation.district_act;
-  PublishAlert(inc.village, now, fx);
+  PublishAlert(inc.village, now, fx);  // since when the TAO is overdue, and when the district was told
   const std::string since_th = text::ThaiClock(silent);
   const std::string due_th = text::ThaiClock(*inc.tao_overdue_since);
   Log(inc, now, "escalation", "kaoko", "kaoko",
